@@ -1,0 +1,52 @@
+# Two commands set everything up: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DATA   ?= data
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+PEER   := .peer/node_modules/pouchdb-server/bin/pouchdb-server
+PYTEST_ARGS ?=
+
+.PHONY: run test install peer chromium bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(BIN)/village-app demo --data $(DATA) --if-empty
+	$(BIN)/village-app serve --data $(DATA) --host $(HOST) --port $(PORT)
+
+$(PEER):
+	npm install --prefix .peer --ignore-scripts --no-audit --no-fund --loglevel=error pouchdb-server@4.2.0
+
+peer: $(PEER)
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: $(VENV)/.installed-test $(PEER) chromium
+	$(BIN)/python tests/couchpeer.py -- $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-test $(PEER)
+	$(BIN)/python tests/couchpeer.py -- sh -c '$(BIN)/python bench/store.py'
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .peer test-output .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,103 @@
+"""Named errors shared by every store, mirroring CouchDB's HTTP errors.
+
+Each carries the document id (and revision) it is about, where there is one,
+and builds on the Python exception closest in meaning, as aiocouch does.
+"""
+
+from __future__ import annotations
+
+
+class CouchError(Exception):
+    """Base of every store error. ``status`` is the HTTP status CouchDB would send."""
+
+    status = 500
+    error = "unknown_error"
+
+    def __init__(
+        self, reason: str = "", *, docid: str | None = None, rev: str | None = None
+    ) -> None:
+        self.reason = reason or self.error
+        self.docid = docid
+        self.rev = rev
+        where = f" ({docid}{' @ ' + rev if rev else ''})" if docid else ""
+        super().__init__(f"{self.error}: {self.reason}{where}")
+
+    def to_json(self) -> dict[str, str]:
+        return {"error": self.error, "reason": self.reason}
+
+
+class BadRequestError(CouchError, ValueError):
+    status = 400
+    error = "bad_request"
+
+
+class UnauthorizedError(CouchError, PermissionError):
+    status = 401
+    error = "unauthorized"
+
+
+class ForbiddenError(CouchError, PermissionError):
+    status = 403
+    error = "forbidden"
+
+
+class NotFoundError(CouchError, KeyError):
+    status = 404
+    error = "not_found"
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return Exception.__str__(self)
+
+
+class ConflictError(CouchError):
+    status = 409
+    error = "conflict"
+
+
+class PreconditionFailedError(CouchError):
+    """412: e.g. creating a database that already exists."""
+
+    status = 412
+    error = "file_exists"
+
+
+class DocumentTooLargeError(BadRequestError):
+    status = 413
+    error = "document_too_large"
+
+
+class PeerError(CouchError):
+    """The peer answered with something the protocol does not allow (malformed JSON, 5xx)."""
+
+    status = 502
+    error = "bad_peer_response"
+
+
+class NetworkError(CouchError, ConnectionError):
+    """The peer could not be reached, or the connection broke mid-request."""
+
+    status = 503
+    error = "network_error"
+
+
+_BY_STATUS: dict[int, type[CouchError]] = {
+    400: BadRequestError,
+    401: UnauthorizedError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    409: ConflictError,
+    412: PreconditionFailedError,
+    413: DocumentTooLargeError,
+}
+
+
+def error_for_status(
+    status: int, reason: str = "", *, docid: str | None = None, rev: str | None = None,
+    error: str | None = None,
+) -> CouchError:
+    """The named error for an HTTP status (5xx and unknown codes become :class:`PeerError`)."""
+    cls = _BY_STATUS.get(status, PeerError)
+    exc = cls(reason, docid=docid, rev=rev)
+    if error and cls is not PeerError:
+        exc.error = error
+    return exc
