@@ -1,0 +1,231 @@
+"""HTTP transport for the CouchDB endpoint: URLs, credentials, timeouts, errors.
+
+Every request of :mod:`sync.couch` and :mod:`sync.couch_server` goes through
+:class:`CouchTransport.request`, the one place that maps HTTP statuses onto the
+named errors of :mod:`sync.errors` (as aiocouch does) and counts traffic.
+Only the ``sync.couch*`` modules import ``httpx``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+import httpx
+
+from sync.errors import (
+    BadRequestError,
+    CouchError,
+    ForbiddenError,
+    NetworkError,
+    PeerError,
+    error_for_status,
+)
+
+#: Seconds every call may take unless it says otherwise.
+DEFAULT_TIMEOUT = 30.0
+#: Added to a longpoll's own timeout: the server answers after ``timeout`` at the
+#: earliest, and pouchdb-server ignores ``timeout=`` altogether.
+LONGPOLL_MARGIN = 5.0
+
+_SPECIAL_PREFIXES = ("_design/", "_local/")
+
+
+@dataclass
+class CouchStats:
+    """Traffic counters, read by the replicator and the benchmarks."""
+
+    requests: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+
+
+@dataclass(frozen=True)
+class ServerAddress:
+    """A server URL split into what is safe to show and the credentials."""
+
+    base: str  # scheme://host[:port][/prefix], no credentials, no trailing slash
+    auth: tuple[str, str] | None
+
+
+def split_url(url: str, *, with_db: bool = True) -> tuple[ServerAddress, str | None]:
+    """``http://user:pass@host:port/prefix/db`` -> (server address, percent-decoded db name).
+
+    With ``with_db`` the database is the last path segment (a CouchDB behind a
+    path prefix keeps the prefix in ``base``); without, the whole path is the
+    server's. Credentials come from the URL (percent-decoded) or else from
+    ``COUCHDB_USER`` / ``COUCHDB_PASSWORD``.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BadRequestError(f"not a CouchDB URL: {_redact(url)!r}")
+    user = unquote(parts.username) if parts.username is not None else None
+    password = unquote(parts.password) if parts.password is not None else None
+    if user is None and os.environ.get("COUCHDB_USER"):
+        user = os.environ["COUCHDB_USER"]
+        password = os.environ.get("COUCHDB_PASSWORD", "")
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    segments = [s for s in parts.path.split("/") if s]
+    dbname = unquote(segments.pop()) if segments and with_db else None
+    prefix = "/" + "/".join(segments) if segments else ""
+    base = urlunsplit((parts.scheme, netloc, prefix, "", ""))
+    auth = (user, password or "") if user is not None else None
+    return ServerAddress(base, auth), dbname
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return url.replace(f":{parts.password}@", ":***@", 1)
+
+
+def db_path(name: str) -> str:
+    """``/name`` with every reserved character (``/`` included) percent-encoded."""
+    return "/" + quote(name, safe="")
+
+
+def doc_path(docid: str) -> str:
+    """A document's path below the database: ``_design/`` and ``_local/`` keep their slash."""
+    for prefix in _SPECIAL_PREFIXES:
+        if docid.startswith(prefix):
+            return "/" + prefix + quote(docid[len(prefix) :], safe="")
+    return "/" + quote(docid, safe="")
+
+
+def query_params(**params: Any) -> dict[str, str]:
+    """CouchDB query parameters: booleans as ``true``/``false``, ``None`` dropped."""
+    out: dict[str, str] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        else:
+            out[key] = str(value)
+    return out
+
+
+class CouchTransport:
+    """One ``httpx.AsyncClient`` bound to a server, with counters and error mapping."""
+
+    def __init__(self, address: ServerAddress, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.address = address
+        self.timeout = timeout
+        self.stats = CouchStats()
+        self._client = httpx.AsyncClient(
+            auth=httpx.BasicAuth(*address.auth) if address.auth else None,
+            timeout=timeout,
+            headers={"Accept": "application/json"},
+        )
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        docid: str | None = None,
+        rev: str | None = None,
+        check: bool = True,
+    ) -> httpx.Response:
+        """Send one request; return the response if its status is 2xx, else raise the named error.
+
+        ``body`` is JSON-encoded; ``content`` is sent raw. Transport failures
+        become :class:`NetworkError`. With ``check=False`` any status is returned.
+        """
+        hdrs = dict(headers or {})
+        if body is not None:
+            content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        url = self.address.base + path
+        try:
+            response = await self._client.request(
+                method,
+                url,
+                params=params,
+                content=content,
+                headers=hdrs,
+                timeout=timeout if timeout is not None else self.timeout,
+            )
+        except httpx.TimeoutException as exc:
+            raise NetworkError(
+                f"{method} {url}: no answer in time ({type(exc).__name__})", docid=docid, rev=rev
+            ) from exc
+        except httpx.TransportError as exc:
+            raise NetworkError(f"{method} {url}: {type(exc).__name__}: {exc}", docid=docid, rev=rev) from exc
+        finally:
+            self.stats.requests += 1
+            self.stats.bytes_sent += len(content or b"")
+        self.stats.bytes_received += len(response.content)
+        if check and response.status_code >= 400:
+            raise self.error(method, url, response, docid=docid, rev=rev)
+        return response
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Like :meth:`send`, returning the decoded JSON body."""
+        response = await self.send(method, path, **kwargs)
+        return decode_json(response, method)
+
+    def error(
+        self, method: str, url: str, response: httpx.Response, *, docid: str | None, rev: str | None
+    ) -> CouchError:
+        status = response.status_code
+        error: str | None = None
+        reason = ""
+        try:
+            payload = json.loads(response.content)
+        except ValueError:
+            payload = None
+        if isinstance(payload, dict):
+            error = payload.get("error") if isinstance(payload.get("error"), str) else None
+            raw_reason = payload.get("reason")
+            reason = raw_reason if isinstance(raw_reason, str) else ""
+        if status >= 500 or status not in (400, 401, 403, 404, 409, 412, 413):
+            text = response.text[:200]
+            return PeerError(f"{method} {url} answered {status}: {text}", docid=docid, rev=rev)
+        if status == 403:
+            # validate_doc_update's {forbidden: reason} arrives here with its reason.
+            return ForbiddenError(reason or "forbidden", docid=docid, rev=rev)
+        return error_for_status(status, reason or (error or ""), docid=docid, rev=rev, error=error)
+
+
+def decode_json(response: httpx.Response, method: str = "GET") -> Any:
+    """The JSON body of a response, or :class:`PeerError` naming what was wrong with it."""
+    try:
+        return json.loads(response.content)
+    except ValueError as exc:
+        snippet = response.content[:120].decode("utf-8", "replace")
+        raise PeerError(
+            f"{method} {response.request.url}: "
+            f"malformed JSON in the answer ({exc}): {snippet!r}"
+        ) from exc
+
+
+def expect(value: Any, kind: type | tuple[type, ...], what: str) -> Any:
+    """``value`` if it has the expected JSON type, else :class:`PeerError` about ``what``."""
+    if not isinstance(value, kind):
+        raise PeerError(f"unexpected answer from the server: {what} is {type(value).__name__}")
+    return value
+
+
+def expect_dict(value: Any, what: str) -> dict[str, Any]:
+    result: dict[str, Any] = expect(value, dict, what)
+    return result
+
+
+def expect_list(value: Any, what: str) -> list[Any]:
+    result: list[Any] = expect(value, list, what)
+    return result
