@@ -1,0 +1,271 @@
+"""The domain: 一核多会 and 四议两公开 as pure rules (no HTTP, no SQL, no ``sync``).
+
+Plain data in (frozen dataclasses), plain data out, or a named error
+(:mod:`.errors`). Map of the public API, all importable from here:
+
+**Errors** (``errors``): ``DomainError`` (``code``, ``message_zh``, ``message_en``,
+``field``, ``ids``, ``status``; ``.message(lang)``, ``.to_dict()``) and its kinds
+``ValidationError``, ``NotQuorate``, ``VoteRejected``, ``VoteArithmetic``,
+``StageOrder`` (409), ``InvalidAttachment``, ``AttachmentTooLarge`` (413),
+``Ineligible``, ``CorrectionInvalid`` (409), ``StatusTransition`` (409),
+``NotFound`` (404), ``EditConflict`` (409). ``field`` is a flat form-field name:
+``title kind body year summary category commendation`` (matter);
+``stage body subject held_at place form expected present basis attendees
+in_favour against abstain by_name content township_staff`` (stage record);
+``what where published_at`` (publication); ``reason corrects`` (correction);
+``finding follow_up status recorded_by`` (supervision);
+``name role term_start term_end convenor close_relatives`` (member);
+``code name township county`` (village); ``attachment`` (upload).
+
+**Organisation** (``organisation``): ``BodyKind`` (keys: party_branch,
+branch_committee, villagers_committee, two_committees, party_members,
+villagers_meeting, representatives, residents_council,
+weddings_funerals_council, moral_review_council, worthies_association,
+supervision_committee), ``BODY_NAMES_ZH``/``_EN``, ``body_name(kind, lang)``,
+``COUNCILS``, ``ROSTER_BODIES``, ``Village`` + ``validate_village``, ``Body``,
+``Member`` (+ ``active_on(day)``) + ``validate_member(member, roster)``,
+``check_supervision_eligibility``, ``active_members(roster, body, day)``.
+
+**Rules** (``rules``): ``Threshold(fraction, strict)`` (``met``, ``minimum``,
+``describe_zh``), ``BodyRule(quorum={basis: Threshold}, majority, majority_of)``
+(``to_data``/``from_data``, ``describe_zh``), ``DEFAULT_RULES``,
+``rules_with_overrides(overrides) -> RuleBook``, ``rule_for(body, rules)``.
+
+**Meetings** (``meetings``): ``Attendance(expected, present, basis, attendees)``
+(``ratio`` Fraction, ``ratio_percent()``), ``Vote(in_favour, against, abstain,
+by_name)``, ``MeetingOutcome(quorate, quorum_needed, passed, votes_needed)``
+(``succeeded``, ``summary_zh()``), ``evaluate_meeting(rule, attendance, vote)``
+(live quorum/result while typing), ``quorum_needed(rule, expected, basis)``,
+``validate_attendance``, ``validate_vote``, ``require_success``.
+
+**Procedure** (``procedure``): ``MatterKind`` (major, council), ``StageSpec``
+(key, number, name_zh, bodies, meeting, vote, text_label_zh, text_required,
+publication), ``MAJOR_STAGES`` (proposal, consultation, review, resolution,
+resolution_publication, result_publication), ``COUNCIL_STAGES``
+(council_proposal, deliberation, council_vote, council_resolution,
+council_publication), ``COMPLETED``, ``STAGE_NAMES_ZH``/``_EN``,
+``stages_for(kind)``, ``stage_spec(kind, key)``, ``next_stage(kind, done)``,
+``check_stage_allowed``, ``allowed_matter_bodies(kind)``.
+
+**Matters and records**: ``Matter`` + ``validate_matter`` (``matters``);
+``StageRecord``, ``Publication(what, where, published_at)``, ``AttachmentRef``,
+``MEETING_FORMS``, ``record_stage(matter, history, record, rules,
+refuse_failed=False)`` (returns the record with rule + outcome; a failed
+meeting is kept but does not advance), ``correct_stage_record(matter, history,
+target_id, record, reason, rules)``, ``done_stages(history)`` (``records``);
+``Chain`` (``current``, ``superseded``, ``corrected``), ``fold_corrections``,
+``effective`` (``corrections``); ``SupervisionEntry``, ``SupervisionThread``,
+``record_supervision(entry, roster, thread)``, ``fold_supervision``,
+``STATUSES``/``STATUS_NAMES_ZH`` (``supervision``); ``StageView``,
+``MatterView`` (``stages``, ``next_stage``, ``current_stage``,
+``corrections``, ``supervision``), ``fold_matter(matter, records,
+supervision)`` (``timeline``).
+
+**Attachments** (``attachments``): ``validate_attachment(filename, data) ->
+CheckedAttachment(name, content_type, data)``, ``sniff_content_type``,
+``MAX_ATTACHMENT_BYTES``.
+
+**Publicity** (``publicity``): ``DocType``, ``is_public(doc)``,
+``kiosk_selector()``, ``PRIVATE_FIELDS``.
+
+**Dates** (``dates``): ``SHANGHAI``, ``format_date_zh`` (2026年11月25日),
+``format_datetime_zh``, ``format_date_en``, ``parse_local`` (form input as
+Shanghai time), ``iso_local``, ``utc_stamp`` (document ``created_at``: UTC,
+``...Z``), ``parse_stamp``, ``to_shanghai``.
+"""
+
+from __future__ import annotations
+
+from village_app.domain.attachments import (
+    MAX_ATTACHMENT_BYTES,
+    CheckedAttachment,
+    sniff_content_type,
+    validate_attachment,
+)
+from village_app.domain.corrections import Chain, effective, fold_corrections
+from village_app.domain.dates import (
+    SHANGHAI,
+    format_date_en,
+    format_date_zh,
+    format_datetime_zh,
+    iso_local,
+    parse_local,
+    parse_stamp,
+    to_shanghai,
+    utc_stamp,
+)
+from village_app.domain.errors import (
+    AttachmentTooLarge,
+    CorrectionInvalid,
+    DomainError,
+    EditConflict,
+    Ineligible,
+    InvalidAttachment,
+    NotFound,
+    NotQuorate,
+    StageOrder,
+    StatusTransition,
+    ValidationError,
+    VoteArithmetic,
+    VoteRejected,
+)
+from village_app.domain.matters import Matter, validate_matter
+from village_app.domain.meetings import (
+    Attendance,
+    MeetingOutcome,
+    Vote,
+    evaluate_meeting,
+    quorum_needed,
+    require_success,
+    validate_attendance,
+    validate_vote,
+)
+from village_app.domain.organisation import (
+    BODY_NAMES_EN,
+    BODY_NAMES_ZH,
+    COUNCILS,
+    ROSTER_BODIES,
+    Body,
+    BodyKind,
+    Member,
+    Village,
+    active_members,
+    body_name,
+    check_supervision_eligibility,
+    validate_member,
+    validate_village,
+)
+from village_app.domain.procedure import (
+    COMPLETED,
+    COUNCIL_STAGES,
+    MAJOR_STAGES,
+    STAGE_NAMES_EN,
+    STAGE_NAMES_ZH,
+    MatterKind,
+    StageSpec,
+    allowed_matter_bodies,
+    check_stage_allowed,
+    next_stage,
+    stage_spec,
+    stages_for,
+)
+from village_app.domain.publicity import PRIVATE_FIELDS, DocType, is_public, kiosk_selector
+from village_app.domain.records import (
+    MEETING_FORMS,
+    AttachmentRef,
+    Publication,
+    StageRecord,
+    correct_stage_record,
+    done_stages,
+    record_stage,
+)
+from village_app.domain.rules import (
+    DEFAULT_RULES,
+    BodyRule,
+    RuleBook,
+    Threshold,
+    rule_for,
+    rules_with_overrides,
+)
+from village_app.domain.supervision import (
+    STATUS_NAMES_ZH,
+    STATUSES,
+    SupervisionEntry,
+    SupervisionThread,
+    fold_supervision,
+    record_supervision,
+)
+from village_app.domain.timeline import MatterView, StageView, fold_matter
+
+__all__ = [
+    "BODY_NAMES_EN",
+    "BODY_NAMES_ZH",
+    "COMPLETED",
+    "COUNCILS",
+    "COUNCIL_STAGES",
+    "DEFAULT_RULES",
+    "MAJOR_STAGES",
+    "MAX_ATTACHMENT_BYTES",
+    "MEETING_FORMS",
+    "PRIVATE_FIELDS",
+    "ROSTER_BODIES",
+    "SHANGHAI",
+    "STAGE_NAMES_EN",
+    "STAGE_NAMES_ZH",
+    "STATUSES",
+    "STATUS_NAMES_ZH",
+    "AttachmentRef",
+    "AttachmentTooLarge",
+    "Attendance",
+    "Body",
+    "BodyKind",
+    "BodyRule",
+    "Chain",
+    "CheckedAttachment",
+    "CorrectionInvalid",
+    "DocType",
+    "DomainError",
+    "EditConflict",
+    "Ineligible",
+    "InvalidAttachment",
+    "Matter",
+    "MatterKind",
+    "MatterView",
+    "MeetingOutcome",
+    "Member",
+    "NotFound",
+    "NotQuorate",
+    "Publication",
+    "RuleBook",
+    "StageOrder",
+    "StageRecord",
+    "StageSpec",
+    "StageView",
+    "StatusTransition",
+    "SupervisionEntry",
+    "SupervisionThread",
+    "Threshold",
+    "ValidationError",
+    "Village",
+    "Vote",
+    "VoteArithmetic",
+    "VoteRejected",
+    "active_members",
+    "allowed_matter_bodies",
+    "body_name",
+    "check_stage_allowed",
+    "check_supervision_eligibility",
+    "correct_stage_record",
+    "done_stages",
+    "effective",
+    "evaluate_meeting",
+    "fold_corrections",
+    "fold_matter",
+    "fold_supervision",
+    "format_date_en",
+    "format_date_zh",
+    "format_datetime_zh",
+    "is_public",
+    "iso_local",
+    "kiosk_selector",
+    "next_stage",
+    "parse_local",
+    "parse_stamp",
+    "quorum_needed",
+    "record_stage",
+    "record_supervision",
+    "require_success",
+    "rule_for",
+    "rules_with_overrides",
+    "sniff_content_type",
+    "stage_spec",
+    "stages_for",
+    "to_shanghai",
+    "utc_stamp",
+    "validate_attachment",
+    "validate_attendance",
+    "validate_matter",
+    "validate_member",
+    "validate_village",
+    "validate_vote",
+]

@@ -1,0 +1,88 @@
+"""Dates and times: Chinese display, Asia/Shanghai wall time, UTC stamps.
+
+Two kinds of time, on purpose:
+
+* ``created_at`` stamps of documents are UTC, ``YYYY-MM-DDTHH:MM:SS.mmmZ``
+  (like JavaScript's ``toISOString``): fixed width, so they sort as strings and
+  compare across laptops; made by :func:`utc_stamp`.
+* times the secretary enters (a meeting's time, a publication date) are
+  Asia/Shanghai wall time, kept as aware datetimes and written with their
+  ``+08:00`` offset (:func:`iso_local`), because that is what the paper sheet says.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from village_app.domain.errors import ValidationError
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def utc_stamp(moment: datetime | None = None) -> str:
+    """A sortable UTC stamp, ``2026-11-25T11:17:00.123Z``."""
+    moment = (moment or now_utc()).astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_stamp(text: str) -> datetime:
+    """Any ISO 8601 time with an offset (``Z`` included) as an aware datetime."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (ValueError, AttributeError) as exc:
+        raise ValidationError(
+            f"时间格式不正确：{text}", f"malformed time: {text!r}", field="held_at"
+        ) from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+
+
+def to_shanghai(moment: datetime) -> datetime:
+    """Aware datetimes converted; naive ones are taken as Shanghai wall time."""
+    return moment.astimezone(SHANGHAI) if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+
+
+def iso_local(moment: datetime) -> str:
+    """Shanghai wall time with its offset, ``2026-11-25T19:30:00+08:00``."""
+    return to_shanghai(moment).isoformat(timespec="seconds")
+
+
+def parse_local(text: str, *, field: str = "held_at") -> datetime:
+    """A time typed in a form (``2026-11-25T19:30`` from ``<input type=datetime-local>``,
+    ``2026-11-25 19:30`` or ``2026-11-25``) as Shanghai wall time."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError("请填写时间", "a time is required", field=field)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValidationError(
+            f"时间格式不正确：{text}（应为 2026-11-25 19:30）",
+            f"malformed time {text!r} (expected 2026-11-25 19:30)",
+            field=field,
+        ) from exc
+    return to_shanghai(moment)
+
+
+def format_date_zh(value: date | datetime) -> str:
+    """``2026年11月25日`` (a datetime is first converted to Shanghai time)."""
+    if isinstance(value, datetime):
+        value = to_shanghai(value)
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def format_datetime_zh(value: datetime) -> str:
+    """``2026年11月25日 19:30`` in Shanghai time."""
+    local = to_shanghai(value)
+    return f"{format_date_zh(local)} {local:%H:%M}"
+
+
+def format_date_en(value: date | datetime) -> str:
+    """``25 Nov 2026`` (for the English UI)."""
+    if isinstance(value, datetime):
+        value = to_shanghai(value)
+    return f"{value.day} {value:%b} {value.year}"

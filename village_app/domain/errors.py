@@ -1,0 +1,127 @@
+"""Named errors of the domain.
+
+Every broken rule raises one of these. Each carries a stable ``code`` (for logs,
+tests and templates), the Chinese message shown to the secretary
+(``message_zh``), an English one for logs and the English UI (``message_en``),
+the form ``field`` it concerns (a flat name such as ``"present"`` or
+``"in_favour"``, see the map in :mod:`village_app.domain`), and the ids of the
+records it is about. ``status`` is the HTTP status that fits, so the web layer
+maps every domain error to a response in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class DomainError(Exception):
+    """Base of every domain error."""
+
+    code = "domain_error"
+    status = 422
+
+    def __init__(
+        self,
+        message_zh: str,
+        message_en: str,
+        *,
+        field: str | None = None,
+        ids: Iterable[str] = (),
+    ) -> None:
+        self.message_zh = message_zh
+        self.message_en = message_en
+        self.field = field
+        self.ids = tuple(ids)
+        super().__init__(message_en)
+
+    def message(self, lang: str = "zh") -> str:
+        """The message in ``lang`` (``"zh"``, the default, or ``"en"``)."""
+        return self.message_en if lang.startswith("en") else self.message_zh
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "field": self.field,
+            "message_zh": self.message_zh,
+            "message_en": self.message_en,
+            "ids": list(self.ids),
+        }
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.code!r}, field={self.field!r}, {self.message_en!r})"
+
+
+class ValidationError(DomainError):
+    """A field is missing, malformed or out of range."""
+
+    code = "validation"
+
+
+class NotQuorate(DomainError):
+    """Fewer people present than the body's quorum rule needs."""
+
+    code = "not_quorate"
+
+
+class VoteRejected(DomainError):
+    """The vote did not reach the body's majority (raised only when a caller asks to refuse failures)."""
+
+    code = "vote_rejected"
+
+
+class VoteArithmetic(DomainError):
+    """Vote or attendance counts that cannot be: more votes than people present, negatives..."""
+
+    code = "vote_arithmetic"
+
+
+class StageOrder(DomainError):
+    """A stage recorded out of the procedure's order (skipped, repeated, or too early)."""
+
+    code = "stage_order"
+    status = 409
+
+
+class InvalidAttachment(DomainError):
+    """An upload that is not a JPEG, PNG or PDF by its content, or is empty."""
+
+    code = "invalid_attachment"
+
+
+class AttachmentTooLarge(InvalidAttachment):
+    code = "attachment_too_large"
+    status = 413
+
+
+class Ineligible(DomainError):
+    """A person who may not sit on a body (e.g. supervision vs. the villagers' committee)."""
+
+    code = "ineligible"
+
+
+class CorrectionInvalid(DomainError):
+    """A correction that does not meet the append-only rules (no reason, stale target...)."""
+
+    code = "correction_invalid"
+    status = 409
+
+
+class StatusTransition(DomainError):
+    """A supervision entry moving to a status it may not reach (e.g. after it was closed)."""
+
+    code = "status_transition"
+    status = 409
+
+
+class NotFound(DomainError):
+    """A record that does not exist in this village."""
+
+    code = "not_found"
+    status = 404
+
+
+class EditConflict(DomainError):
+    """An editable record (matter, roster) changed since it was read, or has conflicting versions."""
+
+    code = "edit_conflict"
+    status = 409

@@ -1,0 +1,94 @@
+"""Matters (事项): what gets decided. Major matters follow 四议两公开, council matters
+their council's five steps (see :mod:`procedure`). A matter is an editable record
+(title, summary); everything that happens to it is append-only evidence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from village_app.domain.errors import ValidationError
+from village_app.domain.organisation import SENSITIVE_BODIES, BodyKind, body_name
+from village_app.domain.procedure import MatterKind, allowed_matter_bodies, matter_kind
+
+MAX_TITLE = 120
+MAX_TEXT = 20_000
+
+
+@dataclass(frozen=True)
+class Matter:
+    kind: str  # MatterKind
+    title: str
+    body: str  # who brings it: the party branch (major) or a council
+    year: int
+    summary: str = ""
+    category: str = ""  # e.g. 道路, 水利, 集体资金 (free text)
+    commendation: bool = False  # moral review only: published as a commendation (红榜)
+    stage: str = ""  # the next stage to do, or "completed"; kept up to date by the store
+    id: str = ""
+    village: str = ""
+    created_at: str = ""
+    created_by: str = ""
+    rev: str = ""  # the revision read (editable document)
+    conflicts: tuple[str, ...] = ()  # conflicting revisions, for the UI to resolve
+
+    @property
+    def sensitive(self) -> bool:
+        """Records of this matter name private people (moral review)."""
+        return self.body in SENSITIVE_BODIES
+
+    @property
+    def major(self) -> bool:
+        return self.kind == MatterKind.MAJOR
+
+
+def validate_matter(matter: Matter) -> Matter:
+    """Check and normalise a matter (strips the texts; a major matter's body is the party branch)."""
+    kind = matter_kind(matter.kind)
+    title = matter.title.strip()
+    if not title:
+        raise ValidationError(
+            "请填写事项名称", "a title is required", field="title", ids=[matter.id]
+        )
+    if len(title) > MAX_TITLE:
+        raise ValidationError(
+            f"事项名称不能超过{MAX_TITLE}字",
+            f"the title exceeds {MAX_TITLE} characters",
+            field="title",
+        )
+    if len(matter.summary) > MAX_TEXT:
+        raise ValidationError(
+            f"内容不能超过{MAX_TEXT}字", "the summary is too long", field="summary"
+        )
+    body = matter.body or (BodyKind.PARTY_BRANCH if kind is MatterKind.MAJOR else "")
+    if body not in allowed_matter_bodies(kind):
+        if kind is MatterKind.MAJOR:
+            raise ValidationError(
+                "重大事项由村党支部提议",
+                "major matters are brought by the party branch",
+                field="body",
+            )
+        raise ValidationError(
+            "请选择议事会（村民议事会、红白理事会、道德评议会或乡贤会）",
+            "choose the council that brings the matter",
+            field="body",
+        )
+    if (
+        isinstance(matter.year, bool)
+        or not isinstance(matter.year, int)
+        or not 2000 <= matter.year <= 2100
+    ):
+        raise ValidationError("年度不正确", "the year is out of range", field="year")
+    if matter.commendation and body != BodyKind.MORAL_REVIEW_COUNCIL:
+        raise ValidationError(
+            f"只有道德评议会的事项可作为红榜公开（此事项属于{body_name(body)}）",
+            "only moral review matters are published as commendations",
+            field="commendation",
+        )
+    return replace(
+        matter,
+        kind=str(kind),
+        title=title,
+        body=str(body),
+        summary=matter.summary.strip(),
+        category=matter.category.strip(),
+    )

@@ -1,0 +1,238 @@
+"""The village and its bodies: the core, the councils, supervision, the two committees.
+
+A :class:`Member` is one person's seat on one body for one term. Private details
+(phone, close relatives) travel with the dataclass so the eligibility rule can
+be checked, but the store keeps them in a separate, never public document.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from village_app.domain.errors import Ineligible, ValidationError
+
+
+class BodyKind(StrEnum):
+    """Every body a village has; the values are stable keys used in documents and URLs."""
+
+    PARTY_BRANCH = "party_branch"  # 村党支部 (the core, 一核)
+    BRANCH_COMMITTEE = "branch_committee"  # 支委会
+    VILLAGERS_COMMITTEE = "villagers_committee"  # 村民委员会
+    TWO_COMMITTEES = "two_committees"  # 两委 (joint meeting)
+    PARTY_MEMBERS = "party_members"  # 党员大会
+    VILLAGERS_MEETING = "villagers_meeting"  # 村民会议
+    REPRESENTATIVES = "representatives"  # 村民代表 / 村民代表会议
+    RESIDENTS_COUNCIL = "residents_council"  # 村民议事会
+    WEDDINGS_FUNERALS_COUNCIL = "weddings_funerals_council"  # 红白理事会
+    MORAL_REVIEW_COUNCIL = "moral_review_council"  # 道德评议会
+    WORTHIES_ASSOCIATION = "worthies_association"  # 乡贤会
+    SUPERVISION_COMMITTEE = "supervision_committee"  # 村务监督委员会
+
+
+BODY_NAMES_ZH: dict[BodyKind, str] = {
+    BodyKind.PARTY_BRANCH: "村党支部",
+    BodyKind.BRANCH_COMMITTEE: "党支部委员会",
+    BodyKind.VILLAGERS_COMMITTEE: "村民委员会",
+    BodyKind.TWO_COMMITTEES: "村两委",
+    BodyKind.PARTY_MEMBERS: "党员大会",
+    BodyKind.VILLAGERS_MEETING: "村民会议",
+    BodyKind.REPRESENTATIVES: "村民代表会议",
+    BodyKind.RESIDENTS_COUNCIL: "村民议事会",
+    BodyKind.WEDDINGS_FUNERALS_COUNCIL: "红白理事会",
+    BodyKind.MORAL_REVIEW_COUNCIL: "道德评议会",
+    BodyKind.WORTHIES_ASSOCIATION: "乡贤会",
+    BodyKind.SUPERVISION_COMMITTEE: "村务监督委员会",
+}
+
+BODY_NAMES_EN: dict[BodyKind, str] = {
+    BodyKind.PARTY_BRANCH: "Party branch",
+    BodyKind.BRANCH_COMMITTEE: "Branch committee",
+    BodyKind.VILLAGERS_COMMITTEE: "Villagers' committee",
+    BodyKind.TWO_COMMITTEES: "Two committees",
+    BodyKind.PARTY_MEMBERS: "Party members' meeting",
+    BodyKind.VILLAGERS_MEETING: "Villagers' meeting",
+    BodyKind.REPRESENTATIVES: "Villagers' representatives",
+    BodyKind.RESIDENTS_COUNCIL: "Residents' council",
+    BodyKind.WEDDINGS_FUNERALS_COUNCIL: "Weddings and funerals council",
+    BodyKind.MORAL_REVIEW_COUNCIL: "Moral review council",
+    BodyKind.WORTHIES_ASSOCIATION: "Worthies' association",
+    BodyKind.SUPERVISION_COMMITTEE: "Village affairs supervision committee",
+}
+
+#: The four councils of 一核多会, in the order pages list them.
+COUNCILS: tuple[BodyKind, ...] = (
+    BodyKind.RESIDENTS_COUNCIL,
+    BodyKind.WEDDINGS_FUNERALS_COUNCIL,
+    BodyKind.MORAL_REVIEW_COUNCIL,
+    BodyKind.WORTHIES_ASSOCIATION,
+)
+
+#: Bodies whose records name private people (DOMAIN.md: sensitive).
+SENSITIVE_BODIES: frozenset[BodyKind] = frozenset({BodyKind.MORAL_REVIEW_COUNCIL})
+
+#: Bodies that have a standing roster (the others are meetings of a roster:
+#: the two committees meet as 支委会 + 村委会, the villagers' meeting is everyone).
+ROSTER_BODIES: tuple[BodyKind, ...] = (
+    BodyKind.PARTY_BRANCH,
+    BodyKind.BRANCH_COMMITTEE,
+    BodyKind.VILLAGERS_COMMITTEE,
+    BodyKind.REPRESENTATIVES,
+    *COUNCILS,
+    BodyKind.SUPERVISION_COMMITTEE,
+)
+
+
+def body_kind(value: str, *, field_name: str = "body") -> BodyKind:
+    """The :class:`BodyKind` for a key, or a named error."""
+    try:
+        return BodyKind(value)
+    except ValueError:
+        raise ValidationError(
+            f"未知的组织：{value}", f"unknown body {value!r}", field=field_name
+        ) from None
+
+
+def body_name(kind: str, lang: str = "zh") -> str:
+    kind = BodyKind(kind)
+    return BODY_NAMES_EN[kind] if lang.startswith("en") else BODY_NAMES_ZH[kind]
+
+
+@dataclass(frozen=True)
+class Village:
+    code: str  # 12-digit administrative code
+    name: str
+    township: str  # 乡镇
+    county: str  # 县
+
+
+_CODE = re.compile(r"^\d{12}$")
+
+
+def validate_village(village: Village) -> Village:
+    if not _CODE.match(village.code or ""):
+        raise ValidationError(
+            "村代码应为12位数字", "the village code must be 12 digits", field="code"
+        )
+    for name, label in (("name", "村名"), ("township", "乡镇"), ("county", "县")):
+        if not getattr(village, name).strip():
+            raise ValidationError(f"请填写{label}", f"{name} is required", field=name)
+    return village
+
+
+@dataclass(frozen=True)
+class Member:
+    """A seat on a body. ``person`` identifies the human across bodies (defaults to the name)."""
+
+    body: str
+    name: str
+    role: str = "成员"  # 书记, 主任, 委员, 会长, 召集人, 代表, 成员...
+    term_start: date | None = None
+    term_end: date | None = None
+    convenor: bool = False
+    person: str = ""
+    close_relatives: tuple[str, ...] = ()  # persons (names) this member is closely related to
+    phone: str = ""
+    id: str = ""
+    created_at: str = ""
+    created_by: str = ""
+
+    @property
+    def person_key(self) -> str:
+        return self.person or self.name
+
+    def active_on(self, day: date) -> bool:
+        started = self.term_start is None or self.term_start <= day
+        return started and (self.term_end is None or day <= self.term_end)
+
+
+def active_members(roster: Iterable[Member], body: str, day: date) -> list[Member]:
+    return [m for m in roster if m.body == body and m.active_on(day)]
+
+
+def validate_member(
+    member: Member, roster: Sequence[Member] = (), *, today: date | None = None
+) -> Member:
+    """Check a seat before it is stored; ``roster`` is everyone else's seats in the village
+    (the member itself, when edited, is skipped by id)."""
+    body_kind(member.body)
+    if not member.name.strip():
+        raise ValidationError("请填写姓名", "a name is required", field="name", ids=[member.id])
+    if len(member.name) > 40:
+        raise ValidationError("姓名过长", "the name is too long", field="name", ids=[member.id])
+    if not member.role.strip():
+        raise ValidationError("请填写职务", "a role is required", field="role", ids=[member.id])
+    if member.term_start and member.term_end and member.term_end < member.term_start:
+        raise ValidationError(
+            "任期结束日期早于开始日期",
+            "the term ends before it starts",
+            field="term_end",
+            ids=[member.id],
+        )
+    others = [m for m in roster if not (member.id and m.id == member.id)]
+    day = today or member.term_start or date.today()
+    if member.convenor:
+        for other in active_members(others, member.body, day):
+            if other.convenor:
+                raise ValidationError(
+                    f"{body_name(member.body)}已有召集人：{other.name}",
+                    f"the body already has a convenor: {other.name}",
+                    field="convenor",
+                    ids=[member.id, other.id],
+                )
+    if member.body == BodyKind.SUPERVISION_COMMITTEE:
+        check_supervision_eligibility(member, others, day=day)
+    elif member.body == BodyKind.VILLAGERS_COMMITTEE:
+        # The rule binds both ways: a committee seat may not go to a supervisor or their relative.
+        for supervisor in active_members(others, BodyKind.SUPERVISION_COMMITTEE, day):
+            check_supervision_eligibility(supervisor, [*others, member], day=day)
+    return member
+
+
+def check_supervision_eligibility(
+    candidate: Member, roster: Iterable[Member], *, day: date | None = None
+) -> None:
+    """DOMAIN.md: supervision committee members may not be villagers' committee members
+    or their close relatives. Relations count in either direction."""
+    day = day or candidate.term_start or date.today()
+    committee = [
+        m
+        for m in roster
+        if m.body == BodyKind.VILLAGERS_COMMITTEE and m.active_on(day) and m.id != candidate.id
+    ]
+    for seat in committee:
+        if seat.person_key == candidate.person_key:
+            raise Ineligible(
+                f"{candidate.name}是村民委员会成员，不能担任村务监督委员会成员",
+                f"{candidate.name} sits on the villagers' committee and may not join supervision",
+                field="name",
+                ids=[candidate.id, seat.id],
+            )
+        if (
+            seat.person_key in candidate.close_relatives
+            or candidate.person_key in seat.close_relatives
+        ):
+            raise Ineligible(
+                f"{candidate.name}是村民委员会成员{seat.name}的近亲属，不能担任村务监督委员会成员",
+                f"{candidate.name} is a close relative of committee member {seat.name}",
+                field="close_relatives",
+                ids=[candidate.id, seat.id],
+            )
+
+
+@dataclass(frozen=True)
+class Body:
+    """A body's standing data: its charter (章程) and, optionally, its own rule (see :mod:`rules`)."""
+
+    kind: str
+    charter: str = ""
+    rule: dict[str, object] | None = None  # rule data as in rules.rule_to_data
+    id: str = ""
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def name_zh(self) -> str:
+        return body_name(self.kind)

@@ -1,0 +1,249 @@
+"""The procedures: 四议两公开 for major matters, and a council's own five steps.
+
+Stages come in a fixed order and none is skipped. A stage is *done* when one of
+its (effective) records succeeded; a failed meeting (not quorate, or the vote
+rejected) is kept as evidence but does not advance the matter, and the same
+stage may be held again. Each :class:`StageSpec` says which body holds the
+stage and which record fields it needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from village_app.domain.errors import StageOrder, ValidationError
+from village_app.domain.organisation import COUNCILS, BodyKind
+
+
+class MatterKind(StrEnum):
+    MAJOR = "major"  # 村级重大事项, 四议两公开
+    COUNCIL = "council"  # 议事会事项
+
+
+#: Stand-in for "the matter's own council" in council stage specs.
+OWN_COUNCIL = "own_council"
+#: The stage key of a matter whose every stage is done.
+COMPLETED = "completed"
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    key: str
+    number: int
+    name_zh: str
+    name_en: str
+    bodies: tuple[str, ...] = ()  # who holds it; () for the publications
+    meeting: bool = False  # a meeting with attendance is required
+    vote: bool = False  # a vote is required (it is optional at any other meeting)
+    text_label_zh: str = "内容"
+    text_label_en: str = "content"
+    text_required: bool = True
+    publication: bool = False  # where / when / text instead of a meeting
+
+    def allowed_bodies(self, matter_body: str) -> tuple[str, ...]:
+        return tuple(matter_body if b == OWN_COUNCIL else b for b in self.bodies)
+
+
+MAJOR_STAGES: tuple[StageSpec, ...] = (
+    StageSpec(
+        "proposal",
+        1,
+        "党支部会提议",
+        "Party branch proposal",
+        bodies=(BodyKind.PARTY_BRANCH,),
+        meeting=True,
+        text_label_zh="提议内容",
+        text_label_en="proposal",
+    ),
+    StageSpec(
+        "consultation",
+        2,
+        "两委会商议",
+        "Two committees' consultation",
+        bodies=(BodyKind.TWO_COMMITTEES,),
+        meeting=True,
+        text_label_zh="商议意见",
+        text_label_en="opinion",
+    ),
+    StageSpec(
+        "review",
+        3,
+        "党员大会审议",
+        "Party members' review",
+        bodies=(BodyKind.PARTY_MEMBERS,),
+        meeting=True,
+        vote=True,
+        text_label_zh="审议意见",
+        text_label_en="review opinion",
+        text_required=False,
+    ),
+    StageSpec(
+        "resolution",
+        4,
+        "村民会议或村民代表会议决议",
+        "Villagers' (representatives') resolution",
+        bodies=(BodyKind.REPRESENTATIVES, BodyKind.VILLAGERS_MEETING),
+        meeting=True,
+        vote=True,
+        text_label_zh="决议内容",
+        text_label_en="resolution",
+    ),
+    StageSpec(
+        "resolution_publication",
+        5,
+        "决议公开",
+        "Publication of the resolution",
+        publication=True,
+        text_label_zh="公开内容",
+        text_label_en="published text",
+    ),
+    StageSpec(
+        "result_publication",
+        6,
+        "实施结果公开",
+        "Publication of the result",
+        publication=True,
+        text_label_zh="实施结果",
+        text_label_en="outcome",
+    ),
+)
+
+COUNCIL_STAGES: tuple[StageSpec, ...] = (
+    StageSpec(
+        "council_proposal",
+        1,
+        "提议",
+        "Proposal",
+        bodies=(OWN_COUNCIL,),
+        text_label_zh="提议内容",
+        text_label_en="proposal",
+    ),
+    StageSpec(
+        "deliberation",
+        2,
+        "议事会议",
+        "Deliberation meeting",
+        bodies=(OWN_COUNCIL,),
+        meeting=True,
+        text_label_zh="会议纪要",
+        text_label_en="minutes",
+    ),
+    StageSpec(
+        "council_vote",
+        3,
+        "表决",
+        "Vote",
+        bodies=(OWN_COUNCIL,),
+        meeting=True,
+        vote=True,
+        text_label_zh="表决事项",
+        text_label_en="question put",
+        text_required=False,
+    ),
+    StageSpec(
+        "council_resolution",
+        4,
+        "形成决议",
+        "Resolution",
+        bodies=(OWN_COUNCIL,),
+        text_label_zh="决议内容",
+        text_label_en="resolution",
+    ),
+    StageSpec(
+        "council_publication",
+        5,
+        "公开",
+        "Publication",
+        publication=True,
+        text_label_zh="公开内容",
+        text_label_en="published text",
+    ),
+)
+
+#: Stage keys whose records are publications (public on the kiosk, see publicity).
+PUBLICATION_STAGES: frozenset[str] = frozenset(
+    s.key for s in (*MAJOR_STAGES, *COUNCIL_STAGES) if s.publication
+)
+#: A matter whose stage (the next to do) is one of these has published its resolution.
+PUBLISHED_MATTER_STAGES: frozenset[str] = frozenset({"result_publication", COMPLETED})
+
+STAGE_NAMES_ZH: dict[str, str] = {
+    **{s.key: s.name_zh for s in (*MAJOR_STAGES, *COUNCIL_STAGES)},
+    COMPLETED: "已完成",
+}
+STAGE_NAMES_EN: dict[str, str] = {
+    **{s.key: s.name_en for s in (*MAJOR_STAGES, *COUNCIL_STAGES)},
+    COMPLETED: "Completed",
+}
+
+
+def matter_kind(value: str) -> MatterKind:
+    try:
+        return MatterKind(value)
+    except ValueError:
+        raise ValidationError(
+            f"未知的事项类别：{value}", f"unknown matter kind {value!r}", field="kind"
+        ) from None
+
+
+def stages_for(kind: str) -> tuple[StageSpec, ...]:
+    return MAJOR_STAGES if matter_kind(kind) is MatterKind.MAJOR else COUNCIL_STAGES
+
+
+def stage_spec(kind: str, key: str) -> StageSpec:
+    for spec in stages_for(kind):
+        if spec.key == key:
+            return spec
+    raise ValidationError(
+        f"此类事项没有“{key}”阶段", f"no stage {key!r} for {kind} matters", field="stage"
+    )
+
+
+def allowed_matter_bodies(kind: str) -> tuple[str, ...]:
+    """Who brings a matter: the party branch (major), or one of the councils."""
+    if matter_kind(kind) is MatterKind.MAJOR:
+        return (BodyKind.PARTY_BRANCH,)
+    return tuple(COUNCILS)
+
+
+def next_stage(kind: str, done: Iterable[str]) -> StageSpec | None:
+    """The first stage not yet done (``None`` once all are)."""
+    finished = set(done)
+    for spec in stages_for(kind):
+        if spec.key not in finished:
+            return spec
+    return None
+
+
+def current_stage_key(kind: str, done: Iterable[str]) -> str:
+    """The key to file a matter under: its next stage, or :data:`COMPLETED`."""
+    spec = next_stage(kind, done)
+    return spec.key if spec else COMPLETED
+
+
+def check_stage_allowed(
+    kind: str, done: Iterable[str], stage: str, *, matter_id: str = ""
+) -> StageSpec:
+    """The spec of ``stage`` if it is the one to record now, else :class:`StageOrder`."""
+    spec = stage_spec(kind, stage)
+    finished = set(done)
+    ids = [matter_id] if matter_id else []
+    if stage in finished:
+        raise StageOrder(
+            f"“{spec.name_zh}”阶段已完成；如有错误请提交更正",
+            f"stage {stage!r} is already done; file a correction instead",
+            field="stage",
+            ids=ids,
+        )
+    expected = next_stage(kind, finished)
+    if expected is None or expected.key != stage:
+        missing = expected.name_zh if expected else ""
+        raise StageOrder(
+            f"不能跳过阶段：请先完成“{missing}”",
+            f"stages may not be skipped: {expected.key if expected else '?'} comes first",
+            field="stage",
+            ids=ids,
+        )
+    return spec
