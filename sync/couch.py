@@ -10,6 +10,8 @@ CouchDB and we normalise to CouchDB's documented shape:
   Without ``_bulk_get`` at all (CouchDB 1.x) we fall back to ``open_revs`` GETs
   by ourselves (``bulk_get_supported`` tells which is in use).
 * ``info()``: pouchdb-server omits ``doc_del_count``; we count it.
+* ``get(deleted_conflicts=True)``: pouchdb-server ignores it; we list the
+  deleted leaves from ``open_revs=all``.
 * longpoll ``changes``: every call has its own client timeout (the server's
   ``timeout`` plus a margin), and a feed that stays silent that long ends
   empty, as CouchDB's would.
@@ -116,7 +118,7 @@ class CouchDatabase(Database):
         self.name = name
         self.location = transport.address.base + db_path(name)
         self._path = db_path(name)
-        self._selector_filter: bool | None = None
+        self._welcome_doc: Doc | None = None  # GET /, fetched once
         #: False once the server turned out to have no ``_bulk_get`` (then open_revs GETs are used).
         self.bulk_get_supported = True
 
@@ -150,11 +152,16 @@ class CouchDatabase(Database):
             info["doc_del_count"] = sum(1 for row in feed["results"] if row.get("deleted"))
         return info
 
+    async def _welcome(self) -> Doc:
+        if self._welcome_doc is None:
+            self._welcome_doc = expect_dict(await self._http.request("GET", "/"), "the server welcome")
+        return self._welcome_doc
+
+    async def _is_pouchdb_server(self) -> bool:
+        return "express-pouchdb" in await self._welcome()
+
     async def supports_selector_filter(self) -> bool:
-        if self._selector_filter is None:
-            welcome = expect_dict(await self._http.request("GET", "/"), "the server welcome")
-            self._selector_filter = selector_filter_supported(welcome)
-        return self._selector_filter
+        return selector_filter_supported(await self._welcome())
 
     # -- documents --------------------------------------------------------
     async def get(
@@ -186,7 +193,24 @@ class CouchDatabase(Database):
         )
         if open_revs is not None:
             return expect_list(result, f"open_revs of {docid!r}")
-        return expect_dict(result, f"document {docid!r}")
+        doc = expect_dict(result, f"document {docid!r}")
+        if deleted_conflicts and rev is None and "_deleted_conflicts" not in doc:
+            await self._add_deleted_conflicts(doc)
+        return doc
+
+    async def _add_deleted_conflicts(self, doc: Doc) -> None:
+        """pouchdb-server ignores ``deleted_conflicts``: list the deleted leaves ourselves."""
+        if not await self._is_pouchdb_server():
+            return  # CouchDB omits the field when there are none
+        leaves = expect_list(await self._http.request(
+            "GET", self._path + doc_path(doc["_id"]), params={"open_revs": "all"},
+            docid=doc["_id"]), "open_revs")
+        deleted = [entry["ok"]["_rev"] for entry in leaves
+                   if isinstance(entry, dict) and isinstance(entry.get("ok"), dict)
+                   and entry["ok"].get("_deleted") and entry["ok"]["_rev"] != doc["_rev"]]
+        if deleted:
+            deleted.sort(key=lambda r: (int(r.split("-", 1)[0]), r), reverse=True)
+            doc["_deleted_conflicts"] = deleted
 
     async def put(self, doc: Mapping[str, Any]) -> Doc:
         docid = doc.get("_id") if isinstance(doc, Mapping) else None
