@@ -18,6 +18,7 @@ from sync.errors import (
     PreconditionFailedError,
     UnauthorizedError,
 )
+from sync.replication import Replication, SyncReplication, replicate, sync
 
 __all__ = [
     "BadRequestError",
@@ -30,8 +31,12 @@ __all__ = [
     "NotFoundError",
     "PeerError",
     "PreconditionFailedError",
+    "Replication",
+    "SyncReplication",
     "UnauthorizedError",
     "open_database",
+    "replicate",
+    "sync",
 ]
 
 

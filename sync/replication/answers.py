@@ -1,0 +1,137 @@
+"""Checks on what the other side answered, before anything is written.
+
+A replicator that trusts a malformed answer can write garbage or checkpoint
+past documents it never copied. Every answer the protocol relies on is checked
+here; a bad one raises :class:`MalformedAnswerError`, which fails the
+replication before the batch is written or checkpointed, so both databases
+stay as consistent as they were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sync.database import Doc
+from sync.errors import PeerError
+
+
+class MalformedAnswerError(PeerError):
+    """The other side answered something the replication protocol does not allow."""
+
+    error = "malformed_answer"
+
+
+def _bad(location: str, call: str, what: str) -> MalformedAnswerError:
+    return MalformedAnswerError(f"malformed answer from {location} to {call}: {what}")
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    seq: Any
+    docid: str
+    revs: list[str]
+    deleted: bool
+    doc: Doc | None
+
+
+@dataclass(frozen=True)
+class ChangesPage:
+    rows: list[ChangeRow]
+    raw_count: int  # rows the feed returned, before any client-side filter
+    last_seq: Any
+    pending: int | None
+
+
+def changes_page(answer: Any, location: str) -> ChangesPage:
+    if not isinstance(answer, Mapping) or not isinstance(answer.get("results"), list):
+        raise _bad(location, "_changes", "no results list")
+    rows: list[ChangeRow] = []
+    for row in answer["results"]:
+        if not isinstance(row, Mapping) or not isinstance(row.get("id"), str) or "seq" not in row:
+            raise _bad(location, "_changes", f"a result without id or seq: {str(row)[:80]}")
+        changes = row.get("changes")
+        if not isinstance(changes, list) or not changes:
+            raise _bad(location, "_changes", f"no changes for {row['id']!r}")
+        revs = [c.get("rev") for c in changes if isinstance(c, Mapping)]
+        if len(revs) != len(changes) or not all(_is_rev(r) for r in revs):
+            raise _bad(location, "_changes", f"a bad revision for {row['id']!r}")
+        doc = row.get("doc")
+        rows.append(
+            ChangeRow(
+                seq=row["seq"],
+                docid=row["id"],
+                revs=[str(r) for r in revs],
+                deleted=bool(row.get("deleted")),
+                doc=dict(doc) if isinstance(doc, Mapping) else None,
+            )
+        )
+    last_seq = answer.get("last_seq")
+    if last_seq is None:
+        if rows:
+            last_seq = rows[-1].seq
+        else:
+            raise _bad(location, "_changes", "no last_seq")
+    pending = answer.get("pending")
+    return ChangesPage(
+        rows=rows,
+        raw_count=len(rows),
+        last_seq=last_seq,
+        pending=pending if isinstance(pending, int) and not isinstance(pending, bool) else None,
+    )
+
+
+def missing_revs(answer: Any, asked: Mapping[str, list[str]], location: str) -> dict[str, list[str]]:
+    """The revisions ``_revs_diff`` reports missing; only ones that were asked about."""
+    if not isinstance(answer, Mapping):
+        raise _bad(location, "_revs_diff", "not a JSON object")
+    missing: dict[str, list[str]] = {}
+    for docid, entry in answer.items():
+        if docid not in asked:
+            raise _bad(location, "_revs_diff", f"an id that was not asked about: {docid!r}")
+        revs = entry.get("missing") if isinstance(entry, Mapping) else None
+        if not isinstance(revs, list) or not all(_is_rev(r) for r in revs):
+            raise _bad(location, "_revs_diff", f"no list of missing revisions for {docid!r}")
+        if any(r not in asked[docid] for r in revs):
+            raise _bad(location, "_revs_diff", f"a revision that was not asked about for {docid!r}")
+        if revs:
+            missing[docid] = list(revs)
+    return missing
+
+
+def fetched_doc(doc: Any, docid: str, location: str, call: str) -> Doc:
+    """A revision fetched from the source, fit to be written with ``new_edits=false``."""
+    if not isinstance(doc, Mapping) or doc.get("_id") != docid or not _is_rev(doc.get("_rev")):
+        raise _bad(location, call, f"a document that is not the revision asked for of {docid!r}")
+    revisions = doc.get("_revisions")
+    if revisions is not None and (
+        not isinstance(revisions, Mapping)
+        or not isinstance(revisions.get("ids"), list)
+        or not isinstance(revisions.get("start"), int)
+    ):
+        raise _bad(location, call, f"a malformed _revisions history for {docid!r}")
+    atts = doc.get("_attachments")
+    if atts is not None and not isinstance(atts, Mapping):
+        raise _bad(location, call, f"malformed _attachments for {docid!r}")
+    return dict(doc)
+
+
+def write_failures(answer: Any, location: str) -> list[Mapping[str, Any]]:
+    """The per-document failures of a ``new_edits=false`` ``_bulk_docs``."""
+    if not isinstance(answer, list):
+        raise _bad(location, "_bulk_docs", "not a list")
+    failures = []
+    for row in answer:
+        if not isinstance(row, Mapping):
+            raise _bad(location, "_bulk_docs", f"a result that is not an object: {str(row)[:80]}")
+        if "error" in row:
+            failures.append(row)
+    return failures
+
+
+def _is_rev(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    gen, _, sig = value.partition("-")
+    return gen.isdigit() and bool(sig)

@@ -1,0 +1,162 @@
+"""Checkpoints: where a replication got to, recorded on both sides.
+
+The replication log is the ``_local/<replication id>`` document that CouchDB's
+replicator writes (docs.couchdb.org, "Replication Protocol", "Retrieve
+Replication Logs" and "Compare Replication Logs"): ``session_id``,
+``source_last_seq`` and a ``history`` of sessions, newest first, at most 50.
+It is written on the target first and the source second, so that whenever the
+two disagree the source's is the older one, which is always safe to resume
+from.
+
+A run keeps one session id and updates its history entry in place after each
+batch, as PouchDB's ``pouchdb-checkpointer`` does; the ``_rev`` of each log is
+kept between writes, so a checkpoint costs one request per HTTP side.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sync.database import Database, Doc
+from sync.errors import ConflictError, ForbiddenError, NotFoundError, UnauthorizedError
+from sync.replication.state import Counters
+
+#: CouchDB keeps this many sessions in a replication log.
+MAX_HISTORY = 50
+
+
+def common_seq(source_log: Doc | None, target_log: Doc | None) -> Any:
+    """The source sequence both logs agree was reached, or ``0`` to start over.
+
+    Port of ``compare_replication_logs`` / ``compare_rep_history`` from CouchDB's
+    ``couch_replicator_scheduler_job.erl``: same session on both sides wins;
+    otherwise walk both histories, newest first, for a session they share.
+    """
+    if not source_log or not target_log:
+        return 0
+    source_session = source_log.get("session_id")
+    if source_session is not None and source_session == target_log.get("session_id"):
+        return source_log.get("source_last_seq", 0)
+    source_history = _history(source_log)
+    target_history = _history(target_log)
+    while source_history and target_history:
+        newest_source, *source_rest = source_history
+        newest_target, *target_rest = target_history
+        if _has_session(target_history, newest_source.get("session_id")):
+            return newest_source.get("recorded_seq", 0)
+        if _has_session(source_rest, newest_target.get("session_id")):
+            return newest_target.get("recorded_seq", 0)
+        source_history, target_history = source_rest, target_rest
+    return 0
+
+
+def _history(log: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    history = log.get("history")
+    if not isinstance(history, list):
+        return []
+    return [h for h in history if isinstance(h, Mapping)]
+
+
+def _has_session(history: Sequence[Mapping[str, Any]], session_id: Any) -> bool:
+    return session_id is not None and any(h.get("session_id") == session_id for h in history)
+
+
+class Checkpointer:
+    """Reads the replication logs at the start of a run and writes them after each batch."""
+
+    def __init__(self, source: Database, target: Database, replication_id: str) -> None:
+        self.source = source
+        self.target = target
+        self.docid = f"_local/{replication_id}"
+        self.session_id = uuid.uuid4().hex
+        self.start_time = _now()
+        self.start_seq: Any = None
+        self._logs: dict[str, Doc | None] = {"source": None, "target": None}
+        #: A source we may read but not write (e.g. a kiosk pulling anonymously) gets no log.
+        self.source_writable = True
+
+    async def read(self) -> Any:
+        """Read both logs and return the sequence to start from."""
+        self._logs["target"] = await self._get(self.target)
+        self._logs["source"] = await self._get(self.source)
+        seq = common_seq(self._logs["source"], self._logs["target"])
+        if self._logs["source"] is None and self._logs["target"] is not None and seq == 0:
+            seq = self._read_only_source_seq()
+        if self.start_seq is None:  # a retry resumes the same session: keep where it began
+            self.start_seq = seq
+        return seq
+
+    def _read_only_source_seq(self) -> Any:
+        # Only this replicator writes a log it marks read-only; trust it in that case.
+        target_log = self._logs["target"] or {}
+        if target_log.get("source_read_only"):
+            self.source_writable = False
+            return target_log.get("source_last_seq", 0)
+        return 0
+
+    async def write(self, seq: Any, counters: Counters) -> None:
+        """Record that everything up to ``seq`` of the source is on the target."""
+        await self._put("target", self.target, seq, counters)
+        if self.source_writable:
+            try:
+                await self._put("source", self.source, seq, counters)
+            except (ForbiddenError, UnauthorizedError):
+                # A read-only source: resume from the target's log alone from now on.
+                self.source_writable = False
+                await self._put("target", self.target, seq, counters)
+
+    async def _get(self, db: Database) -> Doc | None:
+        try:
+            log = await db.get_local(self.docid)
+        except NotFoundError:
+            return None
+        return dict(log) if isinstance(log, Mapping) else None
+
+    async def _put(self, side: str, db: Database, seq: Any, counters: Counters) -> None:
+        log = self._new_log(self._logs[side], seq, counters)
+        try:
+            result = await db.put_local(log)
+        except ConflictError:
+            # Someone else (a second replication with the same id) wrote the log: build
+            # on their latest revision rather than failing a replication that worked.
+            latest = await self._get(db)
+            log = self._new_log(latest, seq, counters)
+            result = await db.put_local(log)
+        log["_rev"] = result.get("rev", log.get("_rev"))
+        self._logs[side] = log
+
+    def _new_log(self, previous: Doc | None, seq: Any, counters: Counters) -> Doc:
+        entry = {
+            "session_id": self.session_id,
+            "start_time": self.start_time,
+            "end_time": _now(),
+            "start_last_seq": self.start_seq,
+            "end_last_seq": seq,
+            "recorded_seq": seq,
+            "missing_checked": counters.missing_checked,
+            "missing_found": counters.missing_found,
+            "docs_read": counters.docs_read,
+            "docs_written": counters.docs_written,
+            "doc_write_failures": counters.docs_denied,
+        }
+        older = [h for h in _history(previous or {}) if h.get("session_id") != self.session_id]
+        log: Doc = {
+            "_id": self.docid,
+            "session_id": self.session_id,
+            "source_last_seq": seq,
+            "replication_id_version": 3,
+            "replicator": "cunyi",
+            "history": [entry, *older][:MAX_HISTORY],
+        }
+        if not self.source_writable:
+            log["source_read_only"] = True
+        if previous and previous.get("_rev"):
+            log["_rev"] = previous["_rev"]
+        return log
+
+
+def _now() -> str:
+    return email.utils.formatdate(usegmt=True)
