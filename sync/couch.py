@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 from urllib.parse import quote
@@ -60,6 +61,7 @@ __all__ = ["CouchDatabase", "CouchStats", "open_couch_database", "selector_filte
 _FIND_ALL = 2**31 - 1
 #: How long CouchDB waits on a longpoll without ``timeout`` (its ``changes_timeout``).
 _LONGPOLL_DEFAULT = 60.0
+_REV_FORMAT = re.compile(r"^[0-9]+-.+$")
 
 
 async def open_couch_database(
@@ -94,6 +96,12 @@ def _json_param(value: Any) -> str:
 
 def _too_large(doc: Any) -> bool:
     return len(_json_param(doc).encode()) > MAX_DOCUMENT_SIZE
+
+
+def _check_rev(rev: str | None, docid: str) -> None:
+    """CouchDB refuses a ``rev`` that is not ``N-id`` with 400; pouchdb-server says 404."""
+    if rev is not None and not _REV_FORMAT.match(rev):
+        raise BadRequestError("Invalid rev format", docid=docid, rev=rev)
 
 
 def _missing_entry(docid: str, rev: str | None) -> Doc:
@@ -177,6 +185,7 @@ class CouchDatabase(Database):
         latest: bool = False,
         attachments: bool = False,
     ) -> Any:
+        _check_rev(rev, docid)
         params = query_params(
             rev=rev,
             revs=revs or None,
@@ -213,13 +222,17 @@ class CouchDatabase(Database):
             doc["_deleted_conflicts"] = deleted
 
     async def put(self, doc: Mapping[str, Any]) -> Doc:
-        docid = doc.get("_id") if isinstance(doc, Mapping) else None
-        rev = doc.get("_rev") if isinstance(doc, Mapping) else None
+        # Checked here as CouchDB checks them: some CouchDB-protocol servers accept these.
+        if not isinstance(doc, Mapping):
+            raise BadRequestError("Document must be a JSON object")
+        docid = doc.get("_id")
+        rev = doc.get("_rev")
+        if docid == "":
+            raise BadRequestError("Document id must not be empty")
         if _too_large(doc):
             raise DocumentTooLargeError("document is larger than max_document_size", docid=docid)
-        # A body that is not an object, or an id that is not a string, is POSTed so that
-        # the server itself refuses it with its own bad_request.
-        if isinstance(docid, str) and docid:
+        # An id that is not a string is POSTed so that the server refuses it itself.
+        if isinstance(docid, str):
             method, path = "PUT", self._path + doc_path(docid)
         else:
             method, path = "POST", self._path
@@ -230,6 +243,7 @@ class CouchDatabase(Database):
         return expect_dict(result, "the write result")
 
     async def delete(self, docid: str, rev: str) -> Doc:
+        _check_rev(rev, docid)
         result = await self._http.request(
             "DELETE", self._path + doc_path(docid), params={"rev": rev}, docid=docid, rev=rev
         )
@@ -439,6 +453,7 @@ class CouchDatabase(Database):
         return self._path + doc_path(docid) + "/" + quote(name, safe="")
 
     async def get_attachment(self, docid: str, name: str, *, rev: str | None = None) -> tuple[bytes, str]:
+        _check_rev(rev, docid)
         response = await self._http.send(
             "GET", self._attachment_path(docid, name), params=query_params(rev=rev),
             headers={"Accept": "*/*"}, docid=docid, rev=rev,
@@ -448,6 +463,7 @@ class CouchDatabase(Database):
     async def put_attachment(
         self, docid: str, name: str, data: bytes, content_type: str, *, rev: str | None = None
     ) -> Doc:
+        _check_rev(rev, docid)
         result = await self._http.request(
             "PUT", self._attachment_path(docid, name), params=query_params(rev=rev), content=data,
             headers={"Content-Type": content_type}, docid=docid, rev=rev,

@@ -33,6 +33,7 @@ DEFAULT_TIMEOUT = 30.0
 LONGPOLL_MARGIN = 5.0
 
 _SPECIAL_PREFIXES = ("_design/", "_local/")
+_CLIENT_ERRORS_SENT_AS_500 = frozenset({"bad_request", "doc_validation"})
 
 
 @dataclass
@@ -193,6 +194,9 @@ class CouchTransport:
             error = payload.get("error") if isinstance(payload.get("error"), str) else None
             raw_reason = payload.get("reason")
             reason = raw_reason if isinstance(raw_reason, str) else ""
+        if status >= 500 and error in _CLIENT_ERRORS_SENT_AS_500:
+            # pouchdb-server answers some validation refusals with 500; the name says what it is.
+            return BadRequestError(reason or error or "", docid=docid, rev=rev)
         if status >= 500 or status not in (400, 401, 403, 404, 409, 412, 413):
             text = response.text[:200]
             return PeerError(f"{method} {url} answered {status}: {text}", docid=docid, rev=rev)
