@@ -1,0 +1,101 @@
+"""Incoming documents: validation and splitting into id / rev / flags / body.
+
+Mirrors ``couch_doc:from_json_obj_validate``: ids must be non-empty strings and
+may start with ``_`` only as ``_design/`` or ``_local/``; unknown ``_``
+members are refused; ``_rev`` must parse as ``N-id``. Validation happens
+before any transaction starts, so a refused write changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sync.database import MAX_DOCUMENT_SIZE
+from sync.errors import BadRequestError, DocumentTooLargeError
+from sync.revtree import parse_rev
+
+LOCAL_PREFIX = "_local/"
+DESIGN_PREFIX = "_design/"
+# Members CouchDB reads, and those it accepts but ignores on input.
+_READ = {"_id", "_rev", "_deleted", "_attachments", "_revisions"}
+_IGNORED = {"_revs_info", "_conflicts", "_deleted_conflicts", "_local_seq"}
+
+
+@dataclass(slots=True)
+class Incoming:
+    """One validated document of a write."""
+
+    id: str
+    rev: str | None
+    deleted: bool
+    #: user members plus the raw ``_attachments`` (if any)
+    body: dict[str, Any]
+    revisions: Any
+
+    @property
+    def is_local(self) -> bool:
+        return self.id.startswith(LOCAL_PREFIX)
+
+
+def validate_id(docid: object) -> str:
+    if not isinstance(docid, str):
+        raise BadRequestError("Document id must be a string", docid=repr(docid))
+    if not docid:
+        raise BadRequestError("Document id must not be empty", docid=docid)
+    if docid.startswith("_") and not docid.startswith((DESIGN_PREFIX, LOCAL_PREFIX)):
+        raise BadRequestError("Only reserved document ids may start with underscore.", docid=docid)
+    if docid in (DESIGN_PREFIX, LOCAL_PREFIX):
+        raise BadRequestError("Document id must not be a bare prefix", docid=docid)
+    return docid
+
+
+def dumps(value: Any) -> str:
+    """The one JSON encoding used for stored bodies (compact, UTF-8 text)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def check_size(docid: str, body_json: str) -> None:
+    # Cheap test first: a str of n chars encodes to at most 4n bytes.
+    if len(body_json) * 4 > MAX_DOCUMENT_SIZE and len(body_json.encode()) > MAX_DOCUMENT_SIZE:
+        raise DocumentTooLargeError("Document is too large", docid=docid)
+
+
+def prepare(doc: object, *, new_edits: bool) -> Incoming:
+    """Validate one incoming document (raises BadRequestError / DocumentTooLargeError)."""
+    if not isinstance(doc, Mapping):
+        raise BadRequestError("Document must be a JSON object")
+    if "_id" in doc:
+        docid = validate_id(doc["_id"])
+    elif new_edits:
+        docid = uuid.uuid4().hex
+    else:
+        raise BadRequestError("Document id is required with new_edits=false")
+    rev = doc.get("_rev")
+    if rev is not None:
+        if not docid.startswith(LOCAL_PREFIX):
+            parse_rev(rev)
+        elif not isinstance(rev, str):
+            raise BadRequestError("Invalid rev format", docid=docid)
+    elif not new_edits and not docid.startswith(LOCAL_PREFIX):
+        raise BadRequestError("new_edits=false needs a _rev", docid=docid)
+    deleted = doc.get("_deleted", False)
+    if not isinstance(deleted, bool):
+        raise BadRequestError("_deleted must be true or false", docid=docid)
+    body: dict[str, Any] = {}
+    for key, value in doc.items():
+        if key.startswith("_"):
+            if key in _READ or key in _IGNORED:
+                continue
+            raise BadRequestError(f"Bad special document member: {key}", docid=docid)
+        body[key] = value
+    atts = doc.get("_attachments")
+    if atts is not None:
+        if not isinstance(atts, Mapping) or not all(isinstance(a, Mapping) for a in atts.values()):
+            raise BadRequestError("_attachments must be an object of objects", docid=docid)
+        if atts:
+            body["_attachments"] = dict(atts)
+    return Incoming(docid, rev, deleted, body, doc.get("_revisions"))

@@ -1,0 +1,251 @@
+"""The read path: documents, open_revs, revs_diff, bulk_get, all_docs.
+
+Every function runs inside one read transaction (the facade opens it), so it
+sees one snapshot even while another connection or process writes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sync.embedded import _attachments
+from sync.embedded._docs import LOCAL_PREFIX
+from sync.embedded._writer import chunks, load_trees
+from sync.errors import BadRequestError, NotFoundError
+from sync.revtree import RevTree
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What to add to a rendered document (CouchDB's GET query options)."""
+
+    revs: bool = False
+    revs_info: bool = False
+    conflicts: bool = False
+    deleted_conflicts: bool = False
+    attachments: bool = False
+
+
+PLAIN = Options()
+
+
+def load_tree(conn: sqlite3.Connection, docid: str) -> RevTree | None:
+    row = conn.execute("SELECT tree FROM docs WHERE id = ?", (docid,)).fetchone()
+    return RevTree.from_json(json.loads(row[0])) if row else None
+
+
+def load_body(conn: sqlite3.Connection, docid: str, rev: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        "SELECT body FROM revs WHERE doc_id = ? AND rev = ?", (docid, rev)
+    ).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def render(
+    conn: sqlite3.Connection,
+    docid: str,
+    rev: str,
+    body: Mapping[str, Any],
+    deleted: bool,
+    tree: RevTree | None,
+    opts: Options = PLAIN,
+) -> dict[str, Any]:
+    """A revision as CouchDB returns it."""
+    doc: dict[str, Any] = {"_id": docid, "_rev": rev}
+    atts = None
+    for key, value in body.items():
+        if key == "_attachments":
+            atts = value
+        else:
+            doc[key] = value
+    if deleted:
+        doc["_deleted"] = True
+    if atts:
+        doc["_attachments"] = _attachments.render(conn, atts, inline=opts.attachments)
+    if tree is not None:
+        if opts.revs:
+            doc["_revisions"] = tree.revisions(rev)
+        if opts.revs_info:
+            doc["_revs_info"] = tree.revs_info(rev)
+        if opts.conflicts and (conflicts := tree.conflicts()):
+            doc["_conflicts"] = conflicts
+        if opts.deleted_conflicts and (deleted_conflicts := tree.deleted_conflicts()):
+            doc["_deleted_conflicts"] = deleted_conflicts
+    return doc
+
+
+def get_local(conn: sqlite3.Connection, docid: str) -> dict[str, Any]:
+    if not docid.startswith(LOCAL_PREFIX):
+        docid = LOCAL_PREFIX + docid
+    row = conn.execute("SELECT rev, body FROM local_docs WHERE id = ?", (docid,)).fetchone()
+    if row is None:
+        raise NotFoundError("missing", docid=docid)
+    return {"_id": docid, "_rev": f"0-{row[0]}", **json.loads(row[1])}
+
+
+def get(
+    conn: sqlite3.Connection, docid: str, rev: str | None, opts: Options
+) -> dict[str, Any]:
+    if docid.startswith(LOCAL_PREFIX):
+        return get_local(conn, docid)
+    tree = load_tree(conn, docid)
+    if tree is None:
+        raise NotFoundError("missing", docid=docid, rev=rev)
+    if rev is None:
+        rev = tree.winner()
+        if tree.nodes[rev].deleted:
+            raise NotFoundError("deleted", docid=docid, rev=rev)
+    node = tree.nodes.get(rev)
+    body = load_body(conn, docid, rev) if node is not None and node.has_body else None
+    if node is None or body is None:
+        raise NotFoundError("missing", docid=docid, rev=rev)
+    return render(conn, docid, rev, body, node.deleted, tree, opts)
+
+
+def open_revs(
+    conn: sqlite3.Connection,
+    docid: str,
+    revs: Sequence[str] | str,
+    latest: bool,
+    opts: Options,
+) -> list[dict[str, Any]]:
+    """``open_revs``: ``[{"ok": doc} | {"missing": rev}]``."""
+    tree = load_tree(conn, docid)
+    if revs == "all":
+        if tree is None:
+            raise NotFoundError("missing", docid=docid)
+        wanted = tree.leaves()
+    elif isinstance(revs, str) or not isinstance(revs, Sequence):
+        raise BadRequestError("open_revs must be a list of revisions or 'all'", docid=docid)
+    else:
+        wanted = []
+        for rev in revs:
+            if latest and tree is not None and rev in tree:
+                wanted.extend(r for r in tree.leaves_under(rev) if r not in wanted)
+            elif rev not in wanted:
+                wanted.append(rev)
+    out: list[dict[str, Any]] = []
+    for rev in wanted:
+        node = tree.nodes.get(rev) if tree is not None else None
+        body = load_body(conn, docid, rev) if node is not None and node.has_body else None
+        if node is None or body is None:
+            out.append({"missing": rev})
+        else:
+            out.append({"ok": render(conn, docid, rev, body, node.deleted, tree, opts)})
+    return out
+
+
+def revs_diff(conn: sqlite3.Connection, mapping: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    trees = load_trees(conn, list(mapping))
+    out: dict[str, Any] = {}
+    for docid, revs in mapping.items():
+        hit = trees.get(docid)
+        missing = list(dict.fromkeys(revs)) if hit is None else hit[0].missing(dict.fromkeys(revs))
+        if missing:
+            entry: dict[str, Any] = {"missing": missing}
+            if hit is not None and (ancestors := hit[0].possible_ancestors(missing)):
+                entry["possible_ancestors"] = ancestors
+            out[docid] = entry
+    return out
+
+
+def bulk_get(
+    conn: sqlite3.Connection, requests: Sequence[Mapping[str, Any]], opts: Options
+) -> dict[str, Any]:
+    results = []
+    for req in requests:
+        docid = req.get("id")
+        rev = req.get("rev")
+        if not isinstance(docid, str):
+            err = {"id": docid, "rev": rev, "error": "bad_request", "reason": "missing id"}
+            results.append({"id": docid, "docs": [{"error": err}]})
+            continue
+        if rev is None:
+            tree = load_tree(conn, docid)
+            rev = tree.winner() if tree is not None else None
+        docs: list[dict[str, Any]] = []
+        if rev is not None:
+            for item in open_revs(conn, docid, [rev], False, opts):
+                if "ok" in item:
+                    docs.append(item)
+                else:
+                    err = {"id": docid, "rev": rev, "error": "not_found", "reason": "missing"}
+                    docs.append({"error": err})
+        else:
+            err = {"id": docid, "rev": "undefined", "error": "not_found", "reason": "missing"}
+            docs.append({"error": err})
+        results.append({"id": docid, "docs": docs})
+    return {"results": results}
+
+
+def all_docs(
+    conn: sqlite3.Connection,
+    *,
+    keys: Sequence[str] | None,
+    include_docs: bool,
+    startkey: str | None,
+    endkey: str | None,
+    limit: int | None,
+    skip: int,
+    descending: bool,
+) -> dict[str, Any]:
+    total = conn.execute("SELECT count(*) FROM docs WHERE deleted = 0").fetchone()[0]
+    rows: list[dict[str, Any]] = []
+    if keys is not None:
+        found: dict[str, tuple[str, int, str | None]] = {}
+        for part in chunks(list(dict.fromkeys(keys))):
+            marks = ",".join("?" * len(part))
+            for docid, winner, deleted, body in conn.execute(
+                "SELECT d.id, d.winner, d.deleted, r.body FROM docs d LEFT JOIN revs r "
+                f"ON r.doc_id = d.id AND r.rev = d.winner WHERE d.id IN ({marks})",
+                part,
+            ):
+                found[docid] = (winner, deleted, body)
+        for key in keys[skip:]:
+            if limit is not None and len(rows) >= limit:
+                break
+            hit = found.get(key)
+            if hit is None:
+                rows.append({"key": key, "error": "not_found"})
+                continue
+            winner, deleted, body = hit
+            row: dict[str, Any] = {"id": key, "key": key, "value": {"rev": winner}}
+            if deleted:
+                row["value"]["deleted"] = True
+            if include_docs:
+                row["doc"] = (
+                    None if deleted else render(conn, key, winner, json.loads(body), False, None)
+                )
+            rows.append(row)
+        return {"total_rows": total, "offset": skip, "rows": rows}
+    lo, hi = (endkey, startkey) if descending else (startkey, endkey)
+    where, params = ["d.deleted = 0"], []
+    if lo is not None:
+        where.append("d.id >= ?")
+        params.append(lo)
+    if hi is not None:
+        where.append("d.id <= ?")
+        params.append(hi)
+    order = "DESC" if descending else "ASC"
+    body_col = ", r.body" if include_docs else ", NULL"
+    join = "LEFT JOIN revs r ON r.doc_id = d.id AND r.rev = d.winner" if include_docs else ""
+    sql = (
+        f"SELECT d.id, d.winner{body_col} FROM docs d {join} WHERE {' AND '.join(where)} "
+        f"ORDER BY d.id {order} LIMIT ? OFFSET ?"
+    )
+    for docid, winner, body in conn.execute(sql, [*params, -1 if limit is None else limit, skip]):
+        row = {"id": docid, "key": docid, "value": {"rev": winner}}
+        if include_docs:
+            row["doc"] = render(conn, docid, winner, json.loads(body), False, None)
+        rows.append(row)
+    before = 0
+    if startkey is not None:
+        op = ">" if descending else "<"
+        before = conn.execute(
+            f"SELECT count(*) FROM docs WHERE deleted = 0 AND id {op} ?", (startkey,)
+        ).fetchone()[0]
+    return {"total_rows": total, "offset": before + skip, "rows": rows}
