@@ -1,10 +1,65 @@
-"""``village-app user``: manage secretary accounts."""
+"""``village-app user add``: create a secretary account (or set a new password)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import getpass
+import sys
+from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("user", help="manage accounts (user add)")
-    p.set_defaults(handler=lambda a: p.print_help() or 2)
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="create an account, or set a new password for an existing one")
+    add.add_argument("username")
+    add.add_argument("--data", default="data", help="data folder (one .sqlite file per village)")
+    add.add_argument("--village", default=None, help="village file stem when the data folder holds several")
+    add.add_argument("--role", default="secretary", choices=["secretary", "reviewer", "viewer"])
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.set_defaults(handler=run_add)
+
+
+def _read_password(from_stdin: bool) -> str | None:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        print("error: the two passwords differ", file=sys.stderr)
+        return None
+    return first
+
+
+def run_add(args: argparse.Namespace) -> int:
+    from village_app.web.settings import DataDirError, Settings
+
+    try:
+        path = Settings(data_dir=Path(args.data), village=args.village).village_db_path()
+    except DataDirError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if path is None or not path.exists():
+        print(f"error: no village in {args.data}: run `village-app demo --data {args.data}` first", file=sys.stderr)
+        return 2
+    password = _read_password(args.password_stdin)
+    if password is None:
+        return 1
+    return asyncio.run(_add(path, args.username, password, args.role))
+
+
+async def _add(path: Path, username: str, password: str, role: str) -> int:
+    import sync
+    from village_app import accounts
+
+    db = await sync.open_database(str(path), create=False)
+    try:
+        existed = await accounts.user_exists(db, username)
+        await accounts.add_user(db, username, password, village=path.stem, role=role)
+    except accounts.AccountError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        await db.close()
+    print(f"{'updated password of' if existed else 'created'} {role} {username!r} in {path}")
+    return 0

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+import sync
+from village_app import accounts
+
+
+@pytest.fixture
+async def village_db(tmp_path: Path) -> AsyncIterator[sync.Database]:
+    db = await sync.open_database(str(tmp_path / "330102001001.sqlite"))
+    yield db
+    await db.close()
+
+
+async def test_add_then_verify(village_db: sync.Database) -> None:
+    await accounts.add_user(village_db, "demo", "demo-password", village="330102001001")
+    user = await accounts.verify_user(village_db, "demo", "demo-password")
+    assert user == accounts.User(username="demo", village="330102001001", role="secretary")
+    assert await accounts.verify_user(village_db, "demo", "demo-passwor") is None
+    assert await accounts.verify_user(village_db, "nobody", "demo-password") is None
+
+
+async def test_hash_lives_in_a_local_doc_with_its_own_salt(village_db: sync.Database) -> None:
+    await accounts.add_user(village_db, "a", "same-password", village="v")
+    await accounts.add_user(village_db, "b", "same-password", village="v")
+    a = await village_db.get_local("_local/user:a")
+    b = await village_db.get_local("_local/user:b")
+    assert a["salt"] != b["salt"] and a["hash"] != b["hash"]
+    assert "same-password" not in str(a)
+    assert a["kdf"]["name"] == "scrypt"
+    # _local documents never appear in the changes feed, so they never replicate.
+    changes = await village_db.changes()
+    assert not [c for c in changes["results"] if "user" in c["id"]]
+
+
+async def test_adding_again_sets_a_new_password(village_db: sync.Database) -> None:
+    await accounts.add_user(village_db, "demo", "first-password", village="v")
+    await accounts.add_user(village_db, "demo", "second-password", village="v", role="viewer")
+    assert await accounts.verify_user(village_db, "demo", "first-password") is None
+    user = await accounts.verify_user(village_db, "demo", "second-password")
+    assert user is not None and user.role == "viewer"
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "field"),
+    [("", "long-enough", "username"), ("has space", "long-enough", "username"),
+     ("ok", "short", "password"), ("../x", "long-enough", "username")],
+)
+async def test_bad_username_or_password_is_refused(
+    village_db: sync.Database, username: str, password: str, field: str
+) -> None:
+    with pytest.raises(accounts.AccountError) as caught:
+        await accounts.add_user(village_db, username, password, village="v")
+    assert caught.value.field == field and caught.value.message_zh

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import pytest
+from starlette.testclient import TestClient
+
+from web.helpers import ClientFactory, csrf_of, soup
+
+
+@pytest.mark.parametrize("token", [None, "", "forged-token"])
+def test_unsafe_request_without_the_right_csrf_token_is_403(client: TestClient, token: str | None) -> None:
+    data = {"lang": "en", "next": "/"}
+    if token is not None:
+        data["csrf_token"] = token
+    response = client.post("/lang", data=data, follow_redirects=False)
+    assert response.status_code == 403
+    assert response.context["page"].status == 403  # type: ignore[attr-defined]
+    assert soup(response).select_one(".error-message h1").get_text() == "请求被拒绝"
+    assert "lang" not in response.cookies
+
+
+def test_csrf_header_is_accepted_for_htmx(client: TestClient) -> None:
+    token = csrf_of(client, "/")
+    response = client.post(
+        "/lang", data={"lang": "en", "next": "/"}, headers={"X-CSRF-Token": token, "HX-Request": "true"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+
+
+def test_forged_csrf_header_is_403(client: TestClient) -> None:
+    response = client.post("/lang", data={"lang": "en"}, headers={"X-CSRF-Token": "nope"})
+    assert response.status_code == 403
+
+
+def test_csrf_token_of_another_session_is_refused(make_client: ClientFactory) -> None:
+    first, second = make_client(), make_client()
+    token = csrf_of(first, "/")
+    assert second.post("/lang", data={"lang": "en", "csrf_token": token}).status_code == 403
+
+
+def test_body_over_the_limit_is_413_before_reading(client: TestClient) -> None:
+    token = csrf_of(client, "/")
+    limit = client.app.state.settings.max_body_bytes  # type: ignore[attr-defined]
+    response = client.post(
+        "/lang",
+        files={"file": ("scan.pdf", b"%PDF-" + b"0" * limit, "application/pdf")},
+        data={"csrf_token": token},
+    )
+    assert response.status_code == 413
+    assert soup(response).select_one(".error-message h1").get_text() == "文件太大"
+
+
+def test_streamed_body_over_the_limit_is_cut_off(client: TestClient) -> None:
+    """No Content-Length: the count while reading stops it."""
+    token = csrf_of(client, "/")
+    limit = client.app.state.settings.max_body_bytes  # type: ignore[attr-defined]
+
+    def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(limit // 65536 + 2):
+            yield b"x" * 65536
+
+    response = client.post(
+        "/lang", content=chunks(), headers={"X-CSRF-Token": token, "content-type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 413
+
+
+def test_unknown_page_is_a_chinese_404(client: TestClient) -> None:
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert response.context["page"].title == "找不到页面"  # type: ignore[attr-defined]
+    assert soup(response).find("html")["lang"] == "zh-CN"

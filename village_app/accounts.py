@@ -1,0 +1,132 @@
+"""Secretary accounts, kept in the village database as ``_local/user:<name>`` documents.
+
+``_local`` documents are never replicated, so password hashes stay on the laptop that
+made them. Passwords are hashed with scrypt (``cryptography``) and a per-user random
+salt; the parameters are stored with the hash so they can be raised later without
+breaking existing accounts. Verification is constant-time, and an unknown user costs
+the same scrypt work as a known one, so timing does not reveal which names exist.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from dataclasses import dataclass
+from typing import Any, Final
+
+from cryptography.exceptions import InvalidKey
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from sync.database import Database
+from sync.errors import NotFoundError
+
+#: scrypt cost: n=2**14, r=8 is the classic interactive-login setting (about 16 MB, tens of ms).
+_SCRYPT_N: Final = 2**14
+_SCRYPT_R: Final = 8
+_SCRYPT_P: Final = 1
+_KEY_LENGTH: Final = 32
+_SALT_LENGTH: Final = 16
+_USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+MIN_PASSWORD_LENGTH: Final = 8
+ROLES: Final = ("secretary", "reviewer", "viewer")
+
+
+class AccountError(ValueError):
+    """A username or password that cannot be used; ``message_zh`` is shown in the UI."""
+
+    def __init__(self, message: str, *, message_zh: str, field: str) -> None:
+        super().__init__(message)
+        self.message_zh = message_zh
+        self.field = field
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    village: str
+    role: str
+
+
+def _local_id(username: str) -> str:
+    return f"_local/user:{username}"
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _kdf(salt: bytes, n: int = _SCRYPT_N, r: int = _SCRYPT_R, p: int = _SCRYPT_P) -> Scrypt:
+    return Scrypt(salt=salt, length=_KEY_LENGTH, n=n, r=r, p=p)
+
+
+def check_username(username: str) -> str:
+    if not _USERNAME.match(username):
+        raise AccountError(
+            f"invalid username {username!r}: use 1-64 letters, digits, '.', '_' or '-'",
+            message_zh="用户名只能包含字母、数字、点、下划线和连字符（1–64 个字符）",
+            field="username",
+        )
+    return username
+
+
+async def add_user(
+    db: Database, username: str, password: str, *, village: str, role: str = "secretary"
+) -> None:
+    """Create the account, or set a new password and role if it already exists."""
+    check_username(username)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            f"password too short: at least {MIN_PASSWORD_LENGTH} characters",
+            message_zh=f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符",
+            field="password",
+        )
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r}", message_zh="未知的角色", field="role")
+    salt = os.urandom(_SALT_LENGTH)
+    doc: dict[str, Any] = {
+        "_id": _local_id(username),
+        "type": "user",
+        "username": username,
+        "village": village,
+        "role": role,
+        "kdf": {"name": "scrypt", "n": _SCRYPT_N, "r": _SCRYPT_R, "p": _SCRYPT_P},
+        "salt": _b64(salt),
+        "hash": _b64(_kdf(salt).derive(password.encode("utf-8"))),
+    }
+    try:
+        existing = await db.get_local(_local_id(username))
+        if "_rev" in existing:
+            doc["_rev"] = existing["_rev"]
+    except NotFoundError:
+        pass
+    await db.put_local(doc)
+
+
+async def user_exists(db: Database, username: str) -> bool:
+    try:
+        await db.get_local(_local_id(username))
+    except NotFoundError:
+        return False
+    return True
+
+
+async def verify_user(db: Database, username: str, password: str) -> User | None:
+    """The user if ``password`` is theirs, else ``None`` (unknown user or wrong password)."""
+    doc: dict[str, Any] | None = None
+    if _USERNAME.match(username):
+        try:
+            doc = await db.get_local(_local_id(username))
+        except NotFoundError:
+            doc = None
+    if doc is None or doc.get("type") != "user":
+        # Same work as a real check, so a missing name does not answer faster.
+        _kdf(b"\0" * _SALT_LENGTH).derive(password.encode("utf-8"))
+        return None
+    params = doc["kdf"]
+    kdf = _kdf(base64.b64decode(doc["salt"]), params["n"], params["r"], params["p"])
+    try:
+        kdf.verify(password.encode("utf-8"), base64.b64decode(doc["hash"]))  # constant time
+    except InvalidKey:
+        return None
+    return User(username=doc["username"], village=doc["village"], role=doc["role"])

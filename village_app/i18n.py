@@ -1,0 +1,95 @@
+"""Languages, message catalogs and Chinese dates.
+
+The interface is written in Chinese, so the Chinese text itself is the message id
+(``_("登录")``) and zh-CN needs no catalog; English comes from
+``village_app/locale/en/LC_MESSAGES/messages.po``. The ``.po`` files are the only
+catalog files in the repository: they are compiled in memory with Babel the first
+time a language is used, so there is no build step to forget and no stale ``.mo``.
+A msgid missing from a catalog falls back to the Chinese text.
+
+Times are stored as UTC ISO strings and always shown in Asia/Shanghai.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import gettext
+import io
+from pathlib import Path
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as _babel_format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALE_DIR: Final = Path(__file__).resolve().parent / "locale"
+DEFAULT_LOCALE: Final = "zh_CN"
+#: Locale code -> its own name, in the order the language switch shows them.
+LOCALES: Final[dict[str, str]] = {"zh_CN": "中文", "en": "English"}
+TIMEZONE: Final = ZoneInfo("Asia/Shanghai")
+
+
+def normalize_locale(value: str | None) -> str:
+    """A supported locale code for a cookie or form value (anything else is the default)."""
+    return value if value in LOCALES else DEFAULT_LOCALE
+
+
+@functools.cache
+def translations(locale: str) -> gettext.NullTranslations:
+    """The catalog for ``locale``, compiled from its ``.po`` file on first use."""
+    po_path = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
+    if locale == DEFAULT_LOCALE or not po_path.exists():
+        return gettext.NullTranslations()
+    with po_path.open("rb") as f:
+        catalog = read_po(f, locale=locale)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def gettext_for(locale: str) -> gettext.NullTranslations:
+    return translations(normalize_locale(locale))
+
+
+def to_local(value: dt.datetime | str) -> dt.datetime:
+    """A timestamp (aware datetime or ISO string; naive means UTC) in Asia/Shanghai."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(TIMEZONE)
+
+
+def format_date(value: dt.date | dt.datetime | str | None, locale: str = DEFAULT_LOCALE) -> str:
+    """``2026年11月25日`` in Chinese, ``25 November 2026`` in English; datetimes are taken
+    in Asia/Shanghai first, so a late-evening UTC time shows the next day as villagers see it."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = to_local(value) if "T" in value else dt.date.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        value = to_local(value).date()
+    if normalize_locale(locale) == "zh_CN":
+        return f"{value.year}年{value.month}月{value.day}日"
+    return _babel_format_date(value, "d MMMM y", locale="en")
+
+
+def format_datetime(value: dt.datetime | str | None, locale: str = DEFAULT_LOCALE) -> str:
+    """Date as :func:`format_date` plus the Asia/Shanghai time: ``2026年11月25日 14:30``."""
+    if value is None or value == "":
+        return ""
+    local = to_local(value)
+    return f"{format_date(local, locale)} {local:%H:%M}"
+
+
+def now_local() -> dt.datetime:
+    return dt.datetime.now(TIMEZONE)
+
+
+def N_(message: str) -> str:
+    """Marks a msgid chosen at run time (a title, an error) so the catalog test finds it;
+    the template translates it when it is shown."""
+    return message

@@ -1,0 +1,93 @@
+"""Log in and log out."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from village_app import accounts
+from village_app.i18n import N_
+from village_app.web.rendering import CSRF_SESSION_KEY, current_user, render
+from village_app.web.throttle import LoginThrottle
+
+
+@dataclass(frozen=True)
+class LoginPage:
+    next: str
+    username: str = ""
+    #: A msgid; ``%(minutes)s`` in it is filled from ``wait_minutes``.
+    error: str | None = None
+    wait_minutes: int = 0
+    #: False while the data folder has no village yet (run ``village-app demo``).
+    village_ready: bool = True
+
+
+def safe_next(value: object) -> str:
+    """Only a path on this site: never ``//host`` or a scheme, so login cannot redirect away."""
+    if isinstance(value, str) and value.startswith("/") and not value.startswith(("//", "/\\")):
+        return value
+    return "/"
+
+
+async def login_form(request: Request) -> Response:
+    if current_user(request):
+        return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
+    page = LoginPage(
+        next=safe_next(request.query_params.get("next")),
+        village_ready=request.app.state.db is not None,
+    )
+    return render(request, "login.html", page)
+
+
+async def login(request: Request) -> Response:
+    form = await request.form()
+    username = str(form.get("username", "")).strip()
+    password = str(form.get("password", ""))
+    next_url = safe_next(form.get("next"))
+    throttle: LoginThrottle = request.app.state.login_throttle
+    address = request.client.host if request.client else "-"
+    db = request.app.state.db
+
+    minutes = throttle.wait_minutes(username, address)
+    if minutes:
+        page = LoginPage(
+            next=next_url,
+            username=username,
+            error=N_("登录失败次数过多，请 %(minutes)s 分钟后再试。"),
+            wait_minutes=minutes,
+        )
+        return render(request, "login.html", page, status_code=429)
+
+    user = await accounts.verify_user(db, username, password) if db is not None and username else None
+    if user is None:
+        throttle.failed(username, address)
+        page = LoginPage(
+            next=next_url,
+            username=username,
+            error=N_("用户名或密码不正确。"),
+            village_ready=db is not None,
+        )
+        return render(request, "login.html", page, status_code=400)
+
+    throttle.succeeded(username, address)
+    # A fresh session (and CSRF token) at login, so a token planted before it is worthless.
+    request.session.clear()
+    request.session["user"] = {"name": user.username, "village": user.village, "role": user.role}
+    request.session[CSRF_SESSION_KEY] = secrets.token_urlsafe(32)
+    return RedirectResponse(next_url, status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse(request.url_for("login"), status_code=303)
+
+
+routes = [
+    Route("/login", login_form, methods=["GET"], name="login"),
+    Route("/login", login, methods=["POST"], name="login_submit"),
+    Route("/logout", logout, methods=["POST"], name="logout"),
+]

@@ -1,0 +1,126 @@
+"""The one place where exceptions become HTTP statuses and friendly Chinese error pages.
+
+Handlers raise; they never build error responses themselves. Middleware that
+refuses a request before routing (CSRF, body size) calls :func:`error_response`
+so its pages look the same.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Final
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from sync.errors import CouchError
+from village_app.i18n import N_
+from village_app.web.rendering import render, request_locale
+
+log = logging.getLogger(__name__)
+
+#: Status -> (title, default explanation). Chinese is the msgid; English comes from the catalog.
+_MESSAGES: Final[dict[int, tuple[str, str]]] = {
+    400: (N_("请求有误"), N_("提交的内容无法识别，请返回上一页检查后重试。")),
+    401: (N_("请先登录"), N_("请先登录后再访问此页面。")),
+    403: (N_("请求被拒绝"), N_("页面已过期或没有权限。请刷新页面后重试。")),
+    404: (N_("找不到页面"), N_("您要找的页面或记录不存在。")),
+    405: (N_("请求有误"), N_("此页面不支持这种操作。")),
+    409: (N_("记录冲突"), N_("这条记录已被修改或已存在，请刷新页面后查看最新内容。")),
+    413: (N_("文件太大"), N_("上传的内容超过了 10 MB 的上限，未保存任何内容。")),
+    422: (N_("填写有误"), N_("提交的内容不符合要求，请检查后重试。")),
+    429: (N_("尝试次数过多"), N_("请稍后再试。")),
+    500: (N_("系统出错"), N_("系统出现了意外错误，请稍后重试。记录未被修改。")),
+}
+
+
+class BadRequest(HTTPException):
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(400, detail)
+
+
+class CsrfError(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(403, N_("页面已过期，请刷新页面后重新提交。"))
+
+
+class PageNotFound(HTTPException):
+    """A URL part that names nothing (the resolve layer raises it with the id)."""
+
+    def __init__(self, what: str, ident: str) -> None:
+        self.ident = ident
+        super().__init__(404, N_("找不到这条记录。"))
+        self.what = what
+
+
+class PayloadTooLarge(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(413)
+
+
+@dataclass(frozen=True)
+class ErrorPage:
+    status: int
+    title: str
+    message: str
+    #: The field a validation error is about, when there is one.
+    field: str | None = None
+
+
+def error_response(request: Request, status: int, message: str | None = None, field: str | None = None) -> Response:
+    title, default = _MESSAGES.get(status, _MESSAGES[500] if status >= 500 else _MESSAGES[400])
+    page = ErrorPage(status=status, title=title, message=message or default, field=field)
+    return render(request, "error.html", page, block="message", status_code=status)
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    detail = exc.detail if exc.detail and exc.detail != _default_phrase(exc.status_code) else None
+    response = error_response(request, exc.status_code, detail)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def _default_phrase(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+async def _store_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, CouchError)
+    if exc.status >= 500:
+        log.error("store error on %s: %s", request.url.path, exc)
+        return error_response(request, 500)
+    return error_response(request, exc.status)
+
+
+async def _domain_error(request: Request, exc: Exception) -> Response:
+    """A rule the user broke: its Chinese message, the status it names (422 by default)."""
+    status = int(getattr(exc, "status", 422))
+    message = getattr(exc, "message_zh", None)
+    if request_locale(request) != "zh_CN":
+        message = getattr(exc, "message_en", None) or message
+    return error_response(request, status, message, getattr(exc, "field", None))
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s", request.url.path, exc_info=exc)
+    return error_response(request, 500)
+
+
+def exception_handlers(domain_errors: tuple[type[Exception], ...] = ()) -> dict[type[Exception] | int, object]:
+    handlers: dict[type[Exception] | int, object] = {
+        HTTPException: _http_exception,
+        CouchError: _store_error,
+        Exception: _unexpected,
+    }
+    for cls in domain_errors:
+        handlers[cls] = _domain_error
+    return handlers

@@ -1,0 +1,24 @@
+"""The language switch: a form in the page header that sets a cookie."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from village_app import i18n
+from village_app.web.auth import safe_next
+from village_app.web.rendering import LANG_COOKIE
+
+_ONE_YEAR = 365 * 24 * 60 * 60
+
+
+async def set_language(request: Request) -> Response:
+    form = await request.form()
+    locale = i18n.normalize_locale(str(form.get("lang", "")))
+    response = RedirectResponse(safe_next(form.get("next")), status_code=303)
+    response.set_cookie(LANG_COOKIE, locale, max_age=_ONE_YEAR, httponly=True, samesite="lax")
+    return response
+
+
+routes = [Route("/lang", set_language, methods=["POST"], name="set_language")]

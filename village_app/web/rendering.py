@@ -1,0 +1,131 @@
+"""Rendering: one template per page; an htmx request gets one named block of it.
+
+Every page handler builds a context dataclass and calls :func:`render`. The
+response keeps ``.template`` and ``.context`` (also for a block), so tests assert on
+the dataclass rather than on HTML.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Template, pass_context
+from jinja2.runtime import Context
+from jinja2_fragments.starlette import Jinja2Blocks
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.types import Receive, Scope, Send
+
+from village_app import i18n
+
+LANG_COOKIE = "lang"
+CSRF_SESSION_KEY = "csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+
+def is_htmx(request: Request) -> bool:
+    """An htmx request that wants a fragment (a boosted link wants the whole page)."""
+    return request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+
+
+def request_locale(request: Request) -> str:
+    return i18n.normalize_locale(request.cookies.get(LANG_COOKIE))
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, created on first use."""
+    session = request.scope.get("session")
+    if session is None:  # only outside SessionMiddleware (never in the app)
+        return ""
+    token = session.get(CSRF_SESSION_KEY)
+    if not token:
+        token = session[CSRF_SESSION_KEY] = secrets.token_urlsafe(32)
+    return str(token)
+
+
+def current_user(request: Request) -> dict[str, str] | None:
+    session = request.scope.get("session") or {}
+    user = session.get("user")
+    return user if isinstance(user, dict) else None
+
+
+def _common_context(request: Request) -> dict[str, Any]:
+    locale = request_locale(request)
+    translations = i18n.gettext_for(locale)
+    return {
+        "_": translations.gettext,
+        "locale": locale,
+        "html_lang": "zh-CN" if locale == "zh_CN" else locale,
+        "locales": i18n.LOCALES,
+        "csrf_token": csrf_token(request),
+        "current_user": current_user(request),
+    }
+
+
+class _FragmentResponse(HTMLResponse):
+    """A rendered block that, like Starlette's template response, reports its template and
+    context to the test client."""
+
+    def __init__(
+        self,
+        content: bytes,
+        template: Template,
+        context: dict[str, Any],
+        status_code: int,
+        headers: Mapping[str, str] | None,
+    ) -> None:
+        self.template = template
+        self.context = context
+        super().__init__(content, status_code, headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if "http.response.debug" in scope.get("extensions", {}):
+            info = {"template": self.template, "context": self.context}
+            await send({"type": "http.response.debug", "info": info})
+        await super().__call__(scope, receive, send)
+
+
+def render(
+    request: Request,
+    name: str,
+    page: object,
+    *,
+    block: str | None = None,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+    force_block: bool = False,
+) -> Response:
+    """The whole page, or ``block`` of it when htmx asked (or ``force_block``)."""
+    templates: Jinja2Blocks = request.app.state.templates
+    context: dict[str, Any] = {"page": page}
+    if block is not None and (force_block or is_htmx(request)):
+        response = templates.TemplateResponse(
+            request, name, context, status_code=status_code, headers=headers, block_name=block
+        )
+        return _FragmentResponse(
+            bytes(response.body), templates.get_template(name), context, status_code, headers
+        )
+    return templates.TemplateResponse(request, name, context, status_code=status_code, headers=headers)
+
+
+@pass_context
+def _date(ctx: Context, value: Any) -> str:
+    return i18n.format_date(value, ctx.get("locale", i18n.DEFAULT_LOCALE))
+
+
+@pass_context
+def _datetime(ctx: Context, value: Any) -> str:
+    return i18n.format_datetime(value, ctx.get("locale", i18n.DEFAULT_LOCALE))
+
+
+def build_templates(directory: Path) -> Jinja2Blocks:
+    templates = Jinja2Blocks(directory=directory, context_processors=[_common_context])
+    templates.env.filters["date"] = _date
+    templates.env.filters["datetime"] = _datetime
+    templates.env.trim_blocks = True
+    templates.env.lstrip_blocks = True
+    return templates
