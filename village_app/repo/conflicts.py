@@ -1,0 +1,50 @@
+"""Conflicts on editable documents (matters, rosters, bodies): shown and resolved, never dropped.
+
+Two laptops (or a laptop and the county) may edit the same matter before they
+sync; CouchDB then keeps both versions and picks a winner deterministically.
+:func:`list_conflicts` gives the UI every version; :func:`resolve_conflict`
+writes the version the secretary chose (or merged) on top of the winner and
+deletes the other branches, so the history of all of them is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sync.database import Database
+from village_app.domain import NotFound
+from village_app.repo._base import get_doc, put_editable
+from village_app.repo.actor import Actor
+
+Doc = dict[str, Any]
+
+
+async def list_conflicts(db: Database, village: str, docid: str) -> list[Doc]:
+    """The winning version first, then each conflicting version (empty when there is no conflict)."""
+    winner = await get_doc(db, docid, village=village, what_zh="记录", conflicts=True)
+    revs = winner.get("_conflicts") or []
+    if not revs:
+        return []
+    others = await db.get(docid, open_revs=list(revs))
+    versions = [r["ok"] for r in others if "ok" in r]
+    winner.pop("_conflicts", None)
+    return [winner, *versions]
+
+
+async def resolve_conflict(
+    db: Database, village: str, docid: str, chosen: Mapping[str, Any], actor: Actor
+) -> str:
+    """Keep ``chosen`` (the fields of one version, or a merge) and close the other branches.
+    Returns the new revision."""
+    winner = await get_doc(db, docid, village=village, what_zh="记录", conflicts=True)
+    losing = list(winner.get("_conflicts") or [])
+    if not losing:
+        raise NotFound("此记录没有冲突", f"{docid} has no conflicts", ids=[docid])
+    doc = {k: v for k, v in chosen.items() if not k.startswith("_")}
+    for fixed in ("type", "village", "created_at", "created_by"):
+        doc[fixed] = winner[fixed]  # what a document is and who made it never change
+    doc.update(_id=docid, _rev=winner["_rev"], updated_at=actor.stamp(), updated_by=actor.user)
+    rev = await put_editable(db, doc)
+    await db.bulk_docs([{"_id": docid, "_rev": r, "_deleted": True} for r in losing])
+    return rev
