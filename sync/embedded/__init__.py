@@ -37,7 +37,13 @@ from typing import Any, Literal, TypeVar
 from sync.database import ChangesStyle, Database, Doc, OpenRevs
 from sync.embedded import _attachments, _changes, _find, _notify, _reader, _schema, _writer
 from sync.embedded._docs import LOCAL_PREFIX, prepare, validate_id
-from sync.errors import BadRequestError, ConflictError, NotFoundError
+from sync.errors import (
+    BadRequestError,
+    ConflictError,
+    DocumentTooLargeError,
+    NotFoundError,
+)
+from sync.revtree import parse_rev
 
 __all__ = ["EmbeddedDatabase", "open_embedded_database"]
 
@@ -151,6 +157,9 @@ class EmbeddedDatabase(Database):
         attachments: bool = False,
     ) -> Any:
         validate_id(docid)
+        for r in [rev] if open_revs is None else [] if open_revs == "all" else list(open_revs):
+            if r is not None:
+                parse_rev(r)
         opts = _reader.Options(revs, revs_info, conflicts, deleted_conflicts, attachments)
         if open_revs is not None:
             return await self._read_async(_reader.open_revs, docid, open_revs, latest, opts)
@@ -159,7 +168,8 @@ class EmbeddedDatabase(Database):
     async def put(self, doc: Mapping[str, Any]) -> Doc:
         (result,) = await self.bulk_docs([doc])
         if "error" in result:
-            raise ConflictError(result["reason"], docid=result["id"], rev=doc.get("_rev"))
+            cls = DocumentTooLargeError if result["error"] == "document_too_large" else ConflictError
+            raise cls(result["reason"], docid=result["id"], rev=doc.get("_rev"))
         return dict(result)
 
     async def delete(self, docid: str, rev: str) -> Doc:

@@ -24,7 +24,7 @@ from typing import Any
 from sync.embedded import _attachments
 from sync.embedded._docs import Incoming, check_size, dumps
 from sync.embedded._schema import INDEXED_FIELDS
-from sync.errors import BadRequestError
+from sync.errors import BadRequestError, DocumentTooLargeError
 from sync.revtree import RevTree, rev_generation, revisions_to_path
 
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
@@ -128,13 +128,16 @@ class _Batch:
             parent = winner
         gen = rev_generation(parent) + 1 if parent else 1
         body = doc.body
+        body_json, refused = _encode_checked(doc)
+        if refused is not None:
+            return refused
         if "_attachments" in body:
             prior = self._attachments_of(doc.id, parent) if parent else {}
             body["_attachments"] = _attachments.resolve(
                 self.conn, doc.id, body["_attachments"], prior, gen, new_edits=True
             )
-        body_json = dumps(body)
-        check_size(doc.id, body_json)
+        if body_json is None:
+            body_json = dumps(body)
         digest = hashlib.md5(f"{parent or ''}\0{int(doc.deleted)}\0{body_json}".encode())
         rev = f"{gen}-{digest.hexdigest()}"
         if state is None:
@@ -151,6 +154,9 @@ class _Batch:
         if state is not None and path[0] in state.tree:
             return None  # already known: CouchDB leaves the document alone
         body = doc.body
+        body_json, refused = _encode_checked(doc)
+        if refused is not None:
+            return refused
         if "_attachments" in body:
             prior: dict[str, Any] = {}
             if state is not None:
@@ -160,11 +166,10 @@ class _Batch:
                 )
                 prior = self._attachments_of(doc.id, holder) if holder else {}
             body["_attachments"] = _attachments.resolve(
-                self.conn, doc.id, body["_attachments"], prior, len(path) and rev_generation(path[0]),
-                new_edits=False,
+                self.conn, doc.id, body["_attachments"], prior, rev_generation(path[0]), new_edits=False
             )
-        body_json = dumps(body)
-        check_size(doc.id, body_json)
+        if body_json is None:
+            body_json = dumps(body)
         if state is None:
             state = self.states[doc.id] = _DocState(RevTree(), None)
         state.tree.merge_path(path, deleted=doc.deleted)
@@ -224,6 +229,24 @@ class _Batch:
         marks = ", ".join("?" * (1 + len(INDEXED_FIELDS)))
         conn.executemany(f"INSERT OR REPLACE INTO fields VALUES ({marks})", field_rows)
         conn.execute("UPDATE meta SET value = ? WHERE key = 'update_seq'", (seq,))
+
+
+def _encode_checked(doc: Incoming) -> tuple[str | None, dict[str, Any] | None]:
+    """The body's JSON (None when it has attachments still to resolve), or the refusal.
+
+    CouchDB refuses an oversized document in ``_bulk_docs`` alone, as a per-doc
+    error. The size is that of the JSON body without attachment data (CouchDB
+    limits attachments separately), checked before any attachment is stored."""
+    body = doc.body
+    has_atts = "_attachments" in body
+    if has_atts:
+        body = {k: v for k, v in body.items() if k != "_attachments"}
+    body_json = dumps(body)
+    try:
+        check_size(doc.id, body_json)
+    except DocumentTooLargeError as exc:
+        return None, {"id": doc.id, "error": exc.error, "reason": exc.reason}
+    return (None if has_atts else body_json), None
 
 
 def _write_local(conn: sqlite3.Connection, doc: Incoming, new_edits: bool) -> dict[str, Any]:
