@@ -81,10 +81,11 @@ class BatchLoop:
                 await self._write(batch, queue)
             await reader
         finally:
-            if not reader.done():
-                reader.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await reader
+            # Stop the reader, and collect its error if the writer failed first
+            # (otherwise asyncio reports it as never retrieved).
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await reader
 
     async def _next(self, queue: asyncio.Queue[_Batch | None], reader: asyncio.Task[None]) -> _Batch | None:
         getter = asyncio.ensure_future(queue.get())

@@ -56,10 +56,7 @@ async def _run(rep: Replication) -> None:
     rep.started_at = loop.time() if rep.started_at is None else rep.started_at
     opened: list[Database] = []
     try:
-        source = await open_side(rep.source, create=False, opened=opened)
-        target = await open_side(rep.target, create=True, opened=opened)
-        rep.check_cancelled()
-        await _attempts(rep, source, target)
+        await _attempts(rep, opened)
         await rep.set_state(State.COMPLETE)
     except (ReplicationCancelled, asyncio.CancelledError) as exc:
         await rep.set_state(State.CANCELLED)
@@ -77,29 +74,58 @@ async def _run(rep: Replication) -> None:
                 await db.close()
 
 
-async def _attempts(rep: Replication, source: Database, target: Database) -> None:
+class _Session:
+    """The parts of a run that outlive one attempt: both sides, the checkpointer (its
+    session id), the fetcher (whether ``_bulk_get`` works) and the traffic baseline."""
+
+    def __init__(self, rep: Replication, source: Database, target: Database, server_selector: bool) -> None:
+        self.rep = rep
+        self.src, self.tgt = guarded(source, rep), guarded(target, rep)
+        self.traffic = Traffic(rep.counters, source, target)
+        rep.replication_id = replication_id(source.location, target.location, rep.options)
+        self.checkpointer = Checkpointer(self.src, self.tgt, rep.replication_id)
+        self.fetcher = RevisionFetcher(self.src, concurrency=rep.options.fetch_concurrency)
+        self.server_selector = server_selector
+
+    @classmethod
+    async def open(cls, rep: Replication, opened: list[Database]) -> _Session:
+        # Each side is kept as soon as it is open, so a retry does not open it twice.
+        rep.source = await open_side(rep.source, create=False, opened=opened)
+        rep.target = await open_side(rep.target, create=True, opened=opened)
+        rep.check_cancelled()
+        selector = rep.options.selector is not None and await rep.source.supports_selector_filter()
+        rep.check_cancelled()
+        return cls(rep, rep.source, rep.target, selector)
+
+    async def run(self) -> None:
+        if self.checkpointer.start_seq is None:
+            since = await self.checkpointer.read()
+        else:
+            # A retry: the last checkpoint this run wrote (or read) is known already.
+            since = self.rep.counters.last_seq
+        batch_loop = BatchLoop(
+            self.rep, self.src, self.tgt, self.checkpointer, self.fetcher,
+            server_selector=self.server_selector, refresh_traffic=self.traffic.refresh,
+        )
+        await batch_loop.run(since)
+        self.traffic.refresh()
+
+
+async def _attempts(rep: Replication, opened: list[Database]) -> None:
     opts = rep.options
-    rep.replication_id = replication_id(source.location, target.location, opts)
-    src, tgt = guarded(source, rep), guarded(target, rep)
-    traffic = Traffic(rep.counters, source, target)
-    checkpointer = Checkpointer(src, tgt, rep.replication_id)
-    fetcher = RevisionFetcher(src, concurrency=opts.fetch_concurrency)
-    server_selector = opts.selector is not None and await src.supports_selector_filter()
     backoff = Backoff(opts.backoff_initial, opts.backoff_max)
-    await rep.set_state(State.ACTIVE)
+    session: _Session | None = None
     while True:
         batches_before = rep.counters.batches
         try:
-            since = await checkpointer.read()
-            batch_loop = BatchLoop(
-                rep, src, tgt, checkpointer, fetcher,
-                server_selector=server_selector, refresh_traffic=traffic.refresh,
-            )
-            await batch_loop.run(since)
-            traffic.refresh()
+            if session is None:
+                session = await _Session.open(rep, opened)
+                await rep.set_state(State.ACTIVE)
+            await session.run()
             return
         except Exception as exc:
-            traffic.refresh()
+            if session is not None:
+                session.traffic.refresh()
             if isinstance(exc, ReplicationCancelled) or not is_transient(exc):
                 raise
             if rep.counters.batches > batches_before:
@@ -113,7 +139,8 @@ async def _attempts(rep: Replication, source: Database, target: Database) -> Non
             await rep.set_state(State.PAUSED, error=exc)
             await rep.emit("retry", error=exc, retry_in=delay)
             await rep.interruptible(asyncio.sleep(delay))
-            await rep.set_state(State.ACTIVE)
+            if session is not None:
+                await rep.set_state(State.ACTIVE)
 
 
 class SyncReplication:

@@ -1,12 +1,180 @@
-"""``village-app replicate SOURCE TARGET``: CouchDB replication between stores."""
+"""``village-app replicate SOURCE TARGET``: CouchDB replication between stores.
+
+Each of SOURCE and TARGET is a ``.sqlite`` path or a CouchDB URL (credentials
+in the URL, or ``COUCHDB_USER`` / ``COUCHDB_PASSWORD``). On a terminal a
+progress bar is redrawn in place; otherwise one plain line per batch, for
+logs. One summary line at the end; exit status 1 with the reason on failure.
+``--continuous`` follows the source until Ctrl-C (or SIGTERM).
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+from typing import Any, TextIO
+
+from sync import replicate
+from sync.errors import CouchError
+from sync.replication import Replication, ReplicationEvent, State
+
+_BAR_WIDTH = 30
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("replicate", help="replicate SOURCE to TARGET (.sqlite paths or CouchDB URLs)")
-    p.add_argument("source")
-    p.add_argument("target")
-    p.set_defaults(handler=lambda a: 2)
+    p = sub.add_parser(
+        "replicate",
+        help="replicate SOURCE to TARGET (.sqlite paths or CouchDB URLs)",
+        description="Copy every document revision SOURCE has and TARGET lacks, "
+        "with the CouchDB replication protocol; resumes where the last run stopped.",
+    )
+    p.add_argument("source", help="a .sqlite path or a CouchDB database URL")
+    p.add_argument("target", help="a .sqlite path or a CouchDB database URL (created if missing)")
+    p.add_argument("--continuous", action="store_true", help="keep following SOURCE until interrupted")
+    p.add_argument("--selector", type=_selector, metavar="JSON",
+                   help='replicate only documents matching a Mango selector, e.g. \'{"published": true}\'')
+    p.add_argument("--batch-size", type=_positive, default=100, metavar="N",
+                   help="changes per batch (a checkpoint follows each batch; default 100)")
+    p.add_argument("--doc-id", action="append", dest="doc_ids", metavar="ID",
+                   help="replicate only this document (may be repeated)")
+    p.set_defaults(handler=run)
+
+
+def _selector(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--selector is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("--selector must be a JSON object")
+    return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    return asyncio.run(replicate_command(args, out=sys.stdout, err=sys.stderr))
+
+
+async def replicate_command(args: argparse.Namespace, *, out: TextIO, err: TextIO) -> int:
+    if not getattr(args, "verbose", False):
+        # The progress lines say it all; one log line per HTTP request, or the failure
+        # logged once more before it is printed, would drown them.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        logging.getLogger("sync.replication").setLevel(logging.ERROR)
+    progress = _Progress(out, err, tty=out.isatty())
+    opts: dict[str, Any] = {"batch_size": args.batch_size, "continuous": args.continuous}
+    if args.selector is not None:
+        opts["selector"] = args.selector
+    if args.doc_ids:
+        opts["doc_ids"] = args.doc_ids
+    try:
+        rep = replicate(args.source, args.target, on_event=progress.on_event, **opts)
+    except CouchError as exc:
+        print(f"replication failed: {exc.reason}", file=err)
+        return 2
+    progress.rep = rep
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, rep.cancel)
+    try:
+        await rep
+    except CouchError as exc:
+        progress.finish()
+        print(f"replication failed: {exc.reason}", file=err)
+        return 1
+    except Exception as exc:  # a bug, or something the stores did not name
+        progress.finish()
+        print(f"replication failed: {type(exc).__name__}: {exc}", file=err)
+        return 1
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
+    progress.finish()
+    print(summary(rep), file=out)
+    return 0
+
+
+def summary(rep: Replication) -> str:
+    c = rep.counters
+    verb = "replicated" if rep.state is State.COMPLETE else rep.state.value
+    line = (
+        f"{verb} {rep.source_location} -> {rep.target_location}: "
+        f"{c.docs_read} docs read, {c.docs_written} written, {c.docs_denied} denied "
+        f"in {rep.seconds:.1f} s"
+    )
+    if c.requests is not None:
+        line += f" ({c.requests} requests, {c.bytes_sent or 0} bytes sent, {c.bytes_received or 0} received)"
+    return line
+
+
+class _Progress:
+    """Prints events: a bar redrawn in place on a terminal, plain lines otherwise."""
+
+    def __init__(self, out: TextIO, err: TextIO, *, tty: bool) -> None:
+        self.out, self.err, self.tty = out, err, tty
+        self.rep: Replication | None = None
+        self._total: int | None = None
+        self._drawn = False
+
+    async def on_event(self, event: ReplicationEvent) -> None:
+        if event.kind == "state" and event.state is State.ACTIVE and self._total is None:
+            self._total = await self._estimate_total()
+        if event.kind == "change":
+            self._batch(event)
+        elif event.kind == "denied" and event.denial is not None:
+            d = event.denial
+            self._line(f"denied {d.docid} ({d.error}): {d.reason}", self.err)
+        elif event.kind == "retry":
+            self._line(f"connection trouble ({event.error}); retrying in {event.retry_in:.1f} s", self.err)
+        elif event.kind == "state" and event.state is State.PAUSED and not self.tty:
+            self._line("caught up; waiting for changes", self.out)
+
+    async def _estimate_total(self) -> int | None:
+        source = self.rep.source if self.rep is not None else None
+        if source is None or isinstance(source, str):
+            return None
+        try:
+            info = await source.info()
+        except CouchError:
+            return None
+        total = int(info.get("doc_count", 0)) + int(info.get("doc_del_count", 0))
+        return total or None
+
+    def _batch(self, event: ReplicationEvent) -> None:
+        c = event.counters
+        counts = f"{c.docs_read} read, {c.docs_written} written, {c.docs_denied} denied"
+        if not self.tty:
+            print(f"batch {c.batches}: {counts}, last seq {c.last_seq}", file=self.out, flush=True)
+            return
+        total = (c.changes_read + c.pending) if c.pending is not None else self._total
+        fraction = min(1.0, c.changes_read / total) if total else 0.0
+        filled = int(fraction * _BAR_WIDTH)
+        bar = "#" * filled + "-" * (_BAR_WIDTH - filled)
+        self.out.write(f"\r[{bar}] {fraction:4.0%} {counts}\x1b[K")
+        self.out.flush()
+        self._drawn = True
+
+    def _line(self, text: str, stream: TextIO) -> None:
+        self.finish()
+        print(text, file=stream, flush=True)
+
+    def finish(self) -> None:
+        if self._drawn:
+            self.out.write("\n")
+            self.out.flush()
+            self._drawn = False

@@ -1,0 +1,184 @@
+"""Replication when things go wrong: a flaky link, a wrong password, refused documents,
+malformed answers. Each time the outcome must be clear and both databases consistent."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from faultproxy import FaultProxy
+from replication_helpers import attachment, seed_tricky, snapshot
+
+from sync import replicate
+from sync.couch import open_couch_database
+from sync.couch_server import CouchServer
+from sync.database import Database
+from sync.errors import NotFoundError, PeerError, UnauthorizedError
+from sync.replication import ReplicationOptions, State, replication_id
+
+ROOT = Path(__file__).resolve().parents[2]
+# More retries than the proxy has faults in it: completion is then certain, not lucky.
+FAST_RETRIES = {"backoff_initial": 0.01, "backoff_max": 0.05, "retries": 30}
+
+
+def with_password(url: str, password: str) -> str:
+    parts = urlsplit(url)
+    return url.replace(f":{parts.password}@", f":{password}@", 1)
+
+
+async def proxied(make_db, proxy: FaultProxy) -> tuple[Database, Database]:
+    """A new peer database, opened directly (to check it) and through ``proxy``."""
+    direct = await make_db("couch")
+    rate, proxy.fault_rate = proxy.fault_rate, 0.0
+    through = await open_couch_database(f"{proxy.url}/{direct.name}", create=False)
+    proxy.fault_rate = rate
+    return direct, through
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("direction", ["push", "pull"])
+async def test_flaky_link_loses_nothing(make_db, couch_url: str, direction: str) -> None:
+    async with FaultProxy(couch_url, seed=7, fault_rate=0.2, max_faults=25) as proxy:
+        laptop = await make_db("embedded")
+        county, county_via_proxy = await proxied(make_db, proxy)
+        try:
+            first = laptop if direction == "push" else county
+            await seed_tricky(first, big_attachment=300_000)
+            await first.bulk_docs([{"_id": f"record:{i:04}", "i": i} for i in range(150)])
+            source, target = (
+                (laptop, county_via_proxy) if direction == "push" else (county_via_proxy, laptop)
+            )
+
+            done = await replicate(source, target, batch_size=20, **FAST_RETRIES)
+
+            assert done.state is State.COMPLETE
+            assert sum(proxy.faults.values()) > 0
+            assert done.counters.retries > 0
+            assert await snapshot(laptop) == await snapshot(county)
+        finally:
+            await county_via_proxy.close()
+
+
+async def test_wrong_password_stops_at_once_and_writes_nothing(make_db, couch_url: str) -> None:
+    laptop = await make_db("embedded")
+    county = await make_db("couch")
+    await laptop.bulk_docs([{"_id": f"r{i}"} for i in range(5)])
+    await county.bulk_docs([{"_id": f"c{i}"} for i in range(5)])
+    wrong = with_password(f"{couch_url}/{county.name}", "not-the-password")
+
+    for source, target in ((laptop, wrong), (wrong, laptop)):
+        rep = replicate(source, target, **FAST_RETRIES)
+        with pytest.raises(UnauthorizedError) as caught:
+            await rep
+        assert str(caught.value.reason) == f"wrong credentials for {county.location}"
+        assert "not-the-password" not in str(caught.value)
+        assert rep.state is State.FAILED
+        assert rep.counters.retries == 0
+
+    assert await doc_ids(county) == {f"c{i}" for i in range(5)}
+    assert await doc_ids(laptop) == {f"r{i}" for i in range(5)}
+    for db in (laptop, county):
+        assert not await _has_checkpoint(db, laptop, county)
+        assert not await _has_checkpoint(db, county, laptop)
+
+
+async def _has_checkpoint(db: Database, source: Database, target: Database) -> bool:
+    rid = replication_id(source.location, target.location, ReplicationOptions())
+    try:
+        await db.get_local(f"_local/{rid}")
+    except NotFoundError:
+        return False
+    return True
+
+
+async def doc_ids(db: Database) -> set[str]:
+    return {row["id"] for row in (await db.all_docs())["rows"]}
+
+
+async def assert_contains(target: Database, source: Database) -> None:
+    """Every document of ``source`` is on ``target``, with the same leaves and winner."""
+    theirs, ours = await snapshot(target), await snapshot(source)
+    assert {docid: theirs.get(docid) for docid in ours} == ours
+
+
+async def test_wrong_password_on_the_command_line(make_db, couch_url: str) -> None:
+    laptop = await make_db("embedded")
+    await laptop.put({"_id": "record:1"})
+    county = await make_db("couch")
+    wrong = with_password(f"{couch_url}/{county.name}", "nope")
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "village_app.cli", "replicate", laptop.location, wrong,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=ROOT,
+    )
+    out, err = await asyncio.wait_for(child.communicate(), 60)
+    assert child.returncode == 1
+    assert f"wrong credentials for {county.location}" in err.decode()
+    assert "nope" not in (out + err).decode()
+    assert (await county.info())["doc_count"] == 0
+
+
+async def test_refused_documents_are_denied_and_the_rest_replicates(make_db, couch_url: str) -> None:
+    laptop = await make_db("embedded")
+    county = await make_db("couch")
+    async with CouchServer(couch_url) as server:
+        await server.put_design(county.name, {
+            "_id": "_design/guard",
+            "validate_doc_update": "function (doc) { if (doc.secret) "
+                                   "{ throw({forbidden: 'no secrets in the county database'}); } }",
+        })
+    await laptop.bulk_docs(
+        [{"_id": f"ok{i}", "i": i} for i in range(6)] + [{"_id": "bad1", "secret": True},
+                                                         {"_id": "bad2", "secret": True}]
+    )
+
+    done = await replicate(laptop, county, batch_size=3)
+
+    assert done.state is State.COMPLETE
+    assert sorted(d.docid for d in done.denied) == ["bad1", "bad2"]
+    assert all(d.error == "forbidden" and "no secrets" in d.reason for d in done.denied)
+    assert (done.counters.docs_written, done.counters.docs_denied) == (6, 2)
+    with pytest.raises(NotFoundError):
+        await county.get("bad1")
+
+
+@pytest.mark.parametrize(
+    ("fragment", "body"),
+    [
+        ("/_revs_diff", b'{"someone-else": {"missing": ["1-abc"]}}'),
+        ("/_bulk_get", b'{"results": [{"id": '),
+        ("/_changes", b'{"results": [{"id": "x", "seq": 1, "changes": "1-x"}], "last_seq": 1}'),
+    ],
+    ids=["revs_diff", "bulk_get", "changes"],
+)
+async def test_malformed_answers_fail_clearly_and_keep_both_sides_consistent(
+    make_db, couch_url: str, fragment: str, body: bytes
+) -> None:
+    laptop = await make_db("embedded")
+    async with FaultProxy(couch_url, seed=1, fault_rate=0.0) as proxy:
+        county, via_proxy = await proxied(make_db, proxy)
+        await county.bulk_docs([{"_id": f"c{i}", "_attachments": {"a": attachment(100, i)}}
+                                for i in range(5)])
+        await laptop.bulk_docs([{"_id": f"l{i}"} for i in range(5)])
+        proxy.answers[fragment] = body
+        source, target = (laptop, via_proxy) if fragment == "/_revs_diff" else (via_proxy, laptop)
+        before = await doc_ids(county), await doc_ids(laptop)
+        try:
+            rep = replicate(source, target, **FAST_RETRIES)
+            with pytest.raises(PeerError) as caught:
+                await rep
+        finally:
+            await via_proxy.close()
+    assert "malformed" in str(caught.value) or "unexpected answer" in str(caught.value)
+    assert rep.state is State.FAILED and rep.counters.retries == 0
+    # Nothing half-done: no document and no checkpoint written...
+    assert (await doc_ids(county), await doc_ids(laptop)) == before
+    assert not await _has_checkpoint(laptop, laptop, county)
+    assert not await _has_checkpoint(laptop, county, laptop)
+    # ...and a clean rerun completes the copy.
+    clean_source, clean_target = (laptop, county) if source is laptop else (county, laptop)
+    again = await replicate(clean_source, clean_target)
+    assert again.state is State.COMPLETE
+    await assert_contains(clean_target, clean_source)
