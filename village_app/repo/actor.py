@@ -20,6 +20,7 @@ class Actor:
     user: str
     clock: Callable[[], datetime] = now_utc
     rng: Random | None = field(default=None, repr=False)
+    _last: str | None = field(default=None, init=False, repr=False)
 
     def now(self) -> datetime:
         return self.clock()
@@ -28,4 +29,6 @@ class Actor:
         return utc_stamp(self.clock())
 
     def new_id(self, doc_type: str, village: str) -> str:
-        return make_id(doc_type, village, ulid(self.clock(), self.rng))
+        """A new id; ids from one actor sort in the order they were made."""
+        self._last = ulid(self.clock(), self.rng, after=self._last)
+        return make_id(doc_type, village, self._last)

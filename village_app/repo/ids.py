@@ -23,10 +23,25 @@ def _base32(value: int, length: int) -> str:
     return "".join(reversed(chars))
 
 
-def ulid(moment: datetime, rng: Random | None = None) -> str:
+def ulid(moment: datetime, rng: Random | None = None, *, after: str | None = None) -> str:
+    """A ULID for ``moment``; given the previous one (``after``) from the same source, the new one
+    sorts after it even within the same millisecond (the random part is incremented, as the ULID
+    spec's monotonic mode does), so ids from one writer keep their order."""
     millis = int(moment.timestamp() * 1000)
+    if after is not None:
+        last_millis = _decode(after[:10])
+        if millis <= last_millis:
+            return _base32(last_millis, 10) + _base32(_decode(after[10:]) + 1, 16)
     randomness = rng.getrandbits(80) if rng is not None else secrets.randbits(80)
-    return _base32(millis, 10) + _base32(randomness, 16)
+    # Keep headroom so monotonic increments never overflow 80 bits.
+    return _base32(millis, 10) + _base32(randomness >> 1, 16)
+
+
+def _decode(text: str) -> int:
+    value = 0
+    for char in text:
+        value = value * 32 + _CROCKFORD.index(char)
+    return value
 
 
 def make_id(doc_type: str, village: str, suffix: str) -> str:

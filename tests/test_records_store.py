@@ -1,0 +1,332 @@
+"""The records store over both kinds of store: the embedded SQLite file and the CouchDB peer."""
+
+from __future__ import annotations
+
+import re
+import struct
+import uuid
+import zlib
+from collections.abc import AsyncIterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import sync
+from village_app import repo
+from village_app.domain import (
+    SHANGHAI,
+    Attendance,
+    EditConflict,
+    Ineligible,
+    InvalidAttachment,
+    Matter,
+    Member,
+    NotFound,
+    Publication,
+    StageOrder,
+    StageRecord,
+    SupervisionEntry,
+    Village,
+    Vote,
+    is_public,
+)
+
+V = "990101001009"
+ACTOR = repo.Actor("secretary")
+T0 = datetime(2026, 3, 2, 19, 30, tzinfo=SHANGHAI)
+
+
+def png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\x00\x00"))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.fixture(params=["embedded", "couch"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[sync.Database]:
+    if request.param == "embedded":
+        location = str(tmp_path / f"{V}.sqlite")
+    else:
+        location = f"{request.getfixturevalue('couch_url')}/test_repo_{uuid.uuid4().hex[:10]}"
+    database = await sync.open_database(location)
+    await repo.save_village(database, Village(V, "测试村", "东溪镇", "青禾县"), ACTOR)
+    yield database
+    await database.close()
+
+
+async def _major(db: sync.Database, title: str = "村道硬化", year: int = 2026) -> Matter:
+    return await repo.create_matter(
+        db, V, Matter(kind="major", title=title, body="", year=year), ACTOR
+    )
+
+
+def _meeting(stage: str, days: int, **kw: object) -> StageRecord:
+    base: dict[str, object] = {"attendance": Attendance(5, 5), "content": "内容"}
+    if stage == "review":
+        base = {"attendance": Attendance(30, 24), "vote": Vote(20, 2, 2)}
+    if stage == "resolution":
+        base = {
+            "body": "representatives",
+            "attendance": Attendance(30, 21),
+            "vote": Vote(18, 2, 1),
+            "content": "决议",
+        }
+    base.update(kw)
+    return StageRecord(matter="", stage=stage, held_at=T0 + timedelta(days=days), **base)  # type: ignore[arg-type]
+
+
+def _publication(stage: str, days: int) -> StageRecord:
+    when = T0 + timedelta(days=days)
+    return StageRecord(
+        matter="", stage=stage, publication=Publication("", "村务公开栏", when), content="公告"
+    )
+
+
+async def test_documents_have_the_common_fields(db: sync.Database) -> None:
+    matter = await _major(db)
+    assert re.fullmatch(rf"matter:{V}:[0-9A-HJKMNP-TV-Z]{{26}}", matter.id)
+    doc = await db.get(matter.id)
+    assert doc["type"] == "matter" and doc["village"] == V and doc["created_by"] == "secretary"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", doc["created_at"])
+    assert doc["stage"] == "proposal" and doc["sensitive"] is False
+
+
+async def test_a_matter_through_all_six_stages_with_a_failed_quorum(db: sync.Database) -> None:
+    matter = await _major(db)
+    first = await repo.append_stage_record(
+        db,
+        V,
+        matter.id,
+        _meeting("proposal", 0),
+        ACTOR,
+        attachments=[repo.NewAttachment("签字.jpg", png())],
+    )
+    assert [a.name for a in first.attachments] == ["签字.png"]  # named by content
+    await repo.append_stage_record(db, V, matter.id, _meeting("consultation", 3), ACTOR)
+    await repo.append_stage_record(db, V, matter.id, _meeting("review", 6), ACTOR)
+    failed = await repo.append_stage_record(
+        db,
+        V,
+        matter.id,
+        _meeting("resolution", 9, attendance=Attendance(30, 20), vote=Vote(18, 1, 1)),
+        ACTOR,
+    )
+    assert failed.outcome is not None and not failed.outcome.quorate
+    assert (await repo.get_matter(db, V, matter.id)).stage == "resolution"
+    with pytest.raises(StageOrder):
+        await repo.append_stage_record(
+            db, V, matter.id, _publication("resolution_publication", 10), ACTOR
+        )
+    await repo.append_stage_record(db, V, matter.id, _meeting("resolution", 12), ACTOR)
+    assert (await repo.get_matter(db, V, matter.id)).stage == "resolution_publication"
+    published = await repo.append_stage_record(
+        db, V, matter.id, _publication("resolution_publication", 13), ACTOR
+    )
+    await repo.append_stage_record(db, V, matter.id, _publication("result_publication", 40), ACTOR)
+    view = await repo.matter_view(db, V, matter.id)
+    assert view.completed and view.matter.stage == "completed"
+    assert len(view.stages[3].attempts) == 2 and view.stages[3].attempts[0].current.id == failed.id
+    assert is_public(await db.get(published.id))
+    assert not is_public(await db.get(failed.id))
+    assert is_public(await db.get(matter.id))
+
+
+async def test_refused_records_store_nothing(db: sync.Database) -> None:
+    matter = await _major(db)
+    with pytest.raises(StageOrder):
+        await repo.append_stage_record(db, V, matter.id, _meeting("review", 0), ACTOR)
+    with pytest.raises(InvalidAttachment):
+        await repo.append_stage_record(
+            db,
+            V,
+            matter.id,
+            _meeting("proposal", 0),
+            ACTOR,
+            attachments=[repo.NewAttachment("a.pdf", b"MZ not a pdf")],
+        )
+    assert await repo.list_stage_records(db, V, matter.id) == []
+
+
+async def test_attachments_are_added_never_replaced(db: sync.Database) -> None:
+    matter = await _major(db)
+    record = await repo.append_stage_record(db, V, matter.id, _meeting("proposal", 0), ACTOR)
+    first = await repo.add_attachment(db, V, record.id, "sheet.png", png(), ACTOR)
+    second = await repo.add_attachment(db, V, record.id, "sheet.png", png(), ACTOR)
+    assert (first.name, second.name) == ("sheet.png", "sheet-2.png")
+    data, content_type = await repo.get_attachment(db, V, record.id, "sheet-2.png")
+    assert data == png() and content_type == "image/png"
+    with pytest.raises(NotFound):
+        await repo.get_attachment(db, V, record.id, "nope.png")
+    with pytest.raises(NotFound):
+        await repo.add_attachment(
+            db, V, matter.id, "x.png", png(), ACTOR
+        )  # matters are not evidence
+
+
+async def test_a_correction_is_a_new_document(db: sync.Database) -> None:
+    matter = await _major(db)
+    original = await repo.append_stage_record(db, V, matter.id, _meeting("proposal", 0), ACTOR)
+    fixed = await repo.correct_record(
+        db,
+        V,
+        original.id,
+        _meeting("proposal", 0, attendance=Attendance(5, 4)),
+        "实到人数按签到表更正",
+        ACTOR,
+    )
+    assert (await db.get(original.id))["_rev"].startswith("1-")  # untouched
+    assert fixed.corrects == original.id and fixed.reason == "实到人数按签到表更正"
+    view = await repo.matter_view(db, V, matter.id)
+    [chain] = view.corrections
+    assert chain.current.id == fixed.id and [r.id for r in chain.superseded] == [original.id]
+
+
+async def test_list_matters_filters_and_orders(db: sync.Database) -> None:
+    old = await _major(db, "旧桥加固", 2025)
+    new = await _major(db, "新修水渠", 2026)
+    council = await repo.create_matter(
+        db,
+        V,
+        Matter(kind="council", title="简办标准", body="weddings_funerals_council", year=2026),
+        ACTOR,
+    )
+    await repo.append_stage_record(db, V, new.id, _meeting("proposal", 0), ACTOR)
+    assert [m.id for m in await repo.list_matters(db, V)] == [council.id, new.id, old.id]
+    assert [m.id for m in await repo.list_matters(db, V, year=2025)] == [old.id]
+    assert [m.id for m in await repo.list_matters(db, V, stage="consultation")] == [new.id]
+    assert [m.id for m in await repo.list_matters(db, V, body="weddings_funerals_council")] == [
+        council.id
+    ]
+    assert [m.id for m in await repo.list_matters(db, V, kind="major", limit=1, skip=1)] == [old.id]
+    assert (await repo.stage_counts(db, V)) == {
+        "proposal": 1,
+        "consultation": 1,
+        "council_proposal": 1,
+    }
+
+
+async def test_editable_matter_conflicts_are_exposed_and_resolved(db: sync.Database) -> None:
+    matter = await _major(db)
+    edited = await repo.update_matter(
+        db, V, Matter(**{**matter.__dict__, "title": "村道硬化（一期）"}), ACTOR
+    )
+    with pytest.raises(EditConflict):
+        await repo.update_matter(db, V, Matter(**{**matter.__dict__, "title": "过期的修改"}), ACTOR)
+    # Another laptop's edit of the same revision arrives by replication.
+    doc = await db.get(matter.id)
+    theirs = {
+        **doc,
+        "title": "村道硬化（县里修改）",
+        "_rev": "2-" + "f" * 32,
+        "_revisions": {"start": 2, "ids": ["f" * 32, matter.rev.split("-")[1]]},
+    }
+    await db.bulk_docs([theirs], new_edits=False)
+    current = await repo.get_matter(db, V, matter.id)
+    assert current.conflicts
+    versions = await repo.list_conflicts(db, V, matter.id)
+    assert {v["title"] for v in versions} == {edited.title, "村道硬化（县里修改）"}
+    await repo.resolve_conflict(
+        db, V, matter.id, {**versions[1], "title": "村道硬化（合并）"}, ACTOR
+    )
+    resolved = await repo.get_matter(db, V, matter.id)
+    assert resolved.title == "村道硬化（合并）" and not resolved.conflicts
+
+
+async def test_members_keep_private_details_apart(db: sync.Database) -> None:
+    day = date(2024, 1, 1)
+    chair = await repo.add_member(
+        db,
+        V,
+        Member(
+            "villagers_committee",
+            "林国强",
+            "主任",
+            day,
+            close_relatives=("林小梅",),
+            phone="19900000001",
+        ),
+        ACTOR,
+    )
+    public = await db.get(chair.id)
+    assert "phone" not in public and "close_relatives" not in public and is_public(public)
+    [stored] = await repo.list_members(db, V, "villagers_committee")
+    assert stored.phone == "19900000001" and stored.close_relatives == ("林小梅",)
+    with pytest.raises(Ineligible):
+        await repo.add_member(db, V, Member("supervision_committee", "林小梅", "委员", day), ACTOR)
+    supervisor = await repo.add_member(
+        db, V, Member("supervision_committee", "赵建华", "主任", day), ACTOR
+    )
+    ended = await repo.update_member(
+        db, V, Member(**{**supervisor.__dict__, "term_end": date(2026, 12, 31)}), ACTOR
+    )
+    assert ended.term_end == date(2026, 12, 31)
+    assert (await repo.get_member(db, V, supervisor.id)).term_end == date(2026, 12, 31)
+
+
+async def test_supervision_threads(db: sync.Database) -> None:
+    await repo.add_member(
+        db, V, Member("supervision_committee", "赵建华", "主任", date(2024, 1, 1)), ACTOR
+    )
+    matter = await _major(db)
+    noted = datetime(2026, 5, 1, 10, tzinfo=SHANGHAI)
+    first = await repo.add_supervision(
+        db, V, SupervisionEntry("公开不及时", "赵建华", noted_at=noted, matter=matter.id), ACTOR
+    )
+    await repo.add_supervision(
+        db,
+        V,
+        SupervisionEntry("", "赵建华", "closed", "已公开", noted_at=noted),
+        ACTOR,
+        thread_id=first.id,
+    )
+    with pytest.raises(Ineligible):
+        await repo.add_supervision(db, V, SupervisionEntry("问题", "林国强", noted_at=noted), ACTOR)
+    with pytest.raises(NotFound):
+        await repo.add_supervision(
+            db,
+            V,
+            SupervisionEntry("", "赵建华", "closed", "x", noted_at=noted),
+            ACTOR,
+            thread_id="nope",
+        )
+    [thread] = await repo.list_supervision(db, V, matter=matter.id)
+    assert thread.status == "closed" and len(thread.entries) == 2
+    assert await repo.list_supervision(db, V, open_only=True) == []
+    view = await repo.matter_view(db, V, matter.id)
+    assert [t.id for t in view.supervision] == [first.id]
+    fixed = await repo.correct_supervision(
+        db, V, first.id, SupervisionEntry("决议公开不及时", "赵建华", noted_at=noted), "补充", ACTOR
+    )
+    [thread] = await repo.list_supervision(db, V, matter=matter.id)
+    assert thread.first.id == fixed.id and thread.status == "closed"
+
+
+async def test_other_villages_records_are_not_found(db: sync.Database) -> None:
+    matter = await _major(db)
+    with pytest.raises(NotFound):
+        await repo.get_matter(db, "990101001008", matter.id)
+    with pytest.raises(NotFound):
+        await repo.matter_view(db, V, f"matter:{V}:NOPE")
+
+
+async def test_bodies_carry_rules(db: sync.Database) -> None:
+    from village_app.domain import Body
+
+    rule = {
+        "quorum": {"members": {"fraction": "2/3", "strict": False}},
+        "majority": {"fraction": "1/2"},
+    }
+    await repo.save_body(db, V, Body("residents_council", charter="章程", rule=rule), ACTOR)
+    rules = await repo.get_rules(db, V)
+    assert rules["residents_council"].quorum["members"].strict is False
+    assert [b.kind for b in await repo.list_bodies(db, V)] == ["residents_council"]
