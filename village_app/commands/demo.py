@@ -1,19 +1,41 @@
-"""``village-app demo``: load the demo village."""
+"""``village-app demo``: load the demo village (idempotent)."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import sys
 from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="load the demo village from fixtures/ (idempotent)")
-    p.add_argument("--data", default="data", help="data folder")
-    p.add_argument("--if-empty", action="store_true", help="do nothing if the data folder has a village")
+    p.add_argument("--data", default="data", help="data folder (the village is DATA/<code>.sqlite)")
+    p.add_argument(
+        "--if-empty", action="store_true", help="do nothing if the data folder already holds a village"
+    )
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    Path(args.data).mkdir(parents=True, exist_ok=True)
-    print("demo: the demo village arrives with the village app (issue 4)")
+    from village_app.demo import DemoError, load_demo, load_script
+
+    data = Path(args.data)
+    script = load_script()
+    account = script["secretary"]
+    existing = sorted(data.glob("*.sqlite")) if data.is_dir() else []
+    if args.if_empty and existing:
+        print(f"demo: {data} already holds a village ({existing[0].name}); not loading the demo")
+        if existing[0].stem == script["village"]["code"]:
+            print(f"demo: log in as {account['username']} / {account['password']}")
+        return 0
+    try:
+        result = asyncio.run(load_demo(data, script=script))
+    except DemoError as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        return 1
+    village = script["village"]
+    what = "loaded" if result.loaded else "already loaded (nothing changed)"
+    print(f"demo: {village['county']}{village['township']}{village['name']} ({result.village}) {what}: {result.path}")
+    print(f"demo: log in as {result.username} / {result.password}")
     return 0
