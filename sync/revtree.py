@@ -3,9 +3,11 @@
 A document's history is a forest of revisions. We keep it flat: a dict from
 the full revision string (``"3-9af0..."``) to a :class:`RevNode` holding the
 parent revision (``None`` for a root, which after stemming may have a
-generation above 1), whether that revision is a deletion, and whether we hold
-its body (ancestors learnt only from a replicated ``_revisions`` list have
-none). Leaves are the revisions nobody names as parent.
+generation above 1), whether that revision is a deletion, and a handle to its
+body: an opaque positive integer the store chooses (the embedded store uses
+the body's row id), or 0 when we do not hold the body (ancestors learnt only
+from a replicated ``_revisions`` list). Leaves are the revisions nobody names
+as parent.
 
 This flat form gives the same results as CouchDB's ``couch_key_tree``:
 
@@ -20,7 +22,7 @@ This flat form gives the same results as CouchDB's ``couch_key_tree``:
   both stores generate is the same as comparing the hex strings.
 
 The JSON form (stored in the embedded database, one per document) is
-``{rev: [parent_or_null, deleted_0_1, has_body_0_1]}``.
+``{rev: [parent_or_null, deleted_0_1, body_handle]}``.
 """
 
 from __future__ import annotations
@@ -81,7 +83,12 @@ def revisions_to_path(rev: str, revisions: Any) -> list[str]:
 class RevNode:
     parent: str | None
     deleted: bool
-    has_body: bool
+    #: the store's handle to this revision's body; 0 when the body is not held
+    body: int = 1
+
+    @property
+    def has_body(self) -> bool:
+        return self.body != 0
 
 
 class RevTree:
@@ -95,12 +102,10 @@ class RevTree:
     # -- (de)serialisation -------------------------------------------------
     @classmethod
     def from_json(cls, data: dict[str, list[Any]]) -> RevTree:
-        return cls({rev: RevNode(p, bool(d), bool(b)) for rev, (p, d, b) in data.items()})
+        return cls({rev: RevNode(p, bool(d), b) for rev, (p, d, b) in data.items()})
 
     def to_json(self) -> dict[str, list[Any]]:
-        return {
-            rev: [n.parent, int(n.deleted), int(n.has_body)] for rev, n in self.nodes.items()
-        }
+        return {rev: [n.parent, int(n.deleted), n.body] for rev, n in self.nodes.items()}
 
     def __contains__(self, rev: object) -> bool:
         return rev in self.nodes
@@ -111,6 +116,8 @@ class RevTree:
     # -- queries -----------------------------------------------------------
     def leaves(self) -> list[str]:
         """Leaf revisions, best first (the order CouchDB lists ``_conflicts`` in)."""
+        if len(self.nodes) == 1:
+            return list(self.nodes)
         parents = {n.parent for n in self.nodes.values()}
         leaves = [rev for rev in self.nodes if rev not in parents]
         leaves.sort(key=self._winner_key, reverse=True)
@@ -165,11 +172,11 @@ class RevTree:
         return [leaf for leaf in self.leaves() if rev in self.history(leaf)]
 
     # -- changes -----------------------------------------------------------
-    def add_child(self, parent: str | None, rev: str, *, deleted: bool) -> None:
+    def add_child(self, parent: str | None, rev: str, *, deleted: bool, body: int = 1) -> None:
         """Record a revision made by a normal edit (``new_edits=true``)."""
-        self.nodes[rev] = RevNode(parent, deleted, True)
+        self.nodes[rev] = RevNode(parent, deleted, body)
 
-    def merge_path(self, path: Sequence[str], *, deleted: bool) -> bool:
+    def merge_path(self, path: Sequence[str], *, deleted: bool, body: int = 1) -> bool:
         """Merge a replicated path (newest first); the newest carries the body.
 
         Returns False when the newest revision was already known (CouchDB then
@@ -180,19 +187,19 @@ class RevTree:
             parent = path[i + 1] if i + 1 < len(path) else None
             node = self.nodes.get(rev)
             if node is None:
-                self.nodes[rev] = RevNode(parent, deleted if i == 0 else False, i == 0)
+                self.nodes[rev] = RevNode(parent, deleted if i == 0 else False, body if i == 0 else 0)
             elif node.parent is None and parent is not None:
                 node.parent = parent  # re-attach a root the stemmer had cut
             elif node.parent != parent:
                 break
         return True
 
-    def stem(self, limit: int) -> list[str]:
-        """Keep the ``limit`` newest revisions of every branch; returns the revisions cut."""
+    def stem(self, limit: int) -> dict[str, RevNode]:
+        """Keep the ``limit`` newest revisions of every branch; returns the nodes cut."""
         keep: set[str] = set()
         for leaf in self.leaves():
             keep.update(self.history(leaf)[:limit])
-        cut = [rev for rev in self.nodes if rev not in keep]
+        cut = {rev: node for rev, node in self.nodes.items() if rev not in keep}
         for rev in cut:
             del self.nodes[rev]
         if cut:

@@ -6,14 +6,20 @@
 in :mod:`sync.embedded._writer`; reads in ``_reader``, ``_changes`` and
 ``_find``. Only this package imports ``sqlite3``.
 
-Threading: every SQLite call of one database object runs on one dedicated
-worker thread (its own connection), never on the event loop. Measured with
-``bench/store.py`` (see docs/benchmarks.md), a 500-document ``bulk_docs``
-holds SQLite for tens of milliseconds and a full ``changes(include_docs)``
-read for far longer: run inline, that would freeze every other request of
-the web app meanwhile. The hop to the thread costs some tens of microseconds
-per call, which only shows on tiny point reads. ``inline=True`` runs calls on
-the loop instead (useful for scripts and the benchmark's comparison).
+Threading (measured with ``bench/store.py``, figures in docs/benchmarks.md):
+SQLite work is split by size. Work proportional to the data — ``bulk_docs``,
+``changes``, ``all_docs``, ``find``, ``bulk_get``, ``info`` — runs on one
+dedicated worker thread with its own connection: a 500-document batch holds
+SQLite for tens of milliseconds and a full ``changes(include_docs)`` for far
+longer, which on the event loop would freeze every other request of the web
+app meanwhile. Point reads — ``get``/``open_revs``, ``_local`` docs,
+``revs_diff``, ``revs_limit`` — run inline on a second, read-only-by-use
+connection: they take tens of microseconds, while handing a call to a thread
+and back costs far more on a busy 2-core laptop (the benchmark measured
+random ``get``s several times faster inline). WAL lets both connections read
+concurrently, and a read after an awaited write sees that write.
+``threading="thread"`` or ``"inline"`` put everything on one side (used by
+the benchmark to compare).
 
 Concurrency: several objects, threads or processes may open one file. WAL
 lets readers proceed during a write; writers serialise on ``BEGIN
@@ -51,22 +57,42 @@ T = TypeVar("T")
 _POLL = 0.2  # seconds between update_seq checks in a longpoll (other processes' writes)
 
 
+Threading = Literal["hybrid", "thread", "inline"]
+
+
 async def open_embedded_database(
-    path: str, *, create: bool = True, inline: bool = False, synchronous: str = "NORMAL"
+    path: str,
+    *,
+    create: bool = True,
+    threading: Threading = "hybrid",
+    synchronous: str = "NORMAL",
 ) -> EmbeddedDatabase:
-    """Open (or with ``create`` create) the database stored in the file ``path``."""
-    db = EmbeddedDatabase(path, inline=inline)
-    await db._run(db._open, create, synchronous)
+    """Open (or with ``create`` create) the database stored in the file ``path``.
+
+    ``synchronous="FULL"`` makes commits survive power loss too (see ``_schema``)."""
+    db = EmbeddedDatabase(path, threading=threading)
+    try:
+        await db._run(db._open, create, synchronous)
+        if threading == "hybrid":
+            db._fast = _schema.connect(db.location, create=False, synchronous=synchronous, init=False)
+    except BaseException:
+        await db.close()
+        raise
     return db
 
 
 class EmbeddedDatabase(Database):
-    def __init__(self, path: str, *, inline: bool = False) -> None:
+    def __init__(self, path: str, *, threading: Threading = "hybrid") -> None:
+        if threading not in ("hybrid", "thread", "inline"):
+            raise ValueError(f"threading must be hybrid, thread or inline, not {threading!r}")
         self.location = str(Path(path).resolve())
         self.name = Path(path).stem
         self._key = os.path.realpath(self.location)
         self._conn: sqlite3.Connection | None = None
-        self._executor = None if inline else ThreadPoolExecutor(1, f"sqlite-{self.name}")
+        self._fast: sqlite3.Connection | None = None  # point reads on the loop ("hybrid")
+        self._executor = (
+            None if threading == "inline" else ThreadPoolExecutor(1, f"sqlite-{self.name}")
+        )
 
     # -- plumbing ------------------------------------------------------------
     def _open(self, create: bool, synchronous: str) -> None:
@@ -84,9 +110,11 @@ class EmbeddedDatabase(Database):
             raise RuntimeError(f"database {self.name} is closed")
         return self._conn
 
-    def _read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    def _read(
+        self, fn: Callable[..., T], *args: Any, _conn: sqlite3.Connection | None = None, **kwargs: Any
+    ) -> T:
         """Run ``fn(conn, ...)`` inside one read transaction (one snapshot)."""
-        conn = self.conn
+        conn = _conn or self.conn
         conn.execute("BEGIN")
         try:
             return fn(conn, *args, **kwargs)
@@ -94,9 +122,19 @@ class EmbeddedDatabase(Database):
             conn.execute("COMMIT")
 
     async def _read_async(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """A read proportional to the data: on the worker thread (unless ``inline``)."""
         return await self._run(functools.partial(self._read, fn, *args, **kwargs))
 
+    async def _point_read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """A small read: inline on the second connection in ``hybrid`` mode."""
+        if self._fast is not None:
+            return self._read(fn, *args, _conn=self._fast, **kwargs)
+        return await self._read_async(fn, *args, **kwargs)
+
     async def close(self) -> None:
+        if self._fast is not None:
+            self._fast.close()
+            self._fast = None
         if self._conn is not None:
             await self._run(self._conn.close)
             self._conn = None
@@ -131,7 +169,7 @@ class EmbeddedDatabase(Database):
         return await self._read_async(self._info)
 
     async def revs_limit(self) -> int:
-        return int(await self._read_async(_writer.meta, "revs_limit"))
+        return int(await self._point_read(_writer.meta, "revs_limit"))
 
     async def set_revs_limit(self, n: int) -> None:
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
@@ -162,8 +200,8 @@ class EmbeddedDatabase(Database):
                 parse_rev(r)
         opts = _reader.Options(revs, revs_info, conflicts, deleted_conflicts, attachments)
         if open_revs is not None:
-            return await self._read_async(_reader.open_revs, docid, open_revs, latest, opts)
-        return await self._read_async(_reader.get, docid, rev, opts)
+            return await self._point_read(_reader.open_revs, docid, open_revs, latest, opts)
+        return await self._point_read(_reader.get, docid, rev, opts)
 
     async def put(self, doc: Mapping[str, Any]) -> Doc:
         (result,) = await self.bulk_docs([doc])
@@ -247,10 +285,10 @@ class EmbeddedDatabase(Database):
             return result
         # longpoll: CouchDB's default timeout is 60 s.
         deadline = time.monotonic() + (60.0 if timeout is None else timeout)
-        seen = await self._read_async(_writer.meta, "update_seq")
+        seen = await self._point_read(_writer.meta, "update_seq")
         while (remaining := deadline - time.monotonic()) > 0:
             await _notify.wait(self._key, min(remaining, _POLL))
-            now = await self._read_async(_writer.meta, "update_seq")
+            now = await self._point_read(_writer.meta, "update_seq")
             if now != seen:
                 seen = now
                 result = await call()
@@ -261,7 +299,7 @@ class EmbeddedDatabase(Database):
     async def revs_diff(self, mapping: Mapping[str, Sequence[str]]) -> Doc:
         if not isinstance(mapping, Mapping):
             raise BadRequestError("revs_diff needs an object of id -> revs")
-        return await self._read_async(_reader.revs_diff, mapping)
+        return await self._point_read(_reader.revs_diff, mapping)
 
     async def bulk_get(
         self, requests: Sequence[Mapping[str, Any]], *, revs: bool = True, attachments: bool = False
@@ -275,7 +313,7 @@ class EmbeddedDatabase(Database):
         return docid if docid.startswith(LOCAL_PREFIX) else LOCAL_PREFIX + docid
 
     async def get_local(self, docid: str) -> Doc:
-        return await self._read_async(_reader.get_local, self._local_id(docid))
+        return await self._point_read(_reader.get_local, self._local_id(docid))
 
     async def put_local(self, doc: Mapping[str, Any]) -> Doc:
         if not isinstance(doc, Mapping) or not isinstance(doc.get("_id"), str):

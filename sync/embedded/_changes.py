@@ -54,8 +54,8 @@ def changes(
     need_tree = style == "all_docs" or (include_docs and conflicts)
     cols = "d.seq, d.id, d.winner, d.deleted"
     cols += ", d.tree" if need_tree else ", NULL"
-    cols += ", r.body" if need_body else ", NULL"
-    join = "LEFT JOIN revs r ON r.doc_id = d.id AND r.rev = d.winner" if need_body else ""
+    cols += ", b.body" if need_body else ", NULL"
+    join = "LEFT JOIN bodies b ON b.id = d.body_id" if need_body else ""
     where = "d.seq > ?"
     extra: list[Any] = []
     if doc_ids is not None:

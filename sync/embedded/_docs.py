@@ -53,9 +53,9 @@ def validate_id(docid: object) -> str:
     return docid
 
 
-def dumps(value: Any) -> str:
-    """The one JSON encoding used for stored bodies (compact, UTF-8 text)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+#: The one JSON encoding used for stored bodies (compact, UTF-8 text); built once
+#: because ``json.dumps`` with options makes a new encoder on every call.
+dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def check_size(docid: str, body_json: str) -> None:
@@ -85,13 +85,14 @@ def prepare(doc: object, *, new_edits: bool) -> Incoming:
     deleted = doc.get("_deleted", False)
     if not isinstance(deleted, bool):
         raise BadRequestError("_deleted must be true or false", docid=docid)
-    body: dict[str, Any] = {}
-    for key, value in doc.items():
-        if key.startswith("_"):
-            if key in _READ or key in _IGNORED:
-                continue
-            raise BadRequestError(f"Bad special document member: {key}", docid=docid)
-        body[key] = value
+    try:
+        body = {k: v for k, v in doc.items() if k[:1] != "_"}
+    except TypeError as exc:
+        raise BadRequestError("Document members must be strings", docid=docid) from exc
+    if len(body) != len(doc):
+        for key in doc:
+            if key[:1] == "_" and key not in _READ and key not in _IGNORED:
+                raise BadRequestError(f"Bad special document member: {key}", docid=docid)
     atts = doc.get("_attachments")
     if atts is not None:
         if not isinstance(atts, Mapping) or not all(isinstance(a, Mapping) for a in atts.values()):

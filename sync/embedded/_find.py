@@ -1,6 +1,6 @@
 """``find()``: an indexed SQL pre-filter, then exact matching with :mod:`sync.mango`.
 
-The ``fields`` table holds, for each winning non-deleted document, the
+The ``docs`` table holds, for each winning non-deleted document, the
 values of the fields the app queries (``type village matter stage
 created_at``), each with its own index. Conditions on those fields that
 appear at the top of the selector (or inside a top-level ``$and``) become SQL
@@ -51,7 +51,7 @@ def _sql_conditions(selector: Mapping[str, Any]) -> tuple[list[str], list[Any]]:
         if ops is None:
             ops = {"$eq": cond} if not isinstance(cond, Mapping) else {}
         for op, arg in ops.items():
-            col = f"f.{key}"
+            col = f"d.{key}"
             if op in ("$eq", "$gt", "$gte") and _scalar(arg):
                 sym = {"$eq": "=", "$gt": ">", "$gte": ">="}[op]
                 clauses.append(f"{col} {sym} ?")
@@ -80,18 +80,10 @@ def find(
         raise BadRequestError("selector must be a JSON object")
     mango.parse_sort(sort)  # refuse a bad sort before doing any work
     clauses, params = _sql_conditions(selector)
-    if clauses:
-        sql = (
-            "SELECT d.id, d.winner, r.body FROM fields f JOIN docs d ON d.id = f.id "
-            "JOIN revs r ON r.doc_id = d.id AND r.rev = d.winner "
-            f"WHERE {' AND '.join(clauses)} ORDER BY d.id"
-        )
-    else:
-        sql = (
-            "SELECT d.id, d.winner, r.body FROM docs d "
-            "JOIN revs r ON r.doc_id = d.id AND r.rev = d.winner "
-            "WHERE d.deleted = 0 ORDER BY d.id"
-        )
+    sql = (
+        "SELECT d.id, d.winner, b.body FROM docs d JOIN bodies b ON b.id = d.body_id "
+        f"WHERE {' AND '.join(['d.deleted = 0', *clauses])} ORDER BY d.id"
+    )
     docs = []
     for docid, winner, body in conn.execute(sql, params):
         if docid.startswith("_design/"):

@@ -14,7 +14,7 @@ from typing import Any
 
 from sync.embedded import _attachments
 from sync.embedded._docs import LOCAL_PREFIX
-from sync.embedded._writer import chunks, load_trees
+from sync.embedded._writer import chunks, load_body, load_trees
 from sync.errors import BadRequestError, NotFoundError
 from sync.revtree import RevTree
 
@@ -36,13 +36,6 @@ PLAIN = Options()
 def load_tree(conn: sqlite3.Connection, docid: str) -> RevTree | None:
     row = conn.execute("SELECT tree FROM docs WHERE id = ?", (docid,)).fetchone()
     return RevTree.from_json(json.loads(row[0])) if row else None
-
-
-def load_body(conn: sqlite3.Connection, docid: str, rev: str) -> dict[str, Any] | None:
-    row = conn.execute(
-        "SELECT body FROM revs WHERE doc_id = ? AND rev = ?", (docid, rev)
-    ).fetchone()
-    return json.loads(row[0]) if row else None
 
 
 def render(
@@ -100,7 +93,7 @@ def get(
         if tree.nodes[rev].deleted:
             raise NotFoundError("deleted", docid=docid, rev=rev)
     node = tree.nodes.get(rev)
-    body = load_body(conn, docid, rev) if node is not None and node.has_body else None
+    body = load_body(conn, node.body) if node is not None else None
     if node is None or body is None:
         raise NotFoundError("missing", docid=docid, rev=rev)
     return render(conn, docid, rev, body, node.deleted, tree, opts)
@@ -131,7 +124,7 @@ def open_revs(
     out: list[dict[str, Any]] = []
     for rev in wanted:
         node = tree.nodes.get(rev) if tree is not None else None
-        body = load_body(conn, docid, rev) if node is not None and node.has_body else None
+        body = load_body(conn, node.body) if node is not None else None
         if node is None or body is None:
             out.append({"missing": rev})
         else:
@@ -200,8 +193,8 @@ def all_docs(
         for part in chunks(list(dict.fromkeys(keys))):
             marks = ",".join("?" * len(part))
             for docid, winner, deleted, body in conn.execute(
-                "SELECT d.id, d.winner, d.deleted, r.body FROM docs d LEFT JOIN revs r "
-                f"ON r.doc_id = d.id AND r.rev = d.winner WHERE d.id IN ({marks})",
+                "SELECT d.id, d.winner, d.deleted, b.body FROM docs d LEFT JOIN bodies b "
+                f"ON b.id = d.body_id WHERE d.id IN ({marks})",
                 part,
             ):
                 found[docid] = (winner, deleted, body)
@@ -231,8 +224,8 @@ def all_docs(
         where.append("d.id <= ?")
         params.append(hi)
     order = "DESC" if descending else "ASC"
-    body_col = ", r.body" if include_docs else ", NULL"
-    join = "LEFT JOIN revs r ON r.doc_id = d.id AND r.rev = d.winner" if include_docs else ""
+    body_col = ", b.body" if include_docs else ", NULL"
+    join = "LEFT JOIN bodies b ON b.id = d.body_id" if include_docs else ""
     sql = (
         f"SELECT d.id, d.winner{body_col} FROM docs d {join} WHERE {' AND '.join(where)} "
         f"ORDER BY d.id {order} LIMIT ? OFFSET ?"

@@ -3,22 +3,25 @@
 Tables (one file per database):
 
 * ``meta(key, value)`` — ``update_seq`` (last sequence handed out), ``revs_limit``.
-* ``docs(id, seq, winner, deleted, tree)`` — one row per document: its latest
-  sequence (unique index ``docs_seq``: the changes feed is an index scan), the
-  winning revision and whether it is a tombstone, and the whole revision tree
-  as JSON (see :mod:`sync.revtree`).
-* ``revs(doc_id, rev, body)`` — the body of every revision we hold (CouchDB
-  also keeps non-leaf bodies until compaction); the body is JSON without
-  ``_id``/``_rev``/``_deleted``, with ``_attachments`` as metadata only.
+* ``docs(id, seq, winner, deleted, body_id, tree, type, village, matter,
+  stage, created_at)`` — one row per document, keyed by id: its latest
+  sequence (unique index ``docs_seq``: the changes feed is an index range
+  scan), the winning revision, whether it is a tombstone and where its body
+  is, the whole revision tree as JSON (see :mod:`sync.revtree`; each node
+  names its body's row), and the winning body's values of the fields the app
+  queries, each indexed, so ``find()`` narrows candidates without scanning
+  bodies (NULL for tombstones; how values are stored so that SQLite's
+  cross-type order serves CouchDB collation: see ``_find.py``).
+* ``bodies(id, body)`` — the body of every revision we hold (CouchDB also
+  keeps non-leaf bodies until compaction), as JSON without
+  ``_id``/``_rev``/``_deleted`` and with ``_attachments`` as metadata only.
+  Found through the tree, never searched, so it needs no index besides its
+  row id, and new bodies are appended at the end of the table: ingesting
+  touches few pages.
 * ``attachments(digest, data)`` — attachment bytes, content-addressed by their
   ``md5-`` digest, so an unchanged attachment is stored once however many
   revisions carry it. (No compaction: unreferenced blobs stay.)
 * ``local_docs(id, rev, body)`` — ``_local/`` documents: no history, no seq.
-* ``fields(id, type, village, matter, stage, created_at)`` — the winning,
-  non-deleted documents' values of the fields the app queries, each indexed,
-  so ``find()`` narrows candidates without scanning bodies. Values are stored
-  so SQLite's cross-type order agrees with CouchDB collation where the
-  pre-filter relies on it (see ``_find.py``).
 
 Durability: WAL with ``synchronous=NORMAL``. A committed transaction survives
 the process being killed (the WAL is in the OS page cache); only a power loss
@@ -43,28 +46,25 @@ CREATE TABLE IF NOT EXISTS docs (
     seq INTEGER NOT NULL,
     winner TEXT NOT NULL,
     deleted INTEGER NOT NULL,
-    tree TEXT NOT NULL
-);
+    body_id INTEGER NOT NULL,
+    tree TEXT NOT NULL,
+    {", ".join(INDEXED_FIELDS)}
+) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS docs_seq ON docs(seq);
-CREATE TABLE IF NOT EXISTS revs (
-    doc_id TEXT NOT NULL,
-    rev TEXT NOT NULL,
-    body TEXT NOT NULL,
-    PRIMARY KEY (doc_id, rev)
-);
+{"".join(f"CREATE INDEX IF NOT EXISTS docs_{f} ON docs({f});" for f in INDEXED_FIELDS)}
+CREATE TABLE IF NOT EXISTS bodies (id INTEGER PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS attachments (digest TEXT PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS local_docs (
     id TEXT PRIMARY KEY, rev INTEGER NOT NULL, body TEXT NOT NULL
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS fields (
-    id TEXT PRIMARY KEY, {", ".join(INDEXED_FIELDS)}
-) WITHOUT ROWID;
-{"".join(f"CREATE INDEX IF NOT EXISTS fields_{f} ON fields({f});" for f in INDEXED_FIELDS)}
 """
 
 
-def connect(path: str, *, create: bool, synchronous: str = "NORMAL") -> sqlite3.Connection:
-    """Open (and with ``create`` initialise) a database file."""
+def connect(
+    path: str, *, create: bool, synchronous: str = "NORMAL", init: bool = True
+) -> sqlite3.Connection:
+    """Open (and with ``create`` initialise) a database file; ``init=False`` for a second
+    connection to a file already opened (and so initialised)."""
     if not create and not Path(path).exists():
         raise NotFoundError("Database does not exist.", docid=path)
     # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
@@ -73,6 +73,10 @@ def connect(path: str, *, create: bool, synchronous: str = "NORMAL") -> sqlite3.
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute(f"PRAGMA synchronous = {synchronous}")
     conn.execute("PRAGMA cache_size = -20000")
+    # Checkpoint every ~16 MB of WAL rather than 4 MB: fewer fsyncs while ingesting.
+    conn.execute("PRAGMA wal_autocheckpoint = 4000")
+    if not init:
+        return conn
     # Several processes may initialise one file at once: take the write lock.
     conn.execute("BEGIN IMMEDIATE")
     try:

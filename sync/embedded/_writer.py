@@ -6,10 +6,12 @@ a deleted winner (the tombstone's branch is extended); anything else is a
 per-document ``conflict`` result. Replicated edits (``new_edits=false``) merge
 the given ``_revisions`` path into the tree and may create conflicts.
 
-New revision ids are ``md5(parent rev, deleted flag, stored JSON body)`` in
-hex: deterministic like CouchDB's (which hashes the same inputs in Erlang's
-term format), so ids never collide and an identical edit of an identical
-parent yields the identical revision.
+New revision ids are ``md5(doc id, parent rev, deleted flag, stored JSON
+body)`` in hex: deterministic like CouchDB's (which hashes the same inputs
+but the id, in Erlang's term format), so an identical edit of an identical
+parent yields the identical revision. The id is hashed too so that equal
+first revisions of different documents get different rev ids, which keeps
+logs and tests that key on revs unambiguous.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ def chunks(items: Sequence[str], size: int = _CHUNK) -> Iterable[Sequence[str]]:
 
 
 def load_trees(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, tuple[RevTree, str]]:
+    """Revision trees and winners of the given ids (absent ids are left out)."""
     out: dict[str, tuple[RevTree, str]] = {}
     for part in chunks(ids):
         marks = ",".join("?" * len(part))
@@ -51,6 +54,13 @@ def load_trees(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, tuple[
         ):
             out[docid] = (RevTree.from_json(json.loads(tree)), winner)
     return out
+
+
+def load_body(conn: sqlite3.Connection, body_id: int) -> dict[str, Any] | None:
+    if not body_id:
+        return None
+    row = conn.execute("SELECT body FROM bodies WHERE id = ?", (body_id,)).fetchone()
+    return json.loads(row[0]) if row else None
 
 
 def meta(conn: sqlite3.Connection, key: str) -> Any:
@@ -85,9 +95,12 @@ class _Batch:
         self.conn = conn
         self.new_edits = new_edits
         self.states: dict[str, _DocState] = {}
-        self.pending: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
-        self.cut: list[tuple[str, str]] = []
+        # body id -> (body, its JSON), for the bodies this batch writes
+        self.pending: dict[int, tuple[dict[str, Any], str]] = {}
+        self.cut: list[int] = []  # body ids of stemmed revisions
         self.touched: dict[str, None] = {}
+        # Body ids are handed out here, under the write lock: new rows append.
+        self.next_body = conn.execute("SELECT coalesce(max(id), 0) FROM bodies").fetchone()[0]
 
     def apply(self, docs: Sequence[Incoming]) -> list[Any]:
         conn = self.conn
@@ -105,10 +118,15 @@ class _Batch:
                 res = self._replicate(doc)
             if res is not None and (self.new_edits or "error" in res):
                 results.append(res)
-            if doc.id in self.touched:
-                self.cut.extend((doc.id, r) for r in self.states[doc.id].tree.stem(limit))
+            if doc.id in self.touched and len(tree := self.states[doc.id].tree) > limit:
+                self.cut.extend(n.body for n in tree.stem(limit).values() if n.body)
         self._flush()
         return results
+
+    def _new_body(self, body: dict[str, Any], body_json: str) -> int:
+        self.next_body += 1
+        self.pending[self.next_body] = (body, body_json)
+        return int(self.next_body)
 
     # -- one document -------------------------------------------------------
     def _edit(self, doc: Incoming) -> dict[str, Any]:
@@ -132,18 +150,19 @@ class _Batch:
         if refused is not None:
             return refused
         if "_attachments" in body:
-            prior = self._attachments_of(doc.id, parent) if parent else {}
+            prior = self._attachments_of(tree, parent) if tree and parent else {}
             body["_attachments"] = _attachments.resolve(
                 self.conn, doc.id, body["_attachments"], prior, gen, new_edits=True
             )
         if body_json is None:
             body_json = dumps(body)
-        digest = hashlib.md5(f"{parent or ''}\0{int(doc.deleted)}\0{body_json}".encode())
+        digest = hashlib.md5(
+            f"{doc.id}\0{parent or ''}\0{int(doc.deleted)}\0{body_json}".encode()
+        )
         rev = f"{gen}-{digest.hexdigest()}"
         if state is None:
             state = self.states[doc.id] = _DocState(RevTree(), None)
-        state.tree.add_child(parent, rev, deleted=doc.deleted)
-        self.pending[(doc.id, rev)] = (body, body_json)
+        state.tree.add_child(parent, rev, deleted=doc.deleted, body=self._new_body(body, body_json))
         self.touched[doc.id] = None
         return {"ok": True, "id": doc.id, "rev": rev}
 
@@ -160,74 +179,70 @@ class _Batch:
         if "_attachments" in body:
             prior: dict[str, Any] = {}
             if state is not None:
-                holder = next(
-                    (r for r in path[1:] if r in state.tree and state.tree.nodes[r].has_body),
-                    None,
-                )
-                prior = self._attachments_of(doc.id, holder) if holder else {}
+                nodes = state.tree.nodes
+                holder = next((r for r in path[1:] if r in nodes and nodes[r].has_body), None)
+                prior = self._attachments_of(state.tree, holder) if holder else {}
             body["_attachments"] = _attachments.resolve(
-                self.conn, doc.id, body["_attachments"], prior, rev_generation(path[0]), new_edits=False
+                self.conn, doc.id, body["_attachments"], prior, rev_generation(path[0]),
+                new_edits=False,
             )
         if body_json is None:
             body_json = dumps(body)
         if state is None:
             state = self.states[doc.id] = _DocState(RevTree(), None)
-        state.tree.merge_path(path, deleted=doc.deleted)
-        self.pending[(doc.id, path[0])] = (body, body_json)
+        state.tree.merge_path(path, deleted=doc.deleted, body=self._new_body(body, body_json))
         self.touched[doc.id] = None
         return None
 
-    def _attachments_of(self, docid: str, rev: str) -> dict[str, Any]:
-        body = self._body(docid, rev)
+    def _attachments_of(self, tree: RevTree, rev: str) -> dict[str, Any]:
+        body = self._body(tree.nodes[rev].body)
         atts = body.get("_attachments") if body else None
         return atts if isinstance(atts, dict) else {}
 
-    def _body(self, docid: str, rev: str) -> dict[str, Any] | None:
-        hit = self.pending.get((docid, rev))
-        if hit is not None:
-            return hit[0]
-        row = self.conn.execute(
-            "SELECT body FROM revs WHERE doc_id = ? AND rev = ?", (docid, rev)
-        ).fetchone()
-        return json.loads(row[0]) if row else None
+    def _body(self, body_id: int) -> dict[str, Any] | None:
+        hit = self.pending.get(body_id)
+        return hit[0] if hit is not None else load_body(self.conn, body_id)
 
     # -- the end of the batch -------------------------------------------------
     def _flush(self) -> None:
         conn = self.conn
         seq = int(meta(conn, "update_seq"))
-        doc_rows, field_rows, field_deletes = [], [], []
+        full_rows: list[tuple[Any, ...]] = []  # the winner changed: refresh the field columns
+        tree_rows: list[tuple[Any, ...]] = []  # same winner: only seq and tree move
+        live: list[tuple[int, str]] = []
         for docid in self.touched:
             state = self.states[docid]
+            tree = state.tree
             seq += 1
-            winner = state.tree.winner()
-            deleted = state.tree.nodes[winner].deleted
-            doc_rows.append((docid, seq, winner, int(deleted), dumps(state.tree.to_json())))
-            if winner != state.old_winner:
-                body = None if deleted else self._body(docid, winner)
-                if body is None:
-                    field_deletes.append((docid,))
-                else:
-                    field_rows.append((docid, *(field_value(body.get(f)) for f in INDEXED_FIELDS)))
-        conn.executemany(
-            "INSERT INTO docs VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
-            "seq = excluded.seq, winner = excluded.winner, deleted = excluded.deleted, "
-            "tree = excluded.tree",
-            doc_rows,
+            winner = tree.winner()
+            node = tree.nodes[winner]
+            tree_json = dumps(tree.to_json())
+            live.extend((n.body, self.pending[n.body][1]) for n in tree.nodes.values()
+                        if n.body in self.pending)
+            if winner == state.old_winner:
+                tree_rows.append((seq, tree_json, docid))
+                continue
+            body = None if node.deleted else self._body(node.body)
+            values = (
+                [None] * len(INDEXED_FIELDS)
+                if body is None
+                else [field_value(body.get(f)) for f in INDEXED_FIELDS]
+            )
+            full_rows.append((docid, seq, winner, int(node.deleted), node.body, tree_json, *values))
+        marks = ", ".join("?" * (6 + len(INDEXED_FIELDS)))
+        updates = ", ".join(
+            f"{c} = excluded.{c}"
+            for c in ("seq", "winner", "deleted", "body_id", "tree", *INDEXED_FIELDS)
         )
         conn.executemany(
-            "INSERT OR REPLACE INTO revs VALUES (?, ?, ?)",
-            [
-                (docid, rev, body_json)
-                for (docid, rev), (_, body_json) in self.pending.items()
-                if rev in self.states[docid].tree
-            ],
+            f"INSERT INTO docs VALUES ({marks}) ON CONFLICT(id) DO UPDATE SET {updates}",
+            full_rows,
         )
+        if tree_rows:
+            conn.executemany("UPDATE docs SET seq = ?, tree = ? WHERE id = ?", tree_rows)
+        conn.executemany("INSERT INTO bodies VALUES (?, ?)", live)
         if self.cut:
-            conn.executemany("DELETE FROM revs WHERE doc_id = ? AND rev = ?", self.cut)
-        if field_deletes:
-            conn.executemany("DELETE FROM fields WHERE id = ?", field_deletes)
-        marks = ", ".join("?" * (1 + len(INDEXED_FIELDS)))
-        conn.executemany(f"INSERT OR REPLACE INTO fields VALUES ({marks})", field_rows)
+            conn.executemany("DELETE FROM bodies WHERE id = ?", [(b,) for b in self.cut])
         conn.execute("UPDATE meta SET value = ? WHERE key = 'update_seq'", (seq,))
 
 

@@ -96,7 +96,7 @@ def test_stem_keeps_limit_newest_per_branch() -> None:
     tree = RevTree()
     chain(tree, "1-a", "2-b", "3-c", "4-d", "5-e")
     chain(tree, "1-a", "2-b", "3-x")
-    assert tree.stem(3) == []  # the short branch still reaches 1-a within 3
+    assert tree.stem(3) == {}  # the short branch still reaches 1-a within 3
     cut = tree.stem(2)
     assert set(cut) == {"1-a", "3-c"}
     assert tree.history("5-e") == ["5-e", "4-d"]
