@@ -177,6 +177,7 @@ class BatchLoop:
 
     # -- writer -----------------------------------------------------------
     async def _write(self, batch: _Batch, queue: asyncio.Queue[_Batch | None]) -> None:
+        self.rep.check_cancelled()
         self._writing = True
         try:
             for chunk in _chunks(batch.docs, self.opts.max_write_bytes):

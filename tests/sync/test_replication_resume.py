@@ -1,0 +1,71 @@
+"""Resume after a crash: a replication killed with SIGKILL mid-way, then run again."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from sync import replicate
+from sync.replication import State
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = 5_000
+BATCH = 100
+
+# The child replicates and reports each checkpointed batch on stdout.
+CHILD = """
+import asyncio, sys
+from sync import replicate
+
+async def report(event):
+    if event.kind == "change":
+        print("batch", event.counters.batches, event.counters.docs_written, flush=True)
+
+asyncio.run(replicate(sys.argv[1], sys.argv[2], batch_size=int(sys.argv[3]), on_event=report).wait())
+"""
+
+
+@pytest.mark.slow
+async def test_sigkilled_replication_resumes_and_resends_at_most_one_batch(
+    make_db, couch_url: str
+) -> None:
+    laptop = await make_db("embedded")
+    county = await make_db("couch")
+    await laptop.bulk_docs([{"_id": f"record:{i:05}", "i": i, "pad": "x" * 200} for i in range(DOCS)])
+    county_url = f"{couch_url}/{county.name}"
+
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", CHILD, laptop.location, county_url, str(BATCH),
+        stdout=asyncio.subprocess.PIPE, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert child.stdout is not None
+    batches = 0
+    while batches < 10:
+        line = await asyncio.wait_for(child.stdout.readline(), 120)
+        assert line, "the child ended before it was killed"
+        batches = int(line.split()[1])
+    child.send_signal(signal.SIGKILL)
+    await child.wait()
+    assert child.returncode == -signal.SIGKILL
+
+    copied = (await county.info())["doc_count"]
+    assert 0 < copied < DOCS, "killed mid-way"
+
+    rerun = await replicate(laptop, county_url, batch_size=BATCH)
+
+    assert rerun.state is State.COMPLETE
+    left = DOCS - copied
+    # Nothing written twice, nothing fetched twice...
+    assert rerun.counters.docs_written == rerun.counters.docs_read == left
+    # ...and the changes read again (already copied, not yet checkpointed) fit in one batch.
+    resent = rerun.counters.changes_read - left
+    assert 0 <= resent <= BATCH
+    print(f"killed after {copied} docs; rerun re-read {resent} changes already copied")
+    mine = {r["id"]: r["value"]["rev"] for r in (await laptop.all_docs())["rows"]}
+    theirs = {r["id"]: r["value"]["rev"] for r in (await county.all_docs())["rows"]}
+    assert mine == theirs and len(mine) == DOCS

@@ -1,0 +1,91 @@
+"""The replication parts that need no database: ids, log comparison, back-off, options."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from sync.errors import BadRequestError, NetworkError, PeerError, UnauthorizedError
+from sync.replication import MalformedAnswerError, ReplicationOptions, replication_id
+from sync.replication.backoff import Backoff, is_transient
+from sync.replication.checkpoint import common_seq
+from sync.replication.options import public_location
+
+SRC = "http://admin:secret@county.example:5984/village_110"
+TGT = "/data/village_110.sqlite"
+
+
+def rid(source: str = SRC, target: str = TGT, **opts: object) -> str:
+    return replication_id(source, target, ReplicationOptions.build(**opts))
+
+
+def test_replication_id_is_stable_and_ignores_credentials_and_pace() -> None:
+    assert rid() == rid()
+    assert rid() == rid("http://other:pw@county.example:5984/village_110")
+    assert rid() == rid(batch_size=7, continuous=True)
+    assert len(rid()) == 32 and int(rid(), 16) >= 0
+
+
+def test_replication_id_depends_on_what_flows() -> None:
+    assert rid() != rid(TGT, SRC)
+    assert rid() != rid(target="/data/other.sqlite")
+    assert rid(doc_ids=["a", "b"]) == rid(doc_ids=["b", "a"]) != rid()
+    assert rid(selector={"a": 1, "b": 2}) == rid(selector={"b": 2, "a": 1})
+    assert rid(selector={"published": True}) != rid(selector={"published": False})
+
+
+def test_public_location_drops_the_password() -> None:
+    assert public_location(SRC) == "http://county.example:5984/village_110"
+    assert public_location(TGT) == TGT
+
+
+def log(session: str, seq: object, *history: tuple[str, object]) -> dict[str, object]:
+    return {
+        "session_id": session,
+        "source_last_seq": seq,
+        "history": [{"session_id": s, "recorded_seq": q} for s, q in history],
+    }
+
+
+def test_common_seq_follows_couchdb() -> None:
+    # No log on one side: start over.
+    assert common_seq(None, log("s1", "9-x", ("s1", "9-x"))) == 0
+    # Same session: the source's seq (written last, never ahead of the target's).
+    assert common_seq(log("s2", "8-x", ("s2", "8-x")), log("s2", "9-x", ("s2", "9-x"))) == "8-x"
+    # Different latest sessions: the newest session both histories share.
+    source = log("s3", "30", ("s3", "30"), ("s2", "20"), ("s1", "10"))
+    target = log("s4", "40", ("s4", "40"), ("s2", "20"), ("s1", "10"))
+    assert common_seq(source, target) == "20"
+    # Nothing shared: start over.
+    assert common_seq(log("a", 5, ("a", 5)), log("b", 6, ("b", 6))) == 0
+
+
+def test_backoff_grows_capped_and_jittered() -> None:
+    backoff = Backoff(0.5, 4.0, rng=random.Random(3))
+    delays = [backoff.next_delay() for _ in range(8)]
+    caps = [min(4.0, 0.5 * 2**n) for n in range(8)]
+    assert all(cap / 10 <= d <= cap for d, cap in zip(delays, caps, strict=True))
+    assert len(set(delays)) == len(delays)
+    backoff.reset()
+    assert backoff.next_delay() <= 0.5
+
+
+def test_what_is_retried() -> None:
+    assert is_transient(NetworkError("connection reset"))
+    assert is_transient(PeerError("GET http://x/db answered 503: busy"))
+    assert not is_transient(PeerError("POST http://x/db answered 501: no"))
+    assert not is_transient(PeerError("GET http://x/db: malformed JSON in the answer"))
+    assert not is_transient(MalformedAnswerError("malformed answer from x to _revs_diff"))
+    assert not is_transient(UnauthorizedError("wrong credentials for x"))
+
+
+def test_options_are_checked() -> None:
+    with pytest.raises(BadRequestError):
+        ReplicationOptions.build(batch_size=0)
+    with pytest.raises(BadRequestError):
+        ReplicationOptions.build(doc_ids="abc")
+    with pytest.raises(BadRequestError):
+        ReplicationOptions.build(filter="app/by_type")
+    assert ReplicationOptions.build(continuous=True).retries is None
+    assert ReplicationOptions.build().retries == 8
