@@ -330,3 +330,21 @@ async def test_bodies_carry_rules(db: sync.Database) -> None:
     rules = await repo.get_rules(db, V)
     assert rules["residents_council"].quorum["members"].strict is False
     assert [b.kind for b in await repo.list_bodies(db, V)] == ["residents_council"]
+
+
+async def test_matters_list_follows_writes_it_did_not_make(db: sync.Database) -> None:
+    """The in-process matter index catches up from the changes feed (replication, deletes)."""
+    kept = await _major(db, "保留")
+    gone = await _major(db, "删除")
+    assert len(await repo.list_matters(db, V)) == 2
+    await db.delete(gone.id, gone.rev)
+    arrived = {
+        **(await db.get(kept.id)),
+        "_id": f"matter:{V}:01ZZZZZZZZZZZZZZZZZZZZZZZZ",
+        "title": "同步来的",
+    }
+    arrived.pop("_rev")
+    arrived["created_at"] = "2099-01-01T00:00:00.000Z"
+    await db.bulk_docs([{**arrived, "_rev": "1-" + "a" * 32}], new_edits=False)
+    assert [m.title for m in await repo.list_matters(db, V)] == ["同步来的", "保留"]
+    assert await repo.stage_counts(db, V) == {"proposal": 2}
