@@ -1,15 +1,21 @@
-// Small glue for htmx: show the message of a refused request (403, 404, 409, 413) in
-// the flash bar, since htmx does not swap error responses. Pages work without this.
+// Small glue for htmx; every page works without it.
+// Errors that are not about a form field (403, 404, 409, 413) are swapped into the flash bar
+// (the server retargets them there): show it. Server errors (5xx) are not swapped: say so.
+document.addEventListener("htmx:afterSwap", function (event) {
+  if (event.detail.target && event.detail.target.id === "flash") {
+    event.detail.target.hidden = false;
+  }
+});
 document.addEventListener("htmx:responseError", function (event) {
   var flash = document.getElementById("flash");
   if (!flash) return;
-  var holder = document.createElement("div");
-  holder.innerHTML = event.detail.xhr.responseText;
-  var message = holder.querySelector(".error-message");
-  flash.textContent = message ? message.textContent.replace(/\s+/g, " ").trim() : event.detail.xhr.status;
+  flash.textContent = document.documentElement.lang === "en"
+    ? "Something went wrong (" + event.detail.xhr.status + "). Nothing was changed; please try again."
+    : "系统出错（" + event.detail.xhr.status + "），记录未被修改，请稍后重试。";
   flash.hidden = false;
 });
-document.addEventListener("htmx:beforeRequest", function () {
+document.addEventListener("htmx:beforeRequest", function (event) {
   var flash = document.getElementById("flash");
-  if (flash) flash.hidden = true;
+  // Live checks fire while typing; they should not hide a message the secretary is reading.
+  if (flash && !event.detail.elt.classList.contains("live-result")) flash.hidden = true;
 });

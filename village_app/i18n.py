@@ -7,7 +7,7 @@ catalog files in the repository: they are compiled in memory with Babel the firs
 time a language is used, so there is no build step to forget and no stale ``.mo``.
 A msgid missing from a catalog falls back to the Chinese text.
 
-Times are stored as UTC ISO strings and always shown in Asia/Shanghai.
+Times are shown in Asia/Shanghai (document stamps are UTC, entered times carry +08:00).
 """
 
 from __future__ import annotations
@@ -55,11 +55,12 @@ def gettext_for(locale: str) -> gettext.NullTranslations:
 
 
 def to_local(value: dt.datetime | str) -> dt.datetime:
-    """A timestamp (aware datetime or ISO string; naive means UTC) in Asia/Shanghai."""
+    """A time (aware datetime or ISO string) in Asia/Shanghai; a naive one is taken as
+    Shanghai wall time already, as the domain does (what the paper sheet says)."""
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
+        return value.replace(tzinfo=TIMEZONE)
     return value.astimezone(TIMEZONE)
 
 

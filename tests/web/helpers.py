@@ -34,3 +34,20 @@ def log_in(client: TestClient, username: str = USERNAME, password: str = PASSWOR
 
 
 ClientFactory = Callable[..., TestClient]
+
+
+def page_of(response: Any) -> Any:
+    """The page dataclass a handler rendered (Starlette keeps the template context)."""
+    return response.context["page"]
+
+
+def form_token(client: TestClient, path: str = "/") -> dict[str, str]:
+    return {"csrf_token": csrf_of(client, path)}
+
+
+# A tiny but real PDF and PNG (content is what counts, not the file name).
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
+    b"\x00\x00\x00\x0cIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)

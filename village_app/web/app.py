@@ -19,7 +19,19 @@ from starlette.staticfiles import StaticFiles
 
 import sync
 from village_app.domain.errors import DomainError
-from village_app.web import auth, lang, overview
+from village_app.web import (
+    attachments,
+    auth,
+    lang,
+    live,
+    matter,
+    matters,
+    notices,
+    organisation,
+    overview,
+    stages,
+    supervision,
+)
 from village_app.web.errors import exception_handlers
 from village_app.web.limits import BodyLimitMiddleware
 from village_app.web.rendering import build_templates
@@ -32,7 +44,7 @@ SESSION_COOKIE = "cunyi_session"
 
 def _routes(settings: Settings) -> list[BaseRoute]:
     routes: list[BaseRoute] = []
-    for module in (auth, lang, overview):
+    for module in (auth, lang, overview, organisation, matters, matter, stages, live, notices, attachments, supervision):
         routes.extend(module.routes)
     routes.append(Mount("/static", StaticFiles(directory=settings.static_dir), name="static"))
     return routes

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -44,7 +45,11 @@ async def login_form(request: Request) -> Response:
 
 
 async def login(request: Request) -> Response:
-    form = await request.form()
+    async with request.form() as form:  # closes spooled uploads afterwards
+        return await _login(request, form)
+
+
+async def _login(request: Request, form: FormData) -> Response:
     username = str(form.get("username", "")).strip()
     password = str(form.get("password", ""))
     next_url = safe_next(form.get("next"))

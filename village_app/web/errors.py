@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from sync.errors import CouchError
 from village_app.i18n import N_
-from village_app.web.rendering import render, request_locale
+from village_app.web.rendering import is_htmx, render, request_locale
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,10 @@ class ErrorPage:
 def error_response(request: Request, status: int, message: str | None = None, field: str | None = None) -> Response:
     title, default = _MESSAGES.get(status, _MESSAGES[500] if status >= 500 else _MESSAGES[400])
     page = ErrorPage(status=status, title=title, message=message or default, field=field)
-    return render(request, "error.html", page, block="message", status_code=status)
+    # htmx swaps 4xx answers; an error that is not a form's goes to the flash bar instead
+    # of replacing whatever the request targeted.
+    headers = {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"} if is_htmx(request) else None
+    return render(request, "error.html", page, block="message", status_code=status, headers=headers)
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:

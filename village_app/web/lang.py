@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -14,7 +15,11 @@ _ONE_YEAR = 365 * 24 * 60 * 60
 
 
 async def set_language(request: Request) -> Response:
-    form = await request.form()
+    async with request.form() as form:  # closes spooled uploads afterwards
+        return await _set_language(request, form)
+
+
+async def _set_language(request: Request, form: FormData) -> Response:
     locale = i18n.normalize_locale(str(form.get("lang", "")))
     response = RedirectResponse(safe_next(form.get("next")), status_code=303)
     response.set_cookie(LANG_COOKIE, locale, max_age=_ONE_YEAR, httponly=True, samesite="lax")

@@ -20,6 +20,9 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from village_app import i18n
+from village_app.domain import STAGE_NAMES_EN, STAGE_NAMES_ZH, BodyRule, body_name
+from village_app.domain.rules import BASIS_NAMES_ZH
+from village_app.domain.supervision import STATUS_NAMES_EN, STATUS_NAMES_ZH
 
 LANG_COOKIE = "lang"
 CSRF_SESSION_KEY = "csrf"
@@ -122,10 +125,77 @@ def _datetime(ctx: Context, value: Any) -> str:
     return i18n.format_datetime(value, ctx.get("locale", i18n.DEFAULT_LOCALE))
 
 
+def _lang(ctx: Context) -> str:
+    return "zh" if ctx.get("locale", i18n.DEFAULT_LOCALE) == "zh_CN" else "en"
+
+
+@pass_context
+def _body_name(ctx: Context, kind: str) -> str:
+    try:
+        return body_name(kind, _lang(ctx))
+    except ValueError:
+        return kind
+
+
+@pass_context
+def _stage_name(ctx: Context, key: str) -> str:
+    names = STAGE_NAMES_ZH if _lang(ctx) == "zh" else STAGE_NAMES_EN
+    return names.get(key, key)
+
+
+@pass_context
+def _status_name(ctx: Context, key: str) -> str:
+    names = STATUS_NAMES_ZH if _lang(ctx) == "zh" else STATUS_NAMES_EN
+    return names.get(key, key)
+
+
+@pass_context
+def _localized(ctx: Context, obj: object, attr: str) -> str:
+    """``obj.<attr>_zh`` or ``obj.<attr>_en`` (domain specs carry both)."""
+    return str(getattr(obj, f"{attr}_{_lang(ctx)}", "") or getattr(obj, f"{attr}_zh", ""))
+
+
+@pass_context
+def _outcome(ctx: Context, outcome: object) -> str:
+    method = "summary_zh" if _lang(ctx) == "zh" else "summary_en"
+    return str(getattr(outcome, method)())
+
+
+@pass_context
+def _rule_text(ctx: Context, rule: BodyRule | None) -> str:
+    """A body's quorum and majority in words, for each way attendance may be counted."""
+    if rule is None:
+        return ""
+    zh = _lang(ctx) == "zh"
+    parts = []
+    for basis, threshold in rule.quorum.items():
+        if zh:
+            who = "" if basis == "members" else f"（按{BASIS_NAMES_ZH.get(basis, basis)}）"
+            parts.append(f"{threshold.describe_zh()}应到人数出席方为有效{who}")
+        else:
+            who = "" if basis == "members" else f" (counting {basis})"
+            parts.append(f"valid with {threshold.describe_en()} of those expected present{who}")
+    if zh:
+        base = "实到人数" if rule.majority_of == "present" else "应到人数"
+        return "；".join(parts) + f"；赞成票{rule.majority.describe_zh()}{base}方为通过"
+    base = "present" if rule.majority_of == "present" else "expected"
+    return "; ".join(parts) + f"; passes with {rule.majority.describe_en()} of those {base} in favour"
+
+
 def build_templates(directory: Path) -> Jinja2Blocks:
     templates = Jinja2Blocks(directory=directory, context_processors=[_common_context])
-    templates.env.filters["date"] = _date
-    templates.env.filters["datetime"] = _datetime
+    templates.env.filters.update(
+        date=_date,
+        datetime=_datetime,
+        body_name=_body_name,
+        stage_name=_stage_name,
+        status_name=_status_name,
+        localized=_localized,
+        outcome=_outcome,
+        rule_text=_rule_text,
+        # labels|zip_with(values) -> [(value, label)], for <select> options
+        zip_with=lambda labels, values: list(zip(values, labels, strict=True)),
+    )
     templates.env.trim_blocks = True
     templates.env.lstrip_blocks = True
     return templates

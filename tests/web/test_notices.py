@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from typing import Any
+
+from web import villagedata
+from web.helpers import ClientFactory, page_of, soup
+
+
+async def _published(db: Any) -> None:
+    from village_app import repo
+    from village_app.domain import Attendance, Publication, StageRecord, Vote
+
+    await villagedata.small_village(db)
+    matter = await villagedata.through_consultation(db)
+    at = villagedata.at
+    steps = [
+        StageRecord(matter.id, "review", held_at=at(10), attendance=Attendance(40, 35), vote=Vote(30, 3, 2)),
+        StageRecord(matter.id, "resolution", body="representatives", held_at=at(15), attendance=Attendance(30, 21),
+                    vote=Vote(18, 2, 1), content="同意硬化村东机耕道。"),
+        StageRecord(matter.id, "resolution_publication", content="经村民代表会议表决通过，现予公开。",
+                    publication=Publication("关于修建村东机耕道的决议公告", "村务公开栏", at(16, 9))),
+    ]
+    for record in steps:
+        await repo.append_stage_record(db, villagedata.VILLAGE, matter.id, record, villagedata.ACTOR)
+
+
+def test_printable_notice_for_a_publication(make_client: ClientFactory) -> None:
+    client = make_client(setup=_published)
+    matter = page_of(client.get("/matters")).matters[0]
+    matter_page = client.get(f"/matters/{matter.id}")
+    link = soup(matter_page).select_one('#stage-resolution_publication a[data-action="notice"]')
+    response = client.get(link["href"])
+    page = page_of(response)
+    assert page.publication.publication.where == "村务公开栏"
+    assert page.decision.stage == "resolution" and page.decision.vote.in_favour == 18
+    html = soup(response)
+    assert html.select_one(".notice-title").get_text() == "关于修建村东机耕道的决议公告"
+    vote = html.select_one(".notice-vote").get_text()
+    assert "2026年11月15日" in vote and "赞成 18 票" in vote and "表决通过" in vote
+    assert html.select_one(".notice-sign").get_text().count("2026年11月16日") == 1
+    assert html.find("link", attrs={"media": "print"})["href"].endswith("/static/print.css")
+
+
+def test_a_record_that_is_no_publication_has_no_notice(make_client: ClientFactory) -> None:
+    client = make_client(setup=_published)
+    matter_id = page_of(client.get("/matters")).matters[0].id
+    view = page_of(client.get(f"/matters/{matter_id}")).view
+    meeting = next(s for s in view.stages if s.spec.key == "resolution").record
+    assert client.get(f"/matters/{matter_id}/notices/{meeting.id}").status_code == 404

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from web import villagedata
+from web.helpers import ClientFactory, form_token, page_of, soup
+
+
+def _client(make_client: ClientFactory):  # type: ignore[no-untyped-def]
+    return make_client(setup=villagedata.small_village)
+
+
+def test_councils_page_lists_every_roster(make_client: ClientFactory) -> None:
+    client = _client(make_client)
+    page = page_of(client.get("/councils"))
+    rosters = {r.kind: r for r in page.rosters}
+    assert [m.name for m in rosters["residents_council"].members] == ["陈会长", "林委员"]
+    assert len(rosters["supervision_committee"].members) == 3
+    assert rosters["representatives"].rule is not None
+
+
+def test_council_page_and_adding_a_member(make_client: ClientFactory) -> None:
+    client = _client(make_client)
+    response = client.get("/councils/residents_council")
+    assert "超过半数" in soup(response).select_one(".rule").get_text()
+    added = client.post(
+        "/councils/residents_council/members",
+        data={"name": "赵新", "role": "委员", "term_start": "2026-01-01", **form_token(client)},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303
+    names = [td.get_text() for td in soup(client.get("/councils/residents_council")).select("#members td:first-child")]
+    assert "赵新" in names
+
+
+def test_a_second_convenor_is_refused_beside_the_field(make_client: ClientFactory) -> None:
+    client = _client(make_client)
+    response = client.post(
+        "/councils/residents_council/members",
+        data={"name": "钱二", "role": "委员", "convenor": "on", "term_start": "2026-01-01", **form_token(client)},
+    )
+    assert response.status_code == 422
+    assert "convenor" in page_of(response).form.errors
+    assert soup(response).select_one('[data-field="convenor"]').get_text().startswith("村民议事会已有召集人")
+
+
+def test_supervisor_who_sits_on_the_villagers_committee_is_ineligible(make_client: ClientFactory) -> None:
+    client = _client(make_client)
+    response = client.post(
+        "/councils/supervision_committee/members",
+        data={"name": "王主任", "role": "委员", "term_start": "2026-01-01", **form_token(client)},
+    )
+    assert response.status_code == 422
+    assert "不能担任村务监督委员会成员" in page_of(response).form.errors["name"]
+
+
+def test_unknown_body_is_404(make_client: ClientFactory) -> None:
+    client = _client(make_client)
+    assert client.get("/councils/no_such_council").status_code == 404

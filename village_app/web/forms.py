@@ -1,0 +1,164 @@
+"""Form fields to domain values. Anything malformed becomes the domain's
+:class:`ValidationError` naming the field, so the form shows it beside that field."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from starlette.datastructures import FormData, UploadFile
+
+from village_app.domain import (
+    Attendance,
+    DomainError,
+    Publication,
+    StageRecord,
+    StageSpec,
+    ValidationError,
+    Vote,
+)
+from village_app.domain.dates import parse_local, to_shanghai
+
+#: Names may be separated by new lines or Chinese/Latin commas and enumeration commas.
+_NAME_SEPARATORS = re.compile(r"[\n\r,，、;；]+")
+_MAX_FIELD = 20_000
+
+
+@dataclass
+class FormState:
+    """What a form shows: the values typed, and errors by field (``""`` for the whole form)."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, form: FormData) -> FormState:
+        return cls({k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"})
+
+    def fail(self, exc: DomainError, locale: str) -> FormState:
+        """This state with the error beside its field (in the page's language)."""
+        message = exc.message("zh" if locale == "zh_CN" else "en")
+        self.errors[exc.field or ""] = message
+        return self
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    if isinstance(value, UploadFile) or value is None:
+        return ""
+    if len(value) > _MAX_FIELD:
+        raise ValidationError("内容过长", f"{name} is too long", field=name)
+    return value.strip()
+
+
+def integer(form: FormData, name: str, label_zh: str) -> int | None:
+    """A whole number, or ``None`` when the field is blank."""
+    raw = text(form, name)
+    if not raw:
+        return None
+    if not re.fullmatch(r"\d{1,7}", raw):
+        raise ValidationError(f"{label_zh}应为不超过七位的非负整数", f"{name} must be a whole number", field=name)
+    return int(raw)
+
+
+def names(form: FormData, name: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in _NAME_SEPARATORS.split(text(form, name)) if n.strip())
+
+
+def moment(form: FormData, name: str) -> datetime | None:
+    raw = text(form, name)
+    return parse_local(raw, field=name) if raw else None
+
+
+def day(form: FormData, name: str) -> date | None:
+    raw = text(form, name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError(
+            f"日期格式不正确：{raw}（应为 2026-11-25）", f"malformed date {raw!r}", field=name
+        ) from None
+
+
+def attendance(form: FormData) -> Attendance | None:
+    expected = integer(form, "expected", "应到人数")
+    present = integer(form, "present", "实到人数")
+    if expected is None and present is None:
+        return None
+    if expected is None:
+        raise ValidationError("请填写应到人数", "expected is required", field="expected")
+    if present is None:
+        raise ValidationError("请填写实到人数", "present is required", field="present")
+    basis = text(form, "basis") or "members"
+    return Attendance(expected=expected, present=present, basis=basis, attendees=names(form, "attendees"))
+
+
+def vote(form: FormData) -> Vote | None:
+    counts = [integer(form, n, label) for n, label in (("in_favour", "赞成票"), ("against", "反对票"), ("abstain", "弃权票"))]
+    if all(c is None for c in counts):
+        return None
+    in_favour, against, abstain = (c or 0 for c in counts)
+    return Vote(in_favour=in_favour, against=against, abstain=abstain)
+
+
+def stage_record(form: FormData, matter_id: str, spec: StageSpec) -> StageRecord:
+    """A stage record as typed; the domain validates it against the procedure."""
+    if spec.publication:
+        published_at = moment(form, "published_at")
+        if published_at is None:
+            raise ValidationError("请填写公开时间", "when it was published is required", field="published_at")
+        return StageRecord(
+            matter=matter_id,
+            stage=spec.key,
+            subject=text(form, "subject"),
+            content=text(form, "content"),
+            publication=Publication(what=text(form, "what"), where=text(form, "where"), published_at=published_at),
+        )
+    return StageRecord(
+        matter=matter_id,
+        stage=spec.key,
+        body=text(form, "body"),
+        subject=text(form, "subject"),
+        held_at=moment(form, "held_at"),
+        place=text(form, "place"),
+        form=text(form, "form") or "现场会议",
+        attendance=attendance(form),
+        vote=vote(form),
+        content=text(form, "content"),
+        township_staff=names(form, "township_staff"),
+    )
+
+
+def _local_input(moment: datetime | None) -> str:
+    """A time as ``<input type=datetime-local>`` wants it, in Shanghai wall time."""
+    return to_shanghai(moment).strftime("%Y-%m-%dT%H:%M") if moment else ""
+
+
+def record_values(record: StageRecord) -> dict[str, str]:
+    """A stored record as form values (to prefill a correction)."""
+    values = {
+        "body": record.body,
+        "subject": record.subject,
+        "held_at": _local_input(record.held_at),
+        "place": record.place,
+        "form": record.form,
+        "content": record.content,
+        "township_staff": "、".join(record.township_staff),
+    }
+    if record.attendance:
+        a = record.attendance
+        values.update(expected=str(a.expected), present=str(a.present), basis=a.basis, attendees="、".join(a.attendees))
+    if record.vote:
+        v = record.vote
+        values.update(in_favour=str(v.in_favour), against=str(v.against), abstain=str(v.abstain))
+    if record.publication:
+        p = record.publication
+        values.update(what=p.what, where=p.where, published_at=_local_input(p.published_at))
+    return values

@@ -1,0 +1,75 @@
+"""Live quorum and vote result while attendance and counts are typed (htmx, GET).
+
+It calls the same domain function that judges the record when it is saved, so
+what the secretary sees while typing is what will be stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.datastructures import FormData, QueryParams
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from village_app import repo
+from village_app.domain import (
+    BodyRule,
+    DomainError,
+    MeetingOutcome,
+    RuleBook,
+    ValidationError,
+    evaluate_meeting,
+    rule_for,
+)
+from village_app.web import forms, resolve
+from village_app.web.rendering import render, request_locale
+
+
+@dataclass(frozen=True)
+class LiveResult:
+    body: str
+    rule: BodyRule | None = None
+    outcome: MeetingOutcome | None = None
+    ratio: str = ""
+    error: str = ""
+    error_field: str = ""
+
+
+@dataclass(frozen=True)
+class LiveCheckPage:
+    live: LiveResult
+
+
+def check_meeting(values: FormData | QueryParams, rules: RuleBook, locale: str) -> LiveResult:
+    """The outcome for the counts typed so far (nothing yet: just the rule)."""
+    form = values if isinstance(values, FormData) else FormData(values.multi_items())
+    body = forms.text(form, "body")
+    try:
+        rule = rule_for(body, rules) if body else None
+    except (DomainError, ValueError):
+        rule = None
+    if rule is None:
+        return LiveResult(body=body)
+    try:
+        attendance = forms.attendance(form)
+        if attendance is None:
+            return LiveResult(body=body, rule=rule)
+        if attendance.basis not in rule.quorum:  # a body counted one way only
+            attendance = type(attendance)(attendance.expected, attendance.present, next(iter(rule.quorum)), attendance.attendees)
+        outcome = evaluate_meeting(rule, attendance, forms.vote(form))
+    except DomainError as exc:
+        return LiveResult(body=body, rule=rule, error=exc.message("zh" if locale == "zh_CN" else "en"), error_field=exc.field or "")
+    except (ValueError, ValidationError):
+        return LiveResult(body=body, rule=rule)
+    return LiveResult(body=body, rule=rule, outcome=outcome, ratio=attendance.ratio_percent())
+
+
+async def meeting_check(request: Request) -> Response:
+    rules = await repo.get_rules(resolve.db(request), resolve.village(request))
+    live = check_meeting(request.query_params, rules, request_locale(request))
+    return render(request, "stage.html", LiveCheckPage(live), block="live_result", force_block=True)
+
+
+routes = [Route("/meetings/check", meeting_check, name="meeting_check")]

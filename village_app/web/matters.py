@@ -1,0 +1,137 @@
+"""The matters list (filtered without a reload through htmx) and creating a matter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from village_app import repo
+from village_app.domain import (
+    COMPLETED,
+    COUNCIL_STAGES,
+    COUNCILS,
+    MAJOR_STAGES,
+    BodyKind,
+    DomainError,
+    Matter,
+    MatterKind,
+)
+from village_app.i18n import now_local
+from village_app.web import forms, resolve
+from village_app.web.rendering import render, request_locale
+
+PAGE_SIZE = 50
+STAGE_KEYS: tuple[str, ...] = (*(s.key for s in MAJOR_STAGES), *(s.key for s in COUNCIL_STAGES), COMPLETED)
+BODY_KEYS: tuple[str, ...] = (str(BodyKind.PARTY_BRANCH), *(str(c) for c in COUNCILS))
+
+
+@dataclass(frozen=True)
+class MatterFilters:
+    stage: str = ""
+    body: str = ""
+    year: int | None = None
+
+    def query(self, page: int = 1) -> str:
+        parts = [f"{k}={v}" for k, v in (("stage", self.stage), ("body", self.body), ("year", self.year or "")) if v]
+        if page > 1:
+            parts.append(f"page={page}")
+        return "&".join(parts)
+
+
+@dataclass(frozen=True)
+class MattersPage:
+    filters: MatterFilters
+    matters: tuple[Matter, ...]
+    total: int
+    page: int
+    pages: int
+    years: tuple[int, ...]
+    stages: tuple[str, ...] = STAGE_KEYS
+    bodies: tuple[str, ...] = BODY_KEYS
+
+
+@dataclass(frozen=True)
+class NewMatterPage:
+    form: forms.FormState = field(default_factory=forms.FormState)
+    bodies: tuple[str, ...] = BODY_KEYS
+
+
+def parse_filters(request: Request) -> MatterFilters:
+    """Unknown values are ignored rather than refused: a stale bookmark still shows a list."""
+    params = request.query_params
+    stage = params.get("stage", "")
+    body = params.get("body", "")
+    year = params.get("year", "")
+    return MatterFilters(
+        stage=stage if stage in STAGE_KEYS else "",
+        body=body if body in BODY_KEYS else "",
+        year=int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else None,
+    )
+
+
+def _page_number(request: Request) -> int:
+    raw = request.query_params.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+
+
+async def matters(request: Request) -> Response:
+    filters = parse_filters(request)
+    found = await repo.list_matters(
+        resolve.db(request), resolve.village(request),
+        stage=filters.stage or None, body=filters.body or None, year=filters.year,
+    )
+    pages = max(1, -(-len(found) // PAGE_SIZE))
+    number = min(_page_number(request), pages)
+    this_year = now_local().year
+    page = MattersPage(
+        filters=filters,
+        matters=tuple(found[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]),
+        total=len(found),
+        page=number,
+        pages=pages,
+        years=tuple(range(this_year, this_year - 8, -1)),
+    )
+    return render(request, "matters.html", page, block="results")
+
+
+async def new_matter(request: Request) -> Response:
+    state = forms.FormState({"kind": "major", "year": str(now_local().year)})
+    return render(request, "matter_new.html", NewMatterPage(state))
+
+
+async def create_matter(request: Request) -> Response:
+    async with request.form() as form:  # closes spooled uploads afterwards
+        return await _create_matter(request, form)
+
+
+async def _create_matter(request: Request, form: FormData) -> Response:
+    state = forms.FormState.of(form)
+    kind = forms.text(form, "kind") or MatterKind.MAJOR
+    try:
+        year = forms.integer(form, "year", "年度")
+        matter = Matter(
+            kind=kind,
+            title=forms.text(form, "title"),
+            body=forms.text(form, "body") if kind == MatterKind.COUNCIL else "",
+            year=year if year is not None else now_local().year,
+            summary=forms.text(form, "summary"),
+            category=forms.text(form, "category"),
+        )
+        created = await repo.create_matter(
+            resolve.db(request), resolve.village(request), matter, resolve.actor(request)
+        )
+    except DomainError as exc:
+        page = NewMatterPage(state.fail(exc, request_locale(request)))
+        return render(request, "matter_new.html", page, status_code=422)
+    return RedirectResponse(request.url_for("matter", matter_id=created.id), status_code=303)
+
+
+routes = [
+    Route("/matters", matters, methods=["GET"], name="matters"),
+    Route("/matters", create_matter, methods=["POST"], name="matter_create"),
+    Route("/matters/new", new_matter, methods=["GET"], name="matter_new"),
+]

@@ -1,0 +1,47 @@
+"""A printable notice (A4, for the village notice board) for each publication."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from village_app import repo
+from village_app.domain import Matter, NotFound, StageRecord, Village, effective
+from village_app.web import resolve
+from village_app.web.rendering import render
+
+
+@dataclass(frozen=True)
+class NoticePage:
+    village: Village | None
+    matter: Matter
+    publication: StageRecord
+    #: The meeting that decided it (its vote is printed), when there is one.
+    decision: StageRecord | None
+
+
+#: The stage whose vote a publication reports.
+_DECIDED_BY = {"resolution_publication": "resolution", "result_publication": "resolution", "council_publication": "council_vote"}
+
+
+async def notice(request: Request) -> Response:
+    db, code = resolve.db(request), resolve.village(request)
+    matter = await resolve.matter(request)
+    records = effective(await repo.list_stage_records(db, code, matter.id))
+    record_id = request.path_params["record_id"]
+    publication = next((r for r in records if r.id == record_id and r.publication), None)
+    if publication is None:
+        raise NotFound("公告不存在", f"{record_id} is not a current publication of {matter.id}", ids=[record_id])
+    decided_by = _DECIDED_BY.get(publication.stage)
+    decision = next((r for r in records if r.stage == decided_by and r.succeeded), None)
+    try:
+        village: Village | None = await repo.get_village(db, code)
+    except NotFound:
+        village = None
+    return render(request, "notice.html", NoticePage(village, matter, publication, decision))
+
+
+routes = [Route("/matters/{matter_id}/notices/{record_id}", notice, name="notice")]

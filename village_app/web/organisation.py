@@ -1,0 +1,99 @@
+"""Councils and members: the core, the councils, supervision, the committees, the representatives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from village_app import repo
+from village_app.domain import (
+    ROSTER_BODIES,
+    BodyRule,
+    DomainError,
+    Member,
+    rule_for,
+)
+from village_app.web import forms, resolve
+from village_app.web.rendering import render, request_locale
+
+
+@dataclass(frozen=True)
+class Roster:
+    kind: str
+    members: tuple[Member, ...]
+    charter: str = ""
+    rule: BodyRule | None = None
+
+
+@dataclass(frozen=True)
+class CouncilsPage:
+    rosters: tuple[Roster, ...]
+
+
+@dataclass(frozen=True)
+class CouncilPage:
+    roster: Roster
+    form: forms.FormState = field(default_factory=forms.FormState)
+
+
+async def _rosters(request: Request, only: str | None = None) -> list[Roster]:
+    db, code = resolve.db(request), resolve.village(request)
+    members = await repo.list_members(db, code, only, private=False)
+    bodies = {b.kind: b for b in await repo.list_bodies(db, code)}
+    rules = await repo.get_rules(db, code)
+    kinds = [only] if only else [str(k) for k in ROSTER_BODIES]
+    return [
+        Roster(
+            kind=kind,
+            members=tuple(m for m in members if m.body == kind),
+            charter=bodies[kind].charter if kind in bodies else "",
+            rule=rule_for(kind, rules),
+        )
+        for kind in kinds
+    ]
+
+
+async def councils(request: Request) -> Response:
+    return render(request, "councils.html", CouncilsPage(tuple(await _rosters(request))))
+
+
+async def council(request: Request) -> Response:
+    kind = resolve.body_kind(request.path_params["body"])
+    (roster,) = await _rosters(request, str(kind))
+    return render(request, "council.html", CouncilPage(roster))
+
+
+async def add_member(request: Request) -> Response:
+    async with request.form() as form:  # closes spooled uploads afterwards
+        return await _add_member(request, form)
+
+
+async def _add_member(request: Request, form: FormData) -> Response:
+    kind = str(resolve.body_kind(request.path_params["body"]))
+    state = forms.FormState.of(form)
+    try:
+        member = Member(
+            body=kind,
+            name=forms.text(form, "name"),
+            role=forms.text(form, "role") or "成员",
+            term_start=forms.day(form, "term_start"),
+            term_end=forms.day(form, "term_end"),
+            convenor=forms.text(form, "convenor") == "on",
+        )
+        await repo.add_member(resolve.db(request), resolve.village(request), member, resolve.actor(request))
+    except DomainError as exc:
+        (roster,) = await _rosters(request, kind)
+        page = CouncilPage(roster, state.fail(exc, request_locale(request)))
+        return render(request, "council.html", page, status_code=422)
+    return RedirectResponse(request.url_for("council", body=kind), status_code=303)
+
+
+routes = [
+    Route("/councils", councils, name="councils"),
+    Route("/councils/{body}", council, name="council"),
+    Route("/councils/{body}/members", add_member, methods=["POST"], name="member_add"),
+]

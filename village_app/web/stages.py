@@ -1,0 +1,181 @@
+"""Recording a stage of a matter, with its scanned sheet; and correcting a record.
+
+Each form works without JavaScript (POST, then a redirect to the matter page, or
+the form again with the errors beside their fields). With htmx the same form is
+posted in place on the matter page: success swaps in the new timeline, an error
+swaps the form back with its messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from village_app import repo
+from village_app.domain import (
+    MEETING_FORMS,
+    DomainError,
+    Matter,
+    NotFound,
+    StageRecord,
+    StageSpec,
+)
+from village_app.web import forms, resolve
+from village_app.web.errors import PayloadTooLarge
+from village_app.web.live import LiveResult, check_meeting
+from village_app.web.rendering import is_htmx, render, request_locale
+
+
+@dataclass(frozen=True)
+class StageForm:
+    matter: Matter
+    spec: StageSpec
+    bodies: tuple[str, ...]
+    state: forms.FormState = field(default_factory=forms.FormState)
+    live: LiveResult | None = None
+    #: The record being corrected (the form then asks for a reason).
+    correcting: StageRecord | None = None
+    meeting_forms: tuple[str, ...] = MEETING_FORMS
+
+    @property
+    def dom_id(self) -> str:
+        return f"stage-form-{self.spec.key}"
+
+
+@dataclass(frozen=True)
+class StagePage:
+    form: StageForm
+
+    @property
+    def live(self) -> LiveResult | None:
+        return self.form.live
+
+
+async def build_form(
+    request: Request,
+    matter: Matter,
+    spec: StageSpec,
+    state: forms.FormState | None = None,
+    correcting: StageRecord | None = None,
+) -> StageForm:
+    state = state or forms.FormState()
+    bodies = spec.allowed_bodies(matter.body)
+    if spec.meeting or spec.vote or bodies:
+        state.values.setdefault("body", bodies[0] if bodies else "")
+    live = None
+    if spec.meeting:
+        rules = await repo.get_rules(resolve.db(request), resolve.village(request))
+        live = check_meeting(FormData(list(state.values.items())), rules, request_locale(request))
+    return StageForm(matter, spec, tuple(str(b) for b in bodies), state, live, correcting)
+
+
+async def _uploads(form: FormData, max_bytes: int) -> list[repo.NewAttachment]:
+    found = []
+    for item in form.getlist("attachment"):
+        if isinstance(item, UploadFile) and item.filename:
+            if item.size is not None and item.size > max_bytes:
+                raise PayloadTooLarge
+            data = await item.read()
+            if data:
+                found.append(repo.NewAttachment(item.filename, data))
+    return found
+
+
+async def stage_page(request: Request) -> Response:
+    matter = await resolve.matter(request)
+    spec = resolve.stage(matter, request.path_params["stage"])
+    page = StagePage(await build_form(request, matter, spec))
+    return render(request, "stage.html", page, block="form")
+
+
+def _form_error(request: Request, page: StagePage, status: int) -> Response:
+    headers = {"HX-Retarget": f"#{page.form.dom_id}", "HX-Reswap": "outerHTML"} if is_htmx(request) else None
+    return render(request, "stage.html", page, block="form", status_code=status, headers=headers)
+
+
+async def _timeline(request: Request, matter_id: str) -> Response:
+    from village_app.web.matter import matter_page_context
+
+    page = await matter_page_context(request, matter_id)
+    return render(request, "matter.html", page, block="timeline", force_block=True)
+
+
+async def record_stage(request: Request) -> Response:
+    async with request.form() as form:  # closes spooled uploads afterwards
+        return await _record_stage(request, form)
+
+
+async def _record_stage(request: Request, form: FormData) -> Response:
+    matter = await resolve.matter(request)
+    spec = resolve.stage(matter, request.path_params["stage"])
+    state = forms.FormState.of(form)
+    try:
+        record = forms.stage_record(form, matter.id, spec)
+        uploads = await _uploads(form, request.app.state.settings.max_attachment_bytes)
+        await repo.append_stage_record(
+            resolve.db(request), resolve.village(request), matter.id, record, resolve.actor(request),
+            attachments=uploads,
+            # A failed meeting is refused unless the secretary keeps it on purpose, as evidence.
+            refuse_failed=forms.text(form, "keep_failed") != "on",
+        )
+    except DomainError as exc:
+        page = StagePage(await build_form(request, matter, spec, state.fail(exc, request_locale(request))))
+        return _form_error(request, page, exc.status)
+    if is_htmx(request):
+        return await _timeline(request, matter.id)
+    url = request.url_for("matter", matter_id=matter.id)
+    return RedirectResponse(f"{url}#stage-{spec.key}", status_code=303)
+
+
+async def _target(request: Request) -> tuple[Matter, StageRecord]:
+    matter = await resolve.matter(request)
+    records = await repo.list_stage_records(resolve.db(request), resolve.village(request), matter.id)
+    record_id = request.path_params["record_id"]
+    for record in records:
+        if record.id == record_id:
+            return matter, record
+    raise NotFound("记录不存在", f"no record {record_id} on {matter.id}", ids=[record_id])
+
+
+async def correction_page(request: Request) -> Response:
+    matter, record = await _target(request)
+    spec = resolve.stage(matter, record.stage)
+    state = forms.FormState(forms.record_values(record))
+    page = StagePage(await build_form(request, matter, spec, state, correcting=record))
+    return render(request, "stage.html", page)
+
+
+async def correct(request: Request) -> Response:
+    async with request.form() as form:  # closes spooled uploads afterwards
+        return await _correct(request, form)
+
+
+async def _correct(request: Request, form: FormData) -> Response:
+    matter, record = await _target(request)
+    spec = resolve.stage(matter, record.stage)
+    state = forms.FormState.of(form)
+    try:
+        new = forms.stage_record(form, matter.id, spec)
+        uploads = await _uploads(form, request.app.state.settings.max_attachment_bytes)
+        await repo.correct_record(
+            resolve.db(request), resolve.village(request), record.id, new, forms.text(form, "reason"),
+            resolve.actor(request), attachments=uploads,
+        )
+    except DomainError as exc:
+        failed = state.fail(exc, request_locale(request))
+        page = StagePage(await build_form(request, matter, spec, failed, correcting=record))
+        return render(request, "stage.html", page, status_code=exc.status)
+    url = request.url_for("matter", matter_id=matter.id)
+    return RedirectResponse(f"{url}#stage-{spec.key}", status_code=303)
+
+
+routes = [
+    Route("/matters/{matter_id}/stages/{stage}", stage_page, methods=["GET"], name="stage_form"),
+    Route("/matters/{matter_id}/stages/{stage}", record_stage, methods=["POST"], name="stage_record"),
+    Route("/matters/{matter_id}/records/{record_id}/correct", correction_page, methods=["GET"], name="correction_form"),
+    Route("/matters/{matter_id}/records/{record_id}/correct", correct, methods=["POST"], name="correction_record"),
+]

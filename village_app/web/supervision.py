@@ -1,0 +1,99 @@
+"""Supervision by the village affairs supervision committee: findings and their follow-ups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from village_app import repo
+from village_app.domain import (
+    STATUSES,
+    BodyKind,
+    DomainError,
+    SupervisionEntry,
+    SupervisionThread,
+)
+from village_app.i18n import now_local
+from village_app.web import forms, resolve
+from village_app.web.rendering import render, request_locale
+
+
+@dataclass(frozen=True)
+class SupervisionPage:
+    threads: tuple[SupervisionThread, ...]
+    supervisors: tuple[str, ...]
+    form: forms.FormState = field(default_factory=forms.FormState)
+    #: The thread whose follow-up form had an error (its form shows the state).
+    failed_thread: str = ""
+    statuses: tuple[str, ...] = STATUSES
+
+    @property
+    def blank(self) -> forms.FormState:
+        return forms.FormState()
+
+    @property
+    def open_count(self) -> int:
+        return sum(1 for t in self.threads if t.is_open)
+
+
+async def _page(request: Request, state: forms.FormState | None = None, failed_thread: str = "") -> SupervisionPage:
+    db, code = resolve.db(request), resolve.village(request)
+    threads = await repo.list_supervision(db, code)
+    roster = await repo.list_members(db, code, BodyKind.SUPERVISION_COMMITTEE, on=now_local().date(), private=False)
+    # Open items first; within each group the most recent activity first.
+    recent = sorted(threads, key=lambda t: t.latest.created_at, reverse=True)
+    ordered = [t for t in recent if t.is_open] + [t for t in recent if not t.is_open]
+    return SupervisionPage(tuple(ordered), tuple(m.name for m in roster), state or forms.FormState(), failed_thread)
+
+
+async def supervision(request: Request) -> Response:
+    return render(request, "supervision.html", await _page(request))
+
+
+async def add(request: Request, thread_id: str | None) -> Response:
+    async with request.form() as form:  # closes spooled uploads afterwards
+        return await _add(request, thread_id, form)
+
+
+async def _add(request: Request, thread_id: str | None, form: FormData) -> Response:
+    state = forms.FormState.of(form)
+    try:
+        entry = SupervisionEntry(
+            finding=forms.text(form, "finding"),
+            recorded_by=forms.text(form, "recorded_by"),
+            status=forms.text(form, "status") or "open",
+            follow_up=forms.text(form, "follow_up"),
+            noted_at=forms.moment(form, "noted_at") or now_local(),
+            matter=forms.text(form, "matter") or None,
+        )
+        if entry.matter:  # only this village's matters
+            await repo.get_matter(resolve.db(request), resolve.village(request), entry.matter)
+        await repo.add_supervision(
+            resolve.db(request), resolve.village(request), entry, resolve.actor(request), thread_id=thread_id
+        )
+    except DomainError as exc:
+        page = await _page(request, state.fail(exc, request_locale(request)), thread_id or "")
+        return render(request, "supervision.html", page, status_code=exc.status)
+    back = forms.text(form, "next")
+    if back.startswith("/") and not back.startswith("//"):
+        return RedirectResponse(back, status_code=303)
+    return RedirectResponse(request.url_for("supervision"), status_code=303)
+
+
+async def add_finding(request: Request) -> Response:
+    return await add(request, None)
+
+
+async def add_follow_up(request: Request) -> Response:
+    return await add(request, request.path_params["thread_id"])
+
+
+routes = [
+    Route("/supervision", supervision, methods=["GET"], name="supervision"),
+    Route("/supervision", add_finding, methods=["POST"], name="supervision_add"),
+    Route("/supervision/{thread_id}", add_follow_up, methods=["POST"], name="supervision_follow_up"),
+]
