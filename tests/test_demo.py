@@ -80,7 +80,10 @@ def test_refuses_a_file_with_other_records(tmp_path: Path) -> None:
 
 def test_same_seed_same_village(demo_dir: Path, tmp_path: Path) -> None:
     asyncio.run(load_demo(tmp_path))
-    strip = lambda docs: [{k: v for k, v in d.items() if k != "_rev"} for d in docs]  # noqa: E731
+
+    def strip(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in d.items() if k != "_rev"} for d in docs]
+
     first = asyncio.run(_snapshot(demo_dir / f"{CODE}.sqlite"))["docs"]
     second = asyncio.run(_snapshot(tmp_path / f"{CODE}.sqlite"))["docs"]
     assert strip(first) == strip(second)

@@ -104,7 +104,7 @@ def test_vote_arithmetic_is_checked(attendance: Attendance, vote: Vote | None, f
 
 def test_non_integer_counts_are_validation_errors() -> None:
     with pytest.raises(ValidationError) as info:
-        evaluate_meeting(REPS, Attendance(30, True), None)  # type: ignore[arg-type]
+        evaluate_meeting(REPS, Attendance(30, True), None)
     assert info.value.field == "present"
 
 

@@ -231,3 +231,16 @@ def test_record_stage_refuses_a_disguised_correction() -> None:
     story.add("proposal")
     with pytest.raises(CorrectionInvalid):
         record_stage(story.matter, story.history, story.make("consultation", corrects="rec-000"))
+
+
+def test_naive_times_are_shanghai_wall_time() -> None:
+    story = major()
+    first = story.add("proposal")
+    assert first.held_at is not None
+    naive = (first.held_at + timedelta(days=1)).replace(tzinfo=None)
+    second = story.add("consultation", held_at=naive)
+    assert second.held_at is not None and second.held_at.utcoffset() == timedelta(hours=8)
+    with pytest.raises(StageOrder):  # compared with aware times, never a TypeError
+        record_stage(
+            story.matter, story.history, story.make("review", held_at=naive - timedelta(days=5))
+        )

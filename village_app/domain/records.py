@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from village_app.domain.corrections import check_correction, effective
+from village_app.domain.dates import to_shanghai
 from village_app.domain.errors import CorrectionInvalid, StageOrder, ValidationError
 from village_app.domain.matters import MAX_TEXT, Matter
 from village_app.domain.meetings import (
@@ -90,6 +91,16 @@ def _validate_fields(
     matter: Matter, spec: StageSpec, record: StageRecord, rules: RuleBook | None
 ) -> StageRecord:
     ids = [i for i in (matter.id, record.id) if i]
+    # Naive times (typed without an offset) are Shanghai wall time; aware ones keep their instant.
+    if record.held_at is not None:
+        record = replace(record, held_at=to_shanghai(record.held_at))
+    if record.publication is not None:
+        record = replace(
+            record,
+            publication=replace(
+                record.publication, published_at=to_shanghai(record.publication.published_at)
+            ),
+        )
     content = record.content.strip()
     if spec.text_required and not content:
         raise ValidationError(

@@ -81,7 +81,9 @@ def record_supervision(
     """Validate a new finding (``thread`` None) or a follow-up in ``thread``."""
     if entry.status not in STATUSES:
         raise ValidationError("状态不正确", f"unknown status {entry.status!r}", field="status")
-    day = to_shanghai(entry.noted_at).date() if entry.noted_at else (today or date.today())
+    if entry.noted_at is not None:
+        entry = replace(entry, noted_at=to_shanghai(entry.noted_at))
+    day = entry.noted_at.date() if entry.noted_at else (today or date.today())
     supervisors = active_members(roster, BodyKind.SUPERVISION_COMMITTEE, day)
     name = entry.recorded_by.strip()
     if not name:
