@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS docs (
     body_id INTEGER NOT NULL,
     tree TEXT NOT NULL,
     {", ".join(INDEXED_FIELDS)}
-) WITHOUT ROWID;
+);
 CREATE UNIQUE INDEX IF NOT EXISTS docs_seq ON docs(seq);
 {"".join(f"CREATE INDEX IF NOT EXISTS docs_{f} ON docs({f});" for f in INDEXED_FIELDS)}
 CREATE TABLE IF NOT EXISTS bodies (id INTEGER PRIMARY KEY, body TEXT NOT NULL);
