@@ -41,8 +41,15 @@ chromium:
 test: $(VENV)/.installed-test $(PEER) chromium
 	$(BIN)/python tests/couchpeer.py -- $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: $(VENV)/.installed-test $(PEER)
-	$(BIN)/python tests/couchpeer.py -- sh -c '$(BIN)/python bench/store.py'
+# PouchDB's replicator (Node, memory adapter), the baseline of bench/replicate.py; kept
+# apart from the peer's own node_modules so that neither changes the other's versions.
+POUCHDB_BENCH := .peer/pouchdb-bench/node_modules/pouchdb-adapter-memory/package.json
+
+$(POUCHDB_BENCH):
+	npm install --prefix .peer/pouchdb-bench --no-audit --no-fund --loglevel=error pouchdb@9.0.0 pouchdb-adapter-memory@9.0.0
+
+bench: $(VENV)/.installed-test $(PEER) $(POUCHDB_BENCH)
+	$(BIN)/python tests/couchpeer.py -- sh -c '$(BIN)/python bench/store.py && $(BIN)/python bench/replicate.py'
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -86,6 +86,10 @@ class FaultProxy:
         if task is not None:
             self._handlers.add(task)
             task.add_done_callback(self._handlers.discard)
+        with contextlib.suppress(asyncio.CancelledError):  # quiet when stopped at shutdown
+            await self._serve(reader, writer)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             request = await _read_request(reader)
             if request is None:

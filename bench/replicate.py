@@ -1,0 +1,244 @@
+"""Benchmark: replication, Cunyi against PouchDB's replicator and the peer's own.
+
+Data: 10,000 record-shaped documents (``bench/store.py``'s ``make_docs``, about
+1 KB of Chinese text each) plus 100 documents with a ~200 KB binary attachment.
+
+1. Loopback: push an embedded store to a fresh peer database, then pull that
+   database into a fresh embedded store. The same two transfers with PouchDB's
+   replicator (Node, ``pouchdb`` + the memory adapter, ``bench/pouchdb_replicate.js``),
+   and the peer copying the same database with its own ``POST /_replicate``.
+   Every client talks to the peer through a counting relay (``bench/linkproxy.py``),
+   so bytes are counted on the wire, HTTP headers included, for all alike.
+2. Rural link: the relay at ~1 Mbit/s each way and 300 ms round trip; a village's
+   first sync of 2,000 documents, push and pull, against the physical floor:
+   bytes in the busier direction / bandwidth + the round trips no replication
+   can avoid (TCP handshake, read the checkpoint, ask what is missing, send or
+   fetch it, write the checkpoint: 5).
+
+Run with the peer::
+
+    .venv/bin/python tests/couchpeer.py -- .venv/bin/python bench/replicate.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import platform
+import random
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+from linkproxy import LinkProxy  # noqa: E402
+from store import make_docs  # noqa: E402
+
+from sync import open_database, replicate  # noqa: E402
+from sync.couch import open_couch_database  # noqa: E402
+from sync.couch_server import CouchServer  # noqa: E402
+from sync.database import Database  # noqa: E402
+
+RURAL_BANDWIDTH = 125_000  # bytes/s: 1 Mbit/s
+RURAL_RTT = 0.3
+PROTOCOL_ROUND_TRIPS = 5
+NODE_SCRIPT = ROOT / "bench" / "pouchdb_replicate.js"
+
+
+@dataclass
+class Run:
+    transfer: str
+    tool: str
+    seconds: float
+    docs: int
+    requests: int | None
+    wire_up: int | None  # bytes client -> peer
+    wire_down: int | None  # bytes peer -> client
+
+    def row(self) -> str:
+        def mb(n: int | None) -> str:
+            return "n/a" if n is None else f"{n / 1e6:.2f}"
+
+        reqs = "n/a" if self.requests is None else str(self.requests)
+        rate = self.docs / self.seconds if self.seconds else 0
+        return (
+            f"| {self.transfer} | {self.tool} | {self.seconds:.2f} | {rate:,.0f} | {reqs} | "
+            f"{mb(self.wire_up)} | {mb(self.wire_down)} |"
+        )
+
+
+def attachment_docs(n: int, size: int, seed: int = 11) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    return [
+        {
+            "_id": f"evidence:V{i % 20:03d}:{uuid.UUID(int=rng.getrandbits(128)).hex}",
+            "type": "evidence",
+            "kind": "photo",
+            "caption": f"公示栏照片 {i}",
+            "_attachments": {
+                "photo.jpg": {
+                    "content_type": "image/jpeg",
+                    "data": base64.b64encode(rng.randbytes(size)).decode(),
+                }
+            },
+        }
+        for i in range(n)
+    ]
+
+
+async def ingest(db: Database, docs: list[dict[str, Any]]) -> None:
+    for i in range(0, len(docs), 500):
+        await db.bulk_docs(docs[i : i + 500])
+
+
+async def cunyi(transfer: str, source: Database, target: Database, proxy: LinkProxy, batch: int) -> Run:
+    proxy.reset_counts()
+    started = time.perf_counter()
+    rep = await replicate(source, target, batch_size=batch)
+    seconds = time.perf_counter() - started
+    return Run(transfer, f"Cunyi (batch {batch})", seconds, rep.counters.docs_written,
+               rep.counters.requests, proxy.up.bytes, proxy.down.bytes)
+
+
+async def pouchdb(transfer: str, mode: str, docs_file: str, remote: str, proxy: LinkProxy, batch: int) -> Run:
+    proxy.reset_counts()
+    child = await asyncio.create_subprocess_exec(
+        "node", str(NODE_SCRIPT), mode, docs_file, remote, str(batch),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await child.communicate()
+    if child.returncode != 0 or not out.strip():
+        raise RuntimeError(f"pouchdb_replicate.js failed: {err.decode()[-2000:]}")
+    result = json.loads(out.decode().strip().splitlines()[-1])
+    return Run(transfer, f"PouchDB 9 (batch {batch})", result["seconds"], result["docs_written"],
+               result["requests"], proxy.up.bytes, proxy.down.bytes)
+
+
+async def peer_replicate(server: CouchServer, couch_url: str, source: str, target: str) -> Run:
+    await server.create_db(target)
+    started = time.perf_counter()
+    answer = await server.replicate(f"{couch_url}/{source}", f"{couch_url}/{target}")
+    seconds = time.perf_counter() - started
+    written = int(answer.get("docs_written", 0))
+    return Run("peer db -> peer db", "peer POST /_replicate", seconds, written, None, None, None)
+
+
+def print_table(runs: list[Run]) -> None:
+    print("| transfer | replicator | seconds | docs/s | HTTP requests | MB up | MB down |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for run in runs:
+        print(run.row())
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    return "n/a" if not a or not b else f"{a / b:.2f}x"
+
+
+async def loopback(couch_url: str, tmp: Path, server: CouchServer, n_docs: int, n_atts: int, batch: int) -> list[Run]:
+    docs = make_docs(n_docs) + attachment_docs(n_atts, 200_000)
+    laptop = await open_database(str(tmp / "laptop.sqlite"))
+    await ingest(laptop, docs)
+    docs_file = tmp / "docs.ndjson"
+    with docs_file.open("w") as f:
+        for doc in docs:
+            f.write(json.dumps(doc, ensure_ascii=False) + "\n")
+    del docs
+    runs: list[Run] = []
+    tag = uuid.uuid4().hex[:6]
+    async with LinkProxy(couch_url) as relay:
+        county = await open_couch_database(f"{relay.url}/bench_push_cunyi_{tag}")
+        runs.append(await cunyi("laptop -> peer (push)", laptop, county, relay, batch))
+        await server.create_db(f"bench_push_pouch_{tag}")
+        runs.append(await pouchdb("laptop -> peer (push)", "push", str(docs_file),
+                                  f"{relay.url}/bench_push_pouch_{tag}", relay, batch))
+        runs.append(await peer_replicate(server, couch_url, f"bench_push_cunyi_{tag}", f"bench_copy_{tag}"))
+        fresh = await open_database(str(tmp / "fresh.sqlite"))
+        runs.append(await cunyi("peer -> fresh laptop (pull)", county, fresh, relay, batch))
+        runs.append(await pouchdb("peer -> fresh laptop (pull)", "pull", "-",
+                                  f"{relay.url}/bench_push_cunyi_{tag}", relay, batch))
+        for db in (county, fresh, laptop):
+            await db.close()
+    for name in (f"bench_push_cunyi_{tag}", f"bench_push_pouch_{tag}", f"bench_copy_{tag}"):
+        await server.delete_db(name)
+    return runs
+
+
+async def rural(couch_url: str, tmp: Path, server: CouchServer, n_docs: int, batches: list[int]) -> list[tuple[Run, float]]:
+    laptop = await open_database(str(tmp / "village.sqlite"))
+    await ingest(laptop, make_docs(n_docs, seed=23))
+    out: list[tuple[Run, float]] = []
+    async with LinkProxy(couch_url, rtt=RURAL_RTT, bandwidth=RURAL_BANDWIDTH) as link:
+        for batch in batches:
+            name = f"bench_rural_{uuid.uuid4().hex[:6]}"
+            await server.create_db(name)
+            county = await open_couch_database(f"{link.url}/{name}", create=False)
+            push = await cunyi("village first sync, push", laptop, county, link, batch)
+            out.append((push, floor(push)))
+            fresh = await open_database(str(tmp / f"new-laptop-{batch}.sqlite"))
+            pull = await cunyi("village first sync, pull", county, fresh, link, batch)
+            out.append((pull, floor(pull)))
+            await county.close()
+            await fresh.close()
+            await server.delete_db(name)
+    await laptop.close()
+    return out
+
+
+def floor(run: Run) -> float:
+    busier = max(run.wire_up or 0, run.wire_down or 0)
+    return busier / RURAL_BANDWIDTH + PROTOCOL_ROUND_TRIPS * RURAL_RTT
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--docs", type=int, default=10_000)
+    parser.add_argument("--attachments", type=int, default=100)
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--rural-docs", type=int, default=2_000)
+    parser.add_argument("--rural-batches", default="100,500", help="batch sizes to try on the slow link")
+    parser.add_argument("--skip-rural", action="store_true")
+    args = parser.parse_args()
+    couch_url = os.environ.get("COUCHDB_URL")
+    if not couch_url:
+        sys.exit("COUCHDB_URL is not set: run through tests/couchpeer.py")
+    print(f"# Replication benchmark ({platform.python_version()}, {os.cpu_count()} cores, "
+          f"{platform.machine()})\n")
+    with tempfile.TemporaryDirectory(prefix="cunyi-bench-") as tmpdir:
+        tmp = Path(tmpdir)
+        async with CouchServer(couch_url) as server:
+            print(f"## Loopback: {args.docs:,} records + {args.attachments} x 200 KB attachments\n")
+            runs = await loopback(couch_url, tmp, server, args.docs, args.attachments, args.batch_size)
+            print_table(runs)
+            by = {(r.transfer, r.tool.split(" ")[0]): r for r in runs}
+            peer = next(r for r in runs if r.tool.startswith("peer"))
+            print()
+            for transfer in ("laptop -> peer (push)", "peer -> fresh laptop (pull)"):
+                ours, theirs = by[(transfer, "Cunyi")], by[(transfer, "PouchDB")]
+                print(f"- {transfer}: PouchDB takes {ratio(theirs.seconds, ours.seconds)} Cunyi's time "
+                      f"and {ratio(theirs.requests, ours.requests)} its requests; the peer's own "
+                      f"/_replicate takes {ratio(peer.seconds, ours.seconds)} Cunyi's time")
+            if args.skip_rural:
+                return
+            batches = [int(b) for b in args.rural_batches.split(",")]
+            print(f"\n## Rural link: {RURAL_BANDWIDTH * 8 / 1e6:.0f} Mbit/s each way, "
+                  f"{RURAL_RTT * 1000:.0f} ms round trip, {args.rural_docs:,} records\n")
+            results = await rural(couch_url, tmp, server, args.rural_docs, batches)
+            print("| transfer | replicator | seconds | floor s | seconds / floor | HTTP requests | MB up | MB down |")
+            print("|---|---|---:|---:|---:|---:|---:|---:|")
+            for run, low in results:
+                print(f"| {run.transfer} | {run.tool} | {run.seconds:.1f} | {low:.1f} | "
+                      f"{run.seconds / low:.2f} | {run.requests} | {(run.wire_up or 0) / 1e6:.2f} | "
+                      f"{(run.wire_down or 0) / 1e6:.2f} |")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
