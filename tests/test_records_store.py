@@ -348,3 +348,15 @@ async def test_matters_list_follows_writes_it_did_not_make(db: sync.Database) ->
     await db.bulk_docs([{**arrived, "_rev": "1-" + "a" * 32}], new_edits=False)
     assert [m.title for m in await repo.list_matters(db, V)] == ["同步来的", "保留"]
     assert await repo.stage_counts(db, V) == {"proposal": 2}
+
+
+async def test_roster_edits_of_a_stale_revision_are_refused(db: sync.Database) -> None:
+    seat = await repo.add_member(
+        db, V, Member("residents_council", "陈秀英", "议事员", date(2024, 1, 1)), ACTOR
+    )
+    read = await repo.get_member(db, V, seat.id)
+    assert read.rev and not read.conflicts
+    await repo.update_member(db, V, Member(**{**read.__dict__, "role": "副会长"}), ACTOR)
+    with pytest.raises(EditConflict):
+        await repo.update_member(db, V, Member(**{**read.__dict__, "role": "会长"}), ACTOR)
+    assert (await repo.get_member(db, V, seat.id)).role == "副会长"

@@ -12,7 +12,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="load the demo village from fixtures/ (idempotent)")
     p.add_argument("--data", default="data", help="data folder (the village is DATA/<code>.sqlite)")
     p.add_argument(
-        "--if-empty", action="store_true", help="do nothing if the data folder already holds a village"
+        "--if-empty",
+        action="store_true",
+        help="do nothing if the data folder already holds a village",
     )
     p.set_defaults(handler=run)
 
@@ -36,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     village = script["village"]
     what = "loaded" if result.loaded else "already loaded (nothing changed)"
-    print(f"demo: {village['county']}{village['township']}{village['name']} ({result.village}) {what}: {result.path}")
+    print(
+        f"demo: {village['county']}{village['township']}{village['name']} ({result.village}) {what}: {result.path}"
+    )
     print(f"demo: log in as {result.username} / {result.password}")
     return 0

@@ -139,6 +139,8 @@ class Member:
     id: str = ""
     created_at: str = ""
     created_by: str = ""
+    rev: str = ""  # the revision read (rosters are editable)
+    conflicts: tuple[str, ...] = ()  # conflicting revisions, for the UI to resolve
 
     @property
     def person_key(self) -> str:
@@ -232,6 +234,7 @@ class Body:
     rule: dict[str, object] | None = None  # rule data as in rules.rule_to_data
     id: str = ""
     extra: dict[str, object] = field(default_factory=dict)
+    rev: str = ""  # the revision read (editable)
 
     @property
     def name_zh(self) -> str:

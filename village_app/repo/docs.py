@@ -115,6 +115,7 @@ def body_from_doc(doc: Mapping[str, Any]) -> Body:
         rule=doc.get("rule"),
         id=doc["_id"],
         extra=extra,
+        rev=doc.get("_rev", ""),
     )
 
 
@@ -158,6 +159,8 @@ def member_from_docs(doc: Mapping[str, Any], private: Mapping[str, Any] | None =
         id=doc["_id"],
         created_at=doc.get("created_at", ""),
         created_by=doc.get("created_by", ""),
+        rev=doc.get("_rev", ""),
+        conflicts=tuple(doc.get("_conflicts") or ()),
     )
 
 

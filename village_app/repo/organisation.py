@@ -14,6 +14,7 @@ from village_app.domain import (
     Body,
     BodyKind,
     DocType,
+    EditConflict,
     Member,
     NotFound,
     RuleBook,
@@ -64,10 +65,10 @@ async def save_body(
     if body.rule is not None:
         rules_with_overrides({body.kind: body.rule})  # validates the rule data
     doc = docs.body_to_doc(village, body, actor)
-    if rev:
-        doc["_rev"] = rev
-    await put_editable(db, doc)
-    return replace(body, id=doc["_id"])
+    if rev or body.rev:
+        doc["_rev"] = rev or body.rev
+    new_rev = await put_editable(db, doc)
+    return replace(body, id=doc["_id"], rev=new_rev)
 
 
 async def get_rules(db: Database, village: str) -> RuleBook:
@@ -114,15 +115,22 @@ async def add_member(db: Database, village: str, member: Member, actor: Actor) -
 
 
 async def update_member(db: Database, village: str, member: Member, actor: Actor) -> Member:
-    """Edit a seat (e.g. end a term). Rosters are editable; a stale edit raises EditConflict."""
+    """Edit a seat (e.g. end a term). Rosters are editable: pass ``member.rev`` as read, and an
+    edit of an outdated revision raises EditConflict instead of overwriting someone's change."""
     old = await get_doc(db, member.id, village=village, what_zh="成员")
+    if member.rev and member.rev != old["_rev"]:
+        raise EditConflict(
+            "此成员信息已被他人修改，请刷新后再试",
+            f"{member.id} changed since it was read",
+            ids=[member.id],
+        )
     roster = await list_members(db, village)
     validate_member(member, roster)
     doc, private = docs.member_to_docs(
         village, replace(member, created_at=old["created_at"], created_by=old["created_by"]), actor
     )
     doc["_rev"] = old["_rev"]
-    await put_editable(db, doc)
+    doc["_rev"] = await put_editable(db, doc)
     try:
         old_private = await db.get(private["_id"])
         private["_rev"] = old_private["_rev"]
@@ -166,7 +174,8 @@ async def add_village_rule(
 
 
 async def get_member(db: Database, village: str, member_id: str) -> Member:
-    doc = await get_doc(db, member_id, village=village, what_zh="成员")
+    """One seat with its revision and any conflicting revisions (``conflicts``)."""
+    doc = await get_doc(db, member_id, village=village, what_zh="成员", conflicts=True)
     if doc.get("type") != DocType.MEMBER:
         raise NotFound("成员不存在", f"{member_id} is not a member", ids=[member_id])
     try:
