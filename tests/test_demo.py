@@ -36,7 +36,8 @@ async def _views(path: Path) -> tuple[list[MatterView], Any]:
         members = await repo.list_members(db, CODE)
         threads = await repo.list_supervision(db, CODE)
         user = await accounts.verify_user(db, "demo", "demo-password")
-        return views, (members, threads, user)
+        ceremonies = await repo.list_ceremonies(db, CODE)
+        return views, (members, threads, user, ceremonies)
     finally:
         await db.close()
 
@@ -90,7 +91,7 @@ def test_same_seed_same_village(demo_dir: Path, tmp_path: Path) -> None:
 
 
 def test_has_what_the_issue_lists(demo_dir: Path) -> None:
-    views, (members, threads, user) = asyncio.run(_views(demo_dir / f"{CODE}.sqlite"))
+    views, (members, threads, user, ceremonies) = asyncio.run(_views(demo_dir / f"{CODE}.sqlite"))
     # A fictional county with a few townships.
     assert SCRIPT["county"]["name"] == "青禾县" and len(SCRIPT["county"]["townships"]) >= 3
     # The core and all councils, supervision, 40+ people.
@@ -129,6 +130,8 @@ def test_has_what_the_issue_lists(demo_dir: Path) -> None:
         a for v in views for s in v.stages for c in s.attempts for a in c.current.attachments
     ]
     assert {a.content_type for a in attachments} == {"image/png", "application/pdf"}
+    # The weddings-and-funerals council's registrations, kept or not.
+    assert {c.kept for c in ceremonies} == {True, False}
     # The demo secretary can log in.
     assert user is not None
 

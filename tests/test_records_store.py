@@ -360,3 +360,34 @@ async def test_roster_edits_of_a_stale_revision_are_refused(db: sync.Database) -
     with pytest.raises(EditConflict):
         await repo.update_member(db, V, Member(**{**read.__dict__, "role": "会长"}), ACTOR)
     assert (await repo.get_member(db, V, seat.id)).role == "副会长"
+
+
+async def test_ceremonies_are_checked_against_the_standard(db: sync.Database) -> None:
+    from village_app.domain import Ceremony
+
+    await repo.add_member(
+        db, V, Member("weddings_funerals_council", "吴春梅", "理事", date(2024, 1, 1)), ACTOR
+    )
+    await repo.add_village_rule(
+        db,
+        V,
+        "红白事标准",
+        "简办标准",
+        "婚宴不超过15桌",
+        ACTOR,
+        limits={"wedding": {"max_tables": 15}},
+    )
+    kept = await repo.add_ceremony(
+        db, V, Ceremony("wedding", "林家", date(2026, 5, 1), 15, registered_by="吴春梅"), ACTOR
+    )
+    broken = await repo.add_ceremony(
+        db, V, Ceremony("wedding", "陈家", date(2025, 5, 1), 16, registered_by="吴春梅"), ACTOR
+    )
+    assert (kept.kept, broken.kept) == (True, False)
+    assert [c.id for c in await repo.list_ceremonies(db, V)] == [broken.id, kept.id]
+    assert [c.id for c in await repo.list_ceremonies(db, V, year=2026)] == [kept.id]
+    assert not is_public(await db.get(kept.id))
+    with pytest.raises(Ineligible):
+        await repo.add_ceremony(
+            db, V, Ceremony("wedding", "王家", date(2026, 5, 1), 3, registered_by="路人"), ACTOR
+        )

@@ -25,6 +25,7 @@ from village_app.domain import (
     Attendance,
     Body,
     BodyKind,
+    Ceremony,
     Matter,
     Member,
     Publication,
@@ -64,6 +65,7 @@ class _Demo:
     roster: dict[str, list[Member]] = field(default_factory=dict)
     matters: dict[str, Matter] = field(default_factory=dict)
     _actor: repo.Actor | None = None
+    people: list[str] = field(default_factory=list)
 
     @property
     def code(self) -> str:
@@ -93,10 +95,16 @@ async def _organisation(demo: _Demo) -> None:
             await repo.save_body(demo.db, demo.code, body, demo.actor)
     for rule in s["village_rules"]:
         await repo.add_village_rule(
-            demo.db, demo.code, rule["kind"], rule["title"], rule["text"], demo.actor
+            demo.db,
+            demo.code,
+            rule["kind"],
+            rule["title"],
+            rule["text"],
+            demo.actor,
+            limits=rule.get("limits"),
         )
 
-    people = person_names(demo.rng, 80)
+    people = demo.people = person_names(demo.rng, 80)
     # Who sits where: the secretary chairs both committees (一肩挑); councils draw on the
     # representatives; worthies live elsewhere; supervisors sit on no committee.
     seats: dict[str, list[str]] = {
@@ -348,6 +356,25 @@ async def _supervision(demo: _Demo) -> None:
             await repo.add_supervision(demo.db, demo.code, entry, demo.actor, thread_id=first.id)
 
 
+async def _ceremonies(demo: _Demo) -> None:
+    """Events the weddings-and-funerals council registered; households from outside its roster."""
+    registrar = demo.roster["weddings_funerals_council"][1].name
+    for n, item in enumerate(demo.script.get("ceremonies", [])):
+        held_on = date.fromisoformat(item["held_on"])
+        demo.at(datetime.combine(held_on + timedelta(days=1), time(9), SHANGHAI))
+        ceremony = Ceremony(
+            kind=item["kind"],
+            family=demo.people[56 + n % 4],
+            held_on=held_on,
+            tables=item["tables"],
+            cost_per_table=item.get("cost_per_table", 0),
+            gift=item.get("gift", 0),
+            registered_by=registrar,
+            note=item.get("note", ""),
+        )
+        await repo.add_ceremony(demo.db, demo.code, ceremony, demo.actor)
+
+
 async def build_demo(db: Database, script: dict[str, Any] | None = None) -> str:
     """Write the whole demo village into an empty ``db``; returns the village code."""
     script = script or load_script()
@@ -356,4 +383,5 @@ async def build_demo(db: Database, script: dict[str, Any] | None = None) -> str:
     for plan in script["matters"]:
         await _matter(demo, plan)
     await _supervision(demo)
+    await _ceremonies(demo)
     return demo.code

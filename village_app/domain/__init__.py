@@ -61,6 +61,14 @@ target_id, record, reason, rules)``, ``done_stages(history)`` (``records``);
 ``corrections``, ``supervision``), ``fold_matter(matter, records,
 supervision)`` (``timeline``).
 
+**Weddings and funerals** (``ceremonies``): ``Ceremony`` (kind wedding/funeral,
+family, held_on, tables, cost_per_table, gift; ``kept``/``breaches`` computed),
+``CeremonyLimits``, ``limits_from_data``, ``register_ceremony(ceremony, limits)``,
+``check_ceremony``.
+
+Editable records (``Matter``, ``Member``, ``Body``) carry ``rev`` (the revision
+read; send it back with an edit) and, for matters and members, ``conflicts``.
+
 **Attachments** (``attachments``): ``validate_attachment(filename, data) ->
 CheckedAttachment(name, content_type, data)``, ``sniff_content_type``,
 ``MAX_ATTACHMENT_BYTES``.
@@ -81,6 +89,14 @@ from village_app.domain.attachments import (
     CheckedAttachment,
     sniff_content_type,
     validate_attachment,
+)
+from village_app.domain.ceremonies import (
+    CEREMONY_KINDS,
+    Ceremony,
+    CeremonyLimits,
+    check_ceremony,
+    limits_from_data,
+    register_ceremony,
 )
 from village_app.domain.corrections import Chain, effective, fold_corrections
 from village_app.domain.dates import (
@@ -180,6 +196,7 @@ from village_app.domain.timeline import MatterView, StageView, fold_matter
 __all__ = [
     "BODY_NAMES_EN",
     "BODY_NAMES_ZH",
+    "CEREMONY_KINDS",
     "COMPLETED",
     "COUNCILS",
     "COUNCIL_STAGES",
@@ -200,6 +217,8 @@ __all__ = [
     "Body",
     "BodyKind",
     "BodyRule",
+    "Ceremony",
+    "CeremonyLimits",
     "Chain",
     "CheckedAttachment",
     "CorrectionInvalid",
@@ -233,6 +252,7 @@ __all__ = [
     "active_members",
     "allowed_matter_bodies",
     "body_name",
+    "check_ceremony",
     "check_stage_allowed",
     "check_supervision_eligibility",
     "correct_stage_record",
@@ -248,12 +268,14 @@ __all__ = [
     "is_public",
     "iso_local",
     "kiosk_selector",
+    "limits_from_data",
     "next_stage",
     "parse_local",
     "parse_stamp",
     "quorum_needed",
     "record_stage",
     "record_supervision",
+    "register_ceremony",
     "require_success",
     "rule_for",
     "rules_with_overrides",

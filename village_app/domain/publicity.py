@@ -34,6 +34,7 @@ class DocType(StrEnum):
     SUPERVISION = "supervision"
     VILLAGE_RULE = "village_rule"  # 村规民约, 红白事标准 (kind says which)
     REVIEW = "review"  # county review (备案 / returned)
+    CEREMONY = "ceremony"  # a wedding or funeral the council registered (names a family: private)
 
 
 #: Fields that must never leave the village, whatever the type: a document that has any of

@@ -15,6 +15,7 @@ Map:
 * supervision: ``add_supervision(..., thread_id=)``, ``correct_supervision``,
   ``list_supervision(matter=, open_only=)``, ``list_supervision_entries``;
 * conflicts: ``list_conflicts``, ``resolve_conflict``;
+* weddings and funerals: ``add_ceremony``, ``list_ceremonies(year=)``, ``ceremony_limits``;
 * ``docs``: the document shapes; ``ids``: ``<type>:<village>:<ULID>``.
 
 Errors are the domain's (:class:`~village_app.domain.NotFound`,
@@ -24,6 +25,7 @@ Errors are the domain's (:class:`~village_app.domain.NotFound`,
 from __future__ import annotations
 
 from village_app.repo.actor import Actor
+from village_app.repo.ceremonies import add_ceremony, ceremony_limits, list_ceremonies
 from village_app.repo.conflicts import list_conflicts, resolve_conflict
 from village_app.repo.matters import (
     NewAttachment,
@@ -69,10 +71,12 @@ __all__ = [
     "Actor",
     "NewAttachment",
     "add_attachment",
+    "add_ceremony",
     "add_member",
     "add_supervision",
     "add_village_rule",
     "append_stage_record",
+    "ceremony_limits",
     "correct_record",
     "correct_supervision",
     "create_matter",
@@ -82,6 +86,7 @@ __all__ = [
     "get_rules",
     "get_village",
     "list_bodies",
+    "list_ceremonies",
     "list_conflicts",
     "list_matters",
     "list_members",

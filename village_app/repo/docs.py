@@ -20,6 +20,7 @@ from village_app.domain import (
     Attendance,
     Body,
     BodyRule,
+    Ceremony,
     DocType,
     Matter,
     Member,
@@ -358,8 +359,58 @@ def supervision_from_doc(doc: Mapping[str, Any]) -> SupervisionEntry:
 
 # -- village rules (村规民约, 红白事标准) ----------------------------------------
 def village_rule_to_doc(
-    village: str, kind: str, title: str, text: str, actor: Actor, *, published: bool = True
+    village: str,
+    kind: str,
+    title: str,
+    text: str,
+    actor: Actor,
+    *,
+    published: bool = True,
+    limits: Mapping[str, Any] | None = None,
 ) -> Doc:
+    """A rule text; the 红白事标准 also carries its caps as data (``limits``, see ceremonies)."""
     doc = _base(DocType.VILLAGE_RULE, village, actor.new_id(DocType.VILLAGE_RULE, village), actor)
     doc.update(kind=kind, title=title, text=text, published=published)
+    if limits:
+        doc["limits"] = dict(limits)
     return doc
+
+
+# -- weddings and funerals ---------------------------------------------------
+def ceremony_to_doc(village: str, ceremony: Ceremony, actor: Actor) -> Doc:
+    doc = _base(DocType.CEREMONY, village, actor.new_id(DocType.CEREMONY, village), actor)
+    doc.update(
+        kind=ceremony.kind,
+        family=ceremony.family,
+        held_on=ceremony.held_on.isoformat(),
+        tables=ceremony.tables,
+        cost_per_table=ceremony.cost_per_table,
+        gift=ceremony.gift,
+        registered_by=ceremony.registered_by,
+        note=ceremony.note,
+        kept=ceremony.kept,
+        breaches=list(ceremony.breaches),
+        corrects=ceremony.corrects,
+        reason=ceremony.reason,
+    )
+    return doc
+
+
+def ceremony_from_doc(doc: Mapping[str, Any]) -> Ceremony:
+    return Ceremony(
+        kind=doc["kind"],
+        family=doc["family"],
+        held_on=date.fromisoformat(doc["held_on"]),
+        tables=int(doc["tables"]),
+        cost_per_table=int(doc.get("cost_per_table", 0)),
+        gift=int(doc.get("gift", 0)),
+        registered_by=doc.get("registered_by", ""),
+        note=doc.get("note", ""),
+        kept=doc.get("kept"),
+        breaches=tuple(doc.get("breaches") or ()),
+        id=doc["_id"],
+        created_at=doc.get("created_at", ""),
+        created_by=doc.get("created_by", ""),
+        corrects=doc.get("corrects"),
+        reason=doc.get("reason", ""),
+    )

@@ -20,6 +20,7 @@ from village_app.domain import (
     RuleBook,
     ValidationError,
     Village,
+    limits_from_data,
     rules_with_overrides,
     validate_member,
     validate_village,
@@ -159,7 +160,12 @@ async def add_village_rule(
     actor: Actor,
     *,
     published: bool = True,
+    limits: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """Add a village rule text (村规民约) or the weddings-and-funerals standard (红白事标准),
+    the latter optionally with its caps as data (``{"wedding": {"max_tables": 15, ...}}``)."""
+    if limits:
+        limits_from_data(limits)  # refuse malformed caps before storing
     if not title.strip() or not text.strip():
         raise ValidationError(
             "请填写标题和内容",
@@ -167,7 +173,7 @@ async def add_village_rule(
             field="title" if not title.strip() else "text",
         )
     doc = docs.village_rule_to_doc(
-        village, kind, title.strip(), text.strip(), actor, published=published
+        village, kind, title.strip(), text.strip(), actor, published=published, limits=limits
     )
     await db.put(doc)
     return doc

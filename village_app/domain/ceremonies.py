@@ -1,0 +1,97 @@
+"""Weddings and funerals (红白事): the village standard and the events the council registers.
+
+DOMAIN.md: the weddings-and-funerals council sets the village standard (a cap on
+banquet tables, on cost, on gift money) and registers each event it handles,
+with whether the standard was kept. Whether it was kept is computed from the
+standard, never typed. Registrations name families: never public.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from village_app.domain.errors import ValidationError
+
+CEREMONY_KINDS: dict[str, str] = {"wedding": "婚事", "funeral": "丧事"}
+
+
+@dataclass(frozen=True)
+class CeremonyLimits:
+    """One kind's caps; ``None`` means no cap."""
+
+    max_tables: int | None = None
+    max_cost_per_table: int | None = None  # yuan
+    max_gift: int | None = None  # yuan per guest
+
+
+def limits_from_data(data: Mapping[str, Any] | None) -> dict[str, CeremonyLimits]:
+    """``{"wedding": {"max_tables": 15, ...}, "funeral": {...}}`` as stored on the 红白事标准 rule."""
+    limits: dict[str, CeremonyLimits] = {}
+    for kind, caps in (data or {}).items():
+        if kind not in CEREMONY_KINDS or not isinstance(caps, Mapping):
+            raise ValidationError(
+                "简办标准的格式不正确", f"malformed ceremony limits for {kind!r}", field="limits"
+            )
+        limits[kind] = CeremonyLimits(
+            **{
+                k: int(v)
+                for k, v in caps.items()
+                if k in ("max_tables", "max_cost_per_table", "max_gift")
+            }
+        )
+    return limits
+
+
+@dataclass(frozen=True)
+class Ceremony:
+    kind: str  # wedding | funeral
+    family: str  # the household (private)
+    held_on: date
+    tables: int
+    cost_per_table: int = 0
+    gift: int = 0  # the highest gift accepted, yuan
+    registered_by: str = ""  # the council member who registered it
+    note: str = ""
+    kept: bool | None = None  # computed by register_ceremony
+    breaches: tuple[str, ...] = ()  # computed, in Chinese
+    id: str = ""
+    created_at: str = ""
+    created_by: str = ""
+    corrects: str | None = None
+    reason: str = ""
+
+
+def check_ceremony(
+    ceremony: Ceremony, limits: Mapping[str, CeremonyLimits]
+) -> tuple[bool, tuple[str, ...]]:
+    """Whether the event kept the standard, and each cap it went over."""
+    caps = limits.get(ceremony.kind, CeremonyLimits())
+    breaches = []
+    if caps.max_tables is not None and ceremony.tables > caps.max_tables:
+        breaches.append(f"宴席{ceremony.tables}桌，超过标准{caps.max_tables}桌")
+    if caps.max_cost_per_table is not None and ceremony.cost_per_table > caps.max_cost_per_table:
+        breaches.append(f"每桌{ceremony.cost_per_table}元，超过标准{caps.max_cost_per_table}元")
+    if caps.max_gift is not None and ceremony.gift > caps.max_gift:
+        breaches.append(f"礼金{ceremony.gift}元，超过标准{caps.max_gift}元")
+    return not breaches, tuple(breaches)
+
+
+def register_ceremony(ceremony: Ceremony, limits: Mapping[str, CeremonyLimits]) -> Ceremony:
+    """Validate a registration and compute whether the standard was kept."""
+    if ceremony.kind not in CEREMONY_KINDS:
+        raise ValidationError(
+            "请选择婚事或丧事", f"unknown ceremony kind {ceremony.kind!r}", field="kind"
+        )
+    if not ceremony.family.strip():
+        raise ValidationError("请填写户主姓名", "the family is required", field="family")
+    for name, label in (("tables", "桌数"), ("cost_per_table", "每桌标准"), ("gift", "礼金")):
+        value = getattr(ceremony, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValidationError(
+                f"{label}应为非负整数", f"{name} must be a non-negative whole number", field=name
+            )
+    kept, breaches = check_ceremony(ceremony, limits)
+    return replace(ceremony, family=ceremony.family.strip(), kept=kept, breaches=breaches)
