@@ -11,6 +11,7 @@ from sync.errors import ConflictError, NotFoundError
 from village_app.domain import (
     AttachmentRef,
     DocType,
+    EditConflict,
     Matter,
     MatterView,
     NotFound,
@@ -243,7 +244,11 @@ async def add_attachment(
         except ConflictError:
             continue
         return AttachmentRef(name, checked.content_type, len(checked.data))
-    raise NotFound("保存附件失败，请重试", f"could not attach to {record_id}", ids=[record_id])
+    raise EditConflict(
+        "记录正被同时修改，附件未保存，请重试",
+        f"could not attach to {record_id}: kept conflicting",
+        ids=[record_id],
+    )
 
 
 async def get_attachment(

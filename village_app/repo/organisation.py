@@ -111,7 +111,9 @@ async def add_member(db: Database, village: str, member: Member, actor: Actor) -
     result = await db.bulk_docs([doc, private])
     failed = [r for r in result if r.get("error")]
     if failed:
-        raise NotFound("保存成员失败", f"could not store the member: {failed}", ids=[doc["_id"]])
+        raise EditConflict(
+            "保存成员失败，请重试", f"could not store the member: {failed}", ids=[doc["_id"]]
+        )
     return docs.member_from_docs(doc, private)
 
 
