@@ -96,7 +96,9 @@ def attendance(form: FormData) -> Attendance | None:
         raise ValidationError("请填写应到人数", "expected is required", field="expected")
     if present is None:
         raise ValidationError("请填写实到人数", "present is required", field="present")
-    basis = text(form, "basis") or "members"
+    # Only a villagers' meeting counts adults or households; every other body counts members,
+    # whatever a stale <select> still says.
+    basis = (text(form, "basis") or "adults") if text(form, "body") == "villagers_meeting" else "members"
     return Attendance(expected=expected, present=present, basis=basis, attendees=names(form, "attendees"))
 
 

@@ -56,8 +56,6 @@ def check_meeting(values: FormData | QueryParams, rules: RuleBook, locale: str) 
         attendance = forms.attendance(form)
         if attendance is None:
             return LiveResult(body=body, rule=rule)
-        if attendance.basis not in rule.quorum:  # a body counted one way only
-            attendance = type(attendance)(attendance.expected, attendance.present, next(iter(rule.quorum)), attendance.attendees)
         outcome = evaluate_meeting(rule, attendance, forms.vote(form))
     except DomainError as exc:
         return LiveResult(body=body, rule=rule, error=exc.message("zh" if locale == "zh_CN" else "en"), error_field=exc.field or "")
