@@ -25,8 +25,8 @@ def person_names(rng: Random, count: int) -> list[str]:
 
 
 def phone(rng: Random) -> str:
-    """A number in a range that is never assigned (fictional)."""
-    return "1990000" + f"{rng.randrange(10_000):04d}"
+    """An 11-digit number starting 100: no mobile network uses that prefix, so it rings nobody."""
+    return "1000000" + f"{rng.randrange(10_000):04d}"
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
