@@ -1,12 +1,18 @@
 """The batch loop: changes -> revs_diff -> fetch -> write -> checkpoint, repeated.
 
-Two stages run side by side, like the reader and the writer of CouchDB's
-replicator: a reader reads a page of changes with ``style=all_docs``, asks the
-target which revisions it lacks and fetches them; a writer stores each batch
-with ``new_edits=false`` and then checkpoints its last sequence. A queue of
-one batch between them overlaps the round trips of one batch with the next,
-which matters on a slow link, while checkpoints stay strictly in order: a
-sequence is recorded only after every batch up to it was written.
+Four stages run side by side, joined by short queues, as the reader, workers
+and checkpointer of CouchDB's replicator do:
+
+1. *read*: pages of the source's changes feed (``style=all_docs``), filtered;
+2. *fetch*: ask the target which revisions it lacks, fetch those from the source;
+3. *write*: store each batch with ``new_edits=false`` (:data:`WRITES_IN_FLIGHT`
+   batches at once);
+4. *settle*: wait for each batch's write, in order, then checkpoint its last
+   sequence.
+
+On a slow link this overlaps the round trips of one batch with the transfer of
+the next; checkpoints stay strictly in order, so a recorded sequence always
+means every batch up to it is on the target.
 """
 
 from __future__ import annotations
@@ -33,12 +39,25 @@ from sync.replication.state import Denial, Replication, State
 
 #: Seconds the client waits beyond a longpoll's own timeout before renewing it itself.
 _LONGPOLL_GRACE = 1.0
+#: Batches written but not yet checkpointed. One keeps the promise that a crash costs at
+#: most one batch read again; reading and fetching the next batches still overlap it.
+WRITES_IN_FLIGHT = 1
+_QUEUE = 2
+
+
+@dataclass(frozen=True)
+class _Page:
+    rows: list[ChangeRow]
+    last_seq: Any
 
 
 @dataclass(frozen=True)
 class _Batch:
     docs: list[Doc]
     last_seq: Any
+
+
+_Written = tuple[_Batch, "asyncio.Task[None]"]
 
 
 class BatchLoop:
@@ -68,36 +87,38 @@ class BatchLoop:
         self.server_selector = self.opts.selector if use_server else None
         self.client_selector = None if use_server else self.opts.selector
         self.doc_ids = frozenset(self.opts.doc_ids) if self.opts.doc_ids is not None else None
+        self._outstanding = 0  # pages read but not yet written and checkpointed
         self._waiting = False  # the reader is waiting on a longpoll
-        self._writing = False
+        self._writes: set[asyncio.Task[None]] = set()
 
     async def run(self, since: Any) -> None:
         """Replicate from ``since`` until caught up (or, if continuous, until cancelled)."""
         self.rep.counters.last_seq = since
-        queue: asyncio.Queue[_Batch | None] = asyncio.Queue(maxsize=1)
-        reader = asyncio.create_task(self._read(since, queue))
+        pages: asyncio.Queue[_Page | None] = asyncio.Queue(_QUEUE)
+        batches: asyncio.Queue[_Batch | None] = asyncio.Queue(_QUEUE)
+        written: asyncio.Queue[_Written | None] = asyncio.Queue()
+        slots = asyncio.Semaphore(WRITES_IN_FLIGHT)
+        stages = [
+            asyncio.create_task(self._read(since, pages)),
+            asyncio.create_task(self._fetch(pages, batches)),
+            asyncio.create_task(self._write(batches, written, slots)),
+            asyncio.create_task(self._settle(written, slots)),
+        ]
         try:
-            while (batch := await self._next(queue, reader)) is not None:
-                await self._write(batch, queue)
-            await reader
+            done, _ = await asyncio.wait(stages, return_when=asyncio.FIRST_EXCEPTION)
+            for stage in stages:  # the first stage to fail, in pipeline order
+                if stage in done and stage.exception() is not None:
+                    raise stage.exception()  # type: ignore[misc]
         finally:
-            # Stop the reader, and collect its error if the writer failed first
-            # (otherwise asyncio reports it as never retrieved).
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await reader
+            # Stop every stage and write; collect their errors so none goes unreported.
+            for task in [*stages, *self._writes]:
+                task.cancel()
+            for task in [*stages, *self._writes]:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
 
-    async def _next(self, queue: asyncio.Queue[_Batch | None], reader: asyncio.Task[None]) -> _Batch | None:
-        getter = asyncio.ensure_future(queue.get())
-        await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-        if getter.done():
-            return getter.result()
-        getter.cancel()
-        reader.result()  # the reader failed: raise its error here
-        return await queue.get()
-
-    # -- reader -----------------------------------------------------------
-    async def _read(self, since: Any, queue: asyncio.Queue[_Batch | None]) -> None:
+    # -- 1. read ----------------------------------------------------------
+    async def _read(self, since: Any, pages: asyncio.Queue[_Page | None]) -> None:
         seq = since
         caught_up = False
         while True:
@@ -107,24 +128,25 @@ class BatchLoop:
                     continue
             else:
                 page = await self._changes(seq, longpoll=False)
-            self.rep.check_cancelled()
             rows = self._filter(page.rows)
             if rows and self.rep.state is State.PAUSED:
                 await self.rep.set_state(State.ACTIVE)
             self.rep.counters.changes_read += len(rows)
             self.rep.counters.pending = page.pending
-            docs = await self._missing_docs(rows)
-            if docs or page.last_seq != seq:
-                await queue.put(_Batch(docs, page.last_seq))
+            if rows or page.last_seq != seq:
+                self._outstanding += 1
+                await pages.put(_Page(rows, page.last_seq))
+                self.rep.check_cancelled()
             seq = page.last_seq
             caught_up = page.raw_count < self.opts.batch_size or page.pending == 0
             if caught_up and not self.opts.continuous:
-                await queue.put(None)
+                await pages.put(None)
                 return
 
     async def _wait_for_changes(self, seq: Any) -> ChangesPage | None:
         self._waiting = True
-        if not self._writing:
+        # Paused once everything read is written; otherwise the settler says so when done.
+        if self._outstanding == 0:
             await self.rep.set_state(State.PAUSED)
         try:
             timeout = self.opts.heartbeat
@@ -158,57 +180,82 @@ class BatchLoop:
             rows = [r for r in rows if r.doc is not None and mango.matches(selector, r.doc)]
         return rows
 
+    # -- 2. fetch ---------------------------------------------------------
+    async def _fetch(self, pages: asyncio.Queue[_Page | None], batches: asyncio.Queue[_Batch | None]) -> None:
+        while (page := await pages.get()) is not None:
+            self.rep.check_cancelled()
+            docs = await self._missing_docs(page.rows)
+            await batches.put(_Batch(docs, page.last_seq))
+            self.rep.check_cancelled()
+        await batches.put(None)
+
     async def _missing_docs(self, rows: list[ChangeRow]) -> list[Doc]:
         if not rows:
             return []
         asked: dict[str, list[str]] = {}
         for row in rows:
-            asked.setdefault(row.docid, []).extend(r for r in row.revs if r not in asked.get(row.docid, []))
+            revs = asked.setdefault(row.docid, [])
+            revs.extend(r for r in row.revs if r not in revs)
         answer = await self.target.revs_diff(asked)
-        self.rep.check_cancelled()
         missing = missing_revs(answer, asked, self.target.location)
         counters = self.rep.counters
         counters.missing_checked += sum(len(revs) for revs in asked.values())
         counters.missing_found += sum(len(revs) for revs in missing.values())
         docs = await self.fetcher.fetch(missing)
-        self.rep.check_cancelled()
         counters.docs_read += len(docs)
         return docs
 
-    # -- writer -----------------------------------------------------------
-    async def _write(self, batch: _Batch, queue: asyncio.Queue[_Batch | None]) -> None:
-        self.rep.check_cancelled()
-        self._writing = True
-        try:
-            for chunk in _chunks(batch.docs, self.opts.max_write_bytes):
-                await self._write_chunk(chunk)
-            counters = self.rep.counters
-            if batch.last_seq != counters.last_seq:
-                await self.checkpointer.write(batch.last_seq, counters)
-                self.rep.check_cancelled()
-                counters.last_seq = batch.last_seq
-            counters.batches += 1
-            self.refresh_traffic()
-            await self.rep.emit("change")
-        finally:
-            self._writing = False
-        if self._waiting and queue.empty():
-            await self.rep.set_state(State.PAUSED)
+    # -- 3. write ---------------------------------------------------------
+    async def _write(
+        self,
+        batches: asyncio.Queue[_Batch | None],
+        written: asyncio.Queue[_Written | None],
+        slots: asyncio.Semaphore,
+    ) -> None:
+        while (batch := await batches.get()) is not None:
+            await slots.acquire()  # released by the settler once the batch is checkpointed
+            self.rep.check_cancelled()
+            task = asyncio.create_task(self._store(batch.docs))
+            self._writes.add(task)
+            task.add_done_callback(self._writes.discard)
+            written.put_nowait((batch, task))
+        written.put_nowait(None)
 
-    async def _write_chunk(self, docs: list[Doc]) -> None:
+    async def _store(self, docs: list[Doc]) -> None:
+        for chunk in _chunks(docs, self.opts.max_write_bytes):
+            await self._store_chunk(chunk)
+
+    async def _store_chunk(self, docs: list[Doc]) -> None:
         try:
             answer = await self.target.bulk_docs(docs, new_edits=False)
         except ForbiddenError as exc:
             # The whole request refused (e.g. a reader-only account): every revision denied.
-            self.rep.check_cancelled()
             for doc in docs:
                 await self.rep.deny(Denial(doc["_id"], doc.get("_rev"), exc.error, exc.reason))
             return
-        self.rep.check_cancelled()
         failures = write_failures(answer, self.target.location)
+        self.rep.counters.docs_written += len(docs) - len(failures)
         for failure in failures:
             await self.rep.deny(_denial(failure))
-        self.rep.counters.docs_written += len(docs) - len(failures)
+
+    # -- 4. settle --------------------------------------------------------
+    async def _settle(self, written: asyncio.Queue[_Written | None], slots: asyncio.Semaphore) -> None:
+        counters = self.rep.counters
+        while (item := await written.get()) is not None:
+            batch, task = item
+            await task
+            # Checkpoint what is written even if cancel() came meanwhile: less to redo.
+            if batch.last_seq != counters.last_seq:
+                await self.checkpointer.write(batch.last_seq, counters)
+                counters.last_seq = batch.last_seq
+            self.rep.check_cancelled()
+            counters.batches += 1
+            self._outstanding -= 1
+            slots.release()
+            self.refresh_traffic()
+            await self.rep.emit("change")
+            if self._waiting and self._outstanding == 0:
+                await self.rep.set_state(State.PAUSED)
 
 
 def _denial(failure: Mapping[str, Any]) -> Denial:

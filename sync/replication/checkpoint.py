@@ -4,9 +4,8 @@ The replication log is the ``_local/<replication id>`` document that CouchDB's
 replicator writes (docs.couchdb.org, "Replication Protocol", "Retrieve
 Replication Logs" and "Compare Replication Logs"): ``session_id``,
 ``source_last_seq`` and a ``history`` of sessions, newest first, at most 50.
-It is written on the target first and the source second, so that whenever the
-two disagree the source's is the older one, which is always safe to resume
-from.
+It is written on the target first and the source second, each time after the
+batch it records is on the target.
 
 A run keeps one session id and updates its history entry in place after each
 batch, as PouchDB's ``pouchdb-checkpointer`` does; the ``_rev`` of each log is
@@ -39,7 +38,10 @@ def common_seq(source_log: Doc | None, target_log: Doc | None) -> Any:
         return 0
     source_session = source_log.get("session_id")
     if source_session is not None and source_session == target_log.get("session_id"):
-        return source_log.get("source_last_seq", 0)
+        # One session per run, so the two may differ by the last checkpoint when a run
+        # died between its two writes. The target's log is written first and only after
+        # the batch, so it is both safe and the furthest: resume from it.
+        return target_log.get("source_last_seq", 0)
     source_history = _history(source_log)
     target_history = _history(target_log)
     while source_history and target_history:

@@ -28,6 +28,11 @@ def wrong_credentials(location: str, exc: UnauthorizedError) -> UnauthorizedErro
     return error
 
 
+#: Calls whose result must be recorded before a cancellation is noticed: a write that
+#: landed is counted (and a checkpoint kept) even when ``cancel()`` came meanwhile.
+_WRITES = frozenset({"bulk_docs", "put_local"})
+
+
 class _Side:
     """A :class:`Database` look-alike delegating to ``db`` (see the module docstring)."""
 
@@ -39,16 +44,19 @@ class _Side:
         value = getattr(self._db, name)
         if not callable(value) or name.startswith("_"):
             return value
-        return self._guard(value)
+        return self._guard(value, check_cancel=name not in _WRITES)
 
-    def _guard(self, method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    def _guard(
+        self, method: Callable[..., Awaitable[Any]], *, check_cancel: bool
+    ) -> Callable[..., Awaitable[Any]]:
         @functools.wraps(method)
         async def guarded(*args: Any, **kwargs: Any) -> Any:
             try:
                 result = await method(*args, **kwargs)
             except UnauthorizedError as exc:
                 raise wrong_credentials(self._db.location, exc) from exc
-            self._rep.check_cancelled()
+            if check_cancel:
+                self._rep.check_cancelled()
             return result
 
         return guarded

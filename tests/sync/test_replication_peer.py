@@ -124,8 +124,10 @@ async def test_cancel_stops_a_one_shot_replication_and_a_rerun_finishes(make_db)
     rep = replicate(source, target, batch_size=50, on_event=cancel_after_first_batch)
     await rep
     assert rep.state is State.CANCELLED
-    assert 0 < rep.counters.docs_written < 600
+    copied = (await target.info())["doc_count"]
+    # The write under way when cancel() came may have landed; it is counted if so.
+    assert 0 < rep.counters.docs_written == copied < 600
 
     rest = await replicate(source, target, batch_size=50)
-    assert rest.counters.docs_written == 600 - rep.counters.docs_written
+    assert rest.counters.docs_written == 600 - copied
     assert (await target.info())["doc_count"] == 600

@@ -51,8 +51,8 @@ def log(session: str, seq: object, *history: tuple[str, object]) -> dict[str, ob
 def test_common_seq_follows_couchdb() -> None:
     # No log on one side: start over.
     assert common_seq(None, log("s1", "9-x", ("s1", "9-x"))) == 0
-    # Same session: the source's seq (written last, never ahead of the target's).
-    assert common_seq(log("s2", "8-x", ("s2", "8-x")), log("s2", "9-x", ("s2", "9-x"))) == "8-x"
+    # Same session (a run that died between its two writes): the target's, written first.
+    assert common_seq(log("s2", "8-x", ("s2", "8-x")), log("s2", "9-x", ("s2", "9-x"))) == "9-x"
     # Different latest sessions: the newest session both histories share.
     source = log("s3", "30", ("s3", "30"), ("s2", "20"), ("s1", "10"))
     target = log("s4", "40", ("s4", "40"), ("s2", "20"), ("s1", "10"))
