@@ -141,6 +141,10 @@ class EmbeddedDatabase(Database):
         if self._executor is not None:
             self._executor.shutdown(wait=True)
 
+    async def explain_find(self, selector: Mapping[str, Any]) -> list[str]:
+        """SQLite's plan for ``find(selector)``'s indexed pre-filter (diagnostics, tests)."""
+        return await self._read_async(_find.explain, selector)
+
     async def integrity_check(self) -> str:
         """``PRAGMA integrity_check`` of the file: ``"ok"`` when sound."""
         return await self._run(lambda: _schema.integrity_check(self.conn))
@@ -269,6 +273,8 @@ class EmbeddedDatabase(Database):
     ) -> Doc:
         if feed not in ("normal", "longpoll"):
             raise BadRequestError(f"unsupported feed {feed!r}")
+        if since == "now":  # pin it: a longpoll re-reads from this seq, not from a new "now"
+            since = int(await self._point_read(_writer.meta, "update_seq"))
         call = functools.partial(
             self._read_async,
             _changes.changes,
