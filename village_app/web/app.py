@@ -14,7 +14,9 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.routing import BaseRoute, Mount
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 import sync
@@ -42,8 +44,13 @@ from village_app.web.throttle import LoginThrottle
 SESSION_COOKIE = "cunyi_session"
 
 
+async def health(request: Request) -> Response:
+    """For monitoring, and the ceiling in ``bench/pages.py``: the same stack, no work."""
+    return PlainTextResponse("ok")
+
+
 def _routes(settings: Settings) -> list[BaseRoute]:
-    routes: list[BaseRoute] = []
+    routes: list[BaseRoute] = [Route("/healthz", health, name="health")]
     for module in (auth, lang, overview, organisation, matters, matter, stages, live, notices, attachments, supervision):
         routes.extend(module.routes)
     routes.append(Mount("/static", StaticFiles(directory=settings.static_dir), name="static"))
@@ -83,6 +90,9 @@ def create_app(settings: Settings) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.routes_by_name = {
+        name: route for route in app.routes if (name := getattr(route, "name", None))
+    }
     app.state.templates = build_templates(settings.templates_dir)
     app.state.login_throttle = LoginThrottle(settings.login_max_failures, settings.login_lockout_seconds)
     app.state.db = None

@@ -44,7 +44,7 @@ class LiveCheckPage:
 
 def check_meeting(values: FormData | QueryParams, rules: RuleBook, locale: str) -> LiveResult:
     """The outcome for the counts typed so far (nothing yet: just the rule)."""
-    form = values if isinstance(values, FormData) else FormData(values.multi_items())
+    form = values if isinstance(values, FormData) else FormData(dict(values.items()))
     body = forms.text(form, "body")
     try:
         rule = rule_for(body, rules) if body else None

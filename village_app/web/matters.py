@@ -24,7 +24,7 @@ from village_app.i18n import now_local
 from village_app.web import forms, resolve
 from village_app.web.rendering import render, request_locale
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25  # fits a 1366x768 screen with little scrolling
 STAGE_KEYS: tuple[str, ...] = (*(s.key for s in MAJOR_STAGES), *(s.key for s in COUNCIL_STAGES), COMPLETED)
 BODY_KEYS: tuple[str, ...] = (str(BodyKind.PARTY_BRANCH), *(str(c) for c in COUNCILS))
 

@@ -24,7 +24,7 @@ from village_app.web.rendering import CSRF_FIELD, CSRF_HEADER, CSRF_SESSION_KEY,
 
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Paths anyone may request without a session.
-PUBLIC_PREFIXES: Final = ("/login", "/static/", "/lang", "/favicon.ico")
+PUBLIC_PREFIXES: Final = ("/login", "/static/", "/lang", "/favicon.ico", "/healthz")
 
 
 class CsrfMiddleware:

@@ -69,7 +69,7 @@ async def build_form(
     live = None
     if spec.meeting:
         rules = await repo.get_rules(resolve.db(request), resolve.village(request))
-        live = check_meeting(FormData(list(state.values.items())), rules, request_locale(request))
+        live = check_meeting(FormData(dict(state.values)), rules, request_locale(request))
     return StageForm(matter, spec, tuple(str(b) for b in bodies), state, live, correcting)
 
 

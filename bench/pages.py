@@ -1,0 +1,221 @@
+"""Benchmark: the web pages under load, against a real server.
+
+10,000 matters in the embedded store (one matter taken through all six stages with
+real records, the rest spread over stages, bodies and years); ``village-app serve``
+(uvicorn, one process) in a subprocess; 20 concurrent clients (httpx, async), each
+logged in with its own session. Measured in the same run, on the same server:
+
+* ``/healthz``: a trivial Starlette endpoint behind the same middleware, the ceiling;
+* ``/matters?stage=…&body=…&year=…``: the filtered matters list;
+* ``/matters/{id}``: the matter page (timeline of six stages, the next-stage form).
+
+Prints p50/p95 latency and requests/s for each, and each page's ratio to the
+ceiling. Run::
+
+    .venv/bin/python bench/pages.py [--matters 10000] [--clients 20] [--seconds 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import sync  # noqa: E402
+from village_app import accounts, repo  # noqa: E402
+from village_app.domain import (  # noqa: E402
+    COUNCIL_STAGES,
+    COUNCILS,
+    MAJOR_STAGES,
+    Attendance,
+    BodyKind,
+    Matter,
+    Publication,
+    StageRecord,
+    Village,
+    Vote,
+)
+from village_app.domain.dates import SHANGHAI  # noqa: E402
+from village_app.repo import docs  # noqa: E402
+
+VILLAGE = "530102003004"
+USER, PASSWORD = "bench", "bench-password"
+FILTER = {"stage": "review", "body": "party_branch", "year": "2025"}
+
+
+async def _build(data_dir: Path, count: int) -> str:
+    """The village database; returns the id of the matter whose page is measured."""
+    rng = random.Random(20261125)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    ticks = iter(range(10**9))
+    actor = repo.Actor("bench", clock=lambda: start + timedelta(seconds=next(ticks)), rng=rng)
+    db = await sync.open_database(str(data_dir / f"{VILLAGE}.sqlite"))
+    try:
+        await accounts.add_user(db, USER, PASSWORD, village=VILLAGE)
+        await repo.save_village(db, Village(VILLAGE, "石桥村", "南岭镇", "青川县"), actor)
+        batch: list[dict[str, object]] = []
+        for i in range(count - 1):
+            major = rng.random() < 0.6
+            stages = MAJOR_STAGES if major else COUNCIL_STAGES
+            matter = Matter(
+                kind="major" if major else "council",
+                title=f"第{i}号事项：村道修缮与路灯安装",
+                body=BodyKind.PARTY_BRANCH if major else rng.choice(COUNCILS),
+                year=rng.choice((2024, 2025, 2026)),
+                summary="村民代表会议审议了关于修缮村道和安装路灯的提议。",
+                stage=rng.choice([*(s.key for s in stages), "completed"]),
+            )
+            batch.append(docs.matter_to_doc(VILLAGE, matter, actor))
+            if len(batch) == 500:
+                await db.bulk_docs(batch)
+                batch = []
+        if batch:
+            await db.bulk_docs(batch)
+        measured = await repo.create_matter(
+            db, VILLAGE, Matter(kind="major", title="修建村东机耕道", body="", year=2026, summary="硬化 1.2 公里"), actor
+        )
+        at = lambda day: datetime(2026, 11, day, 19, 30, tzinfo=SHANGHAI)  # noqa: E731
+        records = [
+            StageRecord(measured.id, "proposal", held_at=at(2), attendance=Attendance(7, 6), content="提议"),
+            StageRecord(measured.id, "consultation", held_at=at(5), attendance=Attendance(9, 8), content="商议"),
+            StageRecord(measured.id, "review", held_at=at(10), attendance=Attendance(40, 35), vote=Vote(30, 3, 2)),
+            StageRecord(measured.id, "resolution", body="representatives", held_at=at(15),
+                        attendance=Attendance(30, 21), vote=Vote(18, 2, 1), content="决议"),
+            StageRecord(measured.id, "resolution_publication", content="公开",
+                        publication=Publication("决议公告", "村务公开栏", at(16))),
+        ]
+        for record in records:
+            await repo.append_stage_record(db, VILLAGE, measured.id, record, actor)
+        return measured.id
+    finally:
+        await db.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _logged_in_client(base: str) -> httpx.AsyncClient:
+    client = httpx.AsyncClient(base_url=base, timeout=30)
+    login = await client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
+    assert token is not None
+    answer = await client.post("/login", data={"username": USER, "password": PASSWORD, "csrf_token": token[1]})
+    assert answer.status_code in (200, 303), answer.status_code
+    return client
+
+
+@dataclass
+class Result:
+    name: str
+    latencies: list[float]
+    seconds: float
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies) * 1000
+
+    @property
+    def p95(self) -> float:
+        return statistics.quantiles(self.latencies, n=20)[18] * 1000
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds
+
+
+async def _load(clients: list[httpx.AsyncClient], name: str, url: str, seconds: float) -> Result:
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while time.perf_counter() < deadline:
+            began = time.perf_counter()
+            response = await client.get(url)
+            latencies.append(time.perf_counter() - began)
+            if response.status_code != 200:
+                raise RuntimeError(f"{url}: {response.status_code}")
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker(c) for c in clients))
+    return Result(name, latencies, time.perf_counter() - began)
+
+
+async def _run(base: str, matter_id: str, client_count: int, seconds: float) -> list[Result]:
+    clients = [await _logged_in_client(base) for _ in range(client_count)]
+    try:
+        query = "&".join(f"{k}={v}" for k, v in FILTER.items())
+        # Warm up (the matters index is built on first use), then measure.
+        for url in ("/healthz", f"/matters?{query}", f"/matters/{matter_id}"):
+            await clients[0].get(url)
+        return [
+            await _load(clients, "trivial endpoint (ceiling)", "/healthz", seconds),
+            await _load(clients, "matters list, filtered", f"/matters?{query}", seconds),
+            await _load(clients, "matter page (6 stages)", f"/matters/{matter_id}", seconds),
+        ]
+    finally:
+        for c in clients:
+            await c.aclose()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--matters", type=int, default=10_000)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="cunyi-bench-") as tmp:
+        data_dir = Path(tmp)
+        began = time.perf_counter()
+        matter_id = asyncio.run(_build(data_dir, args.matters))
+        print(f"built {args.matters} matters in {time.perf_counter() - began:.1f} s")
+        port = _free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "village_app.cli", "serve", "--data", str(data_dir), "--port", str(port)],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(300):
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            results = asyncio.run(_run(base, matter_id, args.clients, args.seconds))
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+    ceiling = results[0]
+    print(f"\n{args.clients} concurrent clients, {args.seconds:.0f} s each, {args.matters} matters, one uvicorn process\n")
+    print("| endpoint | requests | p50 ms | p95 ms | req/s | req/s vs ceiling | p95 vs ceiling |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        print(f"| {r.name} | {len(r.latencies)} | {r.p50:.1f} | {r.p95:.1f} | {r.rate:.0f} "
+              f"| {r.rate / ceiling.rate:.2f} | {r.p95 / ceiling.p95:.1f}x |")
+    worst = max(r.p95 for r in results[1:])
+    print(f"\naim: p95 under 100 ms for the pages: {'met' if worst < 100 else 'NOT met'} (worst {worst:.1f} ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
