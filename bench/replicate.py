@@ -198,6 +198,19 @@ def floor(run: Run) -> float:
     return busier / RURAL_BANDWIDTH + PROTOCOL_ROUND_TRIPS * RURAL_RTT
 
 
+def print_loopback(runs: list[Run], args: argparse.Namespace) -> None:
+    print(f"## Loopback: {args.docs:,} records + {args.attachments} x 200 KB attachments\n")
+    print_table(runs)
+    by = {(r.transfer, r.tool.split(" ")[0]): r for r in runs}
+    peer = next(r for r in runs if r.tool.startswith("peer"))
+    print()
+    for transfer in ("laptop -> peer (push)", "peer -> fresh laptop (pull)"):
+        ours, theirs = by[(transfer, "Cunyi")], by[(transfer, "PouchDB")]
+        print(f"- {transfer}: PouchDB takes {ratio(theirs.seconds, ours.seconds)} Cunyi's time "
+              f"and {ratio(theirs.requests, ours.requests)} its requests; the peer's own "
+              f"/_replicate takes {ratio(peer.seconds, ours.seconds)} Cunyi's time")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--docs", type=int, default=10_000)
@@ -206,6 +219,7 @@ async def main() -> None:
     parser.add_argument("--rural-docs", type=int, default=2_000)
     parser.add_argument("--rural-batches", default="100,500", help="batch sizes to try on the slow link")
     parser.add_argument("--skip-rural", action="store_true")
+    parser.add_argument("--skip-loopback", action="store_true")
     args = parser.parse_args()
     couch_url = os.environ.get("COUCHDB_URL")
     if not couch_url:
@@ -215,17 +229,10 @@ async def main() -> None:
     with tempfile.TemporaryDirectory(prefix="cunyi-bench-") as tmpdir:
         tmp = Path(tmpdir)
         async with CouchServer(couch_url) as server:
-            print(f"## Loopback: {args.docs:,} records + {args.attachments} x 200 KB attachments\n")
-            runs = await loopback(couch_url, tmp, server, args.docs, args.attachments, args.batch_size)
-            print_table(runs)
-            by = {(r.transfer, r.tool.split(" ")[0]): r for r in runs}
-            peer = next(r for r in runs if r.tool.startswith("peer"))
-            print()
-            for transfer in ("laptop -> peer (push)", "peer -> fresh laptop (pull)"):
-                ours, theirs = by[(transfer, "Cunyi")], by[(transfer, "PouchDB")]
-                print(f"- {transfer}: PouchDB takes {ratio(theirs.seconds, ours.seconds)} Cunyi's time "
-                      f"and {ratio(theirs.requests, ours.requests)} its requests; the peer's own "
-                      f"/_replicate takes {ratio(peer.seconds, ours.seconds)} Cunyi's time")
+            if not args.skip_loopback:
+                print_loopback(await loopback(
+                    couch_url, tmp, server, args.docs, args.attachments, args.batch_size
+                ), args)
             if args.skip_rural:
                 return
             batches = [int(b) for b in args.rural_batches.split(",")]

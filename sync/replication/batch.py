@@ -87,6 +87,9 @@ class BatchLoop:
         self.server_selector = self.opts.selector if use_server else None
         self.client_selector = None if use_server else self.opts.selector
         self.doc_ids = frozenset(self.opts.doc_ids) if self.opts.doc_ids is not None else None
+        # Over HTTP, bodies read with the feed save a _bulk_get round trip for first
+        # revisions, the bulk of a first sync (records are append-only; see _first_revisions).
+        self.bodies_from_feed = getattr(source, "stats", None) is not None
         self._outstanding = 0  # pages read but not yet written and checkpointed
         self._waiting = False  # the reader is waiting on a longpoll
         self._writes: set[asyncio.Task[None]] = set()
@@ -109,7 +112,9 @@ class BatchLoop:
             for stage in stages:  # the first stage to fail, in pipeline order
                 if stage in done and stage.exception() is not None:
                     raise stage.exception()  # type: ignore[misc]
+            await self.checkpointer.flush()
         finally:
+            await self.checkpointer.abort()
             # Stop every stage and write; collect their errors so none goes unreported.
             for task in [*stages, *self._writes]:
                 task.cancel()
@@ -165,7 +170,7 @@ class BatchLoop:
             style="all_docs",
             doc_ids=self.opts.doc_ids,
             selector=self.server_selector,
-            include_docs=self.client_selector is not None,
+            include_docs=self.client_selector is not None or self.bodies_from_feed,
             feed="longpoll" if longpoll else "normal",
             timeout=self.opts.heartbeat if longpoll else None,
         )
@@ -201,7 +206,8 @@ class BatchLoop:
         counters = self.rep.counters
         counters.missing_checked += sum(len(revs) for revs in asked.values())
         counters.missing_found += sum(len(revs) for revs in missing.values())
-        docs = await self.fetcher.fetch(missing)
+        docs = _first_revisions(rows, missing) if self.bodies_from_feed else []
+        docs += await self.fetcher.fetch(missing)
         counters.docs_read += len(docs)
         return docs
 
@@ -256,6 +262,29 @@ class BatchLoop:
             await self.rep.emit("change")
             if self._waiting and self._outstanding == 0:
                 await self.rep.set_state(State.PAUSED)
+
+
+def _first_revisions(rows: list[ChangeRow], missing: dict[str, list[str]]) -> list[Doc]:
+    """Missing revisions the feed already brought in full, taken out of ``missing``.
+
+    Only a document's first revision (``1-...``) qualifies, as the only leaf and with no
+    attachments: its history is itself, so ``{"start": 1, "ids": [sig]}`` is complete.
+    Anything else (later revisions, conflicts, attachments) is fetched with its history.
+    """
+    docs: list[Doc] = []
+    for row in rows:
+        doc = row.doc
+        revs = missing.get(row.docid)
+        if doc is None or revs is None or len(row.revs) != 1 or revs != row.revs:
+            continue
+        rev = row.revs[0]
+        if doc.get("_id") != row.docid or doc.get("_rev") != rev or not rev.startswith("1-"):
+            continue
+        if doc.get("_attachments"):
+            continue
+        docs.append({**doc, "_revisions": {"start": 1, "ids": [rev[2:]]}})
+        del missing[row.docid]
+    return docs
 
 
 def _denial(failure: Mapping[str, Any]) -> Denial:

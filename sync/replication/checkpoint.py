@@ -5,7 +5,7 @@ replicator writes (docs.couchdb.org, "Replication Protocol", "Retrieve
 Replication Logs" and "Compare Replication Logs"): ``session_id``,
 ``source_last_seq`` and a ``history`` of sessions, newest first, at most 50.
 It is written on the target first and the source second, each time after the
-batch it records is on the target.
+batch it records is on the target; the source's write overlaps the next batch.
 
 A run keeps one session id and updates its history entry in place after each
 batch, as PouchDB's ``pouchdb-checkpointer`` does; the ``_rev`` of each log is
@@ -14,6 +14,8 @@ kept between writes, so a checkpoint costs one request per HTTP side.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import email.utils
 import uuid
 from collections.abc import Mapping, Sequence
@@ -79,6 +81,7 @@ class Checkpointer:
         self._logs: dict[str, Doc | None] = {"source": None, "target": None}
         #: A source we may read but not write (e.g. a kiosk pulling anonymously) gets no log.
         self.source_writable = True
+        self._source_write: asyncio.Task[None] | None = None
 
     async def read(self) -> Any:
         """Read both logs and return the sequence to start from."""
@@ -100,15 +103,39 @@ class Checkpointer:
         return 0
 
     async def write(self, seq: Any, counters: Counters) -> None:
-        """Record that everything up to ``seq`` of the source is on the target."""
+        """Record that everything up to ``seq`` of the source is on the target.
+
+        Returns once the target's log is written. The source's follows in the
+        background, one at a time, so on a slow link its round trip overlaps the
+        next batch; resuming trusts the target's log first, so a lagging source log
+        costs nothing (see :func:`common_seq`).
+        """
         await self._put("target", self.target, seq, counters)
         if self.source_writable:
-            try:
-                await self._put("source", self.source, seq, counters)
-            except (ForbiddenError, UnauthorizedError):
-                # A read-only source: resume from the target's log alone from now on.
-                self.source_writable = False
-                await self._put("target", self.target, seq, counters)
+            await self.flush()  # the previous source write, and its error if any
+            self._source_write = asyncio.create_task(self._put_source(seq, counters.snapshot()))
+
+    async def flush(self) -> None:
+        """Wait for the source's log to be written (raising what that write raised)."""
+        task, self._source_write = self._source_write, None
+        if task is not None:
+            await task
+
+    async def abort(self) -> None:
+        """Drop a source write still under way (the attempt failed or was cancelled)."""
+        task, self._source_write = self._source_write, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def _put_source(self, seq: Any, counters: Counters) -> None:
+        try:
+            await self._put("source", self.source, seq, counters)
+        except (ForbiddenError, UnauthorizedError):
+            # A read-only source: resume from the target's log alone from now on.
+            self.source_writable = False
+            await self._put("target", self.target, seq, counters)
 
     async def _get(self, db: Database) -> Doc | None:
         try:
