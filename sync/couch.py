@@ -129,6 +129,8 @@ class CouchDatabase(Database):
         self._welcome_doc: Doc | None = None  # GET /, fetched once
         #: False once the server turned out to have no ``_bulk_get`` (then open_revs GETs are used).
         self.bulk_get_supported = True
+        #: Seconds a longpoll may outlast its own ``timeout`` before we call it empty.
+        self.longpoll_margin = LONGPOLL_MARGIN
 
     @property
     def stats(self) -> CouchStats:
@@ -323,7 +325,7 @@ class CouchDatabase(Database):
         if feed == "longpoll":
             wait = timeout if timeout is not None else _LONGPOLL_DEFAULT
             params.update(feed="longpoll", timeout=str(int(wait * 1000)))
-            call_timeout = wait + LONGPOLL_MARGIN
+            call_timeout = wait + self.longpoll_margin
         path = self._path + "/_changes"
         body: Doc | None = None
         if doc_ids is not None:
