@@ -3,7 +3,8 @@
 Four stages run side by side, joined by short queues, as the reader, workers
 and checkpointer of CouchDB's replicator do:
 
-1. *read*: pages of the source's changes feed (``style=all_docs``), filtered;
+1. *read*: pages of the source's changes feed (``style=all_docs``), a few batches
+   per request, split into batches and filtered;
 2. *fetch*: ask the target which revisions it lacks, fetch those from the source;
 3. *write*: store each batch with ``new_edits=false`` (:data:`WRITES_IN_FLIGHT`
    batches at once);
@@ -42,7 +43,10 @@ _LONGPOLL_GRACE = 1.0
 #: Batches written but not yet checkpointed. One keeps the promise that a crash costs at
 #: most one batch read again; reading and fetching the next batches still overlap it.
 WRITES_IN_FLIGHT = 1
-_QUEUE = 2
+#: Batches read from the changes feed per request: the feed is cheap to read ahead, and
+#: on a slow link each page costs a round trip the pipeline cannot overlap.
+PAGE_BATCHES = 5
+_QUEUE = PAGE_BATCHES
 
 
 @dataclass(frozen=True)
@@ -133,17 +137,22 @@ class BatchLoop:
                     continue
             else:
                 page = await self._changes(seq, longpoll=False)
-            rows = self._filter(page.rows)
-            if rows and self.rep.state is State.PAUSED:
-                await self.rep.set_state(State.ACTIVE)
-            self.rep.counters.changes_read += len(rows)
             self.rep.counters.pending = page.pending
-            if rows or page.last_seq != seq:
-                self._outstanding += 1
-                await pages.put(_Page(rows, page.last_seq))
-                self.rep.check_cancelled()
-            seq = page.last_seq
-            caught_up = page.raw_count < self.opts.batch_size or page.pending == 0
+            size = self.opts.batch_size
+            for start in range(0, max(len(page.rows), 1), size):
+                chunk = page.rows[start : start + size]
+                # Each batch ends at its last row's seq, the last one at the page's.
+                end = page.last_seq if start + size >= len(page.rows) else chunk[-1].seq
+                rows = self._filter(chunk)
+                if rows and self.rep.state is State.PAUSED:
+                    await self.rep.set_state(State.ACTIVE)
+                self.rep.counters.changes_read += len(rows)
+                if rows or end != seq:
+                    self._outstanding += 1
+                    await pages.put(_Page(rows, end))
+                    self.rep.check_cancelled()
+                seq = end
+            caught_up = page.raw_count < size * PAGE_BATCHES or page.pending == 0
             if caught_up and not self.opts.continuous:
                 await pages.put(None)
                 return
@@ -166,7 +175,7 @@ class BatchLoop:
     async def _changes(self, seq: Any, *, longpoll: bool) -> ChangesPage:
         answer = await self.source.changes(
             since=seq,
-            limit=self.opts.batch_size,
+            limit=self.opts.batch_size * PAGE_BATCHES,
             style="all_docs",
             doc_ids=self.opts.doc_ids,
             selector=self.server_selector,

@@ -12,7 +12,7 @@ import pytest
 from faultproxy import FaultProxy
 from replication_helpers import attachment, seed_tricky, snapshot
 
-from sync import replicate
+from sync import replicate, sync
 from sync.couch import open_couch_database
 from sync.couch_server import CouchServer
 from sync.database import Database
@@ -77,6 +77,11 @@ async def test_wrong_password_stops_at_once_and_writes_nothing(make_db, couch_ur
         assert "not-the-password" not in str(caught.value)
         assert rep.state is State.FAILED
         assert rep.counters.retries == 0
+
+    both = sync(laptop, wrong)
+    with pytest.raises(UnauthorizedError):
+        await both
+    assert (both.push.state, both.pull.state) == (State.FAILED, State.FAILED)
 
     assert await doc_ids(county) == {f"c{i}" for i in range(5)}
     assert await doc_ids(laptop) == {f"r{i}" for i in range(5)}
