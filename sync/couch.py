@@ -23,8 +23,6 @@ are sent (CouchDB 3's default ``max_document_size``; pouchdb-server has none).
 from __future__ import annotations
 
 import contextlib
-import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 from urllib.parse import quote
@@ -45,7 +43,18 @@ from sync.couch_http import (
     query_params,
     split_url,
 )
-from sync.database import MAX_DOCUMENT_SIZE, ChangesStyle, Database, Doc, OpenRevs
+from sync.couch_shapes import (
+    bulk_get_entry,
+    bulk_get_results,
+    bulk_get_rounds,
+    check_rev,
+    deleted_leaves,
+    json_param,
+    missing_entry,
+    selector_filter_supported,
+    too_large,
+)
+from sync.database import ChangesStyle, Database, Doc, OpenRevs
 from sync.errors import (
     BadRequestError,
     DocumentTooLargeError,
@@ -61,7 +70,6 @@ __all__ = ["CouchDatabase", "CouchStats", "open_couch_database", "selector_filte
 _FIND_ALL = 2**31 - 1
 #: How long CouchDB waits on a longpoll without ``timeout`` (its ``changes_timeout``).
 _LONGPOLL_DEFAULT = 60.0
-_REV_FORMAT = re.compile(r"^[0-9]+-.+$")
 
 
 async def open_couch_database(
@@ -79,43 +87,6 @@ async def open_couch_database(
         await db.close()
         raise
     return db
-
-
-def selector_filter_supported(welcome: Mapping[str, Any]) -> bool:
-    """Whether a server's ``GET /`` welcome names Apache CouchDB 2 or later (which has
-    ``filter=_selector``). pouchdb-server's welcome has ``express-pouchdb`` instead."""
-    if "couchdb" not in welcome or "express-pouchdb" in welcome:
-        return False
-    major = str(welcome.get("version", "0")).split(".", 1)[0]
-    return major.isdigit() and int(major) >= 2
-
-
-def _json_param(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _too_large(doc: Any) -> bool:
-    return len(_json_param(doc).encode()) > MAX_DOCUMENT_SIZE
-
-
-def _check_rev(rev: str | None, docid: str) -> None:
-    """CouchDB refuses a ``rev`` that is not ``N-id`` with 400; pouchdb-server says 404."""
-    if rev is not None and not _REV_FORMAT.match(rev):
-        raise BadRequestError("Invalid rev format", docid=docid, rev=rev)
-
-
-def _missing_entry(docid: str, rev: str | None) -> Doc:
-    return {"error": {"id": docid, "rev": rev or "undefined", "error": "not_found", "reason": "missing"}}
-
-
-def _bulk_get_entry(entry: Any, docid: str, rev: str | None) -> Doc:
-    """One ``docs`` entry of ``_bulk_get`` in CouchDB's shape."""
-    entry = expect_dict(entry, "a _bulk_get docs entry")
-    if "ok" in entry:
-        return {"ok": entry["ok"]}
-    if isinstance(entry.get("error"), dict):
-        return {"error": entry["error"]}
-    return _missing_entry(docid, entry.get("missing", rev))
 
 
 class CouchDatabase(Database):
@@ -187,7 +158,7 @@ class CouchDatabase(Database):
         latest: bool = False,
         attachments: bool = False,
     ) -> Any:
-        _check_rev(rev, docid)
+        check_rev(rev, docid)
         params = query_params(
             rev=rev,
             revs=revs or None,
@@ -198,7 +169,7 @@ class CouchDatabase(Database):
             attachments=attachments or None,
         )
         if open_revs is not None:
-            params["open_revs"] = "all" if open_revs == "all" else _json_param(list(open_revs))
+            params["open_revs"] = "all" if open_revs == "all" else json_param(list(open_revs))
         result = await self._http.request(
             "GET", self._path + doc_path(docid), params=params, docid=docid, rev=rev
         )
@@ -216,11 +187,8 @@ class CouchDatabase(Database):
         leaves = expect_list(await self._http.request(
             "GET", self._path + doc_path(doc["_id"]), params={"open_revs": "all"},
             docid=doc["_id"]), "open_revs")
-        deleted = [entry["ok"]["_rev"] for entry in leaves
-                   if isinstance(entry, dict) and isinstance(entry.get("ok"), dict)
-                   and entry["ok"].get("_deleted") and entry["ok"]["_rev"] != doc["_rev"]]
+        deleted = deleted_leaves(leaves, doc["_rev"])
         if deleted:
-            deleted.sort(key=lambda r: (int(r.split("-", 1)[0]), r), reverse=True)
             doc["_deleted_conflicts"] = deleted
 
     async def put(self, doc: Mapping[str, Any]) -> Doc:
@@ -231,7 +199,7 @@ class CouchDatabase(Database):
         rev = doc.get("_rev")
         if docid == "":
             raise BadRequestError("Document id must not be empty")
-        if _too_large(doc):
+        if too_large(doc):
             raise DocumentTooLargeError("document is larger than max_document_size", docid=docid)
         # An id that is not a string is POSTed so that the server refuses it itself.
         if isinstance(docid, str):
@@ -245,7 +213,7 @@ class CouchDatabase(Database):
         return expect_dict(result, "the write result")
 
     async def delete(self, docid: str, rev: str) -> Doc:
-        _check_rev(rev, docid)
+        check_rev(rev, docid)
         result = await self._http.request(
             "DELETE", self._path + doc_path(docid), params={"rev": rev}, docid=docid, rev=rev
         )
@@ -254,7 +222,7 @@ class CouchDatabase(Database):
     async def bulk_docs(self, docs: Sequence[Mapping[str, Any]], *, new_edits: bool = True) -> list[Doc]:
         refused: dict[int, Doc] = {}
         for i, doc in enumerate(docs):
-            if _too_large(doc):
+            if too_large(doc):
                 docid = doc.get("_id") if isinstance(doc, Mapping) else None
                 refused[i] = {"id": docid, "error": "document_too_large",
                               "reason": "document is larger than max_document_size"}
@@ -283,8 +251,8 @@ class CouchDatabase(Database):
     ) -> Doc:
         params = query_params(
             include_docs=include_docs or None,
-            startkey=_json_param(startkey) if startkey is not None else None,
-            endkey=_json_param(endkey) if endkey is not None else None,
+            startkey=json_param(startkey) if startkey is not None else None,
+            endkey=json_param(endkey) if endkey is not None else None,
             limit=limit,
             skip=skip or None,
             descending=descending or None,
@@ -359,19 +327,10 @@ class CouchDatabase(Database):
         go in separate rounds (pouchdb-server merges them). Without ``_bulk_get`` on the server,
         the same answer is built from ``open_revs`` GETs."""
         results: list[Doc | None] = [None] * len(requests)
-        pending = list(range(len(requests)))
-        while pending:
-            seen: set[str] = set()
-            batch: list[int] = []
-            later: list[int] = []
-            for i in pending:
-                docid = requests[i]["id"]
-                (later if docid in seen else batch).append(i)
-                seen.add(docid)
+        for batch in bulk_get_rounds(requests):
             entries = await self._bulk_get_round([requests[i] for i in batch], revs, attachments)
             for i, entry in zip(batch, entries, strict=True):
                 results[i] = entry
-            pending = later
         return {"results": results}
 
     async def _bulk_get_round(
@@ -384,20 +343,7 @@ class CouchDatabase(Database):
                 "POST", self._path + "/_bulk_get", params=params, body=body, check=False
             )
             if response.status_code < 400:
-                answer = expect_dict(decode_json(response, "POST"), "the _bulk_get result")
-                by_id = {
-                    expect_dict(r, "a _bulk_get result")["id"]: r
-                    for r in expect_list(answer.get("results"), "_bulk_get results")
-                }
-                out = []
-                for req in requests:
-                    found = by_id.get(req["id"])
-                    if found is None:
-                        raise PeerError(f"_bulk_get left out {req['id']!r}")
-                    docs = expect_list(found.get("docs"), "_bulk_get docs")
-                    out.append({"id": req["id"],
-                                "docs": [_bulk_get_entry(d, req["id"], req.get("rev")) for d in docs]})
-                return out
+                return bulk_get_results(decode_json(response, "POST"), requests)
             reason = response.text.lower()
             if response.status_code in (404, 405) or (
                 response.status_code == 400 and "not supported" in reason
@@ -414,10 +360,10 @@ class CouchDatabase(Database):
             try:
                 doc = await self.get(docid, revs=revs, attachments=attachments)
             except NotFoundError:
-                return {"id": docid, "docs": [_missing_entry(docid, None)]}
+                return {"id": docid, "docs": [missing_entry(docid, None)]}
             return {"id": docid, "docs": [{"ok": doc}]}
         found = await self.get(docid, open_revs=[rev], revs=revs, attachments=attachments)
-        return {"id": docid, "docs": [_bulk_get_entry(d, docid, rev) for d in found]}
+        return {"id": docid, "docs": [bulk_get_entry(d, docid, rev) for d in found]}
 
     # -- _local documents -------------------------------------------------
     @staticmethod
@@ -455,7 +401,7 @@ class CouchDatabase(Database):
         return self._path + doc_path(docid) + "/" + quote(name, safe="")
 
     async def get_attachment(self, docid: str, name: str, *, rev: str | None = None) -> tuple[bytes, str]:
-        _check_rev(rev, docid)
+        check_rev(rev, docid)
         response = await self._http.send(
             "GET", self._attachment_path(docid, name), params=query_params(rev=rev),
             headers={"Accept": "*/*"}, docid=docid, rev=rev,
@@ -465,7 +411,7 @@ class CouchDatabase(Database):
     async def put_attachment(
         self, docid: str, name: str, data: bytes, content_type: str, *, rev: str | None = None
     ) -> Doc:
-        _check_rev(rev, docid)
+        check_rev(rev, docid)
         result = await self._http.request(
             "PUT", self._attachment_path(docid, name), params=query_params(rev=rev), content=data,
             headers={"Content-Type": content_type}, docid=docid, rev=rev,

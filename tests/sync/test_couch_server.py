@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -15,15 +15,23 @@ from sync.errors import ConflictError, NotFoundError, PreconditionFailedError
 @pytest.fixture
 async def server(couch_url: str) -> AsyncIterator[CouchServer]:
     async with CouchServer(couch_url) as srv:
-        made_before = set(await srv.all_dbs())
         yield srv
-        for name in set(await srv.all_dbs()) - made_before:
-            if name.startswith("test_"):
-                await srv.delete_db(name)
 
 
-def new_name() -> str:
-    return f"test_{uuid.uuid4().hex[:12]}"
+@pytest.fixture
+async def new_name(server: CouchServer) -> AsyncIterator[Callable[[], str]]:
+    """Makes unused database names; those that exist at teardown are deleted."""
+    made: list[str] = []
+
+    def make() -> str:
+        made.append(f"test_{uuid.uuid4().hex[:12]}")
+        return made[-1]
+
+    yield make
+    existing = set(await server.all_dbs())
+    for name in made:
+        if name in existing:
+            await server.delete_db(name)
 
 
 async def test_info_names_the_vendor(server: CouchServer) -> None:
@@ -33,7 +41,7 @@ async def test_info_names_the_vendor(server: CouchServer) -> None:
     assert "@" not in server.url
 
 
-async def test_create_list_delete(server: CouchServer, peer_is_pouchdb: bool) -> None:
+async def test_create_list_delete(server: CouchServer, peer_is_pouchdb: bool, new_name: Callable[[], str]) -> None:
     name = new_name()
     await server.create_db(name)
     assert name in await server.all_dbs()
@@ -46,7 +54,7 @@ async def test_create_list_delete(server: CouchServer, peer_is_pouchdb: bool) ->
             await server.delete_db(name)
 
 
-async def test_security_round_trip(server: CouchServer) -> None:
+async def test_security_round_trip(server: CouchServer, new_name: Callable[[], str]) -> None:
     name = new_name()
     await server.create_db(name)
     security = {"admins": {"names": [], "roles": ["county"]},
@@ -55,7 +63,7 @@ async def test_security_round_trip(server: CouchServer) -> None:
     assert await server.get_security(name) == security
 
 
-async def test_put_design_creates_then_replaces(server: CouchServer) -> None:
+async def test_put_design_creates_then_replaces(server: CouchServer, new_name: Callable[[], str]) -> None:
     name = new_name()
     db = await server.database(name)
     async with db:
@@ -75,7 +83,7 @@ async def test_create_user(server: CouchServer) -> None:
         await server.create_user(name, "again")
 
 
-async def test_servers_own_replicator(couch_url: str, server: CouchServer) -> None:
+async def test_servers_own_replicator(couch_url: str, server: CouchServer, new_name: Callable[[], str]) -> None:
     source, target = new_name(), new_name()
     async with await open_couch_database(f"{couch_url}/{source}") as db:
         await db.bulk_docs([{"_id": f"d{i}", "n": i} for i in range(5)])

@@ -1,0 +1,103 @@
+"""CouchDB's JSON shapes, and the small checks that keep a server's answers in them.
+
+Pure functions used by :mod:`sync.couch`: what CouchDB itself checks before a
+write, and how the answers of CouchDB-protocol servers that deviate from it
+(pouchdb-server) are brought back to CouchDB's documented shapes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sync.couch_http import expect_dict, expect_list
+from sync.database import MAX_DOCUMENT_SIZE, Doc
+from sync.errors import BadRequestError, PeerError
+
+_REV_FORMAT = re.compile(r"^[0-9]+-.+$")
+
+
+def selector_filter_supported(welcome: Mapping[str, Any]) -> bool:
+    """Whether a server's ``GET /`` welcome names Apache CouchDB 2 or later (which has
+    ``filter=_selector``). pouchdb-server's welcome has ``express-pouchdb`` instead."""
+    if "couchdb" not in welcome or "express-pouchdb" in welcome:
+        return False
+    major = str(welcome.get("version", "0")).split(".", 1)[0]
+    return major.isdigit() and int(major) >= 2
+
+
+def json_param(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def too_large(doc: Any) -> bool:
+    return len(json_param(doc).encode()) > MAX_DOCUMENT_SIZE
+
+
+def check_rev(rev: str | None, docid: str) -> None:
+    """CouchDB refuses a ``rev`` that is not ``N-id`` with 400; pouchdb-server says 404."""
+    if rev is not None and not _REV_FORMAT.match(rev):
+        raise BadRequestError("Invalid rev format", docid=docid, rev=rev)
+
+
+def missing_entry(docid: str, rev: str | None) -> Doc:
+    return {"error": {"id": docid, "rev": rev or "undefined", "error": "not_found", "reason": "missing"}}
+
+
+def bulk_get_entry(entry: Any, docid: str, rev: str | None) -> Doc:
+    """One ``docs`` entry of ``_bulk_get`` in CouchDB's shape."""
+    entry = expect_dict(entry, "a _bulk_get docs entry")
+    if "ok" in entry:
+        return {"ok": entry["ok"]}
+    if isinstance(entry.get("error"), dict):
+        return {"error": entry["error"]}
+    return missing_entry(docid, entry.get("missing", rev))
+
+
+def bulk_get_results(answer: Any, requests: Sequence[Mapping[str, Any]]) -> list[Doc]:
+    """A ``_bulk_get`` answer as one CouchDB-shaped result per request (ids unique in a round)."""
+    by_id = {
+        expect_dict(result, "a _bulk_get result").get("id"): result
+        for result in expect_list(expect_dict(answer, "the _bulk_get result").get("results"),
+                                  "_bulk_get results")
+    }
+    out = []
+    for req in requests:
+        found = by_id.get(req["id"])
+        if found is None:
+            raise PeerError(f"_bulk_get left out {req['id']!r}")
+        docs = expect_list(found.get("docs"), "_bulk_get docs")
+        out.append({"id": req["id"], "docs": [bulk_get_entry(d, req["id"], req.get("rev")) for d in docs]})
+    return out
+
+
+def bulk_get_rounds(requests: Sequence[Mapping[str, Any]]) -> list[list[int]]:
+    """Request indexes split so that no round names an id twice (pouchdb-server keeps only
+    the last request per id), in order."""
+    rounds: list[list[int]] = []
+    pending = list(range(len(requests)))
+    while pending:
+        seen: set[str] = set()
+        batch: list[int] = []
+        later: list[int] = []
+        for i in pending:
+            docid = requests[i]["id"]
+            (later if docid in seen else batch).append(i)
+            seen.add(docid)
+        rounds.append(batch)
+        pending = later
+    return rounds
+
+
+def deleted_leaves(open_revs: Sequence[Any], winner: str) -> list[str]:
+    """The deleted leaves other than ``winner`` in an ``open_revs=all`` answer, greatest first."""
+    deleted = [
+        entry["ok"]["_rev"]
+        for entry in open_revs
+        if isinstance(entry, dict) and isinstance(entry.get("ok"), dict)
+        and entry["ok"].get("_deleted") and entry["ok"].get("_rev") != winner
+    ]
+    deleted.sort(key=lambda rev: (int(rev.split("-", 1)[0]), rev), reverse=True)
+    return deleted
