@@ -176,6 +176,7 @@ def test_upload_over_the_limit_is_413_and_nothing_is_stored(village: dict[str, A
 def test_forged_or_missing_csrf_on_every_form_is_403(village: dict[str, Any]) -> None:
     client: TestClient = village["client"]
     urls = ["/matters", f"/matters/{village['matter']}/stages/review", "/councils/residents_council/members",
+            f"/matters/{village['matter']}/records/x/attachments", f"/matters/{village['matter']}/records/x/correct",
             "/supervision", "/logout", "/lang"]
     for url in urls:
         assert client.post(url, data={"title": "x"}).status_code == 403, url

@@ -195,3 +195,19 @@ def test_unknown_stage_and_matter_are_404(reviewed: tuple[TestClient, str]) -> N
     missing = client.get("/matters/matter:330102001001:NOPE")
     assert missing.status_code == 404
     assert page_of(missing).message == "事项不存在"
+
+
+def test_a_scan_added_later_never_replaces_one(reviewed: tuple[TestClient, str]) -> None:
+    client, matter_id = reviewed
+    view = page_of(client.get(f"/matters/{matter_id}")).view
+    record = view.stages[0].record
+    url = f"/matters/{matter_id}/records/{record.id}/attachments"
+    for _ in range(2):
+        added = client.post(url, data=form_token(client), files={"attachment": ("签到表.pdf", PDF, "application/pdf")},
+                            follow_redirects=False)
+        assert added.status_code == 303
+    stored = page_of(client.get(f"/matters/{matter_id}")).view.stages[0].record
+    assert [a.name for a in stored.attachments] == ["签到表-2.pdf", "签到表.pdf"]
+    bad = client.post(url, data=form_token(client), files={"attachment": ("x.pdf", b"MZ\x90\x00", "application/pdf")})
+    assert bad.status_code == 422
+    assert page_of(bad).message == "附件只能是JPEG、PNG图片或PDF文件"

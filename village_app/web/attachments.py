@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from village_app import repo
+from village_app.domain import InvalidAttachment
 from village_app.web import resolve
+from village_app.web.errors import PayloadTooLarge
 
 
 async def attachment(request: Request) -> Response:
@@ -24,4 +27,35 @@ async def attachment(request: Request) -> Response:
     return Response(data, media_type=content_type, headers=headers)
 
 
-routes = [Route("/records/{record_id}/attachments/{name}", attachment, name="attachment")]
+async def add_attachment(request: Request) -> Response:
+    async with request.form() as form:  # closes the spooled upload afterwards
+        return await _add_attachment(request, form)
+
+
+async def _add_attachment(request: Request, form: FormData) -> Response:
+    """A scan added to a record after the fact (the signed sheet often comes back later).
+    It never replaces what is there; a bad file gets the domain's error page (413, 422)."""
+    matter = await resolve.matter(request)
+    record_id = request.path_params["record_id"]
+    upload = form.get("attachment")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise InvalidAttachment("请选择要上传的文件", "choose a file to upload", field="attachment")
+    if upload.size is not None and upload.size > request.app.state.settings.max_attachment_bytes:
+        raise PayloadTooLarge
+    await repo.add_attachment(
+        resolve.db(request), resolve.village(request), record_id, upload.filename, await upload.read(),
+        resolve.actor(request),
+    )
+    url = request.url_for("matter", matter_id=matter.id)
+    return RedirectResponse(f"{url}#record-{record_id}", status_code=303)
+
+
+routes = [
+    Route("/records/{record_id}/attachments/{name}", attachment, name="attachment"),
+    Route(
+        "/matters/{matter_id}/records/{record_id}/attachments",
+        add_attachment,
+        methods=["POST"],
+        name="attachment_add",
+    ),
+]
