@@ -97,4 +97,5 @@ def create_app(settings: Settings) -> Starlette:
     app.state.login_throttle = LoginThrottle(settings.login_max_failures, settings.login_lockout_seconds)
     app.state.db = None
     app.state.village = None
+    app.state.rules_cache = {}
     return app

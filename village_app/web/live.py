@@ -13,7 +13,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from village_app import repo
 from village_app.domain import (
     BodyRule,
     DomainError,
@@ -65,7 +64,7 @@ def check_meeting(values: FormData | QueryParams, rules: RuleBook, locale: str) 
 
 
 async def meeting_check(request: Request) -> Response:
-    rules = await repo.get_rules(resolve.db(request), resolve.village(request))
+    rules = await resolve.rules(request)
     live = check_meeting(request.query_params, rules, request_locale(request))
     return render(request, "stage.html", LiveCheckPage(live), block="live_result", force_block=True)
 

@@ -44,7 +44,7 @@ async def _rosters(request: Request, only: str | None = None) -> list[Roster]:
     db, code = resolve.db(request), resolve.village(request)
     members = await repo.list_members(db, code, only, private=False)
     bodies = {b.kind: b for b in await repo.list_bodies(db, code)}
-    rules = await repo.get_rules(db, code)
+    rules = await resolve.rules(request)
     kinds = [only] if only else [str(k) for k in ROSTER_BODIES]
     return [
         Roster(

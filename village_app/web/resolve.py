@@ -11,7 +11,7 @@ from starlette.requests import Request
 
 from sync.database import Database
 from village_app import repo
-from village_app.domain import BodyKind, Matter, StageSpec, stages_for
+from village_app.domain import BodyKind, Matter, RuleBook, StageSpec, stages_for
 from village_app.i18n import N_
 from village_app.web.errors import PageNotFound
 from village_app.web.rendering import current_user
@@ -41,6 +41,23 @@ def actor(request: Request) -> repo.Actor:
 async def matter(request: Request) -> Matter:
     """The matter named by ``{matter_id}``; another village's id is not found either."""
     return await repo.get_matter(db(request), village(request), request.path_params["matter_id"])
+
+
+async def rules(request: Request) -> RuleBook:
+    """The village's quorum and majority rules, read again only after the database changed.
+
+    The live check asks for them on every keystroke and each matter page for its next
+    stage's hint; reading them means a query over the bodies' documents. ``update_seq`` moves
+    with any write or replication, so a cached book is never older than the database."""
+    database, code = db(request), village(request)
+    seq = (await database.info())["update_seq"]
+    cache: dict[str, tuple[object, RuleBook]] = request.app.state.rules_cache
+    cached = cache.get(code)
+    if cached is not None and cached[0] == seq:  # sequences are opaque: equality only
+        return cached[1]
+    book = await repo.get_rules(database, code)
+    cache[code] = (seq, book)
+    return book
 
 
 def stage(matter: Matter, key: str) -> StageSpec:

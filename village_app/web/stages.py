@@ -68,7 +68,7 @@ async def build_form(
         state.values.setdefault("body", bodies[0] if bodies else "")
     live = None
     if spec.meeting:
-        rules = await repo.get_rules(resolve.db(request), resolve.village(request))
+        rules = await resolve.rules(request)
         live = check_meeting(FormData(dict(state.values)), rules, request_locale(request))
     return StageForm(matter, spec, tuple(str(b) for b in bodies), state, live, correcting)
 
