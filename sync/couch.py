@@ -428,6 +428,9 @@ class CouchDatabase(Database):
         skip: int = 0,
         fields: Sequence[str] | None = None,
     ) -> Doc:
+        """``POST /_find``. CouchDB sorts only along a JSON index: when it says there is none,
+        one is created on the sort fields (a design document, as CouchDB's ``_index`` makes)
+        and the query asked again; as in CouchDB, the selector should constrain those fields."""
         body: Doc = {"selector": dict(selector), "limit": _FIND_ALL if limit is None else limit}
         if sort:
             body["sort"] = [s if isinstance(s, str) else dict(s) for s in sort]
@@ -442,7 +445,8 @@ class CouchDatabase(Database):
             if not sort or "index" not in exc.reason.lower():
                 raise
             # CouchDB sorts only along an index: make the one this sort needs, then ask again.
+            fields = [f if isinstance(f, str) else next(iter(f)) for f in body["sort"]]
             await self._http.request("POST", self._path + "/_index",
-                                     body={"index": {"fields": body["sort"]}, "type": "json"})
+                                     body={"index": {"fields": fields}, "type": "json"})
             result = await self._http.request("POST", path, body=body)
         return expect_dict(result, "the _find result")

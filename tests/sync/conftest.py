@@ -26,19 +26,11 @@ import pytest
 from sync.couch import open_couch_database
 from sync.couch_server import CouchServer
 from sync.database import Database
+from sync.embedded import open_embedded_database
 
 KINDS = ("embedded", "couch")
 
 MakeDb = Callable[[str], Awaitable[Database]]
-
-
-def embedded_missing_reason() -> str | None:
-    """Why the embedded store cannot be tested yet (None once ``sync.embedded`` imports)."""
-    try:
-        from sync.embedded import open_embedded_database  # noqa: F401
-    except ImportError as exc:
-        return f"the embedded store cannot be imported yet ({exc})"
-    return None
 
 
 @pytest.fixture
@@ -48,11 +40,6 @@ async def make_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
 
     async def make(kind: str) -> Database:
         if kind == "embedded":
-            reason = embedded_missing_reason()
-            if reason:
-                pytest.skip(reason)
-            from sync.embedded import open_embedded_database
-
             path = tmp_path / f"db_{uuid.uuid4().hex[:8]}.sqlite"
             db: Database = await open_embedded_database(str(path))
         elif kind == "couch":

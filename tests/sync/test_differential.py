@@ -50,6 +50,7 @@ from hypothesis import strategies as st
 from sync.couch import open_couch_database
 from sync.couch_server import CouchServer
 from sync.database import Database
+from sync.embedded import open_embedded_database
 from sync.errors import CouchError, NotFoundError
 
 DOCS_PER_EXAMPLE = 3
@@ -283,10 +284,6 @@ async def compare(history: History) -> None:
 
 @pytest.mark.slow
 def test_same_revision_trees(couch_url: str, tmp_path: Path, peer_is_pouchdb: bool) -> None:
-    try:
-        from sync.embedded import open_embedded_database
-    except ImportError as exc:
-        pytest.skip(f"the embedded store cannot be imported yet ({exc})")
     # Hypothesis examples run inside this synchronous test, all on one event loop and
     # on one pair of databases (not make_db: its databases belong to an async test).
     name = f"diff_{uuid.uuid4().hex[:12]}"

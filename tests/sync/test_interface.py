@@ -246,6 +246,14 @@ async def test_changes_include_docs_and_doc_ids(db: Database) -> None:
     assert [row["id"] for row in only["results"]] == ["b"]
 
 
+async def test_changes_conflicts_with_docs(db: Database) -> None:
+    await branchy(db)
+    feed = await db.changes(include_docs=True, conflicts=True)
+    docs = {row["id"]: row["doc"] for row in feed["results"]}
+    assert docs["e"]["_rev"] == f"2-{h('e')}" and docs["e"]["_conflicts"] == [f"2-{h('b')}"]
+    assert "_conflicts" not in docs["c"]
+
+
 async def test_longpoll_returns_at_once_when_there_are_changes(db: Database) -> None:
     await db.put({"_id": "a"})
     feed = await db.changes(feed="longpoll", timeout=5)
@@ -356,6 +364,9 @@ async def test_attachments_inline_stubs_and_raw(db: Database) -> None:
     data, content_type = await db.get_attachment("a", "scan.bin")
     assert data == blob and content_type.startswith("application/octet-stream")
     assert (await db.get_attachment("a", "notes.txt"))[0] == text
+    fetched = await db.bulk_get([{"id": "a", "rev": second["rev"]}], attachments=True)
+    inlined = fetched["results"][0]["docs"][0]["ok"]["_attachments"]
+    assert base64.b64decode(inlined["scan.bin"]["data"]) == blob
     doc = await db.get("a")
     assert doc["_attachments"]["scan.bin"]["revpos"] == 2
     assert doc["_attachments"]["notes.txt"]["revpos"] == 1
