@@ -145,6 +145,7 @@ def ratio(a: float | None, b: float | None) -> str:
 
 async def loopback(couch_url: str, tmp: Path, server: CouchServer, n_docs: int, n_atts: int, batch: int) -> list[Run]:
     docs = make_docs(n_docs) + attachment_docs(n_atts, 200_000)
+    tmp.mkdir(parents=True, exist_ok=True)
     laptop = await open_database(str(tmp / "laptop.sqlite"))
     await ingest(laptop, docs)
     docs_file = tmp / "docs.ndjson"
@@ -198,8 +199,19 @@ def floor(run: Run) -> float:
     return busier / RURAL_BANDWIDTH + PROTOCOL_ROUND_TRIPS * RURAL_RTT
 
 
+def best_of(runs: list[Run]) -> list[Run]:
+    """The fastest run of each (transfer, replicator), in first-seen order."""
+    best: dict[tuple[str, str], Run] = {}
+    for run in runs:
+        key = (run.transfer, run.tool)
+        if key not in best or run.seconds < best[key].seconds:
+            best[key] = run
+    return list(best.values())
+
+
 def print_loopback(runs: list[Run], args: argparse.Namespace) -> None:
-    print(f"## Loopback: {args.docs:,} records + {args.attachments} x 200 KB attachments\n")
+    print(f"## Loopback: {args.docs:,} records + {args.attachments} x 200 KB attachments "
+          f"(fastest of {args.repeat})\n")
     print_table(runs)
     by = {(r.transfer, r.tool.split(" ")[0]): r for r in runs}
     peer = next(r for r in runs if r.tool.startswith("peer"))
@@ -220,6 +232,8 @@ async def main() -> None:
     parser.add_argument("--rural-batches", default="100,500", help="batch sizes to try on the slow link")
     parser.add_argument("--skip-rural", action="store_true")
     parser.add_argument("--skip-loopback", action="store_true")
+    parser.add_argument("--repeat", type=int, default=2,
+                        help="loopback runs; the fastest of each is shown (the machine is shared)")
     args = parser.parse_args()
     couch_url = os.environ.get("COUCHDB_URL")
     if not couch_url:
@@ -230,9 +244,12 @@ async def main() -> None:
         tmp = Path(tmpdir)
         async with CouchServer(couch_url) as server:
             if not args.skip_loopback:
-                print_loopback(await loopback(
-                    couch_url, tmp, server, args.docs, args.attachments, args.batch_size
-                ), args)
+                runs: list[Run] = []
+                for i in range(args.repeat):
+                    runs += await loopback(
+                        couch_url, tmp / f"run{i}", server, args.docs, args.attachments, args.batch_size
+                    )
+                print_loopback(best_of(runs), args)
             if args.skip_rural:
                 return
             batches = [int(b) for b in args.rural_batches.split(",")]

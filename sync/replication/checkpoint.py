@@ -5,7 +5,7 @@ replicator writes (docs.couchdb.org, "Replication Protocol", "Retrieve
 Replication Logs" and "Compare Replication Logs"): ``session_id``,
 ``source_last_seq`` and a ``history`` of sessions, newest first, at most 50.
 It is written on the target first and the source second, each time after the
-batch it records is on the target; the source's write overlaps the next batch.
+batch it records is on the target; the source's write overlaps the next batches.
 
 A run keeps one session id and updates its history entry in place after each
 batch, as PouchDB's ``pouchdb-checkpointer`` does; the ``_rev`` of each log is
@@ -81,7 +81,9 @@ class Checkpointer:
         self._logs: dict[str, Doc | None] = {"source": None, "target": None}
         #: A source we may read but not write (e.g. a kiosk pulling anonymously) gets no log.
         self.source_writable = True
-        self._source_write: asyncio.Task[None] | None = None
+        self._source_worker: asyncio.Task[None] | None = None
+        self._source_next: tuple[Any, Counters] | None = None
+        self._source_error: Exception | None = None
 
     async def read(self) -> Any:
         """Read both logs and return the sequence to start from."""
@@ -106,28 +108,48 @@ class Checkpointer:
         """Record that everything up to ``seq`` of the source is on the target.
 
         Returns once the target's log is written. The source's follows in the
-        background, one at a time, so on a slow link its round trip overlaps the
-        next batch; resuming trusts the target's log first, so a lagging source log
-        costs nothing (see :func:`common_seq`).
+        background, one write at a time, each with the newest sequence (the ones
+        in between are skipped), so on a slow link its round trips overlap the
+        next batches; resuming trusts the target's log first, so a lagging source
+        log costs nothing (see :func:`common_seq`).
         """
         await self._put("target", self.target, seq, counters)
-        if self.source_writable:
-            await self.flush()  # the previous source write, and its error if any
-            self._source_write = asyncio.create_task(self._put_source(seq, counters.snapshot()))
+        if not self.source_writable:
+            return
+        self._raise_source_error()
+        self._source_next = (seq, counters.snapshot())
+        if self._source_worker is None or self._source_worker.done():
+            self._source_worker = asyncio.create_task(self._write_source())
 
     async def flush(self) -> None:
-        """Wait for the source's log to be written (raising what that write raised)."""
-        task, self._source_write = self._source_write, None
-        if task is not None:
-            await task
+        """Wait until the source's log is written (raising what that write raised)."""
+        if self._source_worker is not None:
+            with contextlib.suppress(Exception):
+                await self._source_worker
+        self._raise_source_error()
 
     async def abort(self) -> None:
         """Drop a source write still under way (the attempt failed or was cancelled)."""
-        task, self._source_write = self._source_write, None
-        if task is not None:
-            task.cancel()
+        worker, self._source_worker = self._source_worker, None
+        self._source_next = None
+        self._source_error = None
+        if worker is not None:
+            worker.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+                await worker
+
+    def _raise_source_error(self) -> None:
+        error, self._source_error = self._source_error, None
+        if error is not None:
+            raise error
+
+    async def _write_source(self) -> None:
+        try:
+            while self._source_next is not None and self.source_writable:
+                (seq, counters), self._source_next = self._source_next, None
+                await self._put_source(seq, counters)
+        except Exception as exc:
+            self._source_error = exc
 
     async def _put_source(self, seq: Any, counters: Counters) -> None:
         try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Generator
 from typing import Any
 
@@ -52,8 +53,7 @@ def replicate(
 
 
 async def _run(rep: Replication) -> None:
-    loop = asyncio.get_running_loop()
-    rep.started_at = loop.time() if rep.started_at is None else rep.started_at
+    rep.started_at = time.monotonic() if rep.started_at is None else rep.started_at
     opened: list[Database] = []
     try:
         await _attempts(rep, opened)
@@ -197,8 +197,7 @@ class SyncReplication:
                 return
             self.push.source = self.pull.target = a
             self.push.target = self.pull.source = b
-            tasks = {self.push.start()._task, self.pull.start()._task}
-            waiting = {t for t in tasks if t is not None}
+            waiting = {asyncio.create_task(_settled(rep)) for rep in (self.push, self.pull)}
             while waiting:
                 _, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                 if State.FAILED in (self.push.state, self.pull.state):
@@ -207,6 +206,12 @@ class SyncReplication:
             for db in opened:
                 with contextlib.suppress(Exception):
                     await db.close()
+
+
+async def _settled(rep: Replication) -> None:
+    """Wait for ``rep`` to end, however it ends (its state and error say how)."""
+    with contextlib.suppress(Exception):
+        await rep.wait()
 
 
 def sync(
