@@ -19,3 +19,11 @@ document.addEventListener("htmx:beforeRequest", function (event) {
   // Live checks fire while typing; they should not hide a message the secretary is reading.
   if (flash && !event.detail.elt.classList.contains("live-result")) flash.hidden = true;
 });
+// The language switch returns to the page it was used on; after htmx pushed a filtered
+// list's URL the server-rendered `next` is stale, so take the address bar's.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (form.classList && form.classList.contains("lang-switch")) {
+    form.querySelector('input[name="next"]').value = location.pathname + location.search;
+  }
+});

@@ -146,6 +146,7 @@ def test_matters_filter_without_reload_and_language_switch(page: Page, shots: Pa
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("h1")).to_have_text("Matters")
     expect(page.locator("#results tr[data-matter] .badge.done")).to_have_text("Completed")
+    assert "stage=completed" in page.url  # the switch came back to the filtered list
     page.screenshot(path=shots / "11-english.png", full_page=True)
     page.click('.lang-switch button[data-lang="zh_CN"]')
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
