@@ -27,3 +27,7 @@ document.addEventListener("submit", function (event) {
     form.querySelector('input[name="next"]').value = location.pathname + location.search;
   }
 });
+// The notice's print button (no inline handlers: the pages forbid inline script).
+document.addEventListener("click", function (event) {
+  if (event.target.closest && event.target.closest("[data-print]")) window.print();
+});

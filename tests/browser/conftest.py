@@ -97,8 +97,11 @@ def page(browser: Browser, server: str) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN", base_url=server)
     context.set_default_timeout(15_000)
     tab = context.new_page()
+    refused: list[str] = []
+    tab.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
     yield tab
     context.close()
+    assert refused == []  # the pages need nothing the policy forbids
 
 
 @pytest.fixture(scope="session")

@@ -71,3 +71,13 @@ def test_unknown_page_is_a_chinese_404(client: TestClient) -> None:
     assert response.status_code == 404
     assert response.context["page"].title == "找不到页面"  # type: ignore[attr-defined]
     assert soup(response).find("html")["lang"] == "zh-CN"
+
+
+def test_pages_forbid_inline_script_and_framing(client: TestClient) -> None:
+    response = client.get("/")
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert response.headers["x-frame-options"] == "DENY"
+    html = soup(response)
+    assert not [s for s in html.find_all("script") if not s.get("src")]
+    assert not [tag for tag in html.find_all(True) if any(a.startswith("on") for a in tag.attrs)]

@@ -37,7 +37,11 @@ from village_app.web import (
 from village_app.web.errors import exception_handlers
 from village_app.web.limits import BodyLimitMiddleware
 from village_app.web.rendering import build_templates
-from village_app.web.security import CsrfMiddleware, LoginRequiredMiddleware
+from village_app.web.security import (
+    CsrfMiddleware,
+    LoginRequiredMiddleware,
+    SecurityHeadersMiddleware,
+)
 from village_app.web.settings import Settings
 from village_app.web.throttle import LoginThrottle
 
@@ -70,6 +74,7 @@ def create_app(settings: Settings) -> Starlette:
                 await app.state.db.close()
 
     middleware = [
+        Middleware(SecurityHeadersMiddleware),
         Middleware(
             SessionMiddleware,
             secret_key=settings.resolved_secret_key(),
