@@ -244,8 +244,9 @@ async def compare(history: History) -> None:
         rows = []
         for i, store in enumerate(stores):
             feed = await store.changes(style=style, doc_ids=history.ids)  # type: ignore[arg-type]
-            rows.append([(r["id"], sorted(history.label(i, c["rev"]) for c in r["changes"]),
-                          bool(r.get("deleted"))) for r in feed["results"]])
+            # Sorted by id: a clustered CouchDB's feed comes in no fixed order.
+            rows.append(sorted((r["id"], sorted(history.label(i, c["rev"]) for c in r["changes"]),
+                                bool(r.get("deleted"))) for r in feed["results"]))
         assert rows[0] == rows[1], f"changes style={style}"
         feeds[style] = rows[1]
     for docid, revs, deleted in feeds["main_only"]:
