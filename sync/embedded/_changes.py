@@ -8,12 +8,12 @@ opaque, since CouchDB's are strings).
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sync import mango
+from sync.embedded._docs import loads
 from sync.embedded._reader import Options, render
 from sync.embedded._writer import meta
 from sync.errors import BadRequestError
@@ -71,10 +71,10 @@ def changes(
         page = conn.execute(sql, [cursor, *extra, _PAGE]).fetchall()
         for seq, docid, winner, deleted, tree_json, body_json in page:
             cursor = seq
-            tree = RevTree.from_json(json.loads(tree_json)) if tree_json else None
+            tree = RevTree.from_json(loads(tree_json)) if tree_json else None
             doc = None
             if need_body:
-                body = json.loads(body_json) if body_json else {}
+                body = loads(body_json) if body_json else {}
                 doc = render(conn, docid, winner, body, bool(deleted), tree, opts)
                 if selector is not None and not mango.matches(selector, doc):
                     continue

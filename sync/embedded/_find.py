@@ -20,12 +20,12 @@ Each condition is written so that SQLite can answer it from the field's index.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sync import mango
+from sync.embedded._docs import loads
 from sync.embedded._reader import render
 from sync.embedded._schema import INDEXED_FIELDS
 from sync.embedded._writer import field_value
@@ -104,7 +104,7 @@ def find(
     for docid, winner, body in sorted(conn.execute(sql, params)):
         if docid.startswith("_design/"):
             continue  # Mango leaves design documents out
-        doc = render(conn, docid, winner, json.loads(body), False, None)
+        doc = render(conn, docid, winner, loads(body), False, None)
         if mango.matches(selector, doc):
             docs.append(doc)
     ordered = mango.sort_docs(docs, sort)

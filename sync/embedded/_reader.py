@@ -6,14 +6,13 @@ sees one snapshot even while another connection or process writes.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sync.embedded import _attachments
-from sync.embedded._docs import LOCAL_PREFIX
+from sync.embedded._docs import LOCAL_PREFIX, loads
 from sync.embedded._writer import chunks, load_body, load_trees
 from sync.errors import BadRequestError, NotFoundError
 from sync.revtree import RevTree
@@ -35,7 +34,7 @@ PLAIN = Options()
 
 def load_tree(conn: sqlite3.Connection, docid: str) -> RevTree | None:
     row = conn.execute("SELECT tree FROM docs WHERE id = ?", (docid,)).fetchone()
-    return RevTree.from_json(json.loads(row[0])) if row else None
+    return RevTree.from_json(loads(row[0])) if row else None
 
 
 def render(
@@ -48,13 +47,12 @@ def render(
     opts: Options = PLAIN,
 ) -> dict[str, Any]:
     """A revision as CouchDB returns it."""
-    doc: dict[str, Any] = {"_id": docid, "_rev": rev}
-    atts = None
-    for key, value in body.items():
-        if key == "_attachments":
-            atts = value
-        else:
-            doc[key] = value
+    atts = body.get("_attachments")
+    if atts is None:
+        doc: dict[str, Any] = {"_id": docid, "_rev": rev, **body}
+    else:
+        doc = {"_id": docid, "_rev": rev}
+        doc.update((k, v) for k, v in body.items() if k != "_attachments")
     if deleted:
         doc["_deleted"] = True
     if atts:
@@ -77,7 +75,7 @@ def get_local(conn: sqlite3.Connection, docid: str) -> dict[str, Any]:
     row = conn.execute("SELECT rev, body FROM local_docs WHERE id = ?", (docid,)).fetchone()
     if row is None:
         raise NotFoundError("missing", docid=docid)
-    return {"_id": docid, "_rev": f"0-{row[0]}", **json.loads(row[1])}
+    return {"_id": docid, "_rev": f"0-{row[0]}", **loads(row[1])}
 
 
 def get(
@@ -211,7 +209,7 @@ def all_docs(
                 row["value"]["deleted"] = True
             if include_docs:
                 row["doc"] = (
-                    None if deleted else render(conn, key, winner, json.loads(body), False, None)
+                    None if deleted else render(conn, key, winner, loads(body), False, None)
                 )
             rows.append(row)
         return {"total_rows": total, "offset": skip, "rows": rows}
@@ -233,7 +231,7 @@ def all_docs(
     for docid, winner, body in conn.execute(sql, [*params, -1 if limit is None else limit, skip]):
         row = {"id": docid, "key": docid, "value": {"rev": winner}}
         if include_docs:
-            row["doc"] = render(conn, docid, winner, json.loads(body), False, None)
+            row["doc"] = render(conn, docid, winner, loads(body), False, None)
         rows.append(row)
     before = 0
     if startkey is not None:

@@ -73,6 +73,9 @@ def connect(
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute(f"PRAGMA synchronous = {synchronous}")
     conn.execute("PRAGMA cache_size = -20000")
+    # Read pages straight from the OS page cache: a connection with a cold cache (the
+    # point-read one, another process) then reads about as fast as a warm one.
+    conn.execute("PRAGMA mmap_size = 268435456")
     # Checkpoint every ~16 MB of WAL rather than 4 MB: fewer fsyncs while ingesting.
     conn.execute("PRAGMA wal_autocheckpoint = 4000")
     if not init:

@@ -17,14 +17,13 @@ logs and tests that key on revs unambiguous.
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sync.embedded import _attachments
-from sync.embedded._docs import Incoming, check_size, dumps
+from sync.embedded._docs import Incoming, check_size, dumps, loads
 from sync.embedded._schema import INDEXED_FIELDS
 from sync.errors import BadRequestError, DocumentTooLargeError
 from sync.revtree import RevTree, rev_generation, revisions_to_path
@@ -52,7 +51,7 @@ def load_trees(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, tuple[
         for docid, tree, winner in conn.execute(
             f"SELECT id, tree, winner FROM docs WHERE id IN ({marks})", part
         ):
-            out[docid] = (RevTree.from_json(json.loads(tree)), winner)
+            out[docid] = (RevTree.from_json(loads(tree)), winner)
     return out
 
 
@@ -60,7 +59,7 @@ def load_body(conn: sqlite3.Connection, body_id: int) -> dict[str, Any] | None:
     if not body_id:
         return None
     row = conn.execute("SELECT body FROM bodies WHERE id = ?", (body_id,)).fetchone()
-    return json.loads(row[0]) if row else None
+    return loads(row[0]) if row else None
 
 
 def meta(conn: sqlite3.Connection, key: str) -> Any:

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from sync.embedded import open_embedded_database
-from sync.errors import NotFoundError
+from sync.errors import ConflictError, NotFoundError
 
 BATCH = 60
 ROUNDS = 20
@@ -114,3 +114,56 @@ def test_sigkill_mid_write_loses_no_committed_batch_and_leaves_none_in_part(tmp_
         asyncio.run(check(path, reported))
     # The test means something only if the writer got to commit between the kills.
     assert rounds_with_writes >= ROUNDS // 2, f"too few rounds wrote anything (seed {seed})"
+
+
+async def _write_own_docs(path: str, prefix: str) -> None:
+    db = await open_embedded_database(path)
+    for n in range(15):
+        await db.bulk_docs([{"_id": f"{prefix}{n:02d}-{i:02d}", "type": "multi"} for i in range(20)])
+        while True:  # both processes race to update one document: conflicts, never lost writes
+            doc = await db.get("shared")
+            try:
+                await db.put({**doc, "hits": doc["hits"] + 1})
+                break
+            except ConflictError:
+                continue
+    await db.close()
+
+
+def test_two_processes_write_one_file_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "multi.sqlite"
+
+    async def seed() -> None:
+        db = await open_embedded_database(str(path))
+        await db.put({"_id": "shared", "hits": 0})
+        await db.close()
+
+    asyncio.run(seed())
+    pids = []
+    for prefix in ("p", "q"):
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                asyncio.run(_write_own_docs(str(path), prefix))
+                code = 0
+            finally:
+                os._exit(code)
+        pids.append(pid)
+    for pid in pids:
+        _, status = os.waitpid(pid, 0)
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+    async def verify() -> None:
+        db = await open_embedded_database(str(path))
+        try:
+            assert (await db.info())["doc_count"] == 1 + 2 * 15 * 20
+            feed = await db.changes()
+            seqs = [r["seq"] for r in feed["results"]]
+            assert seqs == sorted(set(seqs))
+            assert (await db.get("shared"))["hits"] == 30
+            assert await db.integrity_check() == "ok"
+        finally:
+            await db.close()
+
+    asyncio.run(verify())
