@@ -105,6 +105,14 @@ def test_fuzz_supervision(village: dict[str, Any], finding: str, recorded_by: st
 
 
 @_fuzz
+@given(title=_text, summary=_text, category=_text, rev=_text)
+def test_fuzz_matter_edit_and_conflict(village: dict[str, Any], title: str, summary: str, category: str, rev: str) -> None:
+    url = f"/matters/{village['matter']}"
+    assert _post(village, f"{url}/edit", {"title": title, "summary": summary, "category": category, "rev": rev}) in ALLOWED
+    assert _post(village, f"{url}/conflicts", {"rev": rev}) in ALLOWED
+
+
+@_fuzz
 @given(record=_text, reason=_text, present=_number)
 def test_fuzz_correction(village: dict[str, Any], record: str, reason: str, present: str) -> None:
     url = f"/matters/{village['matter']}/records/{quote(record, safe='') or 'x'}/correct"
@@ -177,6 +185,7 @@ def test_forged_or_missing_csrf_on_every_form_is_403(village: dict[str, Any]) ->
     client: TestClient = village["client"]
     urls = ["/matters", f"/matters/{village['matter']}/stages/review", "/councils/residents_council/members",
             f"/matters/{village['matter']}/records/x/attachments", f"/matters/{village['matter']}/records/x/correct",
+            f"/matters/{village['matter']}/edit", f"/matters/{village['matter']}/conflicts",
             "/supervision", "/logout", "/lang"]
     for url in urls:
         assert client.post(url, data={"title": "x"}).status_code == 403, url

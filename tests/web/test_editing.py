@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from typing import Any
+
+from web import villagedata
+from web.helpers import VILLAGE, ClientFactory, form_token, page_of, soup
+
+
+def test_edit_a_matter_and_refuse_a_stale_edit(make_client: ClientFactory) -> None:
+    made: dict[str, Any] = {}
+
+    async def setup(db: Any) -> None:
+        await villagedata.small_village(db)
+        made["matter"] = await villagedata.major_matter(db)
+
+    client = make_client(setup=setup)
+    matter_id = made["matter"].id
+    form = page_of(client.get(f"/matters/{matter_id}/edit")).form
+    stale_rev = form.values["rev"]
+    done = client.post(f"/matters/{matter_id}/edit", data={"title": "修建村东机耕道（一期）", "summary": "1.2 公里",
+                                                          "rev": stale_rev, **form_token(client)}, follow_redirects=False)
+    assert done.status_code == 303
+    assert page_of(client.get(f"/matters/{matter_id}")).view.matter.title == "修建村东机耕道（一期）"
+    stale = client.post(f"/matters/{matter_id}/edit", data={"title": "别的名称", "rev": stale_rev, **form_token(client)})
+    assert stale.status_code == 409
+    assert page_of(stale).form.errors[""] == "此记录已被他人修改，请刷新后再试"
+
+
+def test_conflicting_versions_are_shown_and_one_is_kept(make_client: ClientFactory) -> None:
+    made: dict[str, Any] = {}
+
+    async def setup(db: Any) -> None:
+        await villagedata.small_village(db)
+        matter = await villagedata.major_matter(db)
+        made["matter"] = matter
+        doc = await db.get(matter.id)
+        # Another laptop's edit of the same revision, arriving by replication.
+        theirs = {**doc, "title": "修建村东机耕道（另一台电脑）", "_rev": "2-" + "f" * 32,
+                  "_revisions": {"start": 2, "ids": ["f" * 32, doc["_rev"].split("-")[1]]}}
+        ours = {**doc, "title": "修建村东机耕道（本机）", "_rev": "2-" + "0" * 32,
+                "_revisions": {"start": 2, "ids": ["0" * 32, doc["_rev"].split("-")[1]]}}
+        await db.bulk_docs([theirs, ours], new_edits=False)
+
+    client = make_client(setup=setup)
+    matter_id = made["matter"].id
+    matter_page = client.get(f"/matters/{matter_id}")
+    assert soup(matter_page).select_one("#conflict-notice a") is not None
+    page = page_of(client.get(f"/matters/{matter_id}/conflicts"))
+    titles = [v["title"] for v in page.versions]
+    assert sorted(titles) == ["修建村东机耕道（另一台电脑）", "修建村东机耕道（本机）"]
+    keep = next(v for v in page.versions if v["title"] == "修建村东机耕道（本机）")
+    done = client.post(f"/matters/{matter_id}/conflicts", data={"rev": keep["_rev"], **form_token(client)}, follow_redirects=False)
+    assert done.status_code == 303
+    view = page_of(client.get(f"/matters/{matter_id}")).view
+    assert view.matter.title == "修建村东机耕道（本机）" and view.matter.conflicts == ()
+    assert page_of(client.get(f"/matters/{matter_id}/conflicts")).versions == ()
+    assert VILLAGE in matter_id

@@ -1,0 +1,98 @@
+"""Editing a matter (title, summary, category) and resolving its conflicting versions.
+
+Matters are the editable records: two laptops may change the same one before they sync.
+An edit carries the revision it was read at, so a stale one is refused (409) instead of
+overwriting; conflicting versions that arrive by replication are all shown, and the
+secretary keeps one of them (the others stay in the history).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from village_app import repo
+from village_app.domain import DomainError, Matter, NotFound
+from village_app.web import forms, resolve
+from village_app.web.rendering import render, request_locale
+
+
+@dataclass(frozen=True)
+class MatterEditPage:
+    matter: Matter
+    form: forms.FormState = field(default_factory=forms.FormState)
+
+
+@dataclass(frozen=True)
+class ConflictsPage:
+    matter: Matter
+    #: The winning version first, then each conflicting one (document fields).
+    versions: tuple[dict[str, Any], ...]
+
+
+def _values(matter: Matter) -> dict[str, str]:
+    return {"title": matter.title, "summary": matter.summary, "category": matter.category, "rev": matter.rev}
+
+
+async def edit_form(request: Request) -> Response:
+    matter = await resolve.matter(request)
+    return render(request, "matter_edit.html", MatterEditPage(matter, forms.FormState(_values(matter))))
+
+
+async def edit(request: Request) -> Response:
+    async with request.form() as form:
+        return await _edit(request, form)
+
+
+async def _edit(request: Request, form: FormData) -> Response:
+    matter = await resolve.matter(request)
+    state = forms.FormState.of(form)
+    try:
+        edited = replace(
+            matter,
+            title=forms.text(form, "title"),
+            summary=forms.text(form, "summary"),
+            category=forms.text(form, "category"),
+            rev=forms.text(form, "rev"),
+        )
+        await repo.update_matter(resolve.db(request), resolve.village(request), edited, resolve.actor(request))
+    except DomainError as exc:
+        page = MatterEditPage(matter, state.fail(exc, request_locale(request)))
+        return render(request, "matter_edit.html", page, status_code=exc.status)
+    return RedirectResponse(request.url_for("matter", matter_id=matter.id), status_code=303)
+
+
+async def conflicts(request: Request) -> Response:
+    matter = await resolve.matter(request)
+    versions = await repo.list_conflicts(resolve.db(request), resolve.village(request), matter.id)
+    return render(request, "conflicts.html", ConflictsPage(matter, tuple(versions)))
+
+
+async def resolve_conflict(request: Request) -> Response:
+    async with request.form() as form:
+        return await _resolve_conflict(request, form)
+
+
+async def _resolve_conflict(request: Request, form: FormData) -> Response:
+    matter = await resolve.matter(request)
+    db, code = resolve.db(request), resolve.village(request)
+    chosen_rev = forms.text(form, "rev")
+    versions = await repo.list_conflicts(db, code, matter.id)
+    chosen = next((v for v in versions if v.get("_rev") == chosen_rev), None)
+    if chosen is None:
+        raise NotFound("所选版本已不存在，请刷新后再选", f"no version {chosen_rev} of {matter.id}", ids=[matter.id])
+    await repo.resolve_conflict(db, code, matter.id, chosen, resolve.actor(request))
+    return RedirectResponse(request.url_for("matter", matter_id=matter.id), status_code=303)
+
+
+routes = [
+    Route("/matters/{matter_id}/edit", edit_form, methods=["GET"], name="matter_edit_form"),
+    Route("/matters/{matter_id}/edit", edit, methods=["POST"], name="matter_edit"),
+    Route("/matters/{matter_id}/conflicts", conflicts, methods=["GET"], name="matter_conflicts"),
+    Route("/matters/{matter_id}/conflicts", resolve_conflict, methods=["POST"], name="matter_conflict_resolve"),
+]
