@@ -93,6 +93,8 @@ def test_fuzz_live_check(village: dict[str, Any], expected: str, present: str, i
 def test_fuzz_member(village: dict[str, Any], name: str, role: str, term_start: str, convenor: str, body: str) -> None:
     data = {"name": name, "role": role, "term_start": term_start, "convenor": convenor}
     assert _post(village, f"/councils/{body}/members", data) in ALLOWED
+    ending = {"term_end": term_start, "rev": role}
+    assert _post(village, f"/councils/{body}/members/{quote(name, safe='') or 'x'}/term", ending) in ALLOWED
 
 
 @_fuzz

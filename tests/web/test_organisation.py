@@ -55,3 +55,20 @@ def test_supervisor_who_sits_on_the_villagers_committee_is_ineligible(make_clien
 def test_unknown_body_is_404(make_client: ClientFactory) -> None:
     client = _client(make_client)
     assert client.get("/councils/no_such_council").status_code == 404
+
+
+def test_ending_a_term_keeps_the_seat_and_refuses_a_stale_edit(make_client: ClientFactory) -> None:
+    client = _client(make_client)
+    roster = page_of(client.get("/councils/residents_council")).roster
+    member = next(m for m in roster.members if m.name == "林委员")
+    url = f"/councils/residents_council/members/{member.id}/term"
+    done = client.post(url, data={"term_end": "2026-12-31", "rev": member.rev, **form_token(client)}, follow_redirects=False)
+    assert done.status_code == 303
+    after = next(m for m in page_of(client.get("/councils/residents_council")).roster.members if m.id == member.id)
+    assert str(after.term_end) == "2026-12-31"
+    stale = client.post(url, data={"term_end": "2027-01-31", "rev": member.rev, **form_token(client)})
+    assert stale.status_code == 409
+    assert page_of(stale).form.errors[""] == "此成员信息已被他人修改，请刷新后再试"
+    elsewhere = client.post(f"/councils/supervision_committee/members/{member.id}/term",
+                            data={"term_end": "2026-12-31", "rev": after.rev, **form_token(client)})
+    assert elsewhere.status_code == 404

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -15,6 +15,8 @@ from village_app.domain import (
     BodyRule,
     DomainError,
     Member,
+    NotFound,
+    ValidationError,
     rule_for,
 )
 from village_app.web import forms, resolve
@@ -92,8 +94,37 @@ async def _add_member(request: Request, form: FormData) -> Response:
     return RedirectResponse(request.url_for("council", body=kind), status_code=303)
 
 
+async def end_term(request: Request) -> Response:
+    async with request.form() as form:
+        return await _end_term(request, form)
+
+
+async def _end_term(request: Request, form: FormData) -> Response:
+    """Set when a seat ends (a roster is edited, never deleted: the record of who sat when
+    stays). Carries the revision read, so a change made meanwhile is not overwritten."""
+    kind = str(resolve.body_kind(request.path_params["body"]))
+    db, code = resolve.db(request), resolve.village(request)
+    state = forms.FormState.of(form)
+    try:
+        member = await repo.get_member(db, code, request.path_params["member_id"])
+        if member.body != kind:
+            raise NotFound("成员不存在", f"{member.id} does not sit on {kind}", ids=[member.id])
+        term_end = forms.day(form, "term_end")
+        if term_end is None:
+            raise ValidationError("请填写任期结束日期", "the end of the term is required", field="term_end")
+        await repo.update_member(
+            db, code, replace(member, term_end=term_end, rev=forms.text(form, "rev")), resolve.actor(request)
+        )
+    except DomainError as exc:
+        (roster,) = await _rosters(request, kind)
+        page = CouncilPage(roster, state.fail(exc, request_locale(request)))
+        return render(request, "council.html", page, status_code=exc.status)
+    return RedirectResponse(request.url_for("council", body=kind), status_code=303)
+
+
 routes = [
     Route("/councils", councils, name="councils"),
     Route("/councils/{body}", council, name="council"),
     Route("/councils/{body}/members", add_member, methods=["POST"], name="member_add"),
+    Route("/councils/{body}/members/{member_id}/term", end_term, methods=["POST"], name="member_end_term"),
 ]
