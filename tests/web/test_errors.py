@@ -31,3 +31,16 @@ def test_wrong_method_is_a_chinese_405(client: TestClient) -> None:
     response = client.get("/logout")
     assert response.status_code == 405
     assert page_of(response).title == "请求有误"
+
+
+def test_malformed_form_body_is_a_chinese_400(client: TestClient) -> None:
+    from web.helpers import csrf_of
+
+    token = csrf_of(client, "/")
+    response = client.post(
+        "/matters",
+        content=b"--x\r\nContent-Disposition: form-data\r\n\r\nno name and no end",
+        headers={"X-CSRF-Token": token, "content-type": "multipart/form-data; boundary=x"},
+    )
+    assert response.status_code == 400
+    assert page_of(response).title == "请求有误"
