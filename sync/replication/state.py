@@ -5,7 +5,8 @@ flags shared by a long function (PouchDB's weak spot). The protocol itself is
 in :mod:`sync.replication.runner` and :mod:`sync.replication.batch`.
 
 Progress events are delivered to an async callback, ``on_event``, awaited in
-order; a slow callback slows the replication down rather than piling events up.
+order; a slow callback slows the replication down rather than piling events up,
+and an exception it raises fails the replication.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ EventCallback = Callable[[ReplicationEvent], Awaitable[None]]
 Runner = Callable[["Replication"], Coroutine[Any, Any, None]]
 
 
-@dataclass
+@dataclass(eq=False)
 class Replication:
     """One replication from ``source`` to ``target``.
 
