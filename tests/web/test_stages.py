@@ -211,3 +211,14 @@ def test_a_scan_added_later_never_replaces_one(reviewed: tuple[TestClient, str])
     bad = client.post(url, data=form_token(client), files={"attachment": ("x.pdf", b"MZ\x90\x00", "application/pdf")})
     assert bad.status_code == 422
     assert page_of(bad).message == "附件只能是JPEG、PNG图片或PDF文件"
+
+
+def test_every_error_is_listed_at_the_top_of_the_form(reviewed: tuple[TestClient, str]) -> None:
+    client, matter_id = reviewed
+    response = client.post(
+        f"/matters/{matter_id}/stages/resolution",
+        data=_meeting(client, body="representatives", expected="30", present="25", in_favour="20", content="决议"),
+    )
+    assert response.status_code == 409  # the review comes first: an error about no field shown
+    summary = soup(response).select(".error-summary li")
+    assert [li.get_text() for li in summary] == ["不能跳过阶段：请先完成“党员大会审议”"]
