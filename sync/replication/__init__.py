@@ -1,5 +1,18 @@
 """The CouchDB replication protocol between any two :class:`sync.database.Database`.
 
+Usage::
+
+    rep = await sync.replicate("village_110.sqlite", "https://county/village_110",
+                               batch_size=100, on_event=show)   # show: async callback
+    rep.state, rep.counters.docs_written, rep.denied
+
+    live = sync.sync(laptop_db, county_db, continuous=True).start()
+    ...
+    live.cancel(); await live
+
+Sources and targets are databases or locations (a ``.sqlite`` path, a CouchDB URL);
+a failed replication raises its error when awaited (``rep.error`` keeps it).
+
 One module per job, as in PouchDB's replication packages:
 
 * :mod:`.options` — options and the replication id;

@@ -41,6 +41,11 @@ async def test_every_pair(make_db, source_kind: str, target_kind: str) -> None:
     assert first.counters.docs_written == first.counters.docs_read == 37
     assert first.counters.docs_denied == 0
     assert [e.state for e in events if e.kind == "state"] == [State.ACTIVE, State.COMPLETE]
+    # Traffic is known where a side speaks HTTP.
+    if "couch" in (source_kind, target_kind):
+        assert first.counters.requests and first.counters.bytes_sent and first.counters.bytes_received
+    else:
+        assert first.counters.requests is None
     assert sum(e.kind == "change" for e in events) == first.counters.batches >= 35 // 7
     # _local documents stay where they are.
     with pytest.raises(NotFoundError):
