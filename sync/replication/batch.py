@@ -46,7 +46,8 @@ WRITES_IN_FLIGHT = 1
 #: Batches read from the changes feed per request: the feed is cheap to read ahead, and
 #: on a slow link each page costs a round trip the pipeline cannot overlap.
 PAGE_BATCHES = 5
-_QUEUE = PAGE_BATCHES
+#: Fetched batches waiting for the writer: they hold attachment data, so only one.
+_FETCHED_AHEAD = 1
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,8 @@ class BatchLoop:
     async def run(self, since: Any) -> None:
         """Replicate from ``since`` until caught up (or, if continuous, until cancelled)."""
         self.rep.counters.last_seq = since
-        pages: asyncio.Queue[_Page | None] = asyncio.Queue(_QUEUE)
-        batches: asyncio.Queue[_Batch | None] = asyncio.Queue(_QUEUE)
+        pages: asyncio.Queue[_Page | None] = asyncio.Queue(PAGE_BATCHES)
+        batches: asyncio.Queue[_Batch | None] = asyncio.Queue(_FETCHED_AHEAD)
         written: asyncio.Queue[_Written | None] = asyncio.Queue()
         slots = asyncio.Semaphore(WRITES_IN_FLIGHT)
         stages = [
