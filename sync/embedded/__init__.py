@@ -42,6 +42,7 @@ from typing import Any, Literal, TypeVar
 
 from sync.database import ChangesStyle, Database, Doc, OpenRevs
 from sync.embedded import _attachments, _changes, _find, _notify, _reader, _schema, _writer
+from sync.embedded._checkpoint import Checkpointer
 from sync.embedded._docs import LOCAL_PREFIX, prepare, validate_id
 from sync.errors import (
     BadRequestError,
@@ -93,10 +94,17 @@ class EmbeddedDatabase(Database):
         self._executor = (
             None if threading == "inline" else ThreadPoolExecutor(1, f"sqlite-{self.name}")
         )
+        self._checkpointer = None if threading == "inline" else Checkpointer(self.location, self.name)
 
     # -- plumbing ------------------------------------------------------------
     def _open(self, create: bool, synchronous: str) -> None:
-        self._conn = _schema.connect(self.location, create=create, synchronous=synchronous)
+        # With a background checkpointer the writer checkpoints only as a safety net.
+        self._conn = _schema.connect(
+            self.location,
+            create=create,
+            synchronous=synchronous,
+            autocheckpoint=4000 if self._checkpointer is None else 65536,
+        )
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._executor is None:
@@ -140,6 +148,9 @@ class EmbeddedDatabase(Database):
             self._conn = None
         if self._executor is not None:
             self._executor.shutdown(wait=True)
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+            self._checkpointer = None
 
     async def explain_find(self, selector: Mapping[str, Any]) -> list[str]:
         """SQLite's plan for ``find(selector)``'s indexed pre-filter (diagnostics, tests)."""
@@ -234,6 +245,8 @@ class EmbeddedDatabase(Database):
             functools.partial(_writer.write, self.conn, prepared, new_edits=new_edits)
         )
         _notify.notify(self._key)
+        if self._checkpointer is not None:
+            self._checkpointer.note_written(len(prepared))
         return results
 
     async def all_docs(

@@ -61,10 +61,16 @@ CREATE TABLE IF NOT EXISTS local_docs (
 
 
 def connect(
-    path: str, *, create: bool, synchronous: str = "NORMAL", init: bool = True
+    path: str,
+    *,
+    create: bool,
+    synchronous: str = "NORMAL",
+    init: bool = True,
+    autocheckpoint: int = 4000,
 ) -> sqlite3.Connection:
     """Open (and with ``create`` initialise) a database file; ``init=False`` for a second
-    connection to a file already opened (and so initialised)."""
+    connection to a file already opened (and so initialised). ``autocheckpoint`` is the
+    WAL size in pages at which a commit checkpoints (see ``_checkpoint.py``)."""
     if not create and not Path(path).exists():
         raise NotFoundError("Database does not exist.", docid=path)
     # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
@@ -76,8 +82,7 @@ def connect(
     # Read pages straight from the OS page cache: a connection with a cold cache (the
     # point-read one, another process) then reads about as fast as a warm one.
     conn.execute("PRAGMA mmap_size = 268435456")
-    # Checkpoint every ~16 MB of WAL rather than 4 MB: fewer fsyncs while ingesting.
-    conn.execute("PRAGMA wal_autocheckpoint = 4000")
+    conn.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint)}")
     if not init:
         return conn
     # Several processes may initialise one file at once: take the write lock.
