@@ -59,7 +59,7 @@ def collate(a: Any, b: Any) -> int:
     if ra in (0, 1, 2):
         return 0
     if ra in (3, 4):
-        return (a > b) - (a < b)
+        return int(a > b) - int(a < b)
     if ra == 5:
         for x, y in zip(a, b, strict=False):
             c = collate(x, y)

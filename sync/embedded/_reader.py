@@ -209,7 +209,9 @@ def all_docs(
                 row["value"]["deleted"] = True
             if include_docs:
                 row["doc"] = (
-                    None if deleted else render(conn, key, winner, loads(body), False, None)
+                    None
+                    if deleted or body is None
+                    else render(conn, key, winner, loads(body), False, None)
                 )
             rows.append(row)
         return {"total_rows": total, "offset": skip, "rows": rows}

@@ -120,6 +120,7 @@ class _Batch:
             ):
                 results.append(self._create(doc))  # the bulk of any import: a new document
                 continue
+            res: dict[str, Any] | None
             if doc.is_local:
                 res = _write_local(conn, doc, self.new_edits)
             elif self.new_edits:
