@@ -64,8 +64,8 @@ async def build_form(
 ) -> StageForm:
     state = state or forms.FormState()
     bodies = spec.allowed_bodies(matter.body)
-    if spec.meeting or spec.vote or bodies:
-        state.values.setdefault("body", bodies[0] if bodies else "")
+    if bodies:
+        state.values.setdefault("body", bodies[0])
     live = None
     if spec.meeting:
         rules = await resolve.rules(request)
@@ -98,6 +98,7 @@ def _form_error(request: Request, page: StagePage, status: int) -> Response:
 
 
 async def _timeline(request: Request, matter_id: str) -> Response:
+    # Imported here: the matter page builds its next-stage form with this module.
     from village_app.web.matter import matter_page_context
 
     page = await matter_page_context(request, matter_id)
