@@ -304,7 +304,7 @@ class EmbeddedDatabase(Database):
             return result
         # longpoll: CouchDB's default timeout is 60 s.
         deadline = time.monotonic() + (60.0 if timeout is None else timeout)
-        seen = await self._point_read(_writer.meta, "update_seq")
+        seen = result["last_seq"]  # update_seq as of that read: no write slips between
         while (remaining := deadline - time.monotonic()) > 0:
             await _notify.wait(self._key, min(remaining, _POLL))
             now = await self._point_read(_writer.meta, "update_seq")
