@@ -67,10 +67,25 @@ class DocumentTooLargeError(BadRequestError):
 
 
 class PeerError(CouchError):
-    """The peer answered with something the protocol does not allow (malformed JSON, 5xx)."""
+    """The peer answered with something the protocol does not allow (malformed JSON, 5xx).
+
+    ``http_status`` is the status the peer answered with when the failure was an
+    HTTP error status, and ``None`` when the answer itself was malformed.
+    """
 
     status = 502
     error = "bad_peer_response"
+
+    def __init__(
+        self,
+        reason: str = "",
+        *,
+        docid: str | None = None,
+        rev: str | None = None,
+        http_status: int | None = None,
+    ) -> None:
+        super().__init__(reason, docid=docid, rev=rev)
+        self.http_status = http_status
 
 
 class NetworkError(CouchError, ConnectionError):
@@ -96,8 +111,10 @@ def error_for_status(
     error: str | None = None,
 ) -> CouchError:
     """The named error for an HTTP status (5xx and unknown codes become :class:`PeerError`)."""
-    cls = _BY_STATUS.get(status, PeerError)
+    cls = _BY_STATUS.get(status)
+    if cls is None:
+        return PeerError(reason, docid=docid, rev=rev, http_status=status)
     exc = cls(reason, docid=docid, rev=rev)
-    if error and cls is not PeerError:
+    if error:
         exc.error = error
     return exc

@@ -9,11 +9,8 @@ does the same job with a randomised doubling.
 from __future__ import annotations
 
 import random
-import re
 
 from sync.errors import NetworkError, PeerError
-
-_STATUS_IN_MESSAGE = re.compile(r"answered (\d{3})")
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -26,11 +23,7 @@ def is_transient(exc: BaseException) -> bool:
         return True
     if not isinstance(exc, PeerError):
         return False
-    status = getattr(exc, "http_status", None)
-    if status is None:
-        # sync.couch_http reports an HTTP error status only inside the message.
-        found = _STATUS_IN_MESSAGE.search(str(exc))
-        status = int(found.group(1)) if found else None
+    status = exc.http_status
     return status is not None and 500 <= status < 600 and status != 501
 
 

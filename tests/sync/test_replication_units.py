@@ -73,8 +73,8 @@ def test_backoff_grows_capped_and_jittered() -> None:
 
 def test_what_is_retried() -> None:
     assert is_transient(NetworkError("connection reset"))
-    assert is_transient(PeerError("GET http://x/db answered 503: busy"))
-    assert not is_transient(PeerError("POST http://x/db answered 501: no"))
+    assert is_transient(PeerError("GET http://x/db answered 503: busy", http_status=503))
+    assert not is_transient(PeerError("POST http://x/db answered 501: no", http_status=501))
     assert not is_transient(PeerError("GET http://x/db: malformed JSON in the answer"))
     assert not is_transient(MalformedAnswerError("malformed answer from x to _revs_diff"))
     assert not is_transient(UnauthorizedError("wrong credentials for x"))
