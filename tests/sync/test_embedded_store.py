@@ -268,3 +268,33 @@ async def test_file_settings_and_integrity(db: EmbeddedDatabase, tmp_path: Path)
         await open_embedded_database(str(tmp_path / "absent.sqlite"), create=False)
     with pytest.raises(BadRequestError):
         await db.set_revs_limit(0)
+
+
+async def test_bulk_docs_edge_cases(db: EmbeddedDatabase, tmp_path: Path) -> None:
+    # the same new id twice in one batch: the second is a conflict, as in CouchDB
+    results = await db.bulk_docs([{"_id": "dup", "v": 1}, {"_id": "dup", "v": 2}])
+    assert results[0]["ok"] and results[1]["error"] == "conflict"
+    assert (await db.get("dup"))["v"] == 1
+    # revision ids are deterministic: the same first write gives the same rev elsewhere
+    other = await open_embedded_database(str(tmp_path / "other.sqlite"))
+    try:
+        assert (await other.put({"_id": "dup", "v": 1}))["rev"] == results[0]["rev"]
+    finally:
+        await other.close()
+    # a refused batch changes nothing, not even the attachment store
+    async def state() -> tuple[int, int, int]:
+        info = await db.info()
+        return info["doc_count"], info["doc_del_count"], info["update_seq"]
+
+    before = await state()
+    with pytest.raises(PreconditionFailedError):
+        await db.bulk_docs([
+            {"_id": "fine", "_attachments": {"a": {"content_type": "text/plain", "data": "eA=="}}},
+            {"_id": "bad", "_attachments": {"b": {"stub": True}}},
+        ])
+    assert await state() == before
+    with sqlite3.connect(tmp_path / "store.sqlite") as raw:
+        assert raw.execute("SELECT count(*) FROM attachments").fetchone()[0] == 0
+    with pytest.raises(BadRequestError):
+        await db.bulk_docs([{"_id": "ok"}, {"_id": "_bad"}])
+    assert await state() == before
