@@ -36,16 +36,6 @@ _MESSAGES: Final[dict[int, tuple[str, str]]] = {
 }
 
 
-class BadRequest(HTTPException):
-    def __init__(self, detail: str | None = None) -> None:
-        super().__init__(400, detail)
-
-
-class CsrfError(HTTPException):
-    def __init__(self) -> None:
-        super().__init__(403, N_("页面已过期，请刷新页面后重新提交。"))
-
-
 class PageNotFound(HTTPException):
     """A URL part that names nothing (the resolve layer raises it with the id)."""
 
