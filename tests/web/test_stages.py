@@ -148,6 +148,7 @@ def test_scanned_sheet_is_stored_and_served(reviewed: tuple[TestClient, str]) ->
     link = soup(page).find(attrs={"data-record": record.id}).select_one(".attachments a")
     served = client.get(link["href"])
     assert served.status_code == 200 and served.headers["x-content-type-options"] == "nosniff"
+    assert "default-src 'none'" in served.headers["content-security-policy"]
     assert served.content in (PDF, PNG)
 
 
