@@ -33,10 +33,13 @@ $(PEER):
 
 peer: $(PEER)
 
+# Debian's chromium for the browser tests, and a CJK font: a fresh machine has none,
+# and the pages are Chinese.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh | grep -q .; } || { \
+	  echo "installing Debian's chromium and a Chinese font for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium fonts-wqy-microhei fontconfig >/dev/null; }
 
 test: $(VENV)/.installed-test $(PEER) chromium
 	$(BIN)/python tests/couchpeer.py -- $(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -50,6 +53,7 @@ $(POUCHDB_BENCH):
 
 bench: $(VENV)/.installed-test $(PEER) $(POUCHDB_BENCH)
 	$(BIN)/python tests/couchpeer.py -- sh -c '$(BIN)/python bench/store.py && $(BIN)/python bench/replicate.py'
+	$(BIN)/python bench/pages.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
