@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
+from typing import Self
 from urllib.parse import urlsplit, urlunsplit
 
 _CHUNK = 16_384
@@ -35,29 +36,29 @@ class _Link:
         return self.free_at + self.delay
 
 
-class LinkProxy:
-    def __init__(self, upstream_url: str, *, rtt: float = 0.0, bandwidth: float | None = None) -> None:
+class TcpRelay:
+    """A TCP server on 127.0.0.1 in front of an upstream HTTP server: its lifecycle, its
+    URL and its connections. A subclass says what to do with each connection in
+    :meth:`_serve` (this module's :class:`LinkProxy`; ``tests/sync/faultproxy.py``)."""
+
+    def __init__(self, upstream_url: str) -> None:
         self._upstream = urlsplit(upstream_url)
-        self.rtt = rtt
-        self.up = _Link(bandwidth, rtt / 2)
-        self.down = _Link(bandwidth, rtt / 2)
-        self.connections = 0
+        self.upstream_host = self._upstream.hostname or "127.0.0.1"
+        self.upstream_port = self._upstream.port or 80
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.port = 0
 
     @property
     def url(self) -> str:
+        """The upstream URL (credentials and path kept) with the relay's host and port."""
         p = self._upstream
         auth = ""
         if p.username is not None:
             auth = p.username + (f":{p.password}" if p.password is not None else "") + "@"
-        return urlunsplit((p.scheme, f"{auth}127.0.0.1:{self.port}", p.path, "", ""))
+        return urlunsplit((p.scheme, f"{auth}127.0.0.1:{self.port}", p.path, p.query, ""))
 
-    def reset_counts(self) -> None:
-        self.up.bytes = self.down.bytes = self.connections = 0
-
-    async def __aenter__(self) -> LinkProxy:
+    async def __aenter__(self) -> Self:
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
@@ -76,16 +77,30 @@ class LinkProxy:
         if task is not None:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        self.connections += 1
         # Ending quietly when cancelled at shutdown: asyncio's stream callback would
         # otherwise report the cancellation as an error.
         with contextlib.suppress(asyncio.CancelledError):
-            await self._relay(reader, writer)
+            await self._serve(reader, writer)
 
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        host, port = self._upstream.hostname or "127.0.0.1", self._upstream.port or 80
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        raise NotImplementedError
+
+
+class LinkProxy(TcpRelay):
+    def __init__(self, upstream_url: str, *, rtt: float = 0.0, bandwidth: float | None = None) -> None:
+        super().__init__(upstream_url)
+        self.rtt = rtt
+        self.up = _Link(bandwidth, rtt / 2)
+        self.down = _Link(bandwidth, rtt / 2)
+        self.connections = 0
+
+    def reset_counts(self) -> None:
+        self.up.bytes = self.down.bytes = self.connections = 0
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
         try:
-            up_reader, up_writer = await asyncio.open_connection(host, port)
+            up_reader, up_writer = await asyncio.open_connection(self.upstream_host, self.upstream_port)
         except OSError:
             writer.close()
             return

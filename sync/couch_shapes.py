@@ -33,6 +33,14 @@ def json_param(value: Any) -> str:
 
 
 def too_large(doc: Any) -> bool:
+    """Whether CouchDB 3 would refuse ``doc`` by its ``max_document_size``.
+
+    That limit is on the JSON body alone: attachments are limited apart
+    (``max_attachment_size``, unlimited by default), so inline attachment data
+    does not count, or a replication could not copy a photo of a few MB.
+    """
+    if isinstance(doc, Mapping) and "_attachments" in doc:
+        doc = {k: v for k, v in doc.items() if k != "_attachments"}
     return len(json_param(doc).encode()) > MAX_DOCUMENT_SIZE
 
 

@@ -36,6 +36,7 @@ from sync.replication.answers import (
 )
 from sync.replication.checkpoint import Checkpointer
 from sync.replication.fetch import RevisionFetcher
+from sync.replication.options import public_location
 from sync.replication.state import Denial, Replication, State
 
 #: Seconds the client waits beyond a longpoll's own timeout before renewing it itself.
@@ -245,10 +246,13 @@ class BatchLoop:
         try:
             answer = await self.target.bulk_docs(docs, new_edits=False)
         except ForbiddenError as exc:
-            # The whole request refused (e.g. a reader-only account): every revision denied.
-            for doc in docs:
-                await self.rep.deny(Denial(doc["_id"], doc.get("_rev"), exc.error, exc.reason))
-            return
+            # validate_doc_update refusals come back per document, in a 201 answer; a 403
+            # for the whole request means no write access to the database at all. Denying
+            # every revision would checkpoint past them, and a rerun with the access fixed
+            # would never send them: fail instead, before the checkpoint.
+            raise ForbiddenError(
+                f"no write access to {public_location(self.target.location)}: {exc.reason}"
+            ) from exc
         failures = write_failures(answer, self.target.location)
         self.rep.counters.docs_written += len(docs) - len(failures)
         for failure in failures:

@@ -91,15 +91,22 @@ class Checkpointer:
         self._logs["source"] = await self._get(self.source)
         seq = common_seq(self._logs["source"], self._logs["target"])
         if self._logs["source"] is None and self._logs["target"] is not None and seq == 0:
-            seq = self._read_only_source_seq()
+            seq = await self._read_only_source_seq()
         if self.start_seq is None:  # a retry resumes the same session: keep where it began
             self.start_seq = seq
         return seq
 
-    def _read_only_source_seq(self) -> Any:
-        # Only this replicator writes a log it marks read-only; trust it in that case.
+    async def _read_only_source_seq(self) -> Any:
+        """Where a source that takes no log got to, by the target's log alone, as PouchDB's
+        checkpointer does. Only this replicator marks a log ``source_read_only``; even then
+        the source is tried first: one that takes a log now yet has none may be a new
+        database under the old name, whose sequences that log knows nothing about."""
         target_log = self._logs["target"] or {}
-        if target_log.get("source_read_only"):
+        if not target_log.get("source_read_only"):
+            return 0
+        try:
+            await self._put("source", self.source, 0, Counters())
+        except (ForbiddenError, UnauthorizedError):
             self.source_writable = False
             return target_log.get("source_last_seq", 0)
         return 0

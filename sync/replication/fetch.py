@@ -16,7 +16,6 @@ from typing import Any
 from sync.database import Database, Doc
 from sync.errors import BadRequestError, NotFoundError, PeerError
 from sync.replication.answers import MalformedAnswerError, fetched_doc
-from sync.replication.backoff import is_transient
 
 
 class RevisionFetcher:
@@ -92,6 +91,4 @@ def _lacks_endpoint(exc: Exception) -> bool:
     if isinstance(exc, NotFoundError | BadRequestError):
         return True
     # 405 Method Not Allowed / 501 Not Implemented arrive as PeerError.
-    return isinstance(exc, PeerError) and not is_transient(exc) and (
-        " 405" in str(exc) or " 501" in str(exc)
-    )
+    return isinstance(exc, PeerError) and exc.http_status in (405, 501)

@@ -102,7 +102,7 @@ EventCallback = Callable[[ReplicationEvent], Awaitable[None]]
 Runner = Callable[["Replication"], Coroutine[Any, Any, None]]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Replication:
     """One replication from ``source`` to ``target``.
 
@@ -145,6 +145,13 @@ class Replication:
 
     def __await__(self) -> Generator[Any, None, Replication]:
         return self.wait().__await__()
+
+    def __repr__(self) -> str:
+        # Not the dataclass repr: a location given as a URL may carry a password.
+        return (
+            f"Replication({self.source_location!r} -> {self.target_location!r}, "
+            f"state={self.state.value}, direction={self.direction!r})"
+        )
 
     def cancel(self) -> None:
         """Ask the replication to stop; it does at its next check (after the current await)."""

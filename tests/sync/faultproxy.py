@@ -8,8 +8,9 @@ It sits between a client and the peer and, for each request, seeded and up to
   the client cannot know) — the case that catches non-idempotent retries;
 * ``error``: answers ``500`` itself.
 
-``answers`` maps a path fragment to a body sent back with ``200`` instead of
-forwarding (a malformed peer); ``fault_rate`` can be changed at any time.
+``answers`` maps a path fragment to a body sent back with ``200`` (or to a
+``(status, body)`` pair) instead of forwarding (a malformed or refusing peer);
+``fault_rate`` can be changed at any time.
 
 Every request goes upstream on its own connection with ``Connection: close``
 so that one fault spoils exactly one request.
@@ -20,13 +21,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import sys
 from collections import Counter
-from urllib.parse import urlsplit, urlunsplit
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+# bench/ is not a package: the relay both proxies share lives there.
+from linkproxy import TcpRelay
 
 _FAULTS = ("drop", "lost", "error")
 
+#: What ``answers`` may give for a path: a body sent with 200, or (status, body).
+Answer = bytes | tuple[int, bytes]
 
-class FaultProxy:
+
+class FaultProxy(TcpRelay):
     def __init__(
         self,
         upstream_url: str,
@@ -34,12 +43,9 @@ class FaultProxy:
         seed: int,
         fault_rate: float = 0.15,
         max_faults: int = 20,
-        answers: dict[str, bytes] | None = None,
+        answers: dict[str, Answer] | None = None,
     ) -> None:
-        parts = urlsplit(upstream_url)
-        self._upstream = parts
-        self._host = parts.hostname or "127.0.0.1"
-        self._port = parts.port or 80
+        super().__init__(upstream_url)
         self._rng = random.Random(seed)
         self.fault_rate = fault_rate
         self.max_faults = max_faults
@@ -47,32 +53,6 @@ class FaultProxy:
         self.faults: Counter[str] = Counter()
         self.requests = 0
         self.answered = 0
-        self._server: asyncio.Server | None = None
-        self._handlers: set[asyncio.Task[None]] = set()
-        self.port = 0
-
-    @property
-    def url(self) -> str:
-        """The upstream URL (credentials and path kept) with the proxy's host and port."""
-        p = self._upstream
-        auth = ""
-        if p.username is not None:
-            auth = p.username + (f":{p.password}" if p.password is not None else "") + "@"
-        return urlunsplit((p.scheme, f"{auth}127.0.0.1:{self.port}", p.path, p.query, ""))
-
-    async def __aenter__(self) -> FaultProxy:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._server is not None:
-            self._server.close()
-        for task in list(self._handlers):
-            task.cancel()
-        await asyncio.gather(*self._handlers, return_exceptions=True)
-        if self._server is not None:
-            await self._server.wait_closed()
 
     def _pick_fault(self) -> str | None:
         if sum(self.faults.values()) >= self.max_faults:
@@ -81,14 +61,6 @@ class FaultProxy:
             return None
         return self._rng.choice(_FAULTS)
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._handlers.add(task)
-            task.add_done_callback(self._handlers.discard)
-        with contextlib.suppress(asyncio.CancelledError):  # quiet when stopped at shutdown
-            await self._serve(reader, writer)
-
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             request = await _read_request(reader)
@@ -96,10 +68,11 @@ class FaultProxy:
                 return
             self.requests += 1
             target = request.split(b" ", 2)[1].decode("latin-1")
-            for fragment, body in self.answers.items():
+            for fragment, answer in self.answers.items():
                 if fragment in target:
                     self.answered += 1
-                    await _respond(writer, 200, "OK", body)
+                    status, body = answer if isinstance(answer, tuple) else (200, answer)
+                    await _respond(writer, status, _PHRASES.get(status, "Answer"), body)
                     return
             fault = self._pick_fault()
             if fault:
@@ -108,9 +81,9 @@ class FaultProxy:
                 return
             if fault == "error":
                 body = b'{"error":"internal_server_error","reason":"fault proxy"}'
-                await _respond(writer, 500, "Internal Server Error", body)
+                await _respond(writer, 500, _PHRASES[500], body)
                 return
-            up_reader, up_writer = await asyncio.open_connection(self._host, self._port)
+            up_reader, up_writer = await asyncio.open_connection(self.upstream_host, self.upstream_port)
             try:
                 up_writer.write(request)
                 await up_writer.drain()
@@ -130,6 +103,9 @@ class FaultProxy:
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
+
+
+_PHRASES = {200: "OK", 401: "Unauthorized", 403: "Forbidden", 500: "Internal Server Error"}
 
 
 async def _respond(writer: asyncio.StreamWriter, status: int, phrase: str, body: bytes) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import random
 import re
 from typing import Any
 
@@ -384,6 +385,17 @@ async def test_attachments_inline_stubs_and_raw(db: Database) -> None:
     assert (await db.get_attachment("a", "scan.bin"))[0] == blob
     with pytest.raises(NotFoundError):
         await db.get_attachment("a", "nope.bin")
+
+
+async def test_attachment_data_does_not_count_towards_the_document_size(db: Database) -> None:
+    # CouchDB's max_document_size (8 MB) is on the JSON body; a photo of 6.5 MB is
+    # over 8 MB in base64 and must still be written, as replication writes it.
+    blob = random.Random(5).randbytes(6_500_000)
+    doc = {"_id": "photo", "_rev": "1-" + "a" * 32, "_revisions": {"start": 1, "ids": ["a" * 32]},
+           "_attachments": {"p.jpg": {"content_type": "image/jpeg",
+                                      "data": base64.b64encode(blob).decode()}}}
+    assert [r for r in await db.bulk_docs([doc], new_edits=False) if "error" in r] == []
+    assert (await db.get_attachment("photo", "p.jpg"))[0] == blob
 
 
 # -- queries --------------------------------------------------------------

@@ -15,7 +15,7 @@ from replication_helpers import seed_tricky, snapshot
 
 from sync import replicate, sync
 from sync.errors import NotFoundError
-from sync.replication import ReplicationEvent, State
+from sync.replication import ReplicationEvent, ReplicationOptions, State, replication_id
 
 PAIRS = [(s, t) for s in ("embedded", "couch") for t in ("embedded", "couch")]
 
@@ -127,3 +127,23 @@ async def test_selector_replicates_only_matching_winners(make_db, source_kind: s
     again = await replicate(source, kiosk, selector={"published": True}, batch_size=3)
     assert again.counters.docs_written == 0
 
+
+
+async def test_a_target_log_alone_counts_only_while_the_source_takes_no_log(make_db) -> None:
+    # A log left by a run from a read-only source of this name says it got past everything
+    # this source holds; but this source takes a log and has none: it is a new database
+    # (its sequences mean nothing to that log), so everything is compared again.
+    source = await make_db("embedded")
+    target = await make_db("embedded")
+    await source.bulk_docs([{"_id": f"r{i}"} for i in range(5)])
+    rid = replication_id(source.location, target.location, ReplicationOptions())
+    last = (await source.changes())["last_seq"]
+    await target.put_local({
+        "_id": f"_local/{rid}", "session_id": "old", "source_last_seq": last,
+        "source_read_only": True, "history": [{"session_id": "old", "recorded_seq": last}],
+    })
+
+    done = await replicate(source, target)
+
+    assert done.counters.docs_written == 5
+    assert (await source.get_local(f"_local/{rid}"))["source_last_seq"] == done.counters.last_seq

@@ -16,7 +16,7 @@ from sync import replicate, sync
 from sync.couch import open_couch_database
 from sync.couch_server import CouchServer
 from sync.database import Database
-from sync.errors import NotFoundError, PeerError, UnauthorizedError
+from sync.errors import ForbiddenError, NotFoundError, PeerError, UnauthorizedError
 from sync.replication import ReplicationOptions, State, replication_id
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -187,3 +187,29 @@ async def test_malformed_answers_fail_clearly_and_keep_both_sides_consistent(
     again = await replicate(clean_source, clean_target)
     assert again.state is State.COMPLETE
     await assert_contains(clean_target, clean_source)
+
+
+async def test_no_write_access_fails_the_replication_before_its_checkpoint(
+    make_db, couch_url: str
+) -> None:
+    # validate_doc_update refusals come per document; a 403 for the whole _bulk_docs is a
+    # database the account may not write. Counting every revision "denied" and moving the
+    # checkpoint past them would lose them for good once the access is granted.
+    laptop = await make_db("embedded")
+    await laptop.bulk_docs([{"_id": f"record:{i}"} for i in range(5)])
+    refusal = b'{"error":"forbidden","reason":"You are not allowed to access this db."}'
+    async with FaultProxy(couch_url, seed=1, fault_rate=0.0,
+                          answers={"/_bulk_docs": (403, refusal)}) as proxy:
+        county, via_proxy = await proxied(make_db, proxy)
+        try:
+            rep = replicate(laptop, via_proxy, **FAST_RETRIES)
+            with pytest.raises(ForbiddenError) as caught:
+                await rep
+        finally:
+            await via_proxy.close()
+    assert rep.state is State.FAILED and rep.counters.docs_denied == 0
+    assert f"no write access to {via_proxy.location}" in str(caught.value)
+    assert not await _has_checkpoint(county, laptop, via_proxy)
+    assert not await _has_checkpoint(laptop, laptop, via_proxy)
+    again = await replicate(laptop, county)
+    assert again.counters.docs_written == 5

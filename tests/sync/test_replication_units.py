@@ -89,3 +89,12 @@ def test_options_are_checked() -> None:
         ReplicationOptions.build(filter="app/by_type")
     assert ReplicationOptions.build(continuous=True).retries is None
     assert ReplicationOptions.build().retries == 8
+
+
+async def test_a_replication_shows_no_password() -> None:
+    from sync import replicate, sync
+
+    rep = replicate(SRC, TGT)
+    both = sync(TGT, SRC)
+    for shown in (repr(rep), str(rep), repr(both.push), repr(both.pull)):
+        assert "secret" not in shown and "county.example:5984/village_110" in shown
