@@ -80,13 +80,7 @@ async def open_couch_database(
     address, name = split_url(url)
     if not name:
         raise BadRequestError(f"no database name in {address.base!r}")
-    db = CouchDatabase(CouchTransport(address, timeout=timeout), name)
-    try:
-        await db.ensure_exists(create=create)
-    except BaseException:
-        await db.close()
-        raise
-    return db
+    return await CouchDatabase.open(CouchTransport(address, timeout=timeout), name, create=create)
 
 
 class CouchDatabase(Database):
@@ -102,6 +96,17 @@ class CouchDatabase(Database):
         self.bulk_get_supported = True
         #: Seconds a longpoll may outlast its own ``timeout`` before we call it empty.
         self.longpoll_margin = LONGPOLL_MARGIN
+
+    @classmethod
+    async def open(cls, transport: CouchTransport, name: str, *, create: bool) -> CouchDatabase:
+        """The database ``name`` through ``transport`` (closed again if it cannot be opened)."""
+        db = cls(transport, name)
+        try:
+            await db.ensure_exists(create=create)
+        except BaseException:
+            await db.close()
+            raise
+        return db
 
     @property
     def stats(self) -> CouchStats:

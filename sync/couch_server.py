@@ -75,13 +75,8 @@ class CouchServer:
 
     async def database(self, name: str, *, create: bool = True) -> CouchDatabase:
         """A :class:`CouchDatabase` on this server with the same credentials (its own client)."""
-        db = CouchDatabase(CouchTransport(self._http.address, timeout=self._http.timeout), name)
-        try:
-            await db.ensure_exists(create=create)
-        except BaseException:
-            await db.close()
-            raise
-        return db
+        transport = CouchTransport(self._http.address, timeout=self._http.timeout)
+        return await CouchDatabase.open(transport, name, create=create)
 
     # -- security and design ----------------------------------------------
     async def get_security(self, name: str) -> Doc:

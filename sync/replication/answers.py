@@ -104,13 +104,10 @@ def fetched_doc(doc: Any, docid: str, location: str, call: str) -> Doc:
     """A revision fetched from the source, fit to be written with ``new_edits=false``."""
     if not isinstance(doc, Mapping) or doc.get("_id") != docid or not _is_rev(doc.get("_rev")):
         raise _bad(location, call, f"a document that is not the revision asked for of {docid!r}")
-    revisions = doc.get("_revisions")
-    if revisions is not None and (
-        not isinstance(revisions, Mapping)
-        or not isinstance(revisions.get("ids"), list)
-        or not isinstance(revisions.get("start"), int)
-    ):
-        raise _bad(location, call, f"a malformed _revisions history for {docid!r}")
+    if not _history_matches(doc.get("_revisions"), doc["_rev"]):
+        # Written without its history, a revision would start a branch of its own on the
+        # target: a conflict with its own ancestor, which nobody made.
+        raise _bad(location, call, f"a missing or malformed _revisions history for {docid!r}")
     atts = doc.get("_attachments")
     if atts is not None and not isinstance(atts, Mapping):
         raise _bad(location, call, f"malformed _attachments for {docid!r}")
@@ -128,6 +125,20 @@ def write_failures(answer: Any, location: str) -> list[Mapping[str, Any]]:
         if "error" in row:
             failures.append(row)
     return failures
+
+
+def _history_matches(revisions: Any, rev: str) -> bool:
+    """Whether ``_revisions`` is a history ending in ``rev`` (a first revision may lack one)."""
+    gen, _, sig = rev.partition("-")
+    if revisions is None:
+        return gen == "1"
+    if not isinstance(revisions, Mapping):
+        return False
+    ids, start = revisions.get("ids"), revisions.get("start")
+    return (
+        isinstance(ids, list) and bool(ids) and ids[0] == sig
+        and isinstance(start, int) and not isinstance(start, bool) and str(start) == gen
+    )
 
 
 def _is_rev(value: Any) -> bool:

@@ -12,9 +12,13 @@ import random
 
 from sync.errors import NetworkError, PeerError
 
+#: 408 Request Timeout, and 429 Too Many Requests: CouchDB 3 sheds load with it, and its
+#: own replicator backs off and retries (``couch_replicator_httpc``).
+_RETRY_LATER = frozenset({408, 429})
+
 
 def is_transient(exc: BaseException) -> bool:
-    """A network failure or a 5xx answer: the same request may well succeed later.
+    """A network failure, a 5xx answer or "try later": the same request may well succeed later.
 
     A malformed answer (bad JSON, wrong shape) is a :class:`PeerError` too, but
     retrying it would only repeat it, so it is not transient.
@@ -24,6 +28,8 @@ def is_transient(exc: BaseException) -> bool:
     if not isinstance(exc, PeerError):
         return False
     status = exc.http_status
+    if status in _RETRY_LATER:
+        return True
     return status is not None and 500 <= status < 600 and status != 501
 
 

@@ -4,6 +4,7 @@ malformed answers. Each time the outcome must be clear and both databases consis
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -213,3 +214,26 @@ async def test_no_write_access_fails_the_replication_before_its_checkpoint(
     assert not await _has_checkpoint(laptop, laptop, via_proxy)
     again = await replicate(laptop, county)
     assert again.counters.docs_written == 5
+
+
+async def test_a_fetched_revision_without_its_history_fails_the_replication(
+    make_db, couch_url: str
+) -> None:
+    # Stored without _revisions, 2-x would be a root of its own on the laptop: a conflict
+    # with 1-y that nobody made. The answer is malformed; nothing may be written.
+    laptop = await make_db("embedded")
+    async with FaultProxy(couch_url, seed=1, fault_rate=0.0) as proxy:
+        county, via_proxy = await proxied(make_db, proxy)
+        first = await county.put({"_id": "matter:1", "n": 1})
+        await replicate(county, laptop)
+        second = await county.put({"_id": "matter:1", "_rev": first["rev"], "n": 2})
+        proxy.answers["/_bulk_get"] = json.dumps({"results": [{"id": "matter:1", "docs": [
+            {"ok": {"_id": "matter:1", "_rev": second["rev"], "n": 2}}]}]}).encode()
+        try:
+            rep = replicate(via_proxy, laptop, **FAST_RETRIES)
+            with pytest.raises(PeerError, match="_revisions"):
+                await rep
+        finally:
+            await via_proxy.close()
+    assert rep.state is State.FAILED
+    assert (await laptop.get("matter:1", conflicts=True)) == {"_id": "matter:1", "_rev": first["rev"], "n": 1}

@@ -75,6 +75,9 @@ def test_what_is_retried() -> None:
     assert is_transient(NetworkError("connection reset"))
     assert is_transient(PeerError("GET http://x/db answered 503: busy", http_status=503))
     assert not is_transient(PeerError("POST http://x/db answered 501: no", http_status=501))
+    # CouchDB 3 sheds load with 429; its own replicator backs off and tries again.
+    assert is_transient(PeerError("POST http://x/db answered 429: too_many_requests", http_status=429))
+    assert is_transient(PeerError("POST http://x/db answered 408: timeout", http_status=408))
     assert not is_transient(PeerError("GET http://x/db: malformed JSON in the answer"))
     assert not is_transient(MalformedAnswerError("malformed answer from x to _revs_diff"))
     assert not is_transient(UnauthorizedError("wrong credentials for x"))
