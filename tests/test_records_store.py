@@ -391,3 +391,26 @@ async def test_ceremonies_are_checked_against_the_standard(db: sync.Database) ->
         await repo.add_ceremony(
             db, V, Ceremony("wedding", "王家", date(2026, 5, 1), 3, registered_by="路人"), ACTOR
         )
+
+
+async def test_commendation_flag_follows_the_matter_onto_its_records(db: sync.Database) -> None:
+    # The kiosk filter reads each record's own flags: a matter taken off the 红榜 must take its
+    # records with it (before, they stayed public), and one put on it must bring them along.
+    matter = await repo.create_matter(
+        db,
+        V,
+        Matter(kind="council", title="好媳妇评选", body="moral_review_council", year=2026, commendation=True),
+        ACTOR,
+    )
+    record = await repo.append_stage_record(
+        db, V, matter.id, StageRecord(matter=matter.id, stage="council_proposal", held_at=T0, content="提名张某"), ACTOR
+    )
+    assert (await db.get(record.id))["commendation"] is True
+    matter = await repo.get_matter(db, V, matter.id)
+    await repo.update_matter(db, V, Matter(**{**matter.__dict__, "commendation": False}), ACTOR)
+    doc = await db.get(record.id)
+    assert doc["commendation"] is False and doc["sensitive"] is True
+    assert doc["content"] == "提名张某" and doc["created_by"] == ACTOR.user  # the evidence is unchanged
+    matter = await repo.get_matter(db, V, matter.id)
+    await repo.update_matter(db, V, Matter(**{**matter.__dict__, "commendation": True}), ACTOR)
+    assert (await db.get(record.id))["commendation"] is True

@@ -55,3 +55,28 @@ def test_conflicting_versions_are_shown_and_one_is_kept(make_client: ClientFacto
     assert view.matter.title == "修建村东机耕道（本机）" and view.matter.conflicts == ()
     assert page_of(client.get(f"/matters/{matter_id}/conflicts")).versions == ()
     assert VILLAGE in matter_id
+
+
+def test_a_moral_review_matter_is_put_on_and_taken_off_the_commendation_list(make_client: ClientFactory) -> None:
+    client = make_client(setup=villagedata.small_village)
+    created = client.post("/matters", data={"kind": "council", "body": "moral_review_council", "title": "好媳妇评选",
+                                            "year": "2026", "commendation": "on", **form_token(client)}, follow_redirects=False)
+    assert created.status_code == 303
+    url = created.headers["location"]
+    assert page_of(client.get(url)).view.matter.commendation is True
+    form = page_of(client.get(f"{url}/edit")).form
+    assert form.values["commendation"] == "on"
+    assert soup(client.get(f"{url}/edit")).select_one("input[name=commendation]").has_attr("checked")
+    done = client.post(f"{url}/edit", data={"title": "好媳妇评选", "rev": form.values["rev"], **form_token(client)},
+                       follow_redirects=False)
+    assert done.status_code == 303
+    assert page_of(client.get(url)).view.matter.commendation is False
+
+
+def test_only_moral_review_matters_are_commendations(make_client: ClientFactory) -> None:
+    client = make_client(setup=villagedata.small_village)
+    refused = client.post("/matters", data={"kind": "council", "body": "residents_council", "title": "修路",
+                                            "year": "2026", "commendation": "on", **form_token(client)})
+    assert refused.status_code == 422
+    assert "commendation" in page_of(refused).form.errors
+    assert soup(refused).select_one('.field-error[data-field="commendation"]') is not None

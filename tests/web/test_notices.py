@@ -47,3 +47,36 @@ def test_a_record_that_is_no_publication_has_no_notice(make_client: ClientFactor
     view = page_of(client.get(f"/matters/{matter_id}")).view
     meeting = next(s for s in view.stages if s.spec.key == "resolution").record
     assert client.get(f"/matters/{matter_id}/notices/{meeting.id}").status_code == 404
+
+
+def _moral_review(commendation: bool) -> Any:
+    async def setup(db: Any) -> None:
+        from village_app import repo
+        from village_app.domain import Attendance, Matter, Publication, StageRecord, Vote
+
+        await villagedata.small_village(db)
+        matter = await repo.create_matter(db, villagedata.VILLAGE, Matter(
+            kind="council", title="赡养老人问题评议", body="moral_review_council", year=2026,
+            commendation=commendation), villagedata.ACTOR)
+        at = villagedata.at
+        for record in (
+            StageRecord(matter.id, "council_proposal", held_at=at(1), content="评议某户赡养问题"),
+            StageRecord(matter.id, "deliberation", held_at=at(3), attendance=Attendance(5, 5), content="纪要"),
+            StageRecord(matter.id, "council_vote", held_at=at(5), attendance=Attendance(5, 5), vote=Vote(5, 0, 0)),
+            StageRecord(matter.id, "council_resolution", held_at=at(5, 20), content="决议"),
+            StageRecord(matter.id, "council_publication", content="评议结果",
+                        publication=Publication("评议结果公告", "村务公开栏", at(6, 9))),
+        ):
+            await repo.append_stage_record(db, villagedata.VILLAGE, matter.id, record, villagedata.ACTOR)
+
+    return setup
+
+
+def test_a_moral_review_notice_warns_unless_it_is_a_commendation(make_client: ClientFactory) -> None:
+    for commendation in (False, True):
+        client = make_client(setup=_moral_review(commendation))
+        matter = page_of(client.get("/matters")).matters[0]
+        link = soup(client.get(f"/matters/{matter.id}")).select_one('a[data-action="notice"]')
+        response = client.get(link["href"])
+        assert page_of(response).names_private_people is not commendation
+        assert (soup(response).select_one("#private-warning") is None) is commendation

@@ -9,6 +9,7 @@ Map:
   ``list_village_rules``, ``add_village_rule``;
 * matters: ``create_matter``, ``get_matter`` (with ``conflicts``), ``update_matter``,
   ``list_matters(stage=, body=, year=, kind=, limit=, skip=)``, ``stage_counts``,
+  ``resolve_matter_conflict``, ``sync_record_flags``,
   ``matter_view`` (a :class:`~village_app.domain.MatterView`), ``list_stage_records``,
   ``append_stage_record(..., attachments=[NewAttachment], refuse_failed=False)``,
   ``correct_record``, ``add_attachment``, ``get_attachment``;
@@ -38,7 +39,9 @@ from village_app.repo.matters import (
     list_matters,
     list_stage_records,
     matter_view,
+    resolve_matter_conflict,
     stage_counts,
+    sync_record_flags,
     update_matter,
 )
 from village_app.repo.organisation import (
@@ -96,9 +99,11 @@ __all__ = [
     "list_village_rules",
     "matter_view",
     "resolve_conflict",
+    "resolve_matter_conflict",
     "save_body",
     "save_village",
     "stage_counts",
+    "sync_record_flags",
     "update_matter",
     "update_member",
     "village_db_name",

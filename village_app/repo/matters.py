@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sync.database import Database
 from sync.errors import ConflictError, NotFoundError
@@ -28,6 +29,7 @@ from village_app.domain.procedure import current_stage_key
 from village_app.repo import docs
 from village_app.repo._base import find_all, get_doc, put_editable, put_new
 from village_app.repo.actor import Actor
+from village_app.repo.conflicts import resolve_conflict
 from village_app.repo.matter_index import LIST_FIELDS, matter_summaries
 from village_app.repo.organisation import get_rules
 from village_app.repo.supervision import list_supervision_entries
@@ -73,7 +75,41 @@ async def update_matter(db: Database, village: str, matter: Matter, actor: Actor
     )
     doc["updated_at"], doc["updated_by"] = actor.stamp(), actor.user
     rev = await put_editable(db, doc)
-    return docs.matter_from_doc({**doc, "_rev": rev})
+    updated = docs.matter_from_doc({**doc, "_rev": rev})
+    await sync_record_flags(db, village, updated)
+    return updated
+
+
+async def resolve_matter_conflict(
+    db: Database, village: str, matter_id: str, chosen: Mapping[str, Any], actor: Actor
+) -> Matter:
+    """Keep the version the secretary chose; its publicity flags then hold for the records too."""
+    await resolve_conflict(db, village, matter_id, chosen, actor)
+    matter = await get_matter(db, village, matter_id)
+    await sync_record_flags(db, village, matter)
+    return matter
+
+
+async def sync_record_flags(db: Database, village: str, matter: Matter) -> None:
+    """Copy the matter's ``sensitive``/``commendation`` onto its stage records.
+
+    The kiosk's filter reads these flags on each record (a filter sees one document at a
+    time), so a matter no longer published as a commendation must take its records with it.
+    The flags say who may read the record, not what happened: changing them is not an edit
+    of the evidence.
+    """
+    wanted = {"sensitive": matter.sensitive, "commendation": matter.commendation}
+    for _ in range(3):  # a record written meanwhile conflicts: read again and retry
+        stale = [
+            {**d, **wanted}
+            for d in await find_all(
+                db, {"type": DocType.STAGE_RECORD, "village": village, "matter": matter.id}
+            )
+            if any(d.get(k) != v for k, v in wanted.items())
+        ]
+        if not stale:
+            return
+        await db.bulk_docs(stale)
 
 
 async def list_matters(
@@ -283,6 +319,8 @@ __all__ = [
     "list_matters",
     "list_stage_records",
     "matter_view",
+    "resolve_matter_conflict",
     "stage_counts",
+    "sync_record_flags",
     "update_matter",
 ]

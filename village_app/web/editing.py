@@ -1,4 +1,4 @@
-"""Editing a matter (title, summary, category) and resolving its conflicting versions.
+"""Editing a matter (title, summary, category, commendation) and resolving its conflicting versions.
 
 Matters are the editable records: two laptops may change the same one before they sync.
 An edit carries the revision it was read at, so a stale one is refused (409) instead of
@@ -36,7 +36,10 @@ class ConflictsPage:
 
 
 def _values(matter: Matter) -> dict[str, str]:
-    return {"title": matter.title, "summary": matter.summary, "category": matter.category, "rev": matter.rev}
+    values = {"title": matter.title, "summary": matter.summary, "category": matter.category, "rev": matter.rev}
+    if matter.commendation:
+        values["commendation"] = "on"
+    return values
 
 
 async def edit_form(request: Request) -> Response:
@@ -58,6 +61,7 @@ async def _edit(request: Request, form: FormData) -> Response:
             title=forms.text(form, "title"),
             summary=forms.text(form, "summary"),
             category=forms.text(form, "category"),
+            commendation=forms.flag(form, "commendation"),
             rev=forms.text(form, "rev"),
         )
         await repo.update_matter(resolve.db(request), resolve.village(request), edited, resolve.actor(request))
@@ -86,7 +90,7 @@ async def _resolve_conflict(request: Request, form: FormData) -> Response:
     chosen = next((v for v in versions if v.get("_rev") == chosen_rev), None)
     if chosen is None:
         raise NotFound("所选版本已不存在，请刷新后再选", f"no version {chosen_rev} of {matter.id}", ids=[matter.id])
-    await repo.resolve_conflict(db, code, matter.id, chosen, resolve.actor(request))
+    await repo.resolve_matter_conflict(db, code, matter.id, chosen, resolve.actor(request))
     return RedirectResponse(request.url_for("matter", matter_id=matter.id), status_code=303)
 
 

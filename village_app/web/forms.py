@@ -56,6 +56,11 @@ def text(form: FormData, name: str) -> str:
     return value.strip()
 
 
+def flag(form: FormData, name: str) -> bool:
+    """A checkbox: sent (with any value) when ticked, absent otherwise."""
+    return bool(text(form, name))
+
+
 def integer(form: FormData, name: str, label_zh: str) -> int | None:
     """A whole number, or ``None`` when the field is blank."""
     raw = text(form, name)

@@ -136,6 +136,7 @@ async def _create_matter(request: Request, form: FormData) -> Response:
             year=year if year is not None else now_local().year,
             summary=forms.text(form, "summary"),
             category=forms.text(form, "category"),
+            commendation=forms.flag(form, "commendation"),
         )
         created = await repo.create_matter(
             resolve.db(request), resolve.village(request), matter, resolve.actor(request)

@@ -22,6 +22,12 @@ class NoticePage:
     #: The meeting that decided it (its vote is printed), when there is one.
     decision: StageRecord | None
 
+    @property
+    def names_private_people(self) -> bool:
+        """A moral review matter not published as a commendation names people who may not
+        want it known (DOMAIN.md): the secretary is warned before printing it."""
+        return self.matter.sensitive and not self.matter.commendation
+
 
 #: The stage whose vote a publication reports.
 _DECIDED_BY = {"resolution_publication": "resolution", "result_publication": "resolution", "council_publication": "council_vote"}
