@@ -32,3 +32,7 @@ def test_council_matter_five_steps(make_client: ClientFactory) -> None:
     publication = view.stages[-1].record
     notice = page_of(client.get(f"{url}/notices/{publication.id}"))
     assert notice.decision is not None and notice.decision.stage == "council_vote"
+    # The overview counts it as a completed council matter, not a completed major one.
+    overview = page_of(client.get("/"))
+    assert {c.stage: c.count for c in overview.council_stages}["completed"] == 1
+    assert {c.stage: c.count for c in overview.major_stages}["completed"] == 0

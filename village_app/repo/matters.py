@@ -299,11 +299,12 @@ async def get_attachment(
         ) from None
 
 
-async def stage_counts(db: Database, village: str) -> dict[str, int]:
-    """How many matters are at each stage (for the overview)."""
+async def stage_counts(db: Database, village: str, *, kind: str | None = None) -> dict[str, int]:
+    """How many matters (of one kind, or all) are at each stage (for the overview)."""
     counts: dict[str, int] = {}
     for d in await matter_summaries(db, village):
-        counts[d.get("stage", "")] = counts.get(d.get("stage", ""), 0) + 1
+        if kind is None or d.get("kind") == kind:
+            counts[d.get("stage", "")] = counts.get(d.get("stage", ""), 0) + 1
     return counts
 
 

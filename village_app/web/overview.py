@@ -15,8 +15,10 @@ from village_app.domain import (
     COUNCILS,
     MAJOR_STAGES,
     ROSTER_BODIES,
+    MatterKind,
     Member,
     NotFound,
+    StageSpec,
     SupervisionThread,
     Village,
 )
@@ -43,14 +45,14 @@ class StageCount:
 class OverviewPage:
     village: Village | None
     bodies: tuple[BodySummary, ...]
+    #: Each kind's stages, its completed matters last.
     major_stages: tuple[StageCount, ...]
     council_stages: tuple[StageCount, ...]
-    completed: int
     open_supervision: tuple[SupervisionThread, ...]
 
     @property
     def matters(self) -> int:
-        return self.completed + sum(c.count for c in (*self.major_stages, *self.council_stages))
+        return sum(c.count for c in (*self.major_stages, *self.council_stages))
 
 
 def summarise_bodies(members: list[Member]) -> tuple[BodySummary, ...]:
@@ -62,6 +64,10 @@ def summarise_bodies(members: list[Member]) -> tuple[BodySummary, ...]:
     return tuple(summaries)
 
 
+def _counts(stages: tuple[StageSpec, ...], counts: dict[str, int]) -> tuple[StageCount, ...]:
+    return tuple(StageCount(key, counts.get(key, 0)) for key in (*(s.key for s in stages), COMPLETED))
+
+
 async def overview(request: Request) -> Response:
     db, code = resolve.db(request), resolve.village(request)
     try:
@@ -69,13 +75,13 @@ async def overview(request: Request) -> Response:
     except NotFound:
         village = None
     members = await repo.list_members(db, code, on=now_local().date(), private=False)
-    counts = await repo.stage_counts(db, code)
+    major = await repo.stage_counts(db, code, kind=MatterKind.MAJOR)
+    council = await repo.stage_counts(db, code, kind=MatterKind.COUNCIL)
     page = OverviewPage(
         village=village,
         bodies=summarise_bodies(members),
-        major_stages=tuple(StageCount(s.key, counts.get(s.key, 0)) for s in MAJOR_STAGES),
-        council_stages=tuple(StageCount(s.key, counts.get(s.key, 0)) for s in COUNCIL_STAGES),
-        completed=counts.get(COMPLETED, 0),
+        major_stages=_counts(MAJOR_STAGES, major),
+        council_stages=_counts(COUNCIL_STAGES, council),
         open_supervision=tuple(await repo.list_supervision(db, code, open_only=True)),
     )
     return render(request, "overview.html", page)
