@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from village_app.web.matters import MatterFilters, MattersPage
 from web import villagedata
-from web.helpers import ClientFactory, form_token, page_of, soup
+from web.helpers import VILLAGE, ClientFactory, form_token, page_of, soup
 
 
 async def _three_matters(db):  # type: ignore[no-untyped-def]
@@ -23,10 +23,12 @@ def test_matters_list_filters_by_stage_body_and_year(make_client: ClientFactory)
     review = page_of(client.get("/matters?stage=review"))
     assert [m.title for m in review.matters] == ["修建村东机耕道"]
     council = page_of(client.get("/matters?body=residents_council"))
-    assert [m.title for m in council.matters] == ["修订红白事办理标准"]
-    by_year = page_of(client.get("/matters?year=2025"))
+    assert [m.title for m in council.matters] == ["修订红白事办理标准"] and council.total == 1
+    response = client.get("/matters?year=2025")
+    by_year = page_of(response)
     assert by_year.filters == MatterFilters(year=2025) and len(by_year.matters) == 1
-    assert by_year.total is None and not by_year.has_next  # counted only by stage
+    assert (by_year.total, by_year.pages, by_year.has_next) == (1, 1, False)  # counted for every filter
+    assert soup(response).select_one("#total").get_text() == "共 1 项"
 
 
 def test_htmx_filter_gets_only_the_results_block(make_client: ClientFactory) -> None:
@@ -86,3 +88,11 @@ def test_pages_of_25(make_client: ClientFactory) -> None:
     assert {m.id for m in first.matters}.isdisjoint(m.id for m in second.matters)
     proposal = page_of(client.get("/matters?stage=proposal&page=9"))
     assert proposal.page == 2 and proposal.total == 30
+
+
+def test_the_matters_index_is_built_at_start_up(make_client: ClientFactory) -> None:
+    from village_app.repo import matter_index
+
+    client = make_client(setup=_three_matters, logged_in=False)  # no page asked for yet
+    built = matter_index._INDEXES.get(client.app.state.db, {})  # type: ignore[attr-defined]
+    assert len(built[VILLAGE].docs) == 3

@@ -8,8 +8,8 @@ Map:
   ``get_rules``, ``list_members``, ``get_member``, ``add_member``, ``update_member``,
   ``list_village_rules``, ``add_village_rule``;
 * matters: ``create_matter``, ``get_matter`` (with ``conflicts``), ``update_matter``,
-  ``list_matters(stage=, body=, year=, kind=, limit=, skip=)``, ``stage_counts``,
-  ``resolve_matter_conflict``, ``sync_record_flags``,
+  ``list_matters(stage=, body=, year=, kind=, limit=, skip=)``, ``find_matters`` (a page and the total), ``stage_counts``,
+  ``resolve_matter_conflict``, ``sync_record_flags``, ``warm_up`` (the matters index, at start-up),
   ``matter_view`` (a :class:`~village_app.domain.MatterView`), ``list_stage_records``,
   ``append_stage_record(..., attachments=[NewAttachment], refuse_failed=False)``,
   ``correct_record``, ``add_attachment``, ``get_attachment``;
@@ -34,6 +34,7 @@ from village_app.repo.matters import (
     append_stage_record,
     correct_record,
     create_matter,
+    find_matters,
     get_attachment,
     get_matter,
     list_matters,
@@ -43,6 +44,7 @@ from village_app.repo.matters import (
     stage_counts,
     sync_record_flags,
     update_matter,
+    warm_up,
 )
 from village_app.repo.organisation import (
     add_member,
@@ -83,6 +85,7 @@ __all__ = [
     "correct_record",
     "correct_supervision",
     "create_matter",
+    "find_matters",
     "get_attachment",
     "get_matter",
     "get_member",
@@ -107,4 +110,5 @@ __all__ = [
     "update_matter",
     "update_member",
     "village_db_name",
+    "warm_up",
 ]

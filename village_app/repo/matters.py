@@ -125,16 +125,46 @@ async def list_matters(
 ) -> list[Matter]:
     """Matters, newest first, filtered by current stage, body, year, kind (from the
     in-process index, see :mod:`village_app.repo.matter_index`)."""
-    wanted = {
-        k: v
+    found, _ = await find_matters(
+        db, village, stage=stage, body=body, year=year, kind=kind, limit=limit, skip=skip
+    )
+    return found
+
+
+async def find_matters(
+    db: Database,
+    village: str,
+    *,
+    stage: str | None = None,
+    body: str | None = None,
+    year: int | None = None,
+    kind: str | None = None,
+    limit: int | None = None,
+    skip: int = 0,
+) -> tuple[list[Matter], int]:
+    """One page of :func:`list_matters` and how many matters the filters select in all.
+
+    One pass over the index tests every filter and counts; only the page's rows become
+    :class:`Matter` objects (building them is most of the cost)."""
+    wanted = [
+        (k, v)
         for k, v in (("stage", stage), ("body", body), ("year", year), ("kind", kind))
         if v not in (None, "")
-    }
-    found = await matter_summaries(db, village)
-    for key, value in wanted.items():  # one plain pass per filter: ~1 ms per 10,000 matters
-        found = [d for d in found if d.get(key) == value]
+    ]
     end = None if limit is None else skip + limit
-    return [docs.matter_from_doc(d) for d in found[skip:end]]
+    total, rows = 0, []
+    for d in await matter_summaries(db, village):
+        if all(d.get(k) == v for k, v in wanted):
+            if total >= skip and (end is None or total < end):
+                rows.append(d)
+            total += 1
+    return [docs.matter_from_doc(d) for d in rows], total
+
+
+async def warm_up(db: Database, village: str) -> None:
+    """Build the matters index now (at start-up), so the first page asked for does not pay
+    for reading every matter (about 0.3 s for 10,000)."""
+    await matter_summaries(db, village)
 
 
 async def list_stage_records(db: Database, village: str, matter_id: str) -> list[StageRecord]:
@@ -315,6 +345,7 @@ __all__ = [
     "append_stage_record",
     "correct_record",
     "create_matter",
+    "find_matters",
     "get_attachment",
     "get_matter",
     "list_matters",
@@ -324,4 +355,5 @@ __all__ = [
     "stage_counts",
     "sync_record_flags",
     "update_matter",
+    "warm_up",
 ]

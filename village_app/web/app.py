@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 import sync
+from village_app import repo
 from village_app.domain.errors import DomainError
 from village_app.web import (
     attachments,
@@ -68,6 +69,8 @@ def create_app(settings: Settings) -> Starlette:
         path = settings.village_db_path()
         app.state.db = await sync.open_database(str(path), create=False) if path and path.exists() else None
         app.state.village = path.stem if path else None
+        if app.state.db is not None:
+            await repo.warm_up(app.state.db, app.state.village)
         try:
             yield
         finally:

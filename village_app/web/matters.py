@@ -46,10 +46,9 @@ class MatterFilters:
 class MattersPage:
     filters: MatterFilters
     matters: tuple[Matter, ...]
-    #: ``None`` when counting would cost as much as listing everything (body/year filters).
-    total: int | None
+    total: int
     page: int
-    pages: int | None
+    pages: int
     has_next: bool
     years: tuple[int, ...]
     stages: tuple[str, ...] = STAGE_KEYS
@@ -80,35 +79,30 @@ def _page_number(request: Request) -> int:
     return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
 
 
-async def _total(request: Request, filters: MatterFilters) -> int | None:
-    """The number of matters the filters select, when the store can count it without
-    building every matter (by stage or unfiltered); ``None`` otherwise (the pager then
-    only knows whether there is a next page)."""
-    if filters.body or filters.year:
-        return None
-    counts = await repo.stage_counts(resolve.db(request), resolve.village(request))
-    return counts.get(filters.stage, 0) if filters.stage else sum(counts.values())
+async def _find(request: Request, filters: MatterFilters, number: int) -> tuple[list[Matter], int]:
+    return await repo.find_matters(
+        resolve.db(request), resolve.village(request),
+        stage=filters.stage or None, body=filters.body or None, year=filters.year,
+        limit=PAGE_SIZE, skip=(number - 1) * PAGE_SIZE,
+    )
 
 
 async def matters(request: Request) -> Response:
     filters = parse_filters(request)
-    total = await _total(request, filters)
-    pages = max(1, -(-total // PAGE_SIZE)) if total is not None else None
-    number = min(_page_number(request), pages or 100_000)
-    # One row more than a page tells whether a next page exists; only these become objects.
-    found = await repo.list_matters(
-        resolve.db(request), resolve.village(request),
-        stage=filters.stage or None, body=filters.body or None, year=filters.year,
-        limit=PAGE_SIZE + 1, skip=(number - 1) * PAGE_SIZE,
-    )
+    number = _page_number(request)
+    found, total = await _find(request, filters, number)
+    pages = max(1, -(-total // PAGE_SIZE))
+    if number > pages:  # past the end (a stale link): show the last page
+        number = pages
+        found, total = await _find(request, filters, number)
     this_year = now_local().year
     page = MattersPage(
         filters=filters,
-        matters=tuple(found[:PAGE_SIZE]),
+        matters=tuple(found),
         total=total,
         page=number,
         pages=pages,
-        has_next=len(found) > PAGE_SIZE,
+        has_next=number < pages,
         years=tuple(range(this_year, this_year - 8, -1)),
     )
     return render(request, "matters.html", page, block="results")
