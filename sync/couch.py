@@ -58,6 +58,7 @@ from sync.database import ChangesStyle, Database, Doc, OpenRevs
 from sync.errors import (
     BadRequestError,
     DocumentTooLargeError,
+    ForbiddenError,
     NetworkError,
     NotFoundError,
     PeerError,
@@ -119,6 +120,9 @@ class CouchDatabase(Database):
         response = await self._http.send("HEAD", self._path, check=False)
         if response.status_code == 200:
             return
+        if response.status_code == 403:
+            # A HEAD answer has no body to say why: name the database the account may not use.
+            raise ForbiddenError(f"no access to {self.location}")
         if response.status_code != 404:
             raise self._http.error("HEAD", self.location, response, docid=None, rev=None)
         if not create:

@@ -237,3 +237,18 @@ async def test_a_fetched_revision_without_its_history_fails_the_replication(
             await via_proxy.close()
     assert rep.state is State.FAILED
     assert (await laptop.get("matter:1", conflicts=True)) == {"_id": "matter:1", "_rev": first["rev"], "n": 1}
+
+
+async def test_a_database_the_account_may_not_use_is_named_in_the_error(
+    make_db, couch_url: str
+) -> None:
+    laptop = await make_db("embedded")
+    county = await make_db("couch")
+    # CouchDB answers a HEAD by a non-member with a bare 403: no body says why.
+    async with FaultProxy(couch_url, seed=1, fault_rate=0.0,
+                          answers={f"/{county.name}": (403, b"")}) as proxy:
+        rep = replicate(laptop, f"{proxy.url}/{county.name}", **FAST_RETRIES)
+        with pytest.raises(ForbiddenError) as caught:
+            await rep
+    assert caught.value.reason == f"no access to http://127.0.0.1:{proxy.port}/{county.name}"
+    assert rep.state is State.FAILED and rep.counters.retries == 0
