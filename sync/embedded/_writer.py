@@ -239,14 +239,19 @@ class _Batch:
             state = self.states[docid]
             tree = state.tree
             seq += 1
-            winner = tree.winner()
-            node = tree.nodes[winner]
+            if len(tree.nodes) == 1:  # a new document (most of an import): no tree to walk
+                ((winner, node),) = tree.nodes.items()
+                if node.body in self.pending:
+                    live.append((node.body, self.pending[node.body][1]))
+            else:
+                winner = tree.winner()
+                node = tree.nodes[winner]
+                live.extend(
+                    (n.body, self.pending[n.body][1])
+                    for n in tree.nodes.values()
+                    if n.body in self.pending
+                )
             tree_json = _tree_json(tree)
-            live.extend(
-                (n.body, self.pending[n.body][1])
-                for n in tree.nodes.values()
-                if n.body in self.pending
-            )
             if winner == state.old_winner:
                 tree_rows.append((seq, tree_json, docid))
                 continue
