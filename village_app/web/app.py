@@ -25,6 +25,7 @@ from village_app.domain.errors import DomainError
 from village_app.web import (
     attachments,
     auth,
+    ceremonies,
     editing,
     lang,
     live,
@@ -57,7 +58,7 @@ async def health(request: Request) -> Response:
 
 def _routes(settings: Settings) -> list[BaseRoute]:
     routes: list[BaseRoute] = [Route("/healthz", health, name="health")]
-    for module in (auth, lang, overview, organisation, matters, editing, matter, stages, live, notices, attachments, supervision):
+    for module in (auth, lang, overview, organisation, matters, editing, matter, stages, live, notices, attachments, supervision, ceremonies):
         routes.extend(module.routes)
     routes.append(Mount("/static", StaticFiles(directory=settings.static_dir), name="static"))
     return routes

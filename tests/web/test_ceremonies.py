@@ -1,0 +1,56 @@
+"""The 红白理事会's register: events checked against the village standard, through the form."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from village_app import repo
+from village_app.domain import BodyKind, Member
+from village_app.web.ceremonies import CeremoniesPage
+from web import villagedata
+from web.helpers import VILLAGE, ClientFactory, form_token, page_of, soup
+
+
+async def _council_and_standard(db: Any) -> None:
+    await villagedata.small_village(db)
+    await repo.add_member(db, VILLAGE, Member(BodyKind.WEDDINGS_FUNERALS_COUNCIL, "田理事", "理事长",
+                                              dt.date(2024, 1, 1), convenor=True), villagedata.ACTOR)
+    await repo.add_village_rule(db, VILLAGE, "红白事标准", "红白事简办标准", "婚事不超过15桌", villagedata.ACTOR,
+                                limits={"wedding": {"max_tables": 15, "max_gift": 200}})
+
+
+def _register(client: Any, **fields: str) -> Any:
+    data = {"kind": "wedding", "family": "张家", "held_on": "2026-05-01", "tables": "12", "gift": "200",
+            "registered_by": "田理事", **fields}
+    return client.post("/ceremonies?year=2026", data={**data, **form_token(client)}, follow_redirects=False)
+
+
+def test_events_are_registered_and_checked_against_the_standard(make_client: ClientFactory) -> None:
+    client = make_client(setup=_council_and_standard)
+    council = soup(client.get("/councils/weddings_funerals_council"))
+    assert council.select_one("#ceremonies-link")["href"] == "/ceremonies"
+    assert _register(client).status_code == 303
+    done = _register(client, family="李家", tables="18", note="已上门劝导")
+    assert done.status_code == 303 and done.headers["location"].endswith("/ceremonies?year=2026")
+    response = client.get("/ceremonies?year=2026")
+    page = page_of(response)
+    assert isinstance(page, CeremoniesPage) and page.registrars == ("田理事",)
+    assert page.limits["wedding"].max_tables == 15 and page.kept == 1
+    by_family = {c.family: c for c in page.ceremonies}
+    assert by_family["张家"].kept and not by_family["李家"].kept
+    assert by_family["李家"].breaches == ("宴席18桌，超过标准15桌",)
+    rows = soup(response).select("#register tr[data-ceremony]")
+    assert sorted(r["data-kept"] for r in rows) == ["no", "yes"]
+    assert page_of(client.get("/ceremonies?year=2025")).ceremonies == ()
+
+
+def test_a_registration_by_someone_off_the_council_is_refused_beside_the_field(make_client: ClientFactory) -> None:
+    client = make_client(setup=_council_and_standard)
+    refused = _register(client, registered_by="陈会长")
+    assert refused.status_code == 422
+    assert "registered_by" in page_of(refused).form.errors
+    assert soup(refused).select_one('.field-error[data-field="registered_by"]') is not None
+    bad_number = _register(client, tables="很多")
+    assert bad_number.status_code == 422 and "tables" in page_of(bad_number).form.errors
+    assert page_of(client.get("/ceremonies?year=2026")).ceremonies == ()

@@ -1,0 +1,108 @@
+"""The 红白理事会's register: the village standard and each wedding or funeral it handled,
+with whether the standard was kept (computed from the standard, never typed).
+
+Registrations name families: the page is for the secretary only (the kiosk never gets them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from village_app import repo
+from village_app.domain import (
+    CEREMONY_KINDS,
+    BodyKind,
+    Ceremony,
+    CeremonyLimits,
+    DomainError,
+    ValidationError,
+)
+from village_app.i18n import now_local
+from village_app.web import forms, resolve
+from village_app.web.rendering import render, request_locale
+
+
+@dataclass(frozen=True)
+class CeremoniesPage:
+    year: int
+    years: tuple[int, ...]
+    #: The caps of the standard in force, by kind (empty when the village has set none).
+    limits: dict[str, CeremonyLimits]
+    ceremonies: tuple[Ceremony, ...]
+    #: Serving council members: who may register an event.
+    registrars: tuple[str, ...]
+    form: forms.FormState = field(default_factory=forms.FormState)
+    kinds: tuple[tuple[str, str], ...] = tuple(CEREMONY_KINDS.items())
+
+    @property
+    def kept(self) -> int:
+        return sum(1 for c in self.ceremonies if c.kept)
+
+
+def _year(request: Request) -> int:
+    raw = request.query_params.get("year", "")
+    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else now_local().year
+
+
+async def _page(request: Request, year: int, state: forms.FormState | None = None) -> CeremoniesPage:
+    db, code = resolve.db(request), resolve.village(request)
+    council = await repo.list_members(
+        db, code, BodyKind.WEDDINGS_FUNERALS_COUNCIL, on=now_local().date(), private=False
+    )
+    this_year = now_local().year
+    return CeremoniesPage(
+        year=year,
+        years=tuple(range(this_year, this_year - 5, -1)),
+        limits=await repo.ceremony_limits(db, code),
+        ceremonies=tuple(reversed(await repo.list_ceremonies(db, code, year=year))),
+        registrars=tuple(m.name for m in council),
+        form=state or forms.FormState({"held_on": now_local().date().isoformat()}),
+    )
+
+
+async def ceremonies(request: Request) -> Response:
+    return render(request, "ceremonies.html", await _page(request, _year(request)))
+
+
+async def add_ceremony(request: Request) -> Response:
+    async with request.form() as form:
+        return await _add(request, form)
+
+
+def _count(form: FormData, name: str, label_zh: str) -> int:
+    return forms.integer(form, name, label_zh) or 0
+
+
+async def _add(request: Request, form: FormData) -> Response:
+    state = forms.FormState.of(form)
+    try:
+        held_on = forms.day(form, "held_on")
+        if held_on is None:
+            raise ValidationError("请填写办理日期", "the date is required", field="held_on")
+        ceremony = Ceremony(
+            kind=forms.text(form, "kind"),
+            family=forms.text(form, "family"),
+            held_on=held_on,
+            tables=_count(form, "tables", "桌数"),
+            cost_per_table=_count(form, "cost_per_table", "每桌标准"),
+            gift=_count(form, "gift", "礼金"),
+            registered_by=forms.text(form, "registered_by"),
+            note=forms.text(form, "note"),
+        )
+        await repo.add_ceremony(resolve.db(request), resolve.village(request), ceremony, resolve.actor(request))
+    except DomainError as exc:
+        page = await _page(request, _year(request), state.fail(exc, request_locale(request)))
+        return render(request, "ceremonies.html", page, status_code=exc.status)
+    url = request.url_for("ceremonies").include_query_params(year=held_on.year)
+    return RedirectResponse(str(url), status_code=303)
+
+
+routes = [
+    Route("/ceremonies", ceremonies, methods=["GET"], name="ceremonies"),
+    Route("/ceremonies", add_ceremony, methods=["POST"], name="ceremony_add"),
+]
