@@ -42,7 +42,8 @@ _CLIENT_ERRORS_SENT_AS_500 = frozenset({"bad_request", "doc_validation"})
 
 @dataclass
 class CouchStats:
-    """Traffic counters, read by the replicator and the benchmarks."""
+    """Traffic counters, read by the replicator and the benchmarks: request and response
+    bodies as they went over the wire (compressed where they were), headers not counted."""
 
     requests: int = 0
     bytes_sent: int = 0
@@ -183,7 +184,9 @@ class CouchTransport:
         finally:
             self.stats.requests += 1
             self.stats.bytes_sent += len(content or b"")
-        self.stats.bytes_received += len(response.content)
+        # What crossed the wire: servers gzip their answers (pouchdb-server does, and CouchDB
+        # attachments of compressible types), and httpx decodes them into ``content``.
+        self.stats.bytes_received += response.num_bytes_downloaded
         if check and response.status_code >= 400:
             raise self.error(method, url, response, docid=docid, rev=rev)
         return response
