@@ -80,3 +80,17 @@ def test_only_moral_review_matters_are_commendations(make_client: ClientFactory)
     assert refused.status_code == 422
     assert "commendation" in page_of(refused).form.errors
     assert soup(refused).select_one('.field-error[data-field="commendation"]') is not None
+
+
+def test_the_matter_page_says_whether_a_moral_review_matter_may_be_public(make_client: ClientFactory) -> None:
+    client = make_client(setup=villagedata.small_village)
+    urls = {}
+    for commendation in ("on", ""):
+        created = client.post("/matters", data={"kind": "council", "body": "moral_review_council", "title": f"评议{commendation}",
+                                                "year": "2026", "commendation": commendation, **form_token(client)},
+                              follow_redirects=False)
+        urls[commendation] = created.headers["location"]
+    assert soup(client.get(urls["on"])).select_one("#publicity .badge.done") is not None
+    assert soup(client.get(urls[""])).select_one("#publicity .badge.open") is not None
+    rows = soup(client.get("/matters")).select("tr[data-matter]")
+    assert [r.select_one("[data-private]") is not None for r in rows].count(True) == 1
