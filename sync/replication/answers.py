@@ -23,6 +23,14 @@ class MalformedAnswerError(PeerError):
     error = "malformed_answer"
 
 
+class RevisionUnavailableError(PeerError):
+    """The source listed a revision but could not give it just now (e.g. ``_bulk_get``'s
+    per-document ``{"error": "timeout"}`` from a CouchDB cluster): retried, never skipped,
+    or the checkpoint would pass a revision the target never got."""
+
+    error = "revision_unavailable"
+
+
 def _bad(location: str, call: str, what: str) -> MalformedAnswerError:
     return MalformedAnswerError(f"malformed answer from {location} to {call}: {what}")
 

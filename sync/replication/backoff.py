@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 
 from sync.errors import NetworkError, PeerError
+from sync.replication.answers import RevisionUnavailableError
 
 #: 408 Request Timeout, and 429 Too Many Requests: CouchDB 3 sheds load with it, and its
 #: own replicator backs off and retries (``couch_replicator_httpc``).
@@ -23,7 +24,7 @@ def is_transient(exc: BaseException) -> bool:
     A malformed answer (bad JSON, wrong shape) is a :class:`PeerError` too, but
     retrying it would only repeat it, so it is not transient.
     """
-    if isinstance(exc, NetworkError):
+    if isinstance(exc, NetworkError | RevisionUnavailableError):
         return True
     if not isinstance(exc, PeerError):
         return False

@@ -15,7 +15,7 @@ from typing import Any
 
 from sync.database import Database, Doc
 from sync.errors import BadRequestError, NotFoundError, PeerError
-from sync.replication.answers import MalformedAnswerError, fetched_doc
+from sync.replication.answers import MalformedAnswerError, RevisionUnavailableError, fetched_doc
 
 
 class RevisionFetcher:
@@ -57,9 +57,10 @@ class RevisionFetcher:
                     f"malformed answer from {where} to _bulk_get: an id not asked for: {docid!r}"
                 )
             for item in result["docs"]:
-                # {"error": ...} is a revision gone meanwhile; pouchdb-server sends {} for it.
                 if isinstance(item, Mapping) and "ok" in item:
                     docs.append(fetched_doc(item["ok"], docid, where, "_bulk_get"))
+                else:
+                    _check_gone(item, docid, where)
         return docs
 
     async def _open_revs(self, missing: Mapping[str, list[str]]) -> list[Doc]:
@@ -84,6 +85,22 @@ def _open_revs_docs(answer: Any, docid: str, where: str) -> list[Doc]:
         if isinstance(item, Mapping) and "ok" in item:
             docs.append(fetched_doc(item["ok"], docid, where, "GET ?open_revs"))
     return docs
+
+
+def _check_gone(item: Any, docid: str, where: str) -> None:
+    """Pass a ``_bulk_get`` error entry for a revision gone meanwhile (``not_found``: the
+    change that replaced it comes later in the feed); raise for any other."""
+    if not isinstance(item, Mapping) or not isinstance(item.get("error"), Mapping):
+        raise MalformedAnswerError(
+            f"malformed answer from {where} to _bulk_get: an entry for {docid!r} "
+            f"with neither ok nor error: {str(item)[:80]}"
+        )
+    error = item["error"]
+    if error.get("error") != "not_found":
+        raise RevisionUnavailableError(
+            f"{where} could not give {docid} {error.get('rev')}: "
+            f"{error.get('error')}: {error.get('reason')}"
+        )
 
 
 def _lacks_endpoint(exc: Exception) -> bool:

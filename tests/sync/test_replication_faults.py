@@ -252,3 +252,31 @@ async def test_a_database_the_account_may_not_use_is_named_in_the_error(
             await rep
     assert caught.value.reason == f"no access to http://127.0.0.1:{proxy.port}/{county.name}"
     assert rep.state is State.FAILED and rep.counters.retries == 0
+
+
+async def test_a_revision_the_source_cannot_give_now_is_retried_not_skipped(
+    make_db, couch_url: str
+) -> None:
+    # A CouchDB cluster answers _bulk_get per document; a shard that timed out gives
+    # {"error": "timeout"} for that revision. Skipping it as if it were gone would move
+    # the checkpoint past a revision the laptop never got.
+    laptop = await make_db("embedded")
+    async with FaultProxy(couch_url, seed=1, fault_rate=0.0) as proxy:
+        county, via_proxy = await proxied(make_db, proxy)
+        first = await county.put({"_id": "matter:1", "n": 1})
+        second = await county.put({"_id": "matter:1", "_rev": first["rev"], "n": 2})
+        proxy.answers["/_bulk_get"] = json.dumps({"results": [{"id": "matter:1", "docs": [
+            {"error": {"id": "matter:1", "rev": second["rev"], "error": "timeout",
+                       "reason": "a shard did not answer"}}]}]}).encode()
+        try:
+            rep = replicate(via_proxy, laptop, backoff_initial=0.01, backoff_max=0.02, retries=2)
+            with pytest.raises(PeerError, match="a shard did not answer"):
+                await rep
+            assert rep.state is State.FAILED and rep.counters.retries == 2
+            assert not await _has_checkpoint(laptop, via_proxy, laptop)
+            del proxy.answers["/_bulk_get"]
+            again = await replicate(via_proxy, laptop)
+        finally:
+            await via_proxy.close()
+    assert again.counters.docs_written == 1
+    assert (await laptop.get("matter:1"))["_rev"] == second["rev"]
