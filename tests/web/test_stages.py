@@ -223,3 +223,24 @@ def test_every_error_is_listed_at_the_top_of_the_form(reviewed: tuple[TestClient
     assert response.status_code == 409  # the review comes first: an error about no field shown
     summary = soup(response).select(".error-summary li")
     assert [li.get_text() for li in summary] == ["不能跳过阶段：请先完成“党员大会审议”"]
+
+
+def test_a_named_vote_is_kept_and_shown_only_on_the_record(reviewed: tuple[TestClient, str]) -> None:
+    client, matter_id = reviewed
+    named = {"voted_for": "张三、李四\n王五", "voted_against": "赵六", "voted_abstain": ""}
+    # Counts left blank are taken from the names; counts that disagree are refused beside the list.
+    refused = client.post(f"/matters/{matter_id}/stages/review",
+                          data=_meeting(client, expected="5", present="4", in_favour="4", **named))
+    assert refused.status_code == 422
+    assert "by_name" in page_of(refused).form.state.errors
+    assert soup(refused).select_one("details.named-vote[open] [data-field='by_name']") is not None
+    done = client.post(f"/matters/{matter_id}/stages/review", data=_meeting(client, expected="5", present="4", **named),
+                       follow_redirects=False)
+    assert done.status_code == 303, page_of(done).form.state.errors
+    view = page_of(client.get(f"/matters/{matter_id}")).view
+    vote = next(s for s in view.stages if s.spec.key == "review").record.vote
+    assert (vote.in_favour, vote.against, vote.abstain) == (3, 1, 0)
+    assert dict(vote.by_name) == {"张三": "for", "李四": "for", "王五": "for", "赵六": "against"}
+    html = soup(client.get(f"/matters/{matter_id}"))
+    shown = {li["data-choice"]: li.get_text() for li in html.select("#stage-review details.named-vote li")}
+    assert shown == {"for": "赞成：张三、李四、王五", "against": "反对：赵六"}

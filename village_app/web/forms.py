@@ -19,6 +19,7 @@ from village_app.domain import (
     Vote,
 )
 from village_app.domain.dates import parse_local, to_shanghai
+from village_app.domain.meetings import Choice
 
 #: Names may be separated by new lines or Chinese/Latin commas and enumeration commas.
 _NAME_SEPARATORS = re.compile(r"[\n\r,，、;；]+")
@@ -107,12 +108,21 @@ def attendance(form: FormData) -> Attendance | None:
     return Attendance(expected=expected, present=present, basis=basis, attendees=names(form, "attendees"))
 
 
+#: A named vote's choices and the form fields listing who made each (one name a line).
+_NAMED_FIELDS: tuple[tuple[Choice, str], ...] = (("for", "voted_for"), ("against", "voted_against"), ("abstain", "voted_abstain"))
+
+
 def vote(form: FormData) -> Vote | None:
+    """The counts; with a named vote (optional), who voted how. Counts left blank beside a
+    named vote are taken from it; counts typed must agree with it (the domain checks)."""
     counts = [integer(form, n, label) for n, label in (("in_favour", "赞成票"), ("against", "反对票"), ("abstain", "弃权票"))]
+    by_name = tuple((name, choice) for choice, field_name in _NAMED_FIELDS for name in names(form, field_name))
+    if by_name and all(c is None for c in counts):
+        counts = [sum(1 for _, choice in by_name if choice == c) for c, _ in _NAMED_FIELDS]
     if all(c is None for c in counts):
         return None
     in_favour, against, abstain = (c or 0 for c in counts)
-    return Vote(in_favour=in_favour, against=against, abstain=abstain)
+    return Vote(in_favour=in_favour, against=against, abstain=abstain, by_name=by_name)
 
 
 def stage_record(form: FormData, matter_id: str, spec: StageSpec) -> StageRecord:
@@ -165,6 +175,8 @@ def record_values(record: StageRecord) -> dict[str, str]:
     if record.vote:
         v = record.vote
         values.update(in_favour=str(v.in_favour), against=str(v.against), abstain=str(v.abstain))
+        for choice, field_name in _NAMED_FIELDS:
+            values[field_name] = "、".join(name for name, c in v.by_name if c == choice)
     if record.publication:
         p = record.publication
         values.update(what=p.what, where=p.where, published_at=_local_input(p.published_at))
