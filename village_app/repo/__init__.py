@@ -6,7 +6,7 @@ Map:
 
 * organisation: ``get_village``, ``save_village``, ``list_bodies``, ``save_body``,
   ``get_rules``, ``list_members``, ``get_member``, ``add_member``, ``update_member``,
-  ``list_village_rules``, ``add_village_rule``;
+  ``list_village_rules``, ``add_village_rule``, ``roster_conflicts``;
 * matters: ``create_matter``, ``get_matter`` (with ``conflicts``), ``update_matter``,
   ``list_matters(stage=, body=, year=, kind=, limit=, skip=)``, ``find_matters`` (a page and the total), ``stage_counts``,
   ``resolve_matter_conflict``, ``sync_record_flags``, ``warm_up`` (the matters index, at start-up),
@@ -15,7 +15,7 @@ Map:
   ``correct_record``, ``add_attachment``, ``get_attachment``;
 * supervision: ``add_supervision(..., thread_id=)``, ``correct_supervision``,
   ``list_supervision(matter=, open_only=)``, ``list_supervision_entries``;
-* conflicts: ``list_conflicts``, ``resolve_conflict``;
+* conflicts: ``conflicted`` (which ids have them), ``list_conflicts``, ``resolve_conflict``;
 * weddings and funerals: ``add_ceremony``, ``list_ceremonies(year=)``, ``ceremony_limits``;
 * ``docs``: the document shapes; ``ids``: ``<type>:<village>:<ULID>``.
 
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from village_app.repo.actor import Actor
 from village_app.repo.ceremonies import add_ceremony, ceremony_limits, list_ceremonies
-from village_app.repo.conflicts import list_conflicts, resolve_conflict
+from village_app.repo.conflicts import conflicted, list_conflicts, resolve_conflict
 from village_app.repo.matters import (
     NewAttachment,
     add_attachment,
@@ -55,6 +55,7 @@ from village_app.repo.organisation import (
     list_bodies,
     list_members,
     list_village_rules,
+    roster_conflicts,
     save_body,
     save_village,
     update_member,
@@ -82,6 +83,7 @@ __all__ = [
     "add_village_rule",
     "append_stage_record",
     "ceremony_limits",
+    "conflicted",
     "correct_record",
     "correct_supervision",
     "create_matter",
@@ -103,6 +105,7 @@ __all__ = [
     "matter_view",
     "resolve_conflict",
     "resolve_matter_conflict",
+    "roster_conflicts",
     "save_body",
     "save_village",
     "stage_counts",

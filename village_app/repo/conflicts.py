@@ -9,10 +9,11 @@ deletes the other branches, so the history of all of them is kept.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sync.database import Database
+from sync.errors import NotFoundError
 from village_app.domain import NotFound
 from village_app.repo._base import get_doc, put_editable
 from village_app.repo.actor import Actor
@@ -30,6 +31,20 @@ async def list_conflicts(db: Database, village: str, docid: str) -> list[Doc]:
     versions = [r["ok"] for r in others if "ok" in r]
     winner.pop("_conflicts", None)
     return [winner, *versions]
+
+
+async def conflicted(db: Database, docids: Sequence[str]) -> list[str]:
+    """Which of these documents have conflicting versions (missing ones are left out).
+    One read per document: for a roster of a few dozen seats that is cheap."""
+    found = []
+    for docid in docids:
+        try:
+            doc = await db.get(docid, conflicts=True)
+        except NotFoundError:
+            continue
+        if doc.get("_conflicts"):
+            found.append(docid)
+    return found
 
 
 async def resolve_conflict(

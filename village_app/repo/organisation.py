@@ -28,6 +28,7 @@ from village_app.domain import (
 from village_app.repo import docs
 from village_app.repo._base import find_all, get_doc, put_editable
 from village_app.repo.actor import Actor
+from village_app.repo.conflicts import conflicted
 
 
 async def get_village(db: Database, code: str) -> Village:
@@ -179,6 +180,13 @@ async def add_village_rule(
     )
     await db.put(doc)
     return doc
+
+
+async def roster_conflicts(db: Database, village: str, body: str) -> list[str]:
+    """Ids of this body's charter/rule document and seats that have conflicting versions
+    (two laptops edited them before they synced)."""
+    seats = await find_all(db, {"type": DocType.MEMBER, "village": village, "body": body})
+    return await conflicted(db, [docs.body_id(village, body), *(d["_id"] for d in seats)])
 
 
 async def get_member(db: Database, village: str, member_id: str) -> Member:

@@ -34,6 +34,7 @@ from village_app.web import (
     notices,
     organisation,
     overview,
+    roster_conflicts,
     stages,
     supervision,
 )
@@ -58,7 +59,7 @@ async def health(request: Request) -> Response:
 
 def _routes(settings: Settings) -> list[BaseRoute]:
     routes: list[BaseRoute] = [Route("/healthz", health, name="health")]
-    for module in (auth, lang, overview, organisation, matters, editing, matter, stages, live, notices, attachments, supervision, ceremonies):
+    for module in (auth, lang, overview, organisation, matters, editing, matter, stages, live, notices, attachments, supervision, ceremonies, roster_conflicts):
         routes.extend(module.routes)
     routes.append(Mount("/static", StaticFiles(directory=settings.static_dir), name="static"))
     return routes

@@ -40,6 +40,8 @@ class CouncilsPage:
 class CouncilPage:
     roster: Roster
     form: forms.FormState = field(default_factory=forms.FormState)
+    #: Seats (or the charter) with conflicting versions from replication, to be resolved.
+    conflicts: int = 0
 
 
 async def _rosters(request: Request, only: str | None = None) -> list[Roster]:
@@ -66,7 +68,8 @@ async def councils(request: Request) -> Response:
 async def council(request: Request) -> Response:
     kind = resolve.body_kind(request.path_params["body"])
     (roster,) = await _rosters(request, str(kind))
-    return render(request, "council.html", CouncilPage(roster))
+    conflicts = await repo.roster_conflicts(resolve.db(request), resolve.village(request), str(kind))
+    return render(request, "council.html", CouncilPage(roster, conflicts=len(conflicts)))
 
 
 async def add_member(request: Request) -> Response:
