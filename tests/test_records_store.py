@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-import struct
 import uuid
-import zlib
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from domain.helpers import tiny_png
 
 import sync
 from village_app import repo
@@ -35,21 +34,6 @@ from village_app.domain import (
 V = "990101001009"
 ACTOR = repo.Actor("secretary")
 T0 = datetime(2026, 3, 2, 19, 30, tzinfo=SHANGHAI)
-
-
-def png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", ihdr)
-        + chunk(b"IDAT", zlib.compress(b"\x00\x00"))
-        + chunk(b"IEND", b"")
-    )
 
 
 @pytest.fixture(params=["embedded", "couch"])
@@ -109,7 +93,7 @@ async def test_a_matter_through_all_six_stages_with_a_failed_quorum(db: sync.Dat
         matter.id,
         _meeting("proposal", 0),
         ACTOR,
-        attachments=[repo.NewAttachment("签字.jpg", png())],
+        attachments=[repo.NewAttachment("签字.jpg", tiny_png())],
     )
     assert [a.name for a in first.attachments] == ["签字.png"]  # named by content
     await repo.append_stage_record(db, V, matter.id, _meeting("consultation", 3), ACTOR)
@@ -160,16 +144,16 @@ async def test_refused_records_store_nothing(db: sync.Database) -> None:
 async def test_attachments_are_added_never_replaced(db: sync.Database) -> None:
     matter = await _major(db)
     record = await repo.append_stage_record(db, V, matter.id, _meeting("proposal", 0), ACTOR)
-    first = await repo.add_attachment(db, V, record.id, "sheet.png", png(), ACTOR)
-    second = await repo.add_attachment(db, V, record.id, "sheet.png", png(), ACTOR)
+    first = await repo.add_attachment(db, V, record.id, "sheet.png", tiny_png(), ACTOR)
+    second = await repo.add_attachment(db, V, record.id, "sheet.png", tiny_png(), ACTOR)
     assert (first.name, second.name) == ("sheet.png", "sheet-2.png")
     data, content_type = await repo.get_attachment(db, V, record.id, "sheet-2.png")
-    assert data == png() and content_type == "image/png"
+    assert data == tiny_png() and content_type == "image/png"
     with pytest.raises(NotFound):
         await repo.get_attachment(db, V, record.id, "nope.png")
     with pytest.raises(NotFound):
         await repo.add_attachment(
-            db, V, matter.id, "x.png", png(), ACTOR
+            db, V, matter.id, "x.png", tiny_png(), ACTOR
         )  # matters are not evidence
 
 

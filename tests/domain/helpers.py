@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -81,4 +83,20 @@ def council(body: str = "weddings_funerals_council") -> Story:
         validate_matter(
             Matter(kind="council", title="红白事简办", body=body, year=2026, id="matter:2")
         )
+    )
+
+
+def tiny_png() -> bytes:
+    """The smallest valid PNG (1x1, grey): checked by content like any scan."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\x80"))
+        + chunk(b"IEND", b"")
     )

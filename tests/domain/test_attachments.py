@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-import struct
-import zlib
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domain.helpers import tiny_png
 from village_app.domain import (
     MAX_ATTACHMENT_BYTES,
     AttachmentTooLarge,
@@ -14,22 +12,6 @@ from village_app.domain import (
     sniff_content_type,
     validate_attachment,
 )
-
-
-def tiny_png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00\x80"))
-        + chunk(b"IEND", b"")
-    )
-
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 20 + b"\xff\xd9"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
