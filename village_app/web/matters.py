@@ -27,6 +27,7 @@ from village_app.web.rendering import render, request_locale
 PAGE_SIZE = 25  # fits a 1366x768 screen with little scrolling
 STAGE_KEYS: tuple[str, ...] = (*(s.key for s in MAJOR_STAGES), *(s.key for s in COUNCIL_STAGES), COMPLETED)
 BODY_KEYS: tuple[str, ...] = (str(BodyKind.PARTY_BRANCH), *(str(c) for c in COUNCILS))
+KINDS: tuple[str, ...] = (str(MatterKind.MAJOR), str(MatterKind.COUNCIL))
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,11 @@ class MatterFilters:
     stage: str = ""
     body: str = ""
     year: int | None = None
+    kind: str = ""
 
     def query(self, page: int = 1) -> str:
-        parts = [f"{k}={v}" for k, v in (("stage", self.stage), ("body", self.body), ("year", self.year or "")) if v]
+        pairs = (("kind", self.kind), ("stage", self.stage), ("body", self.body), ("year", self.year or ""))
+        parts = [f"{k}={v}" for k, v in pairs if v]
         if page > 1:
             parts.append(f"page={page}")
         return "&".join(parts)
@@ -67,7 +70,9 @@ def parse_filters(request: Request) -> MatterFilters:
     stage = params.get("stage", "")
     body = params.get("body", "")
     year = params.get("year", "")
+    kind = params.get("kind", "")
     return MatterFilters(
+        kind=kind if kind in KINDS else "",
         stage=stage if stage in STAGE_KEYS else "",
         body=body if body in BODY_KEYS else "",
         year=int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else None,
@@ -82,7 +87,7 @@ def _page_number(request: Request) -> int:
 async def _find(request: Request, filters: MatterFilters, number: int) -> tuple[list[Matter], int]:
     return await repo.find_matters(
         resolve.db(request), resolve.village(request),
-        stage=filters.stage or None, body=filters.body or None, year=filters.year,
+        stage=filters.stage or None, body=filters.body or None, year=filters.year, kind=filters.kind or None,
         limit=PAGE_SIZE, skip=(number - 1) * PAGE_SIZE,
     )
 
