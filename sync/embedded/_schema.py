@@ -4,7 +4,7 @@ Tables (one file per database):
 
 * ``meta(key, value)`` — ``update_seq`` (last sequence handed out), ``revs_limit``.
 * ``docs(id, seq, winner, deleted, body_id, tree, type, village, matter,
-  stage, created_at)`` — one row per document, keyed by id: its latest
+  stage, created_at)`` — one row per document (unique id): its latest
   sequence (unique index ``docs_seq``: the changes feed is an index range
   scan), the winning revision, whether it is a tombstone and where its body
   is, the whole revision tree as JSON (see :mod:`sync.revtree`; each node
@@ -24,9 +24,11 @@ Tables (one file per database):
 * ``local_docs(id, rev, body)`` — ``_local/`` documents: no history, no seq.
 
 Durability: WAL with ``synchronous=NORMAL``. A committed transaction survives
-the process being killed (the WAL is in the OS page cache); only a power loss
-or OS crash may lose the last commits (never corrupting the file). Pass
-``synchronous="FULL"`` to :func:`connect` for power-loss durability.
+the process being killed (the WAL is in the OS page cache; the crash test
+kills a writer 20 times), and only a power loss or OS crash may lose the last
+commits, never corrupting the file. ``open_embedded_database(...,
+synchronous="FULL")`` makes every commit survive power loss too, at the cost
+of an fsync per ``bulk_docs``.
 """
 
 from __future__ import annotations
