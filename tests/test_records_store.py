@@ -332,6 +332,13 @@ async def test_matters_list_follows_writes_it_did_not_make(db: sync.Database) ->
     await db.bulk_docs([{**arrived, "_rev": "1-" + "a" * 32}], new_edits=False)
     assert [m.title for m in await repo.list_matters(db, V)] == ["同步来的", "保留"]
     assert await repo.stage_counts(db, V) == {"proposal": 2}
+    # The per-stage split follows too: a matter moved on by a write elsewhere leaves its stage.
+    assert [m.title for m in await repo.list_matters(db, V, stage="proposal")] == ["同步来的", "保留"]
+    moved = await db.get(kept.id)
+    await db.put({**moved, "stage": "consultation"})
+    assert [m.title for m in await repo.list_matters(db, V, stage="proposal")] == ["同步来的"]
+    found, total = await repo.find_matters(db, V, stage="consultation", limit=10)
+    assert [m.title for m in found] == ["保留"] and total == 1
 
 
 async def test_roster_edits_of_a_stale_revision_are_refused(db: sync.Database) -> None:

@@ -144,12 +144,12 @@ async def find_matters(
 ) -> tuple[list[Matter], int]:
     """One page of :func:`list_matters` and how many matters the filters select in all.
 
-    One plain list comprehension per filter (stage first, usually the most selective): a tight loop
-    (about 0.2 ms per 10,000 matters), ten times faster than one loop testing every filter
-    per matter through a generator; the count is then the length of what is left. Only the
-    page's rows become :class:`Matter` objects (building them is most of the cost)."""
-    found = await matter_summaries(db, village)
-    for key, value in (("stage", stage), ("body", body), ("year", year), ("kind", kind)):
+    The index hands over the matters at ``stage`` directly; each other filter is one plain
+    list comprehension over what is left (ten times faster in Python than one loop testing
+    every filter per matter through a generator); the count is the length of what is left.
+    Only the page's rows become :class:`Matter` objects."""
+    found = await matter_summaries(db, village, stage=stage or None)
+    for key, value in (("body", body), ("year", year), ("kind", kind)):
         if value not in (None, ""):
             found = [d for d in found if d.get(key) == value]
     end = None if limit is None else skip + limit
