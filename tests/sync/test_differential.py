@@ -105,6 +105,9 @@ class History:
     bodied: set[str] = field(default_factory=set)
     #: pouchdb-server's revs_diff calls a rev missing when only its stub is in the tree.
     stubs_count_as_missing: bool = False
+    #: pouchdb-server 4.2.0 never answers a normal write naming an ancestor of a deleted
+    #: winner (CouchDB says 409), and its database takes no write after that: skip those.
+    peer_hangs_on_stale_tombstone: bool = False
     counter: int = 0
 
     def rev(self, i: int, label: str) -> str:
@@ -232,6 +235,8 @@ class History:
             old = others[op.pick % len(others)]
             leaves = await self.leaves(docid)
             if old not in leaves:
+                if current is not None and current[1] and self.peer_hangs_on_stale_tombstone:
+                    return
                 await self.expect_conflict(docid, old, op.value)  # an ancestor: stale
             elif not leaves[old]:
                 await self.normal_write(docid, old, False, op.value)  # a live losing leaf: extends it
@@ -296,7 +301,8 @@ def test_same_revision_trees(couch_url: str, tmp_path: Path, peer_is_pouchdb: bo
         async def run_example(ops: list[Op]) -> None:
             prefix = f"x{next(examples)}"
             ids = tuple(f"{prefix}_{k}" for k in range(DOCS_PER_EXAMPLE))
-            history = History((embedded, peer), ids, stubs_count_as_missing=peer_is_pouchdb)
+            history = History((embedded, peer), ids, stubs_count_as_missing=peer_is_pouchdb,
+                              peer_hangs_on_stale_tombstone=peer_is_pouchdb)
             for op in ops:
                 await history.apply(op)
             await compare(history)
