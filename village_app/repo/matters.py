@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sync.database import Database
 from sync.errors import ConflictError, NotFoundError
@@ -112,22 +112,21 @@ async def sync_record_flags(db: Database, village: str, matter: Matter) -> None:
         await db.bulk_docs(stale)
 
 
-async def list_matters(
-    db: Database,
-    village: str,
-    *,
-    stage: str | None = None,
-    body: str | None = None,
-    year: int | None = None,
-    kind: str | None = None,
-    limit: int | None = None,
-    skip: int = 0,
-) -> list[Matter]:
+class MatterQuery(TypedDict, total=False):
+    """The filters and the page of :func:`list_matters` / :func:`find_matters`."""
+
+    stage: str | None
+    body: str | None
+    year: int | None
+    kind: str | None
+    limit: int | None
+    skip: int
+
+
+async def list_matters(db: Database, village: str, **query: Unpack[MatterQuery]) -> list[Matter]:
     """Matters, newest first, filtered by current stage, body, year, kind (from the
     in-process index, see :mod:`village_app.repo.matter_index`)."""
-    found, _ = await find_matters(
-        db, village, stage=stage, body=body, year=year, kind=kind, limit=limit, skip=skip
-    )
+    found, _ = await find_matters(db, village, **query)
     return found
 
 
