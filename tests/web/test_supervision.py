@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from web import villagedata
 from web.helpers import ClientFactory, form_token, page_of, soup
 
@@ -44,3 +46,21 @@ def test_a_closed_item_cannot_reopen(make_client: ClientFactory) -> None:
     again = client.post(f"/supervision/{thread.id}", data={"follow_up": "再议", "status": "open", "recorded_by": "周监督", **form_token(client)})
     assert again.status_code == 409
     assert client.post("/supervision/no-such-thread", data={"follow_up": "x", "recorded_by": "周监督", **form_token(client)}).status_code == 404
+
+
+def test_a_finding_about_a_matter_links_to_it_by_title(make_client: ClientFactory) -> None:
+    made: dict[str, Any] = {}
+
+    async def setup(db):  # type: ignore[no-untyped-def]
+        await villagedata.small_village(db)
+        made["matter"] = await villagedata.major_matter(db)
+
+    client = make_client(setup=setup)
+    matter = made["matter"]
+    added = client.post("/supervision", data={"finding": "未附签到表", "recorded_by": "周监督", "matter": matter.id,
+                                              **form_token(client)}, follow_redirects=False)
+    assert added.status_code == 303
+    response = client.get("/supervision")
+    assert page_of(response).matter_titles == {matter.id: "修建村东机耕道"}
+    link = soup(response).select_one("a.matter-link")
+    assert link.get_text() == "相关事项：修建村东机耕道" and link["href"] == f"/matters/{matter.id}"

@@ -14,6 +14,7 @@ from village_app.domain import (
     STATUSES,
     BodyKind,
     DomainError,
+    NotFound,
     SupervisionEntry,
     SupervisionThread,
 )
@@ -30,6 +31,8 @@ class SupervisionPage:
     #: The thread whose follow-up form had an error (its form shows the state).
     failed_thread: str = ""
     statuses: tuple[str, ...] = STATUSES
+    #: Titles of the matters the threads are about, by id (for their links).
+    matter_titles: dict[str, str] = field(default_factory=dict)
 
     @property
     def blank(self) -> forms.FormState:
@@ -47,7 +50,15 @@ async def _page(request: Request, state: forms.FormState | None = None, failed_t
     # Open items first; within each group the most recent activity first.
     recent = sorted(threads, key=lambda t: t.latest.created_at, reverse=True)
     ordered = [t for t in recent if t.is_open] + [t for t in recent if not t.is_open]
-    return SupervisionPage(tuple(ordered), tuple(m.name for m in roster), state or forms.FormState(), failed_thread)
+    titles = {}
+    for matter_id in {t.first.matter for t in threads if t.first.matter}:
+        try:
+            titles[matter_id] = (await repo.get_matter(db, code, matter_id)).title
+        except NotFound:  # a matter not (yet) replicated here: the link says so by its plain label
+            continue
+    return SupervisionPage(
+        tuple(ordered), tuple(m.name for m in roster), state or forms.FormState(), failed_thread, matter_titles=titles
+    )
 
 
 async def supervision(request: Request) -> Response:
