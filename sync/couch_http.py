@@ -8,6 +8,7 @@ Only the ``sync.couch*`` modules import ``httpx``.
 
 from __future__ import annotations
 
+import contextvars
 import gzip
 import json
 import os
@@ -48,6 +49,19 @@ class CouchStats:
     requests: int = 0
     bytes_sent: int = 0
     bytes_received: int = 0
+
+
+#: Counters for the requests made by the current task and the tasks it starts, besides
+#: each transport's own: a replication counts its own traffic with them even when another
+#: replication (the other half of a sync) uses the same database objects at the same time.
+_task_stats: contextvars.ContextVar[CouchStats | None] = contextvars.ContextVar(
+    "couch_task_stats", default=None
+)
+
+
+def count_task_traffic(stats: CouchStats) -> None:
+    """Count every request of this task (and of tasks it starts from now on) into ``stats``."""
+    _task_stats.set(stats)
 
 
 @dataclass(frozen=True)
@@ -182,14 +196,20 @@ class CouchTransport:
         except httpx.TransportError as exc:
             raise NetworkError(f"{method} {url}: {type(exc).__name__}: {exc}", docid=docid, rev=rev) from exc
         finally:
-            self.stats.requests += 1
-            self.stats.bytes_sent += len(content or b"")
+            for stats in self._counting():
+                stats.requests += 1
+                stats.bytes_sent += len(content or b"")
         # What crossed the wire: servers gzip their answers (pouchdb-server does, and CouchDB
         # attachments of compressible types), and httpx decodes them into ``content``.
-        self.stats.bytes_received += response.num_bytes_downloaded
+        for stats in self._counting():
+            stats.bytes_received += response.num_bytes_downloaded
         if check and response.status_code >= 400:
             raise self.error(method, url, response, docid=docid, rev=rev)
         return response
+
+    def _counting(self) -> tuple[CouchStats, ...]:
+        task = _task_stats.get()
+        return (self.stats,) if task is None or task is self.stats else (self.stats, task)
 
     async def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """Like :meth:`send`, returning the decoded JSON body."""

@@ -81,29 +81,24 @@ async def open_side(spec: Database | str, *, create: bool, opened: list[Database
 
 
 class Traffic:
-    """HTTP requests and bytes of this replication: the growth of each side's ``stats``
-    (only HTTP databases have them) since the replication began."""
+    """HTTP requests and bytes of this replication, where a side is an HTTP database (only
+    those have ``stats``). Counted per task (:func:`sync.couch_http.count_task_traffic`),
+    so the two halves of a sync sharing their databases each count only their own; so
+    create it in the replication's own task."""
 
     def __init__(self, counters: Counters, *dbs: Database) -> None:
         self._counters = counters
-        self._stats = [s for s in (getattr(db, "stats", None) for db in _distinct(dbs)) if s]
-        self._base = [self._read(s) for s in self._stats]
+        self._stats: Any = None
+        if any(getattr(db, "stats", None) is not None for db in dbs):
+            # Late: only a run with an HTTP side needs the HTTP transport loaded.
+            from sync.couch_http import CouchStats, count_task_traffic
 
-    @staticmethod
-    def _read(stats: Any) -> tuple[int, int, int]:
-        return (int(stats.requests), int(stats.bytes_sent), int(stats.bytes_received))
+            self._stats = CouchStats()
+            count_task_traffic(self._stats)
 
     def refresh(self) -> None:
-        if not self._stats:
+        if self._stats is None:
             return
-        now = [self._read(s) for s in self._stats]
-        totals = [sum(n[i] - b[i] for n, b in zip(now, self._base, strict=True)) for i in range(3)]
-        self._counters.requests, self._counters.bytes_sent, self._counters.bytes_received = totals
-
-
-def _distinct(dbs: tuple[Database, ...]) -> list[Database]:
-    seen: list[Database] = []
-    for db in dbs:
-        if all(db is not s for s in seen):
-            seen.append(db)
-    return seen
+        self._counters.requests = self._stats.requests
+        self._counters.bytes_sent = self._stats.bytes_sent
+        self._counters.bytes_received = self._stats.bytes_received

@@ -147,3 +147,20 @@ async def test_a_target_log_alone_counts_only_while_the_source_takes_no_log(make
 
     assert done.counters.docs_written == 5
     assert (await source.get_local(f"_local/{rid}"))["source_last_seq"] == done.counters.last_seq
+
+
+async def test_each_half_of_a_sync_counts_only_its_own_traffic(make_db) -> None:
+    laptop = await make_db("embedded")
+    county = await make_db("couch")
+    await laptop.bulk_docs([{"_id": f"l{i}", "i": i} for i in range(40)])
+    await county.bulk_docs([{"_id": f"c{i}", "i": i} for i in range(40)])
+    before = county.stats.requests, county.stats.bytes_sent
+
+    both = await sync(laptop, county, batch_size=10)
+
+    push, pull = both.push.counters, both.pull.counters
+    assert push.requests and pull.requests and push.bytes_sent and pull.bytes_sent
+    # The halves share the county's client; each request is counted by one of them only.
+    assert push.requests + pull.requests == county.stats.requests - before[0]
+    assert push.bytes_sent + pull.bytes_sent == county.stats.bytes_sent - before[1]
+    assert push.bytes_sent > pull.bytes_sent  # the push sent the documents
