@@ -137,7 +137,7 @@ def test_matters_filter_without_reload_and_language_switch(page: Page, shots: Pa
     page.goto("/matters")
     page.evaluate("window.__marker = 'same page'")
     page.select_option('#filters select[name="stage"]', "completed")
-    page.wait_for_url("**/matters?stage=completed*")
+    page.wait_for_url("**/matters?*stage=completed*")
     assert page.evaluate("window.__marker") == "same page"  # filtered by htmx, no reload
     expect(page.locator("#results tr[data-matter]")).to_have_count(1)
     page.screenshot(path=shots / "10-matters-filtered.png", full_page=True)
