@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -89,6 +90,21 @@ def running_peer() -> Iterator[str]:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         log.close()
+        _report_peer_faults(Path(workdir) / "peer.out")
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _report_peer_faults(path: Path) -> None:
+    """Say on stderr how often the peer caught one of its own crashes (see peer/preload.js):
+    a request that crashed it was never answered, which explains a client time-out."""
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return
+    faults = [line for line in text.splitlines() if line.startswith("[peer] ")]
+    if faults:
+        print(f"couchpeer: the peer caught {len(faults)} internal error(s); first: {faults[0][:200]}",
+              file=sys.stderr)
 
 
 def main(argv: list[str]) -> int:

@@ -307,7 +307,9 @@ def test_same_revision_trees(couch_url: str, tmp_path: Path, peer_is_pouchdb: bo
                 await history.apply(op)
             await compare(history)
 
-        @settings(max_examples=200, deadline=None,
+        # derandomize: the same 200 histories on every run, so CI and a developer see the
+        # same examples (pouchdb-server has rare timing-dependent hangs of its own).
+        @settings(max_examples=200, deadline=None, derandomize=True,
                   suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
         @given(ops=OPS)
         def check(ops: list[Op]) -> None:
