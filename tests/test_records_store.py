@@ -405,3 +405,19 @@ async def test_commendation_flag_follows_the_matter_onto_its_records(db: sync.Da
     matter = await repo.get_matter(db, V, matter.id)
     await repo.update_matter(db, V, Matter(**{**matter.__dict__, "commendation": True}), ACTOR)
     assert (await db.get(record.id))["commendation"] is True
+
+
+async def test_keeping_an_older_version_of_a_matter_keeps_its_stage_current(db: sync.Database) -> None:
+    matter = await _major(db)
+    first = await db.get(matter.id)
+    await repo.append_stage_record(db, V, matter.id, _meeting("proposal", 0), ACTOR)
+    assert (await repo.get_matter(db, V, matter.id)).stage == "consultation"
+    # Another laptop edited the title of the first version, before the proposal reached it.
+    theirs = {**first, "title": "村道硬化（另一台电脑）", "_rev": "2-" + "0" * 32,
+              "_revisions": {"start": 2, "ids": ["0" * 32, first["_rev"].split("-")[1]]}}
+    await db.bulk_docs([theirs], new_edits=False)
+    versions = await repo.list_conflicts(db, V, matter.id)
+    older = next(v for v in versions if v["title"] == "村道硬化（另一台电脑）")
+    kept = await repo.resolve_matter_conflict(db, V, matter.id, older, ACTOR)
+    assert kept.title == "村道硬化（另一台电脑）" and kept.stage == "consultation" and not kept.conflicts
+    assert [m.id for m in await repo.list_matters(db, V, stage="consultation")] == [matter.id]

@@ -83,11 +83,13 @@ async def update_matter(db: Database, village: str, matter: Matter, actor: Actor
 async def resolve_matter_conflict(
     db: Database, village: str, matter_id: str, chosen: Mapping[str, Any], actor: Actor
 ) -> Matter:
-    """Keep the version the secretary chose; its publicity flags then hold for the records too."""
+    """Keep the version the secretary chose; its publicity flags then hold for the records too,
+    and its stage is recomputed from the records (the version chosen may predate some)."""
     await resolve_conflict(db, village, matter_id, chosen, actor)
     matter = await get_matter(db, village, matter_id)
     await sync_record_flags(db, village, matter)
-    return matter
+    await _refresh_stage(db, village, matter, await list_stage_records(db, village, matter_id), actor)
+    return await get_matter(db, village, matter_id)
 
 
 async def sync_record_flags(db: Database, village: str, matter: Matter) -> None:
