@@ -102,6 +102,36 @@ CASES: list[tuple[dict[str, Any], bool]] = [
         {"_id": "stage_record:1:g", "type": "stage_record", "stage": "council_publication"},
         False,
     ),  # unknown sensitivity
+    (
+        {
+            "_id": "stage_record:1:h",
+            "type": "stage_record",
+            "stage": "resolution_publication",
+            "sensitive": False,
+            "vote": {"in_favour": 2, "by_name": [["林国强", "for"]]},
+        },
+        False,
+    ),  # a publication that somehow carries named votes stays home
+    (
+        {
+            "_id": "stage_record:1:i",
+            "type": "stage_record",
+            "stage": "result_publication",
+            "sensitive": False,
+            "attendance": {"present": 21, "names": ["林国强"]},
+        },
+        False,
+    ),  # and so does one naming who attended
+    (
+        {
+            "_id": "stage_record:1:j",
+            "type": "stage_record",
+            "stage": "result_publication",
+            "sensitive": False,
+            "vote": None,
+        },
+        True,
+    ),
     ({"_id": "supervision:1:a", "type": "supervision", "finding": "x"}, False),
     ({"_id": "review:1:a", "type": "review"}, False),
     ({"_id": "thing:1:a", "type": "something_new"}, False),
@@ -155,6 +185,17 @@ def test_selector_agrees_with_is_public(doc: dict[str, Any], public: bool) -> No
             "published": st.booleans(),
             "phone": st.text(max_size=3),
             "attendees": st.lists(st.text(max_size=2), max_size=2),
+            "vote": st.one_of(
+                st.none(),
+                st.fixed_dictionaries(
+                    {"in_favour": st.integers(0, 5)},
+                    optional={"by_name": st.lists(st.text(max_size=2), max_size=2)},
+                ),
+            ),
+            "attendance": st.fixed_dictionaries(
+                {"present": st.integers(0, 5)},
+                optional={"names": st.lists(st.text(max_size=2), max_size=2)},
+            ),
         },
     )
 )

@@ -38,18 +38,31 @@ class DocType(StrEnum):
 
 
 #: Fields that must never leave the village, whatever the type: a document that has any of
-#: them (the store never writes them on public types) stays home.
+#: them (the store never writes them on public types) stays home. Dotted names are nested
+#: fields, as in Mango: how named people voted, and who attended, are kept in a stage
+#: record's ``vote`` and ``attendance``.
 PRIVATE_FIELDS: tuple[str, ...] = (
     "phone",
     "id_number",
     "close_relatives",
     "vote_by_name",
     "attendees",
+    "vote.by_name",
+    "attendance.names",
 )
 
 
+def _has_field(doc: Mapping[str, Any], dotted: str) -> bool:
+    node: Any = doc
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
 def _has_private(doc: Mapping[str, Any]) -> bool:
-    return any(f in doc for f in PRIVATE_FIELDS)
+    return any(_has_field(doc, f) for f in PRIVATE_FIELDS)
 
 
 def _not_sensitive(doc: Mapping[str, Any]) -> bool:
