@@ -141,10 +141,10 @@ class BatchLoop:
                 page = await self._changes(seq, longpoll=False)
             self.rep.counters.pending = page.pending
             size = self.opts.batch_size
-            for start in range(0, max(len(page.rows), 1), size):
-                chunk = page.rows[start : start + size]
+            chunks = _split(page.rows, size, self.opts.max_batch_attachment_bytes)
+            for k, chunk in enumerate(chunks):
                 # Each batch ends at its last row's seq, the last one at the page's.
-                end = page.last_seq if start + size >= len(page.rows) else chunk[-1].seq
+                end = page.last_seq if k == len(chunks) - 1 else chunk[-1].seq
                 rows = self._filter(chunk)
                 if rows and self.rep.state is State.PAUSED:
                     await self.rep.set_state(State.ACTIVE)
@@ -276,6 +276,34 @@ class BatchLoop:
             await self.rep.emit("change")
             if self._waiting and self._outstanding == 0:
                 await self.rep.set_state(State.PAUSED)
+
+
+def _split(rows: list[ChangeRow], size: int, max_attachment_bytes: int) -> list[list[ChangeRow]]:
+    """Rows in batches of ``size``, a batch ended early once the attachments its feed
+    bodies announce would pass ``max_attachment_bytes`` (at least one row a batch; always
+    one batch, maybe empty). Any row's seq is a place to resume from, so any cut is safe."""
+    batches: list[list[ChangeRow]] = []
+    current: list[ChangeRow] = []
+    weight = 0
+    for row in rows:
+        row_weight = _announced_attachment_bytes(row.doc)
+        if current and (len(current) >= size or weight + row_weight > max_attachment_bytes):
+            batches.append(current)
+            current, weight = [], 0
+        current.append(row)
+        weight += row_weight
+    batches.append(current)
+    return batches
+
+
+def _announced_attachment_bytes(doc: Doc | None) -> int:
+    """What the attachments of a feed body will weigh once fetched inline (base64)."""
+    atts = (doc or {}).get("_attachments")
+    if not isinstance(atts, Mapping):
+        return 0
+    raw = sum(int(a["length"]) for a in atts.values()
+              if isinstance(a, Mapping) and isinstance(a.get("length"), int))
+    return raw * 4 // 3
 
 
 def _first_revisions(rows: list[ChangeRow], missing: dict[str, list[str]]) -> list[Doc]:

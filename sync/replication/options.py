@@ -49,6 +49,9 @@ class ReplicationOptions:
     #: Largest ``_bulk_docs`` body (estimated) sent in one request; a batch with big
     #: attachments is written in several requests.
     max_write_bytes: int = 8_000_000
+    #: Attachment data (as the feed's stubs tell it: HTTP sources) one batch may carry: a
+    #: batch is ended early rather than held in memory whole with a hundred scans in it.
+    max_batch_attachment_bytes: int = 32_000_000
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:

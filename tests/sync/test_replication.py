@@ -11,7 +11,7 @@ nothing.
 from __future__ import annotations
 
 import pytest
-from replication_helpers import seed_tricky, snapshot
+from replication_helpers import attachment, seed_tricky, snapshot
 
 from sync import replicate, sync
 from sync.errors import NotFoundError
@@ -164,3 +164,17 @@ async def test_each_half_of_a_sync_counts_only_its_own_traffic(make_db) -> None:
     assert push.requests + pull.requests == county.stats.requests - before[0]
     assert push.bytes_sent + pull.bytes_sent == county.stats.bytes_sent - before[1]
     assert push.bytes_sent > pull.bytes_sent  # the push sent the documents
+
+
+async def test_a_batch_ends_early_when_its_attachments_grow_large(make_db) -> None:
+    # The feed's stubs say how much each document's attachments weigh; a batch of a
+    # hundred scans would be held in memory whole, so it is cut short (at any row's seq).
+    county = await make_db("couch")
+    laptop = await make_db("embedded")
+    await county.bulk_docs([{"_id": f"scan:{i}", "_attachments": {"p.jpg": attachment(30_000, i)}}
+                            for i in range(6)])
+
+    done = await replicate(county, laptop, max_batch_attachment_bytes=70_000)
+
+    assert done.counters.batches == 6 and done.counters.docs_written == 6
+    assert await snapshot(laptop) == await snapshot(county)
