@@ -13,8 +13,10 @@ Tables (one file per database):
   bodies (NULL for tombstones; how values are stored so that SQLite's
   cross-type order serves CouchDB collation: see ``_find.py``).
 * ``bodies(id, body)`` — the body of every revision we hold (CouchDB also
-  keeps non-leaf bodies until compaction), as JSON without
-  ``_id``/``_rev``/``_deleted`` and with ``_attachments`` as metadata only.
+  keeps non-leaf bodies until compaction), as compact JSON without
+  ``_id``/``_rev``/``_deleted`` and with ``_attachments`` as metadata only:
+  UTF-8 in a BLOB as orjson writes it, or TEXT where the standard encoder had
+  to (see ``_docs.encode``; files written before, all TEXT, read the same).
   Found through the tree, never searched, so it needs no index besides its
   row id, and new bodies are appended at the end of the table: ingesting
   touches few pages.
@@ -54,7 +56,7 @@ CREATE TABLE IF NOT EXISTS docs (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS docs_seq ON docs(seq);
 {"".join(f"CREATE INDEX IF NOT EXISTS docs_{f} ON docs({f});" for f in INDEXED_FIELDS)}
-CREATE TABLE IF NOT EXISTS bodies (id INTEGER PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS bodies (id INTEGER PRIMARY KEY, body NOT NULL);
 CREATE TABLE IF NOT EXISTS attachments (digest TEXT PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS local_docs (
     id TEXT PRIMARY KEY, rev INTEGER NOT NULL, body TEXT NOT NULL

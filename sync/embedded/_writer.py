@@ -24,7 +24,7 @@ from typing import Any
 
 from sync.database import MAX_DOCUMENT_SIZE
 from sync.embedded import _attachments
-from sync.embedded._docs import Incoming, check_size, dumps, loads
+from sync.embedded._docs import Incoming, check_size, dumps, encode, loads, utf8
 from sync.embedded._schema import INDEXED_FIELDS
 from sync.errors import BadRequestError, DocumentTooLargeError
 from sync.revtree import RevNode, RevTree, rev_generation, revisions_to_path
@@ -96,7 +96,7 @@ class _Batch:
         self.new_edits = new_edits
         self.states: dict[str, _DocState] = {}
         # body id -> (body, its JSON), for the bodies this batch writes
-        self.pending: dict[int, tuple[dict[str, Any], str]] = {}
+        self.pending: dict[int, tuple[dict[str, Any], str | bytes]] = {}
         self.cut: list[int] = []  # body ids of stemmed revisions
         self.touched: dict[str, None] = {}
         # Body ids are handed out here, under the write lock: new rows append.
@@ -134,7 +134,7 @@ class _Batch:
         self._flush()
         return results
 
-    def _new_body(self, body: dict[str, Any], body_json: str) -> int:
+    def _new_body(self, body: dict[str, Any], body_json: str | bytes) -> int:
         self.next_body += 1
         self.pending[self.next_body] = (body, body_json)
         return int(self.next_body)
@@ -142,13 +142,12 @@ class _Batch:
     # -- one document -------------------------------------------------------
     def _create(self, doc: Incoming) -> dict[str, Any]:
         """:meth:`_edit` for a new document without attachments, minus the general steps."""
-        body_json = dumps(doc.body)
+        body_json = encode(doc.body)
         if len(body_json) * 4 > MAX_DOCUMENT_SIZE:
             _, refused = _encode_checked(doc)
             if refused is not None:
                 return refused
-        digest = hashlib.md5(f"{doc.id}\0\0{int(doc.deleted)}\0{body_json}".encode())
-        rev = "1-" + digest.hexdigest()
+        rev = "1-" + _rev_hash(f"{doc.id}\0\0{int(doc.deleted)}\0", body_json)
         body_id = self._new_body(doc.body, body_json)
         self.states[doc.id] = _DocState(RevTree({rev: RevNode(None, doc.deleted, body_id)}), None)
         self.touched[doc.id] = None
@@ -180,11 +179,9 @@ class _Batch:
                 self.conn, doc.id, body["_attachments"], prior, gen, new_edits=True
             )
         if body_json is None:
-            body_json = dumps(body)
-        digest = hashlib.md5(
-            f"{doc.id}\0{parent or ''}\0{int(doc.deleted)}\0{body_json}".encode()
-        )
-        rev = f"{gen}-{digest.hexdigest()}"
+            body_json = encode(body)
+        prefix = f"{doc.id}\0{parent or ''}\0{int(doc.deleted)}\0"
+        rev = f"{gen}-{_rev_hash(prefix, body_json)}"
         if state is None:
             state = self.states[doc.id] = _DocState(RevTree(), None)
         state.tree.add_child(parent, rev, deleted=doc.deleted, body=self._new_body(body, body_json))
@@ -212,7 +209,7 @@ class _Batch:
                 new_edits=False,
             )
         if body_json is None:
-            body_json = dumps(body)
+            body_json = encode(body)
         if state is None:
             state = self.states[doc.id] = _DocState(RevTree(), None)
         state.tree.merge_path(path, deleted=doc.deleted, body=self._new_body(body, body_json))
@@ -234,7 +231,7 @@ class _Batch:
         seq = int(meta(conn, "update_seq"))
         full_rows: list[tuple[Any, ...]] = []  # the winner changed: refresh the field columns
         tree_rows: list[tuple[Any, ...]] = []  # same winner: only seq and tree move
-        live: list[tuple[int, str]] = []
+        live: list[tuple[int, str | bytes]] = []
         for docid in self.touched:
             state = self.states[docid]
             tree = state.tree
@@ -291,7 +288,14 @@ def _tree_json(tree: RevTree) -> str:
     return dumps(tree.to_json())
 
 
-def _encode_checked(doc: Incoming) -> tuple[str | None, dict[str, Any] | None]:
+def _rev_hash(prefix: str, body_json: str | bytes) -> str:
+    """md5 of the id, parent rev, deleted flag and stored JSON body, in hex (see the top)."""
+    digest = hashlib.md5(prefix.encode())
+    digest.update(utf8(body_json))
+    return digest.hexdigest()
+
+
+def _encode_checked(doc: Incoming) -> tuple[str | bytes | None, dict[str, Any] | None]:
     """The body's JSON (None when it has attachments still to resolve), or the refusal.
 
     CouchDB refuses an oversized document in ``_bulk_docs`` alone, as a per-doc
@@ -301,7 +305,7 @@ def _encode_checked(doc: Incoming) -> tuple[str | None, dict[str, Any] | None]:
     has_atts = "_attachments" in body
     if has_atts:
         body = {k: v for k, v in body.items() if k != "_attachments"}
-    body_json = dumps(body)
+    body_json = encode(body)
     try:
         check_size(doc.id, body_json)
     except DocumentTooLargeError as exc:
