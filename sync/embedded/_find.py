@@ -9,17 +9,23 @@ so the pre-filter only has to never *drop* a document that matches:
 
 * strings and numbers are stored as themselves, arrays/objects as BLOBs
   (SQLite orders numbers < text < blobs, like CouchDB's numbers < strings <
-  arrays < objects), null and booleans as NULL;
-* ``$eq``/``$gt``/``$gte`` with a string or number argument map directly (NULL
-  never compares true, and null/booleans sort below every number and string);
-* ``$lt``/``$lte`` also keep NULL rows (a null or boolean is below anything);
+  arrays < objects), null and booleans as -infinity (below every number, as
+  CouchDB sorts them; JSON has no infinities, and the store writes a
+  non-finite float as null), a missing field as NULL;
+* ``$eq``/``$gt``/``$gte``/``$lt``/``$lte`` with a string or finite number
+  argument map directly: NULL (missing: Mango matches nothing) never compares
+  true, and -infinity (null, booleans) is below every argument, as CouchDB
+  has them below every number and string;
 * ``$in`` keeps BLOB rows too (an array field matches ``$in`` by element).
 
-Each condition is written so that SQLite can answer it from the field's index.
+Each condition is written so that SQLite can answer it from the field's index,
+which holds only non-NULL values (a partial index: see ``_schema.py``): every
+condition here implies ``IS NOT NULL``.
 """
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -33,7 +39,10 @@ from sync.errors import BadRequestError
 
 
 def _scalar(arg: Any) -> bool:
-    return isinstance(arg, str | int | float) and not isinstance(arg, bool)
+    # Not a non-finite float: -inf stands for null/booleans in the columns.
+    if isinstance(arg, float):
+        return math.isfinite(arg)
+    return isinstance(arg, str | int) and not isinstance(arg, bool)
 
 
 def _sql_conditions(selector: Mapping[str, Any]) -> tuple[list[str], list[Any]]:
@@ -60,7 +69,7 @@ def _sql_conditions(selector: Mapping[str, Any]) -> tuple[list[str], list[Any]]:
                 params.append(field_value(arg))
             elif op in ("$lt", "$lte") and _scalar(arg):
                 sym = "<" if op == "$lt" else "<="
-                clauses.append(f"({col} {sym} ? OR {col} IS NULL)")
+                clauses.append(f"{col} {sym} ?")
                 params.append(field_value(arg))
             elif op == "$in" and isinstance(arg, list) and arg and all(_scalar(a) for a in arg):
                 marks = ",".join("?" * len(arg))

@@ -10,8 +10,10 @@ Tables (one file per database):
   is, the whole revision tree as JSON (see :mod:`sync.revtree`; each node
   names its body's row), and the winning body's values of the fields the app
   queries, each indexed, so ``find()`` narrows candidates without scanning
-  bodies (NULL for tombstones; how values are stored so that SQLite's
-  cross-type order serves CouchDB collation: see ``_find.py``).
+  bodies (how values are stored so that SQLite's cross-type order serves
+  CouchDB collation: see ``_find.py``). A field the winner lacks (and every
+  field of a tombstone) is NULL, and the indexes are partial (``WHERE f IS
+  NOT NULL``): a document costs an index entry only for the fields it has.
 * ``bodies(id, body)`` — the body of every revision we hold (CouchDB also
   keeps non-leaf bodies until compaction), as compact JSON without
   ``_id``/``_rev``/``_deleted`` and with ``_attachments`` as metadata only:
@@ -55,7 +57,10 @@ CREATE TABLE IF NOT EXISTS docs (
     {", ".join(INDEXED_FIELDS)}
 );
 CREATE UNIQUE INDEX IF NOT EXISTS docs_seq ON docs(seq);
-{"".join(f"CREATE INDEX IF NOT EXISTS docs_{f} ON docs({f});" for f in INDEXED_FIELDS)}
+{"".join(
+    f"CREATE INDEX IF NOT EXISTS docs_{f} ON docs({f}) WHERE {f} IS NOT NULL;"
+    for f in INDEXED_FIELDS
+)}
 CREATE TABLE IF NOT EXISTS bodies (id INTEGER PRIMARY KEY, body NOT NULL);
 CREATE TABLE IF NOT EXISTS attachments (digest TEXT PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS local_docs (

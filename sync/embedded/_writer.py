@@ -17,6 +17,7 @@ logs and tests that key on revs unambiguous.
 from __future__ import annotations
 
 import hashlib
+import math
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -67,13 +68,21 @@ def meta(conn: sqlite3.Connection, key: str) -> Any:
     return conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0]
 
 
+_ABSENT = object()
+#: The column value of a field that is null or a boolean (see ``_find.py``).
+BELOW_NUMBERS = float("-inf")
+
+
 def field_value(value: Any) -> Any:
-    """How a field is stored in the ``fields`` table (see ``_find.py`` for why)."""
+    """How a field's value is stored in its ``docs`` column (see ``_find.py`` for why)."""
     if value is None or isinstance(value, bool):
-        return None
+        return BELOW_NUMBERS
     if isinstance(value, int):
         return value if -(2**63) <= value < 2**63 else float(value)
-    if isinstance(value, float | str):
+    if isinstance(value, float):
+        # NaN and infinities are stored in the body as null (see _docs.encode)
+        return value if math.isfinite(value) else BELOW_NUMBERS
+    if isinstance(value, str):
         return value
     return dumps(value).encode()  # a BLOB sorts above all text, as arrays/objects do
 
@@ -257,8 +266,8 @@ class _Batch:
                 [None] * len(INDEXED_FIELDS)
                 if body is None
                 else [
-                    v if type(v) is str else field_value(v)  # the common case, fast
-                    for v in map(body.get, INDEXED_FIELDS)
+                    v if type(v) is str else None if v is _ABSENT else field_value(v)
+                    for v in (body.get(f, _ABSENT) for f in INDEXED_FIELDS)
                 ]
             )
             full_rows.append((docid, seq, winner, int(node.deleted), node.body, tree_json, *values))

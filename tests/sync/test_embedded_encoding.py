@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from sync import mango
 from sync.embedded import EmbeddedDatabase, open_embedded_database
 from sync.embedded._docs import dumps, encode, loads
 
@@ -72,3 +73,29 @@ async def test_both_forms_round_trip_through_the_store(db: EmbeddedDatabase) -> 
     finally:
         raw.close()
     assert kinds == {"fast": "blob", "big": "text"}
+
+
+async def test_find_prefilter_keeps_null_and_booleans_and_skips_missing_fields(
+    db: EmbeddedDatabase,
+) -> None:
+    # The field columns store null/booleans (and non-finite floats, written as null) as
+    # -infinity and a missing field as NULL, outside the partial indexes: every selector
+    # must still find exactly what Mango's matcher finds over all documents.
+    values: list[object] = [None, True, False, 0, -5, 2.5, "", "审议", "提议", [1], {"a": 1}]
+    docs: list[dict[str, object]] = [{"_id": "none", "type": "member"}]
+    docs += [{"_id": f"d{i}", "type": "matter", "stage": v} for i, v in enumerate(values)]
+    docs.append({"_id": "inf", "type": "matter", "stage": float("inf")})
+    await db.bulk_docs(docs)
+    rows = (await db.all_docs(include_docs=True))["rows"]
+    stored = {row["id"]: row["doc"] for row in rows}
+    assert stored["inf"]["stage"] is None
+
+    args: list[object] = [-5, 0, 3, "", "审议", -1e308]
+    selectors: list[dict[str, object]] = [{"stage": {"$exists": False}}]
+    for op in ("$eq", "$gt", "$gte", "$lt", "$lte"):
+        selectors += [{"stage": {op: a}} for a in args]
+    selectors += [{"stage": {"$in": ["审议", 0]}}, {"stage": {"$lt": float("-inf")}}]
+    for selector in selectors:
+        found = sorted(d["_id"] for d in (await db.find(selector))["docs"])
+        expected = sorted(i for i, d in stored.items() if mango.matches(selector, d))
+        assert found == expected, selector
