@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import operator
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -68,7 +69,6 @@ def meta(conn: sqlite3.Connection, key: str) -> Any:
     return conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()[0]
 
 
-_ABSENT = object()
 #: The column value of a field that is null or a boolean (see ``_find.py``).
 BELOW_NUMBERS = float("-inf")
 
@@ -262,14 +262,7 @@ class _Batch:
                 tree_rows.append((seq, tree_json, docid))
                 continue
             body = None if node.deleted else self._body(node.body)
-            values = (
-                [None] * len(INDEXED_FIELDS)
-                if body is None
-                else [
-                    v if type(v) is str else None if v is _ABSENT else field_value(v)
-                    for v in (body.get(f, _ABSENT) for f in INDEXED_FIELDS)
-                ]
-            )
+            values = _NO_FIELDS if body is None else _field_values(body)
             full_rows.append((docid, seq, winner, int(node.deleted), node.body, tree_json, *values))
         marks = ", ".join("?" * (6 + len(INDEXED_FIELDS)))
         updates = ", ".join(
@@ -286,6 +279,19 @@ class _Batch:
         if self.cut:
             conn.executemany("DELETE FROM bodies WHERE id = ?", [(b,) for b in self.cut])
         conn.execute("UPDATE meta SET value = ? WHERE key = 'update_seq'", (seq,))
+
+
+_NO_FIELDS = [None] * len(INDEXED_FIELDS)
+_ALL_FIELDS = operator.itemgetter(*INDEXED_FIELDS)
+
+
+def _field_values(body: dict[str, Any]) -> list[Any]:
+    """The field columns of a winning body (NULL where it lacks the field)."""
+    try:
+        # The common case, all at C speed: the document has every field, as strings.
+        return [v if type(v) is str else field_value(v) for v in _ALL_FIELDS(body)]
+    except KeyError:
+        return [field_value(body[f]) if f in body else None for f in INDEXED_FIELDS]
 
 
 def _tree_json(tree: RevTree) -> str:
