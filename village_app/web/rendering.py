@@ -212,4 +212,7 @@ def build_templates(directory: Path) -> Jinja2Blocks:
     templates.env.globals["url_for"] = _url_for
     templates.env.trim_blocks = True
     templates.env.lstrip_blocks = True
+    # Templates ship with the app and never change while it runs: without this, every
+    # render stats each template it extends, imports or includes (eight for the matter page).
+    templates.env.auto_reload = False
     return templates
