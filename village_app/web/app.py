@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 import sync
-from village_app import repo
+from village_app import i18n, repo
 from village_app.domain.errors import DomainError
 from village_app.web import (
     attachments,
@@ -104,7 +104,10 @@ def create_app(settings: Settings) -> Starlette:
     app.state.routes_by_name = {
         name: route for route in app.routes if (name := getattr(route, "name", None))
     }
-    app.state.templates = build_templates(settings.templates_dir)
+    app.state.templates_by_locale = {
+        locale: build_templates(settings.templates_dir, locale) for locale in i18n.LOCALES
+    }
+    app.state.templates = app.state.templates_by_locale[i18n.DEFAULT_LOCALE]
     app.state.login_throttle = LoginThrottle(settings.login_max_failures, settings.login_lockout_seconds)
     app.state.db = None
     app.state.village = None

@@ -23,6 +23,7 @@ from village_app import i18n
 from village_app.domain import STAGE_NAMES_EN, STAGE_NAMES_ZH, BodyRule, body_name
 from village_app.domain.rules import BASIS_NAMES_ZH
 from village_app.domain.supervision import STATUS_NAMES_EN, STATUS_NAMES_ZH
+from village_app.web.template_i18n import CompiledTranslations
 
 LANG_COOKIE = "lang"
 CSRF_SESSION_KEY = "csrf"
@@ -103,7 +104,8 @@ def render(
     force_block: bool = False,
 ) -> Response:
     """The whole page, or ``block`` of it when htmx asked (or ``force_block``)."""
-    templates: Jinja2Blocks = request.app.state.templates
+    # One environment per language: its templates were translated when compiled.
+    templates: Jinja2Blocks = request.app.state.templates_by_locale[request_locale(request)]
     context: dict[str, Any] = {"page": page}
     if block is not None and (force_block or is_htmx(request)):
         response = templates.TemplateResponse(
@@ -195,8 +197,11 @@ def _url_for(ctx: Context, name: str, /, **params: Any) -> str:
     return str(route.url_path_for(name, **params))
 
 
-def build_templates(directory: Path) -> Jinja2Blocks:
+def build_templates(directory: Path, locale: str = i18n.DEFAULT_LOCALE) -> Jinja2Blocks:
+    """The templates for one language (``_("literal")`` is translated at compile time)."""
     templates = Jinja2Blocks(directory=directory, context_processors=[_common_context])
+    templates.env.add_extension(CompiledTranslations)
+    templates.env.compile_locale = locale  # type: ignore[attr-defined]
     templates.env.filters.update(
         date=_date,
         datetime=_datetime,
