@@ -85,7 +85,7 @@ def encode(value: Any) -> bytes | str:
 def dumps(value: Any) -> str:
     """:func:`encode` as text (revision trees, ``_local`` docs, index values)."""
     raw = encode(value)
-    return raw.decode() if type(raw) is bytes else raw  # type: ignore[union-attr]
+    return raw.decode() if isinstance(raw, bytes) else raw
 
 
 def loads(data: str | bytes) -> Any:
