@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,8 @@ SECRET_KEY_FILE: Final = ".secret_key"
 MAX_ATTACHMENT_BYTES: Final = 10 * 1024 * 1024
 #: Room for the other form fields and multipart framing around one full-size attachment.
 _FORM_OVERHEAD: Final = 64 * 1024
+#: A key shorter than this was not written by us (token_urlsafe(48) gives 64 characters).
+_MIN_KEY_CHARS: Final = 32
 
 
 class DataDirError(RuntimeError):
@@ -46,16 +49,37 @@ class Settings:
             return self.secret_key
         self.data_dir.mkdir(parents=True, exist_ok=True)
         path = self.data_dir / SECRET_KEY_FILE
-        if not path.exists():
-            path.touch(mode=0o600)
-            path.write_text(secrets.token_urlsafe(48), encoding="ascii")
-        return path.read_text(encoding="ascii").strip()
+        key = path.read_text(encoding="ascii").strip() if path.exists() else ""
+        if len(key) < _MIN_KEY_CHARS:
+            # Missing, or empty/short (a start that stopped between creating and writing it):
+            # an empty key would sign sessions anyone can forge, so make a new one.
+            key = secrets.token_urlsafe(48)
+            _write_private(path, key)
+        elif path.stat().st_mode & 0o077:
+            path.chmod(0o600)  # copied or restored with looser permissions
+        return key
 
     def village_db_path(self) -> Path | None:
         """The village database file, or ``None`` while the data folder has none yet."""
         if self.village:
             return self.data_dir / f"{self.village}.sqlite"
         return find_village_file(self.data_dir)
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by the owner only, replacing it atomically: the file
+    is created 0600 (never world-readable, not even for a moment) and renamed into place."""
+    tmp = path.with_name(f"{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def find_village_file(data_dir: Path) -> Path | None:
