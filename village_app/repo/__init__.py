@@ -29,6 +29,7 @@ from village_app.repo.actor import Actor
 from village_app.repo.ceremonies import add_ceremony, ceremony_limits, list_ceremonies
 from village_app.repo.conflicts import conflicted, list_conflicts, resolve_conflict
 from village_app.repo.matters import (
+    OPAQUE_CONTENT_TYPE,
     NewAttachment,
     add_attachment,
     append_stage_record,
@@ -74,6 +75,7 @@ def village_db_name(code: str) -> str:
 
 
 __all__ = [
+    "OPAQUE_CONTENT_TYPE",
     "Actor",
     "NewAttachment",
     "add_attachment",

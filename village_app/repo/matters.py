@@ -25,6 +25,7 @@ from village_app.domain import (
     validate_attachment,
     validate_matter,
 )
+from village_app.domain.attachments import sniff_content_type
 from village_app.domain.procedure import current_stage_key
 from village_app.repo import docs
 from village_app.repo._base import find_all, get_doc, put_editable, put_new
@@ -313,16 +314,29 @@ async def add_attachment(
     )
 
 
+#: What a served attachment is said to be when its bytes are not a scan we accept.
+OPAQUE_CONTENT_TYPE = "application/octet-stream"
+
+
 async def get_attachment(
     db: Database, village: str, record_id: str, name: str
 ) -> tuple[bytes, str]:
-    await get_doc(db, record_id, village=village, what_zh="记录")
+    """An evidence record's attachment and the type its bytes prove (JPEG, PNG, PDF), else
+    :data:`OPAQUE_CONTENT_TYPE`. Only stage records and supervision entries hold scans; any other
+    document (a member's private details, say) is not found. The stored type is not trusted:
+    a replicated document can carry any name and type (``text/html``...), and uploads made
+    here were checked by content anyway."""
+    doc = await get_doc(db, record_id, village=village, what_zh="记录")
+    if doc.get("type") not in (DocType.STAGE_RECORD, DocType.SUPERVISION):
+        raise NotFound("附件不存在", f"{record_id} holds no attachments", ids=[record_id])
     try:
-        return await db.get_attachment(record_id, name)
+        data, stored_type = await db.get_attachment(record_id, name)
     except NotFoundError:
         raise NotFound(
             "附件不存在", f"no attachment {name!r} on {record_id}", ids=[record_id]
         ) from None
+    sniffed = sniff_content_type(data)
+    return data, sniffed if sniffed is not None and sniffed == stored_type else OPAQUE_CONTENT_TYPE
 
 
 async def stage_counts(db: Database, village: str, *, kind: str | None = None) -> dict[str, int]:
@@ -336,6 +350,7 @@ async def stage_counts(db: Database, village: str, *, kind: str | None = None) -
 
 __all__ = [
     "LIST_FIELDS",
+    "OPAQUE_CONTENT_TYPE",
     "NewAttachment",
     "add_attachment",
     "append_stage_record",

@@ -18,9 +18,11 @@ from village_app.web.errors import PayloadTooLarge
 async def attachment(request: Request) -> Response:
     record_id, name = request.path_params["record_id"], request.path_params["name"]
     data, content_type = await repo.get_attachment(resolve.db(request), resolve.village(request), record_id, name)
+    # A checked scan is shown in the browser; anything else is only ever saved as a file.
+    disposition = "attachment" if content_type == repo.OPAQUE_CONTENT_TYPE else "inline"
     headers = {
-        # Shown in the browser (a scan), never guessed as something else.
-        "Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}",
+        # Never guessed as something else (nosniff); the name is percent-encoded (RFC 6266/5987).
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name, safe='')}",
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "private, max-age=86400",
         # Not the pages' policy: its object-src 'none' would stop Chromium's PDF viewer from
