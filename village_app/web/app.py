@@ -46,6 +46,7 @@ from village_app.web.security import (
     LoginRequiredMiddleware,
     SecurityHeadersMiddleware,
 )
+from village_app.web.sessions import SessionRevocations
 from village_app.web.settings import Settings
 from village_app.web.throttle import LoginThrottle
 
@@ -73,6 +74,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.village = path.stem if path else None
         if app.state.db is not None:
             await repo.warm_up(app.state.db, app.state.village)
+        await app.state.session_revocations.load(app.state.db)
         try:
             yield
         finally:
@@ -108,6 +110,7 @@ def create_app(settings: Settings) -> Starlette:
         locale: build_templates(settings.templates_dir, locale) for locale in i18n.LOCALES
     }
     app.state.templates = app.state.templates_by_locale[i18n.DEFAULT_LOCALE]
+    app.state.session_revocations = SessionRevocations(settings.session_max_age)
     app.state.login_throttle = LoginThrottle(settings.login_max_failures, settings.login_lockout_seconds)
     app.state.db = None
     app.state.village = None

@@ -13,6 +13,7 @@ from starlette.routing import Route
 from village_app import accounts
 from village_app.i18n import N_
 from village_app.web.rendering import CSRF_SESSION_KEY, current_user, render
+from village_app.web.sessions import SESSION_ID_KEY
 from village_app.web.throttle import LoginThrottle
 
 
@@ -83,10 +84,15 @@ async def _login(request: Request, form: FormData) -> Response:
     request.session.clear()
     request.session["user"] = {"name": user.username, "village": user.village, "role": user.role}
     request.session[CSRF_SESSION_KEY] = secrets.token_urlsafe(32)
+    request.session[SESSION_ID_KEY] = secrets.token_urlsafe(16)
     return RedirectResponse(next_url, status_code=303)
 
 
 async def logout(request: Request) -> Response:
+    session_id = request.session.get(SESSION_ID_KEY)
+    if isinstance(session_id, str):
+        # A copy of the cookie (another tab, or one taken) must not stay signed in.
+        await request.app.state.session_revocations.end(session_id, request.app.state.db)
     request.session.clear()
     return RedirectResponse(request.url_for("login"), status_code=303)
 

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from village_app.i18n import N_
 from village_app.web.errors import error_response
 from village_app.web.rendering import CSRF_FIELD, CSRF_HEADER, CSRF_SESSION_KEY, is_htmx
+from village_app.web.sessions import SESSION_ID_KEY, SessionRevocations
 
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Paths anyone may request without a session.
@@ -87,7 +88,13 @@ class LoginRequiredMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(PUBLIC_PREFIXES):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        session = scope.get("session")
+        if session and session.get("user") and not _live(scope, session):
+            session.clear()  # ended at logout (or from before session ids): signed out
+        if scope["path"].startswith(PUBLIC_PREFIXES):
             await self.app(scope, receive, send)
             return
         if scope.get("session", {}).get("user"):
@@ -104,6 +111,13 @@ class LoginRequiredMiddleware:
         else:
             response = error_response(request, 401)
         await response(scope, receive, send)
+
+
+def _live(scope: Scope, session: dict[str, object]) -> bool:
+    """A signed-in session that logout has not ended (its cookie may still be signed and fresh)."""
+    session_id = session.get(SESSION_ID_KEY)
+    revocations: SessionRevocations = scope["app"].state.session_revocations
+    return isinstance(session_id, str) and not revocations.is_ended(session_id)
 
 
 #: Everything the pages need comes from this server: no inline script, no third party, no framing.
