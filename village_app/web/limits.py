@@ -28,7 +28,7 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         declared = Request(scope).headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+        if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > self.max_body_bytes:
             await self._refuse(scope, receive, send)
             return
 

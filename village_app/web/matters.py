@@ -75,13 +75,13 @@ def parse_filters(request: Request) -> MatterFilters:
         kind=kind if kind in KINDS else "",
         stage=stage if stage in STAGE_KEYS else "",
         body=body if body in BODY_KEYS else "",
-        year=int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else None,
+        year=int(year) if year.isascii() and year.isdigit() and 2000 <= int(year) <= 2100 else None,
     )
 
 
 def _page_number(request: Request) -> int:
     raw = request.query_params.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 100_000 else 1
 
 
 async def _find(request: Request, filters: MatterFilters, number: int) -> tuple[list[Matter], int]:
