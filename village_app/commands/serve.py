@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,5 +37,17 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"Serving {village_file}. Log in with an account made by the demo loader")
         print(f"(demo / demo-password) or by `village-app user add --data {args.data} NAME`.")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    uvicorn.Server(server_config(app, args.host, args.port)).run()
     return 0
+
+
+def server_config(app: Any, host: str, port: int) -> Any:
+    """The uvicorn settings ``serve`` runs with.
+
+    ``proxy_headers=False``: uvicorn otherwise believes ``X-Forwarded-For`` from 127.0.0.1,
+    which on a field laptop is every client, so any request could name its own address and
+    step around the login throttle (it counts failures per name and address). Nothing sits
+    in front of ``serve``; a proxy that does would be configured on its own side."""
+    import uvicorn
+
+    return uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=False)
