@@ -68,9 +68,11 @@ async def _login(request: Request, form: FormData) -> Response:
         )
         return render(request, "login.html", page, status_code=429)
 
+    # Counted as a failure before the check and taken back on success: the check awaits the
+    # store, and attempts sent at once must not all pass the wait test before any is counted.
+    throttle.failed(username, address)
     user = await accounts.verify_user(db, username, password) if db is not None and username else None
     if user is None:
-        throttle.failed(username, address)
         page = LoginPage(
             next=next_url,
             username=username,
