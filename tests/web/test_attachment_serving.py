@@ -73,3 +73,10 @@ def test_attachment_needs_a_session(make_client: ClientFactory) -> None:
     response = client.get(f"/records/stage_record:{VILLAGE}:R/attachments/sheet.png", follow_redirects=False)
     assert response.status_code == 303
     assert "/login?next=" in response.headers["location"]
+
+
+def test_pages_and_scans_are_not_kept_in_the_browser_cache(make_client: ClientFactory) -> None:
+    client = make_client(setup=_replicated)
+    for path in ("/", "/matters", f"/records/stage_record:{VILLAGE}:R/attachments/sheet.png"):
+        assert client.get(path).headers["cache-control"] == "no-store", path
+    assert client.get("/static/app.css").headers.get("cache-control") != "no-store"

@@ -24,7 +24,8 @@ async def attachment(request: Request) -> Response:
         # Never guessed as something else (nosniff); the name is percent-encoded (RFC 6266/5987).
         "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name, safe='')}",
         "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "private, max-age=86400",
+        # Scans name people: kept out of the browser's disk cache (Back after logout).
+        "Cache-Control": "no-store",
         # Not the pages' policy: its object-src 'none' would stop Chromium's PDF viewer from
         # showing a scanned PDF; nothing here may run script either way.
         "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; "

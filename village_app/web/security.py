@@ -139,11 +139,16 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        static = scope["path"].startswith("/static/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name for name, _ in message.get("headers", [])}
                 extra = [(k, v) for k, v in _SECURITY_HEADERS if k not in present]
+                if not static and b"cache-control" not in present:
+                    # Pages show private records: on a shared village laptop, Back after
+                    # logout must not bring them out of the browser's cache.
+                    extra.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
