@@ -44,3 +44,15 @@ def test_an_ended_session_stays_ended_after_a_restart(make_client: ClientFactory
     settings: Settings = client.app.state.settings  # type: ignore[attr-defined]
     with TestClient(create_app(settings), base_url="http://testserver") as restarted:
         assert _get_with(restarted, copy) == 303
+
+
+def test_login_starts_a_fresh_session_and_token(make_client: ClientFactory) -> None:
+    """A session (and its CSRF token) planted before login is worthless after it."""
+    client = make_client(logged_in=False)
+    before_token = csrf_of(client)
+    before_cookie = client.cookies[COOKIE]
+    assert log_in(client).status_code == 303
+    assert client.cookies[COOKIE] != before_cookie
+    after = client.post("/lang", data={"lang": "en", "next": "/", "csrf_token": before_token}, follow_redirects=False)
+    assert after.status_code == 403
+    assert csrf_of(client, "/") != before_token
