@@ -97,7 +97,12 @@ class LoginRequiredMiddleware:
         if scope["path"].startswith(PUBLIC_PREFIXES):
             await self.app(scope, receive, send)
             return
-        if scope.get("session", {}).get("user"):
+        user = scope.get("session", {}).get("user")
+        if user:
+            if scope["method"] not in SAFE_METHODS and scope["path"] not in _ANY_ROLE_POSTS and not _may_write(user):
+                # Viewer and reviewer accounts read; in the field only the secretary keeps records.
+                await error_response(Request(scope, receive), 403)(scope, receive, send)
+                return
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
@@ -111,6 +116,16 @@ class LoginRequiredMiddleware:
         else:
             response = error_response(request, 401)
         await response(scope, receive, send)
+
+
+#: Unsafe requests every signed-in account may make (the rest change records).
+_ANY_ROLE_POSTS: Final = frozenset({"/logout"})
+#: Roles that keep records (``accounts.ROLES``: secretary, reviewer, viewer).
+_WRITING_ROLES: Final = frozenset({"secretary"})
+
+
+def _may_write(user: object) -> bool:
+    return isinstance(user, dict) and user.get("role") in _WRITING_ROLES
 
 
 def _live(scope: Scope, session: dict[str, object]) -> bool:
