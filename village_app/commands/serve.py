@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,7 +25,9 @@ def run(args: argparse.Namespace) -> int:
     from village_app.web import Settings, create_app
     from village_app.web.settings import DataDirError
 
-    settings = Settings(data_dir=Path(args.data), mode=args.mode, village=args.village)
+    settings = Settings(
+        data_dir=Path(args.data), mode=args.mode, village=args.village, allowed_hosts=allowed_hosts(args.host)
+    )
     try:
         village_file = settings.village_db_path()
     except DataDirError as exc:
@@ -39,6 +42,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"(demo / demo-password) or by `village-app user add --data {args.data} NAME`.")
     uvicorn.Server(server_config(app, args.host, args.port)).run()
     return 0
+
+
+#: Names a browser on the laptop itself uses for a server bound to a loopback address.
+LOOPBACK_HOSTS: Final = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def allowed_hosts(bind_host: str) -> tuple[str, ...]:
+    """Bound to loopback (the default): only loopback names. A page on another site can point
+    its own name at 127.0.0.1 (DNS rebinding) and then read this server's pages as its own
+    origin; its requests carry its name in ``Host``, so they are refused. Bound to a LAN
+    address, clients may use any name or address for it: every host is accepted."""
+    try:
+        loopback = ipaddress.ip_address(bind_host.strip("[]")).is_loopback
+    except ValueError:
+        loopback = bind_host == "localhost"
+    return LOOPBACK_HOSTS if loopback else ("*",)
 
 
 def server_config(app: Any, host: str, port: int) -> Any:

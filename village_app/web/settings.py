@@ -38,6 +38,9 @@ class Settings:
     session_max_age: int = 12 * 60 * 60
     login_max_failures: int = 5
     login_lockout_seconds: float = 15 * 60
+    #: Host names the app answers to (``Host`` header); ``serve`` on a loopback address lists
+    #: only loopback names, so a page on another site cannot reach it by DNS rebinding.
+    allowed_hosts: tuple[str, ...] = ("*",)
 
     @property
     def max_body_bytes(self) -> int:
