@@ -27,6 +27,7 @@ def test_a_reading_account_cannot_write(make_client: ClientFactory, role: str) -
     client = make_client(logged_in=False, setup=_with_reader(role))
     assert log_in(client, "reader", READER_PASSWORD).status_code == 303
     assert client.get("/matters").status_code == 200
+    assert client.get("/ceremonies").status_code == 403  # names families: the secretary's only
     token = csrf_of(client, "/")
     data = {"csrf_token": token, "kind": "major", "title": "修建村西水渠", "year": "2026", "summary": "x"}
     response = client.post("/matters", data=data, follow_redirects=False)
@@ -42,3 +43,4 @@ def test_the_secretary_still_writes(make_client: ClientFactory) -> None:
     client = make_client(setup=_with_reader("viewer"))
     data = {**{"csrf_token": csrf_of(client, "/")}, "kind": "major", "title": "修建村西水渠", "year": "2026", "summary": "x"}
     assert client.post("/matters", data=data, follow_redirects=False).status_code == 303
+    assert client.get("/ceremonies").status_code == 200

@@ -99,7 +99,8 @@ class LoginRequiredMiddleware:
             return
         user = scope.get("session", {}).get("user")
         if user:
-            if scope["method"] not in SAFE_METHODS and scope["path"] not in _ANY_ROLE_POSTS and not _may_write(user):
+            writes = scope["method"] not in SAFE_METHODS and scope["path"] not in _ANY_ROLE_POSTS
+            if (writes or scope["path"].startswith(_SECRETARY_ONLY)) and not _may_write(user):
                 # Viewer and reviewer accounts read; in the field only the secretary keeps records.
                 await error_response(Request(scope, receive), 403)(scope, receive, send)
                 return
@@ -120,6 +121,8 @@ class LoginRequiredMiddleware:
 
 #: Unsafe requests every signed-in account may make (the rest change records).
 _ANY_ROLE_POSTS: Final = frozenset({"/logout"})
+#: Pages only the secretary reads: the 红白事 register names families (docs/web.md, Privacy).
+_SECRETARY_ONLY: Final = ("/ceremonies",)
 #: Roles that keep records (``accounts.ROLES``: secretary, reviewer, viewer).
 _WRITING_ROLES: Final = frozenset({"secretary"})
 
