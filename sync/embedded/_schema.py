@@ -37,6 +37,8 @@ of an fsync per ``bulk_docs``.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from pathlib import Path
 
@@ -69,6 +71,14 @@ CREATE TABLE IF NOT EXISTS local_docs (
 """
 
 
+def _create_private(path: str) -> None:
+    """Create a missing database file readable by its owner alone (0600): the records name
+    real people. SQLite takes an empty file as an empty database, and gives its -wal and
+    -shm files the main file's permissions."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 def connect(
     path: str,
     *,
@@ -82,6 +92,8 @@ def connect(
     WAL size in pages at which a commit checkpoints (see ``_checkpoint.py``)."""
     if not create and not Path(path).exists():
         raise NotFoundError("Database does not exist.", docid=path)
+    if create:
+        _create_private(path)
     # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA busy_timeout = 30000")

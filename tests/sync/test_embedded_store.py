@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import sqlite3
+import stat
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -298,3 +299,15 @@ async def test_bulk_docs_edge_cases(db: EmbeddedDatabase, tmp_path: Path) -> Non
     with pytest.raises(BadRequestError):
         await db.bulk_docs([{"_id": "ok"}, {"_id": "_bad"}])
     assert await state() == before
+
+
+async def test_a_new_database_file_is_private_to_its_owner(tmp_path: Path) -> None:
+    # The records name real people: no other account on the laptop may read them.
+    path = tmp_path / "village.sqlite"
+    db = await open_embedded_database(str(path))
+    try:
+        await db.put({"_id": "a", "name": "林国强"})
+        for file in (path, Path(f"{path}-wal")):
+            assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
+    finally:
+        await db.close()

@@ -59,7 +59,7 @@ async def load_demo(data_dir: Path, *, script: dict[str, Any] | None = None) -> 
     """Load the demo into ``data_dir/<village code>.sqlite`` unless it is there already."""
     script = script or load_script()
     code = script["village"]["code"]
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # it holds records naming people
     path = data_dir / f"{code}.sqlite"
     db = await sync.open_database(str(path))
     try:

@@ -50,7 +50,7 @@ class Settings:
         """The session signing key, persisted in the data folder so sessions survive restarts."""
         if self.secret_key:
             return self.secret_key
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = self.data_dir / SECRET_KEY_FILE
         key = path.read_text(encoding="ascii").strip() if path.exists() else ""
         if len(key) < _MIN_KEY_CHARS:
