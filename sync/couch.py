@@ -6,7 +6,10 @@ CouchDB and we normalise to CouchDB's documented shape:
 
 * ``_bulk_get``: pouchdb-server answers ``{}`` or ``{"missing": rev}`` for a
   missing document and merges requests for the same id; we send each id once
-  per request and turn those entries into CouchDB's ``{"error": {...}}``.
+  per request and turn those entries into CouchDB's ``{"error": {...}}``. For
+  a request without ``rev`` CouchDB gives every leaf (``open_revs=all``),
+  pouchdb-server only the winner: on pouchdb-server we ask ``open_revs=all``.
+* ``open_revs=all``: leaves in CouchDB's order (generation, then rev id).
   Without ``_bulk_get`` at all (CouchDB 1.x) we fall back to ``open_revs`` GETs
   by ourselves (``bulk_get_supported`` tells which is in use).
 * ``info()``: pouchdb-server omits ``doc_del_count``; we count it.
@@ -50,6 +53,7 @@ from sync.couch_shapes import (
     check_rev,
     deleted_leaves,
     json_param,
+    leaf_order,
     missing_entry,
     selector_filter_supported,
     too_large,
@@ -183,7 +187,8 @@ class CouchDatabase(Database):
             "GET", self._path + doc_path(docid), params=params, docid=docid, rev=rev
         )
         if open_revs is not None:
-            return expect_list(result, f"open_revs of {docid!r}")
+            found = expect_list(result, f"open_revs of {docid!r}")
+            return leaf_order(found) if open_revs == "all" else found
         doc = expect_dict(result, f"document {docid!r}")
         if deleted_conflicts and rev is None and "_deleted_conflicts" not in doc:
             await self._add_deleted_conflicts(doc)
@@ -345,6 +350,21 @@ class CouchDatabase(Database):
     async def _bulk_get_round(
         self, requests: list[Mapping[str, Any]], revs: bool, attachments: bool
     ) -> list[Doc]:
+        if any(r.get("rev") is None for r in requests) and await self._is_pouchdb_server():
+            # pouchdb-server answers a request without rev with the winner alone; CouchDB with
+            # every leaf. Those requests go as open_revs=all GETs, the rest as _bulk_get.
+            id_only = [i for i, r in enumerate(requests) if r.get("rev") is None]
+            rest = [i for i, r in enumerate(requests) if r.get("rev") is not None]
+            out: list[Doc | None] = [None] * len(requests)
+            for i in id_only:
+                out[i] = await self._open_revs_fallback(requests[i], revs, attachments)
+            if rest:
+                answered = await self._bulk_get_round([requests[i] for i in rest], revs, attachments)
+                for i, entry in zip(rest, answered, strict=True):
+                    out[i] = entry
+            done = [entry for entry in out if entry is not None]
+            assert len(done) == len(requests)
+            return done
         if self.bulk_get_supported:
             params = query_params(revs=revs, attachments=attachments or None)
             body = {"docs": [dict(r) for r in requests]}
@@ -365,12 +385,13 @@ class CouchDatabase(Database):
 
     async def _open_revs_fallback(self, req: Mapping[str, Any], revs: bool, attachments: bool) -> Doc:
         docid, rev = req["id"], req.get("rev")
-        if rev is None:
+        if rev is None:  # CouchDB's _bulk_get: open_revs=all
             try:
-                doc = await self.get(docid, revs=revs, attachments=attachments)
+                leaves = await self.get(docid, open_revs="all", revs=revs, attachments=attachments)
             except NotFoundError:
-                return {"id": docid, "docs": [missing_entry(docid, None)]}
-            return {"id": docid, "docs": [{"ok": doc}]}
+                leaves = []
+            entries = [bulk_get_entry(d, docid, None) for d in leaves]
+            return {"id": docid, "docs": entries or [missing_entry(docid, None)]}
         found = await self.get(docid, open_revs=[rev], revs=revs, attachments=attachments)
         return {"id": docid, "docs": [bulk_get_entry(d, docid, rev) for d in found]}
 

@@ -64,8 +64,26 @@ def bulk_get_entry(entry: Any, docid: str, rev: str | None) -> Doc:
     return missing_entry(docid, entry.get("missing", rev))
 
 
+def leaf_order(entries: Sequence[Doc]) -> list[Doc]:
+    """``open_revs=all`` entries in CouchDB's order: ascending by generation, then rev id
+    (fabric_doc_open_revs sorts its replies as Erlang terms); pouchdb-server lists the
+    leaves in its own order. Entries without a doc keep their place after the docs."""
+    def key(entry: Doc) -> tuple[int, int, str]:
+        ok = entry.get("ok")
+        rev = ok.get("_rev") if isinstance(ok, dict) else None
+        if not isinstance(rev, str) or not _REV_FORMAT.match(rev):
+            return (1, 0, "")
+        gen, _, rid = rev.partition("-")
+        return (0, int(gen), rid)
+
+    return sorted(entries, key=key)
+
+
 def bulk_get_results(answer: Any, requests: Sequence[Mapping[str, Any]]) -> list[Doc]:
-    """A ``_bulk_get`` answer as one CouchDB-shaped result per request (ids unique in a round)."""
+    """A ``_bulk_get`` answer as one CouchDB-shaped result per request (ids unique in a round).
+
+    A request without ``rev`` is CouchDB's ``open_revs=all``: all its leaves, in
+    :func:`leaf_order`."""
     by_id = {
         expect_dict(result, "a _bulk_get result").get("id"): result
         for result in expect_list(expect_dict(answer, "the _bulk_get result").get("results"),
@@ -77,7 +95,8 @@ def bulk_get_results(answer: Any, requests: Sequence[Mapping[str, Any]]) -> list
         if found is None:
             raise PeerError(f"_bulk_get left out {req['id']!r}")
         docs = expect_list(found.get("docs"), "_bulk_get docs")
-        out.append({"id": req["id"], "docs": [bulk_get_entry(d, req["id"], req.get("rev")) for d in docs]})
+        entries = [bulk_get_entry(d, req["id"], req.get("rev")) for d in docs]
+        out.append({"id": req["id"], "docs": leaf_order(entries) if req.get("rev") is None else entries})
     return out
 
 

@@ -123,6 +123,13 @@ class RevTree:
         leaves.sort(key=self._winner_key, reverse=True)
         return leaves
 
+    def leaves_in_couch_order(self) -> list[str]:
+        """Leaf revisions in the order CouchDB answers ``open_revs=all`` (and ``_bulk_get``
+        without a rev): ascending by generation, then rev id. fabric_doc_open_revs's
+        ``tree_format_replies`` sorts the ``{ok, #doc{}}`` replies as Erlang terms, and a
+        doc's ``revs`` ``{Pos, [RevId | _]}`` decide that order."""
+        return sorted(self.leaves(), key=rev_key)
+
     def _winner_key(self, rev: str) -> tuple[bool, int, str]:
         gen, rid = rev_key(rev)
         return (not self.nodes[rev].deleted, gen, rid)

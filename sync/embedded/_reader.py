@@ -109,7 +109,7 @@ def open_revs(
     if revs == "all":
         if tree is None:
             raise NotFoundError("missing", docid=docid)
-        wanted = tree.leaves()
+        wanted = tree.leaves_in_couch_order()
     elif isinstance(revs, str) or not isinstance(revs, Sequence):
         raise BadRequestError("open_revs must be a list of revisions or 'all'", docid=docid)
     else:
@@ -155,20 +155,19 @@ def bulk_get(
             err = {"id": docid, "rev": rev, "error": "bad_request", "reason": "missing id"}
             results.append({"id": docid, "docs": [{"error": err}]})
             continue
-        if rev is None:
-            tree = load_tree(conn, docid)
-            rev = tree.winner() if tree is not None else None
         docs: list[dict[str, Any]] = []
-        if rev is not None:
-            for item in open_revs(conn, docid, [rev], False, opts):
-                if "ok" in item:
-                    docs.append(item)
-                else:
-                    err = {"id": docid, "rev": rev, "error": "not_found", "reason": "missing"}
-                    docs.append({"error": err})
-        else:
-            err = {"id": docid, "rev": "undefined", "error": "not_found", "reason": "missing"}
-            docs.append({"error": err})
+        # CouchDB's chttpd_db:bulk_get_open_doc_revs1 turns a request without a rev into
+        # open_revs=all: every leaf, deleted ones too, in fabric's order (generation, rev id).
+        try:
+            items = open_revs(conn, docid, "all" if rev is None else [rev], False, opts)
+        except NotFoundError:
+            items = [{"missing": "undefined"}]
+        for item in items:
+            if "ok" in item:
+                docs.append(item)
+            else:
+                err = {"id": docid, "rev": item["missing"], "error": "not_found", "reason": "missing"}
+                docs.append({"error": err})
         results.append({"id": docid, "docs": docs})
     return {"results": results}
 

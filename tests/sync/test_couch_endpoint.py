@@ -208,12 +208,17 @@ async def test_bulk_get_fallback_gives_the_same_answer(make_db: Callable[[str], 
     db: CouchDatabase = await make_db("couch")
     first = await db.put({"_id": "a", "n": 1})
     await db.put({"_id": "a", "_rev": first["rev"], "n": 2})
+    branch = "2-" + "f" * 32  # a conflicting leaf: a request without rev gives both leaves
+    await db.bulk_docs([{"_id": "a", "_rev": branch, "n": 3, "_revisions": {
+        "start": 2, "ids": ["f" * 32, first["rev"].split("-", 1)[1]]}}], new_edits=False)
     requests = [{"id": "a"}, {"id": "a", "rev": first["rev"]}, {"id": "gone"},
                 {"id": "a", "rev": "5-" + "0" * 32}]
     native = await db.bulk_get(requests)
     db.bulk_get_supported = False
     assert await db.bulk_get(requests) == native
     assert native["results"][2]["docs"][0]["error"]["error"] == "not_found"
+    assert len(native["results"][0]["docs"]) == 2
+    assert native["results"][0]["docs"][1]["ok"]["_rev"] == branch
 
 
 # -- longpoll -------------------------------------------------------------

@@ -309,11 +309,32 @@ async def test_bulk_get(db: Database) -> None:
     dead = results[0]["docs"][0]["ok"]
     assert dead["_deleted"] is True and dead["_revisions"]["ids"] == [h("d"), h("c"), h("a")]
     assert results[1]["docs"][0]["ok"]["v"] == "b"
-    assert results[2]["docs"][0]["ok"]["_rev"] == f"2-{h('e')}"
+    # No rev: CouchDB answers open_revs=all, every leaf in ascending (generation, rev id)
+    # order (chttpd_db:bulk_get_open_doc_revs1, fabric_doc_open_revs), not only the winner.
+    assert [(d["ok"]["_rev"], d["ok"]["v"]) for d in results[2]["docs"]] == [
+        (f"2-{h('b')}", "b"), (f"2-{h('e')}", "e")]
     for missing in (results[3], results[4]):
         error = missing["docs"][0]["error"]
         assert error["id"] == missing["id"] and error["error"] == "not_found"
     assert results[3]["docs"][0]["error"]["rev"] == f"7-{h('7')}"
+    assert results[4]["docs"] == [{"error": {"id": "ghost", "rev": "undefined",
+                                             "error": "not_found", "reason": "missing"}}]
+
+
+async def test_bulk_get_without_rev_lists_deleted_leaves_too(db: Database) -> None:
+    await branchy(db)
+    answer = await db.bulk_get([{"id": "c"}, {"id": "e", "rev": f"2-{h('b')}"}])
+    every = answer["results"][0]["docs"]
+    assert [(d["ok"]["_rev"], bool(d["ok"].get("_deleted"))) for d in every] == [
+        (f"2-{h('b')}", False), (f"3-{h('d')}", True)]
+    assert every[1]["ok"]["_revisions"]["ids"] == [h("d"), h("c"), h("a")]
+    assert [d["ok"]["_rev"] for d in answer["results"][1]["docs"]] == [f"2-{h('b')}"]
+    # A single-leaf document: the one leaf; open_revs=all gives the same order.
+    await db.put({"_id": "solo", "n": 1})
+    solo = (await db.bulk_get([{"id": "solo"}]))["results"][0]["docs"]
+    assert len(solo) == 1 and solo[0]["ok"]["n"] == 1
+    assert [e["ok"]["_rev"] for e in await db.get("e", open_revs="all")] == [
+        f"2-{h('b')}", f"2-{h('e')}"]
 
 
 # -- all_docs -------------------------------------------------------------
