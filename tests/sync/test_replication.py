@@ -178,3 +178,24 @@ async def test_a_batch_ends_early_when_its_attachments_grow_large(make_db) -> No
 
     assert done.counters.batches == 6 and done.counters.docs_written == 6
     assert await snapshot(laptop) == await snapshot(county)
+
+
+async def test_a_batch_of_large_bodies_is_written_in_several_requests(make_db, monkeypatch) -> None:
+    # No attachments at all: the bodies alone (8 x ~300 KB) would make one 2.4 MB _bulk_docs.
+    laptop = await make_db("embedded")
+    county = await make_db("couch")
+    await laptop.bulk_docs([{"_id": f"minutes:{i}", "text": "议" * 100_000, "i": i} for i in range(8)])
+    sizes: list[int] = []
+    write = county.bulk_docs
+
+    async def counted(docs, **kwargs):  # type: ignore[no-untyped-def]
+        sizes.append(len(docs))
+        return await write(docs, **kwargs)
+
+    monkeypatch.setattr(county, "bulk_docs", counted)
+
+    done = await replicate(laptop, county, batch_size=100, max_write_bytes=1_000_000)
+
+    assert done.counters.batches == 1 and done.counters.docs_written == 8
+    assert sizes == [3, 3, 2]
+    assert await snapshot(county) == await snapshot(laptop)

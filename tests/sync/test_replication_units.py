@@ -101,3 +101,22 @@ async def test_a_replication_shows_no_password() -> None:
     both = sync(TGT, SRC)
     for shown in (repr(rep), str(rep), repr(both.push), repr(both.pull)):
         assert "secret" not in shown and "county.example:5984/village_110" in shown
+
+
+def test_write_chunks_count_the_document_body() -> None:
+    from sync.replication.batch import _chunks, _estimated_size
+
+    # Ten documents of about 300 KB of text each and no attachment: 3 MB in one
+    # _bulk_docs unless the bodies count.
+    big = [{"_id": f"d{i}", "_rev": f"1-{i:032x}", "text": "村" * 100_000} for i in range(10)]
+    assert _estimated_size(big[0]) > 300_000  # UTF-8 bytes: 3 per character here
+    chunks = _chunks(big, 1_000_000)
+    assert [len(c) for c in chunks] == [3, 3, 3, 1]
+    assert [d["_id"] for c in chunks for d in c] == [d["_id"] for d in big]
+    # Small documents still travel together; one document over the limit goes alone.
+    small = [{"_id": f"s{i}", "n": i} for i in range(100)]
+    assert len(_chunks(small, 1_000_000)) == 1
+    assert [len(c) for c in _chunks([*small[:2], big[0], *small[2:4]], 200_000)] == [2, 1, 2]
+    # Inline attachment data counts by its length, on top of the body.
+    att = {"_id": "a", "_attachments": {"p.jpg": {"content_type": "image/jpeg", "data": "A" * 50_000}}}
+    assert 50_000 < _estimated_size(att) < 51_000
