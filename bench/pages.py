@@ -65,9 +65,10 @@ async def _build(data_dir: Path, count: int) -> str:
     ticks = iter(range(10**9))
     actor = repo.Actor("bench", clock=lambda: start + timedelta(seconds=next(ticks)), rng=rng)
     db = await sync.open_database(str(data_dir / f"{VILLAGE}.sqlite"))
+    store = repo.VillageStore(db, VILLAGE, actor)
     try:
         await accounts.add_user(db, USER, PASSWORD, village=VILLAGE)
-        await repo.save_village(db, Village(VILLAGE, "石桥村", "南岭镇", "青川县"), actor)
+        await store.save_village(Village(VILLAGE, "石桥村", "南岭镇", "青川县"))
         batch: list[dict[str, object]] = []
         for i in range(count - 1):
             major = rng.random() < 0.6
@@ -86,10 +87,13 @@ async def _build(data_dir: Path, count: int) -> str:
                 batch = []
         if batch:
             await db.bulk_docs(batch)
-        measured = await repo.create_matter(
-            db, VILLAGE, Matter(kind="major", title="修建村东机耕道", body="", year=2026, summary="硬化 1.2 公里"), actor
+        measured = await store.create_matter(
+            Matter(kind="major", title="修建村东机耕道", body="", year=2026, summary="硬化 1.2 公里")
         )
-        at = lambda day: datetime(2026, 11, day, 19, 30, tzinfo=SHANGHAI)  # noqa: E731
+
+        def at(day: int) -> datetime:
+            return datetime(2026, 11, day, 19, 30, tzinfo=SHANGHAI)
+
         records = [
             StageRecord(measured.id, "proposal", held_at=at(2), attendance=Attendance(7, 6), content="提议"),
             StageRecord(measured.id, "consultation", held_at=at(5), attendance=Attendance(9, 8), content="商议"),
@@ -100,7 +104,7 @@ async def _build(data_dir: Path, count: int) -> str:
                         publication=Publication("决议公告", "村务公开栏", at(16))),
         ]
         for record in records:
-            await repo.append_stage_record(db, VILLAGE, measured.id, record, actor)
+            await store.append_stage_record(measured.id, record)
         return measured.id
     finally:
         await db.close()

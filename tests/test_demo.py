@@ -32,11 +32,12 @@ async def _snapshot(path: Path) -> dict[str, Any]:
 async def _views(path: Path) -> tuple[list[MatterView], Any]:
     db = await sync.open_database(str(path))
     try:
-        views = [await repo.matter_view(db, CODE, m.id) for m in await repo.list_matters(db, CODE)]
-        members = await repo.list_members(db, CODE)
-        threads = await repo.list_supervision(db, CODE)
+        store = repo.VillageStore(db, CODE)
+        views = [await store.matter_view(m.id) for m in await store.list_matters()]
+        members = await store.list_members()
+        threads = await store.list_supervision()
         user = await accounts.verify_user(db, "demo", "demo-password")
-        ceremonies = await repo.list_ceremonies(db, CODE)
+        ceremonies = await store.list_ceremonies()
         return views, (members, threads, user, ceremonies)
     finally:
         await db.close()

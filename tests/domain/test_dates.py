@@ -7,23 +7,22 @@ import pytest
 from village_app.domain import (
     SHANGHAI,
     ValidationError,
-    format_date_en,
-    format_date_zh,
-    format_datetime_zh,
     iso_local,
     parse_local,
     parse_stamp,
     utc_stamp,
 )
+from village_app.i18n import format_date, format_datetime
 
 
-def test_chinese_dates() -> None:
-    assert format_date_zh(date(2026, 11, 25)) == "2026年11月25日"
-    assert format_date_zh(date(2026, 1, 5)) == "2026年1月5日"
+def test_dates_in_words() -> None:
+    # The one way dates are written: the web layer's i18n.format_date (the domain has none).
+    assert format_date(date(2026, 11, 25), "zh_CN") == "2026年11月25日"
+    assert format_date(date(2026, 1, 5), "zh_CN") == "2026年1月5日"
     # 17:30 UTC is already the next day in Shanghai.
-    assert format_date_zh(datetime(2026, 11, 24, 17, 30, tzinfo=UTC)) == "2026年11月25日"
-    assert format_datetime_zh(datetime(2026, 11, 25, 11, 5, tzinfo=UTC)) == "2026年11月25日 19:05"
-    assert format_date_en(date(2026, 11, 25)) == "25 Nov 2026"
+    assert format_date(datetime(2026, 11, 24, 17, 30, tzinfo=UTC), "zh_CN") == "2026年11月25日"
+    assert format_datetime(datetime(2026, 11, 25, 11, 5, tzinfo=UTC), "zh_CN") == "2026年11月25日 19:05"
+    assert format_date(date(2026, 11, 25), "en") == "25 November 2026"
 
 
 def test_stamps_are_utc_and_sortable() -> None:
@@ -37,7 +36,8 @@ def test_stamps_are_utc_and_sortable() -> None:
 
 def test_form_times_are_shanghai_wall_time() -> None:
     moment = parse_local("2026-11-25T19:30")
-    assert moment.utcoffset() is not None and moment.utcoffset().total_seconds() == 8 * 3600  # type: ignore[union-attr]
+    offset = moment.utcoffset()
+    assert offset is not None and offset.total_seconds() == 8 * 3600
     assert iso_local(moment) == "2026-11-25T19:30:00+08:00"
     assert parse_local("2026-11-25").hour == 0
     for bad in ("", "25/11/2026", "昨天"):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from village_app.web.auth import LoginPage, safe_next
+from village_app.web.pages.auth import LoginPage, safe_next
 from web.helpers import PASSWORD, USERNAME, ClientFactory, csrf_of, log_in, soup
 
 

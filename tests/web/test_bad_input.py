@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 import sync
 from village_app import accounts
 from village_app.web import Settings, create_app
+from village_app.web.state import app_state
 from web import villagedata
 from web.helpers import PASSWORD, PDF, USERNAME, VILLAGE, form_token, log_in, page_of, soup
 
@@ -168,7 +169,7 @@ async def _record_count(db_path: Path) -> int:
 @pytest.mark.slow
 def test_upload_over_the_limit_is_413_and_nothing_is_stored(village: dict[str, Any]) -> None:
     client: TestClient = village["client"]
-    settings_: Settings = client.app.state.settings  # type: ignore[attr-defined]
+    settings_: Settings = app_state(client.app).settings  # type: ignore[arg-type]
     db_path = settings_.data_dir / f"{VILLAGE}.sqlite"
     before = asyncio.run(_record_count(db_path))
     oversize = PDF[:-6] + b"0" * (settings_.max_attachment_bytes + 1) + b"%%EOF\n"

@@ -5,18 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from village_app import repo
 from village_app.domain import BodyKind, Member
-from village_app.web.ceremonies import CeremoniesPage
+from village_app.web.pages.ceremonies import CeremoniesPage
 from web import villagedata
-from web.helpers import VILLAGE, ClientFactory, form_token, page_of, soup
+from web.helpers import ClientFactory, form_token, page_of, soup
 
 
 async def _council_and_standard(db: Any) -> None:
     await villagedata.small_village(db)
-    await repo.add_member(db, VILLAGE, Member(BodyKind.WEDDINGS_FUNERALS_COUNCIL, "田理事", "理事长",
-                                              dt.date(2024, 1, 1), convenor=True), villagedata.ACTOR)
-    await repo.add_village_rule(db, VILLAGE, "红白事标准", "红白事简办标准", "婚事不超过15桌", villagedata.ACTOR,
+    await villagedata.store(db).add_member(Member(BodyKind.WEDDINGS_FUNERALS_COUNCIL, "田理事", "理事长",
+                                              dt.date(2024, 1, 1), convenor=True))
+    await villagedata.store(db).add_village_rule("红白事标准", "红白事简办标准", "婚事不超过15桌",
                                 limits={"wedding": {"max_tables": 15, "max_gift": 200}})
 
 

@@ -1,19 +1,18 @@
 from __future__ import annotations
 
-from village_app.web.matters import MatterFilters, MattersPage
+from village_app.web.pages.matters import MatterFilters, MattersPage
 from web import villagedata
 from web.helpers import VILLAGE, ClientFactory, form_token, page_of, soup
 
 
 async def _three_matters(db):  # type: ignore[no-untyped-def]
-    from village_app import repo
     from village_app.domain import Matter
 
     await villagedata.small_village(db)
     await villagedata.through_consultation(db)
     await villagedata.major_matter(db, "村集体资金使用")
     council = Matter(kind="council", title="修订红白事办理标准", body="residents_council", year=2025)
-    await repo.create_matter(db, villagedata.VILLAGE, council, villagedata.ACTOR)
+    await villagedata.store(db).create_matter(council)
 
 
 def test_matters_list_filters_by_stage_body_and_year(make_client: ClientFactory) -> None:
@@ -91,8 +90,8 @@ def test_pages_of_25(make_client: ClientFactory) -> None:
 
 
 def test_the_matters_index_is_built_at_start_up(make_client: ClientFactory) -> None:
-    from village_app.repo import matter_index
+    from village_app.web.state import app_state
 
     client = make_client(setup=_three_matters, logged_in=False)  # no page asked for yet
-    built = matter_index._INDEXES.get(client.app.state.db, {})  # type: ignore[attr-defined]
-    assert len(built[VILLAGE].docs) == 3
+    index = app_state(client.app).caches_for(VILLAGE).matters  # type: ignore[arg-type]
+    assert index is not None and index.built and len(index.docs) == 3

@@ -7,7 +7,6 @@ from web.helpers import ClientFactory, page_of, soup
 
 
 async def _published(db: Any) -> None:
-    from village_app import repo
     from village_app.domain import Attendance, Publication, StageRecord, Vote
 
     await villagedata.small_village(db)
@@ -21,7 +20,7 @@ async def _published(db: Any) -> None:
                     publication=Publication("关于修建村东机耕道的决议公告", "村务公开栏", at(16, 9))),
     ]
     for record in steps:
-        await repo.append_stage_record(db, villagedata.VILLAGE, matter.id, record, villagedata.ACTOR)
+        await villagedata.store(db).append_stage_record(matter.id, record)
 
 
 def test_printable_notice_for_a_publication(make_client: ClientFactory) -> None:
@@ -51,13 +50,12 @@ def test_a_record_that_is_no_publication_has_no_notice(make_client: ClientFactor
 
 def _moral_review(commendation: bool) -> Any:
     async def setup(db: Any) -> None:
-        from village_app import repo
         from village_app.domain import Attendance, Matter, Publication, StageRecord, Vote
 
         await villagedata.small_village(db)
-        matter = await repo.create_matter(db, villagedata.VILLAGE, Matter(
+        matter = await villagedata.store(db).create_matter(Matter(
             kind="council", title="赡养老人问题评议", body="moral_review_council", year=2026,
-            commendation=commendation), villagedata.ACTOR)
+            commendation=commendation))
         at = villagedata.at
         for record in (
             StageRecord(matter.id, "council_proposal", held_at=at(1), content="评议某户赡养问题"),
@@ -67,7 +65,7 @@ def _moral_review(commendation: bool) -> Any:
             StageRecord(matter.id, "council_publication", content="评议结果",
                         publication=Publication("评议结果公告", "村务公开栏", at(6, 9))),
         ):
-            await repo.append_stage_record(db, villagedata.VILLAGE, matter.id, record, villagedata.ACTOR)
+            await villagedata.store(db).append_stage_record(matter.id, record)
 
     return setup
 

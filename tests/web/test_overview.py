@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from village_app.web.overview import OverviewPage
+from village_app.web.pages.overview import OverviewPage
 from web import villagedata
 from web.helpers import ClientFactory, page_of, soup
 

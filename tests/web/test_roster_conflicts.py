@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from village_app import repo
 from village_app.domain import Body
 from web import villagedata
 from web.helpers import VILLAGE, ClientFactory, form_token, page_of, soup
@@ -18,8 +17,8 @@ def _branch(doc: dict[str, Any], marker: str, **fields: Any) -> dict[str, Any]:
 
 async def _conflicting_roster(db: Any) -> None:
     await villagedata.small_village(db)
-    await repo.save_body(db, VILLAGE, Body("residents_council", charter="章程初稿"), villagedata.ACTOR)
-    seat = next(m for m in await repo.list_members(db, VILLAGE, "residents_council") if m.name == "林委员")
+    await villagedata.store(db).save_body(Body("residents_council", charter="章程初稿"))
+    seat = next(m for m in await villagedata.store(db).list_members("residents_council") if m.name == "林委员")
     doc = await db.get(seat.id)
     body = await db.get(f"body:{VILLAGE}:residents_council")
     await db.bulk_docs([_branch(doc, "a", term_end="2026-06-30"), _branch(doc, "b", role="副会长"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
+from village_app.web.state import app_state
 from web.helpers import ClientFactory, csrf_of, soup
 
 
@@ -40,7 +41,7 @@ def test_csrf_token_of_another_session_is_refused(make_client: ClientFactory) ->
 
 def test_body_over_the_limit_is_413_before_reading(client: TestClient) -> None:
     token = csrf_of(client, "/")
-    limit = client.app.state.settings.max_body_bytes  # type: ignore[attr-defined]
+    limit = app_state(client.app).settings.max_body_bytes  # type: ignore[arg-type]
     response = client.post(
         "/lang",
         files={"file": ("scan.pdf", b"%PDF-" + b"0" * limit, "application/pdf")},
@@ -53,7 +54,7 @@ def test_body_over_the_limit_is_413_before_reading(client: TestClient) -> None:
 def test_streamed_body_over_the_limit_is_cut_off(client: TestClient) -> None:
     """No Content-Length: the count while reading stops it."""
     token = csrf_of(client, "/")
-    limit = client.app.state.settings.max_body_bytes  # type: ignore[attr-defined]
+    limit = app_state(client.app).settings.max_body_bytes  # type: ignore[arg-type]
 
     def chunks():  # type: ignore[no-untyped-def]
         for _ in range(limit // 65536 + 2):

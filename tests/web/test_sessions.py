@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.testclient import TestClient
 
 from village_app.web import Settings, create_app
+from village_app.web.state import app_state
 from web.helpers import ClientFactory, csrf_of, log_in
 
 COOKIE = "cunyi_session"
@@ -41,7 +42,7 @@ def test_an_ended_session_stays_ended_after_a_restart(make_client: ClientFactory
     client = make_client()
     copy = client.cookies[COOKIE]
     _log_out(client)
-    settings: Settings = client.app.state.settings  # type: ignore[attr-defined]
+    settings: Settings = app_state(client.app).settings  # type: ignore[arg-type]
     with TestClient(create_app(settings), base_url="http://testserver") as restarted:
         assert _get_with(restarted, copy) == 303
 

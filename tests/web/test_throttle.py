@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from village_app.web.throttle import LoginThrottle
+from village_app.web.security.throttle import LoginThrottle
 
 
 class _Clock:

@@ -14,8 +14,13 @@ ACTOR = repo.Actor("secretary")
 SUPERVISORS = ("周监督", "吴监督", "郑监督")
 
 
+def store(db: sync.Database) -> repo.VillageStore:
+    """The test village's store, writing as its secretary."""
+    return repo.VillageStore(db, VILLAGE, ACTOR)
+
+
 async def small_village(db: sync.Database) -> None:
-    await repo.save_village(db, Village(VILLAGE, "清溪村", "青山镇", "云岭县"), ACTOR)
+    await store(db).save_village(Village(VILLAGE, "清溪村", "青山镇", "云岭县"))
     start = dt.date(2024, 1, 1)
     seats = [
         Member(BodyKind.PARTY_BRANCH, "李书记", "书记", start, convenor=True),
@@ -25,12 +30,12 @@ async def small_village(db: sync.Database) -> None:
         *(Member(BodyKind.SUPERVISION_COMMITTEE, name, "委员", start) for name in SUPERVISORS),
     ]
     for seat in seats:
-        await repo.add_member(db, VILLAGE, seat, ACTOR)
+        await store(db).add_member(seat)
 
 
 async def major_matter(db: sync.Database, title: str = "修建村东机耕道") -> Matter:
     matter = Matter(kind="major", title=title, body="", year=2026, summary="硬化村东机耕道 1.2 公里。", category="道路")
-    return await repo.create_matter(db, VILLAGE, matter, ACTOR)
+    return await store(db).create_matter(matter)
 
 
 def at(day: int, hour: int = 19) -> dt.datetime:
@@ -47,5 +52,5 @@ async def through_consultation(db: sync.Database) -> Matter:
             matter=matter.id, stage=stage, body=body, held_at=at(day), place="村委会议室",
             attendance=Attendance(7, 6), content=f"{stage} 内容",
         )
-        await repo.append_stage_record(db, VILLAGE, matter.id, record, ACTOR)
+        await store(db).append_stage_record(matter.id, record)
     return matter

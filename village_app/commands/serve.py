@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from village_app.web.settings import DataDirError
 
     settings = Settings(
-        data_dir=Path(args.data), mode=args.mode, village=args.village, allowed_hosts=allowed_hosts(args.host)
+        data_dir=Path(args.data), village=args.village, allowed_hosts=allowed_hosts(args.host)
     )
     try:
         village_file = settings.village_db_path()

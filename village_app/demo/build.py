@@ -64,7 +64,7 @@ class _Demo:
     clock: _Clock = field(default_factory=_Clock)
     roster: dict[str, list[Member]] = field(default_factory=dict)
     matters: dict[str, Matter] = field(default_factory=dict)
-    _actor: repo.Actor | None = None
+    _store: repo.VillageStore | None = None
     people: list[str] = field(default_factory=list)
 
     @property
@@ -72,10 +72,12 @@ class _Demo:
         return str(self.script["village"]["code"])
 
     @property
-    def actor(self) -> repo.Actor:
-        if self._actor is None:
-            self._actor = repo.Actor(self.script["secretary"]["username"], self.clock, self.rng)
-        return self._actor
+    def store(self) -> repo.VillageStore:
+        """The village's store, writing as the demo secretary on the demo's clock."""
+        if self._store is None:
+            actor = repo.Actor(self.script["secretary"]["username"], self.clock, self.rng)
+            self._store = repo.VillageStore(self.db, self.code, actor)
+        return self._store
 
     def at(self, moment: datetime) -> None:
         # Records are typed in an hour or two after the meeting they describe.
@@ -88,19 +90,15 @@ class _Demo:
 async def _organisation(demo: _Demo) -> None:
     s = demo.script
     demo.clock.now = datetime(2024, 1, 8, 10, tzinfo=SHANGHAI)
-    await repo.save_village(demo.db, Village(**s["village"]), demo.actor)
+    await demo.store.save_village(Village(**s["village"]))
     for kind in BodyKind:
         if kind in s["charters"] or kind in s["rules"]:
             body = Body(kind=kind, charter=s["charters"].get(kind, ""), rule=s["rules"].get(kind))
-            await repo.save_body(demo.db, demo.code, body, demo.actor)
+            await demo.store.save_body(body)
     for rule in s["village_rules"]:
-        await repo.add_village_rule(
-            demo.db,
-            demo.code,
-            rule["kind"],
+        await demo.store.add_village_rule(rule["kind"],
             rule["title"],
             rule["text"],
-            demo.actor,
             limits=rule.get("limits"),
         )
 
@@ -140,7 +138,7 @@ async def _organisation(demo: _Demo) -> None:
                     phone=phone(demo.rng),
                 )
                 demo.roster.setdefault(body, []).append(
-                    await repo.add_member(demo.db, demo.code, member, demo.actor)
+                    await demo.store.add_member(member)
                 )
 
 
@@ -272,10 +270,7 @@ def _attachments(demo: _Demo, matter_key: str, record: StageRecord) -> list[repo
 async def _matter(demo: _Demo, plan: dict[str, Any]) -> None:
     start = datetime.combine(date.fromisoformat(plan["start"]), time(19, 30), SHANGHAI)
     demo.at(start - timedelta(days=2))
-    matter = await repo.create_matter(
-        demo.db,
-        demo.code,
-        Matter(
+    matter = await demo.store.create_matter(Matter(
             kind=plan["kind"],
             title=plan["title"],
             body=plan.get("body", ""),
@@ -284,7 +279,6 @@ async def _matter(demo: _Demo, plan: dict[str, Any]) -> None:
             category=plan.get("category", ""),
             commendation=bool(plan.get("commendation")),
         ),
-        demo.actor,
     )
     demo.matters[plan["key"]] = matter
     stages = [s.key for s in (MAJOR_STAGES if plan["kind"] == "major" else COUNCIL_STAGES)]
@@ -299,12 +293,8 @@ async def _matter(demo: _Demo, plan: dict[str, Any]) -> None:
         if failed:
             demo.at(when)
             record = _record(demo, matter, key, when, plan, failed=failed)
-            await repo.append_stage_record(
-                demo.db,
-                demo.code,
-                matter.id,
+            await demo.store.append_stage_record(matter.id,
                 record,
-                demo.actor,
                 attachments=_attachments(demo, plan["key"], record) if plan.get("attach") else (),
             )
             when += timedelta(days=10)
@@ -317,8 +307,7 @@ async def _matter(demo: _Demo, plan: dict[str, Any]) -> None:
         demo.at(when)
         record = _record(demo, matter, key, when, plan)
         attachments = _attachments(demo, plan["key"], record) if plan.get("attach") else []
-        records[key] = await repo.append_stage_record(
-            demo.db, demo.code, matter.id, record, demo.actor, attachments=attachments
+        records[key] = await demo.store.append_stage_record(matter.id, record, attachments=attachments
         )
         when += timedelta(days=100 if key == "resolution_publication" else 7)
     fix = plan.get("correct")
@@ -332,8 +321,7 @@ async def _matter(demo: _Demo, plan: dict[str, Any]) -> None:
             target.held_at or when,
             {fix["stage"]: {"present": 26, "vote": fix["vote"]}},
         )
-        await repo.correct_record(
-            demo.db, demo.code, target.id, corrected, fix["reason"], demo.actor
+        await demo.store.correct_record(target.id, corrected, fix["reason"]
         )
 
 
@@ -343,17 +331,13 @@ async def _supervision(demo: _Demo) -> None:
         noted = datetime.combine(date.fromisoformat(item["noted"]), time(10), SHANGHAI)
         matter = demo.matters[item["matter"]].id if item["matter"] else None
         demo.at(noted)
-        first = await repo.add_supervision(
-            demo.db,
-            demo.code,
-            SupervisionEntry(item["finding"], chair, noted_at=noted, matter=matter),
-            demo.actor,
+        first = await demo.store.add_supervision(SupervisionEntry(item["finding"], chair, noted_at=noted, matter=matter),
         )
         for status, follow_up, day in item["follow_ups"]:
             when = datetime.combine(date.fromisoformat(day), time(10), SHANGHAI)
             demo.at(when)
             entry = SupervisionEntry("", chair, status, follow_up, noted_at=when)
-            await repo.add_supervision(demo.db, demo.code, entry, demo.actor, thread_id=first.id)
+            await demo.store.add_supervision(entry, thread_id=first.id)
 
 
 async def _ceremonies(demo: _Demo) -> None:
@@ -372,7 +356,7 @@ async def _ceremonies(demo: _Demo) -> None:
             registered_by=registrar,
             note=item.get("note", ""),
         )
-        await repo.add_ceremony(demo.db, demo.code, ceremony, demo.actor)
+        await demo.store.add_ceremony(ceremony)
 
 
 async def build_demo(db: Database, script: dict[str, Any] | None = None) -> str:

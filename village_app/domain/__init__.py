@@ -4,7 +4,7 @@ Plain data in (frozen dataclasses), plain data out, or a named error
 (:mod:`.errors`). Map of the public API, all importable from here:
 
 **Errors** (``errors``): ``DomainError`` (``code``, ``message_zh``, ``message_en``,
-``field``, ``ids``, ``status``; ``.message(lang)``, ``.to_dict()``) and its kinds
+``field``, ``ids``, ``status``; ``.message(lang)``,) and its kinds
 ``ValidationError``, ``NotQuorate``, ``VoteRejected``, ``VoteArithmetic``,
 ``StageOrder`` (409), ``InvalidAttachment``, ``AttachmentTooLarge`` (413),
 ``Ineligible``, ``CorrectionInvalid`` (409), ``StatusTransition`` (409),
@@ -76,8 +76,7 @@ CheckedAttachment(name, content_type, data)``, ``sniff_content_type``,
 **Publicity** (``publicity``): ``DocType``, ``is_public(doc)``,
 ``kiosk_selector()``, ``PRIVATE_FIELDS``.
 
-**Dates** (``dates``): ``SHANGHAI``, ``format_date_zh`` (2026年11月25日),
-``format_datetime_zh``, ``format_date_en``, ``parse_local`` (form input as
+**Dates** (``dates``): ``SHANGHAI``, ``parse_local`` (form input as
 Shanghai time), ``iso_local``, ``utc_stamp`` (document ``created_at``: UTC,
 ``...Z``), ``parse_stamp``, ``to_shanghai``.
 """
@@ -101,9 +100,6 @@ from village_app.domain.ceremonies import (
 from village_app.domain.corrections import Chain, effective, fold_corrections
 from village_app.domain.dates import (
     SHANGHAI,
-    format_date_en,
-    format_date_zh,
-    format_datetime_zh,
     iso_local,
     parse_local,
     parse_stamp,
@@ -119,6 +115,7 @@ from village_app.domain.errors import (
     InvalidAttachment,
     NotFound,
     NotQuorate,
+    RetriesExhausted,
     StageOrder,
     StatusTransition,
     ValidationError,
@@ -235,6 +232,7 @@ __all__ = [
     "NotFound",
     "NotQuorate",
     "Publication",
+    "RetriesExhausted",
     "RuleBook",
     "StageOrder",
     "StageRecord",
@@ -262,9 +260,6 @@ __all__ = [
     "fold_corrections",
     "fold_matter",
     "fold_supervision",
-    "format_date_en",
-    "format_date_zh",
-    "format_datetime_zh",
     "is_public",
     "iso_local",
     "kiosk_selector",

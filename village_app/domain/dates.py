@@ -12,7 +12,7 @@ Two kinds of time, on purpose:
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from village_app.domain.errors import ValidationError
@@ -68,21 +68,3 @@ def parse_local(text: str, *, field: str = "held_at") -> datetime:
     return to_shanghai(moment)
 
 
-def format_date_zh(value: date | datetime) -> str:
-    """``2026年11月25日`` (a datetime is first converted to Shanghai time)."""
-    if isinstance(value, datetime):
-        value = to_shanghai(value)
-    return f"{value.year}年{value.month}月{value.day}日"
-
-
-def format_datetime_zh(value: datetime) -> str:
-    """``2026年11月25日 19:30`` in Shanghai time."""
-    local = to_shanghai(value)
-    return f"{format_date_zh(local)} {local:%H:%M}"
-
-
-def format_date_en(value: date | datetime) -> str:
-    """``25 Nov 2026`` (for the English UI)."""
-    if isinstance(value, datetime):
-        value = to_shanghai(value)
-    return f"{value.day} {value:%b} {value.year}"

@@ -38,15 +38,6 @@ class DomainError(Exception):
         """The message in ``lang`` (``"zh"``, the default, or ``"en"``)."""
         return self.message_en if lang.startswith("en") else self.message_zh
 
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "code": self.code,
-            "field": self.field,
-            "message_zh": self.message_zh,
-            "message_en": self.message_en,
-            "ids": list(self.ids),
-        }
-
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code!r}, field={self.field!r}, {self.message_en!r})"
 
@@ -125,3 +116,9 @@ class EditConflict(DomainError):
 
     code = "edit_conflict"
     status = 409
+
+
+class RetriesExhausted(EditConflict):
+    """A write that kept conflicting with writes made at the same moment, and was given up."""
+
+    code = "retries_exhausted"

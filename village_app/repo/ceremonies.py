@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sync.database import Database
 from village_app.domain import (
     BodyKind,
     Ceremony,
@@ -16,48 +15,42 @@ from village_app.domain import (
     register_ceremony,
 )
 from village_app.repo import docs
-from village_app.repo._base import find_all, put_new
-from village_app.repo.actor import Actor
-from village_app.repo.organisation import list_members, list_village_rules
+from village_app.repo.organisation import OrganisationRecords
 
 STANDARD_KIND = "红白事标准"
 
 
-async def ceremony_limits(db: Database, village: str) -> dict[str, CeremonyLimits]:
-    """The caps of the latest published 红白事标准 (none when the village has not set them)."""
-    standards = [
-        d for d in await list_village_rules(db, village, kind=STANDARD_KIND) if d.get("published")
-    ]
-    return limits_from_data(standards[-1].get("limits")) if standards else {}
+class CeremonyRecords(OrganisationRecords):
+    async def ceremony_limits(self) -> dict[str, CeremonyLimits]:
+        """The caps of the latest published 红白事标准 (none when the village has not set them)."""
+        standards = [
+            d for d in await self.list_village_rules(kind=STANDARD_KIND) if d.get("published")
+        ]
+        return limits_from_data(standards[-1].get("limits")) if standards else {}
 
-
-async def add_ceremony(db: Database, village: str, ceremony: Ceremony, actor: Actor) -> Ceremony:
-    """Register an event: ``registered_by`` must sit on the council; whether the standard was
-    kept is computed from the standard in force."""
-    council = active_members(
-        await list_members(db, village, BodyKind.WEDDINGS_FUNERALS_COUNCIL, private=False),
-        BodyKind.WEDDINGS_FUNERALS_COUNCIL,
-        ceremony.held_on,
-    )
-    if ceremony.registered_by.strip() not in {m.name for m in council}:
-        raise Ineligible(
-            f"{ceremony.registered_by}不是红白理事会的在任成员",
-            f"{ceremony.registered_by!r} is not a serving member of the weddings and funerals council",
-            field="registered_by",
+    async def add_ceremony(self, ceremony: Ceremony) -> Ceremony:
+        """Register an event: ``registered_by`` must sit on the council; whether the standard
+        was kept is computed from the standard in force."""
+        council = active_members(
+            await self.list_members(BodyKind.WEDDINGS_FUNERALS_COUNCIL, private=False),
+            BodyKind.WEDDINGS_FUNERALS_COUNCIL,
+            ceremony.held_on,
         )
-    checked = register_ceremony(ceremony, await ceremony_limits(db, village))
-    doc = docs.ceremony_to_doc(village, checked, actor)
-    await put_new(db, doc)
-    return docs.ceremony_from_doc(doc)
+        if ceremony.registered_by.strip() not in {m.name for m in council}:
+            raise Ineligible(
+                f"{ceremony.registered_by}不是红白理事会的在任成员",
+                f"{ceremony.registered_by!r} is not a serving member of the weddings and funerals council",
+                field="registered_by",
+            )
+        checked = register_ceremony(ceremony, await self.ceremony_limits())
+        doc = docs.ceremony_to_doc(self.village, checked, self.actor)
+        await self._put_new(doc)
+        return docs.ceremony_from_doc(doc)
 
-
-async def list_ceremonies(db: Database, village: str, *, year: int | None = None) -> list[Ceremony]:
-    """Registered events, oldest first (optionally of one year)."""
-    selector: dict[str, Any] = {"type": DocType.CEREMONY, "village": village}
-    found = [docs.ceremony_from_doc(d) for d in await find_all(db, selector)]
-    if year is not None:
-        found = [c for c in found if c.held_on.year == year]
-    return sorted(found, key=lambda c: (c.held_on, c.id))
-
-
-__all__ = ["STANDARD_KIND", "add_ceremony", "ceremony_limits", "list_ceremonies"]
+    async def list_ceremonies(self, *, year: int | None = None) -> list[Ceremony]:
+        """Registered events, oldest first (optionally of one year)."""
+        selector: dict[str, Any] = {"type": DocType.CEREMONY}
+        found = [docs.ceremony_from_doc(d) for d in await self._find_all(selector)]
+        if year is not None:
+            found = [c for c in found if c.held_on.year == year]
+        return sorted(found, key=lambda c: (c.held_on, c.id))

@@ -12,54 +12,53 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sync.database import Database
 from sync.errors import NotFoundError
 from village_app.domain import NotFound
-from village_app.repo._base import get_doc, put_editable
-from village_app.repo.actor import Actor
-
-Doc = dict[str, Any]
+from village_app.repo._base import Doc, StoreBase
+from village_app.repo.retry import raise_for_results
 
 
-async def list_conflicts(db: Database, village: str, docid: str) -> list[Doc]:
-    """The winning version first, then each conflicting version (empty when there is no conflict)."""
-    winner = await get_doc(db, docid, village=village, what_zh="记录", conflicts=True)
-    revs = winner.get("_conflicts") or []
-    if not revs:
-        return []
-    others = await db.get(docid, open_revs=list(revs))
-    versions = [r["ok"] for r in others if "ok" in r]
-    winner.pop("_conflicts", None)
-    return [winner, *versions]
+class ConflictRecords(StoreBase):
+    async def list_conflicts(self, docid: str) -> list[Doc]:
+        """The winning version first, then each conflicting version (empty when there is no
+        conflict)."""
+        winner = await self._get_doc(docid, what_zh="记录", conflicts=True)
+        revs = winner.get("_conflicts") or []
+        if not revs:
+            return []
+        others = await self.db.get(docid, open_revs=list(revs))
+        versions = [r["ok"] for r in others if "ok" in r]
+        winner.pop("_conflicts", None)
+        return [winner, *versions]
 
+    async def conflicted(self, docids: Sequence[str]) -> list[str]:
+        """Which of these documents have conflicting versions (missing ones are left out).
+        One read per document: for a roster of a few dozen seats that is cheap."""
+        found = []
+        for docid in docids:
+            try:
+                doc = await self.db.get(docid, conflicts=True)
+            except NotFoundError:
+                continue
+            if doc.get("_conflicts"):
+                found.append(docid)
+        return found
 
-async def conflicted(db: Database, docids: Sequence[str]) -> list[str]:
-    """Which of these documents have conflicting versions (missing ones are left out).
-    One read per document: for a roster of a few dozen seats that is cheap."""
-    found = []
-    for docid in docids:
-        try:
-            doc = await db.get(docid, conflicts=True)
-        except NotFoundError:
-            continue
-        if doc.get("_conflicts"):
-            found.append(docid)
-    return found
-
-
-async def resolve_conflict(
-    db: Database, village: str, docid: str, chosen: Mapping[str, Any], actor: Actor
-) -> str:
-    """Keep ``chosen`` (the fields of one version, or a merge) and close the other branches.
-    Returns the new revision."""
-    winner = await get_doc(db, docid, village=village, what_zh="记录", conflicts=True)
-    losing = list(winner.get("_conflicts") or [])
-    if not losing:
-        raise NotFound("此记录没有冲突", f"{docid} has no conflicts", ids=[docid])
-    doc = {k: v for k, v in chosen.items() if not k.startswith("_")}
-    for fixed in ("type", "village", "created_at", "created_by"):
-        doc[fixed] = winner[fixed]  # what a document is and who made it never change
-    doc.update(_id=docid, _rev=winner["_rev"], updated_at=actor.stamp(), updated_by=actor.user)
-    rev = await put_editable(db, doc)
-    await db.bulk_docs([{"_id": docid, "_rev": r, "_deleted": True} for r in losing])
-    return rev
+    async def resolve_conflict(self, docid: str, chosen: Mapping[str, Any]) -> str:
+        """Keep ``chosen`` (the fields of one version, or a merge) and close the other branches.
+        Returns the new revision."""
+        winner = await self._get_doc(docid, what_zh="记录", conflicts=True)
+        losing = list(winner.get("_conflicts") or [])
+        if not losing:
+            raise NotFound("此记录没有冲突", f"{docid} has no conflicts", ids=[docid])
+        doc = {k: v for k, v in chosen.items() if not k.startswith("_")}
+        for fixed in ("type", "village", "created_at", "created_by"):
+            doc[fixed] = winner[fixed]  # what a document is and who made it never change
+        doc.update(_id=docid, _rev=winner["_rev"], updated_at=self.actor.stamp(), updated_by=self.actor.user)
+        rev = await self._put_editable(doc)
+        # Closing a losing branch cannot conflict (each names its own leaf), but a refusal must
+        # not pass unseen: the conflict would stay while the page said it was resolved.
+        raise_for_results(
+            await self.db.bulk_docs([{"_id": docid, "_rev": r, "_deleted": True} for r in losing])
+        )
+        return rev

@@ -6,7 +6,6 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from sync.database import Database
 from village_app.domain import (
     BodyKind,
     DocType,
@@ -18,71 +17,61 @@ from village_app.domain import (
 )
 from village_app.domain.corrections import check_correction
 from village_app.repo import docs
-from village_app.repo._base import find_all, put_new
-from village_app.repo.actor import Actor
-from village_app.repo.organisation import list_members
+from village_app.repo.organisation import OrganisationRecords
 
 
-async def list_supervision_entries(
-    db: Database, village: str, *, matter: str | None = None
-) -> list[SupervisionEntry]:
-    selector: dict[str, Any] = {"type": DocType.SUPERVISION, "village": village}
-    if matter:
-        selector["matter"] = matter
-    return [docs.supervision_from_doc(d) for d in await find_all(db, selector)]
+class SupervisionRecords(OrganisationRecords):
+    async def list_supervision_entries(self, *, matter: str | None = None) -> list[SupervisionEntry]:
+        selector: dict[str, Any] = {"type": DocType.SUPERVISION}
+        if matter:
+            selector["matter"] = matter
+        return [docs.supervision_from_doc(d) for d in await self._find_all(selector)]
 
+    async def list_supervision(
+        self, *, matter: str | None = None, open_only: bool = False
+    ) -> list[SupervisionThread]:
+        threads = fold_supervision(await self.list_supervision_entries(matter=matter))
+        return [t for t in threads if t.is_open] if open_only else threads
 
-async def list_supervision(
-    db: Database, village: str, *, matter: str | None = None, open_only: bool = False
-) -> list[SupervisionThread]:
-    threads = fold_supervision(await list_supervision_entries(db, village, matter=matter))
-    return [t for t in threads if t.is_open] if open_only else threads
+    async def add_supervision(
+        self, entry: SupervisionEntry, *, thread_id: str | None = None
+    ) -> SupervisionEntry:
+        """A new finding, or (with ``thread_id``) a follow-up that moves the thread's status."""
+        roster = await self.list_members(BodyKind.SUPERVISION_COMMITTEE)
+        thread: SupervisionThread | None = None
+        if thread_id:
+            threads = {t.id: t for t in await self.list_supervision()}
+            thread = threads.get(thread_id)
+            if thread is None:
+                raise NotFound("监督事项不存在", f"no supervision thread {thread_id}", ids=[thread_id])
+        checked = record_supervision(entry, roster, thread, today=date.today())
+        doc = docs.supervision_to_doc(self.village, checked, self.actor)
+        await self._put_new(doc)
+        return docs.supervision_from_doc(doc)
 
-
-async def add_supervision(
-    db: Database,
-    village: str,
-    entry: SupervisionEntry,
-    actor: Actor,
-    *,
-    thread_id: str | None = None,
-) -> SupervisionEntry:
-    """A new finding, or (with ``thread_id``) a follow-up that moves the thread's status."""
-    roster = await list_members(db, village, BodyKind.SUPERVISION_COMMITTEE)
-    thread: SupervisionThread | None = None
-    if thread_id:
-        threads = {t.id: t for t in await list_supervision(db, village)}
-        thread = threads.get(thread_id)
-        if thread is None:
-            raise NotFound("监督事项不存在", f"no supervision thread {thread_id}", ids=[thread_id])
-    checked = record_supervision(entry, roster, thread, today=date.today())
-    doc = docs.supervision_to_doc(village, checked, actor)
-    await put_new(db, doc)
-    return docs.supervision_from_doc(doc)
-
-
-async def correct_supervision(
-    db: Database, village: str, target_id: str, entry: SupervisionEntry, reason: str, actor: Actor
-) -> SupervisionEntry:
-    """A correction of a supervision entry: a new entry referencing it, with a reason."""
-    entries = await list_supervision_entries(db, village)
-    target = check_correction(entries, target_id, reason)
-    roster = await list_members(db, village, BodyKind.SUPERVISION_COMMITTEE)
-    corrected = SupervisionEntry(
-        finding=entry.finding.strip() or target.finding,
-        recorded_by=entry.recorded_by.strip(),
-        status=entry.status,
-        follow_up=entry.follow_up.strip(),
-        noted_at=entry.noted_at or target.noted_at,
-        matter=target.matter,
-        stage_record=target.stage_record,
-        thread=target.thread,
-        corrects=target_id,
-        reason=reason.strip(),
-    )
-    # Who recorded it and the status are checked; the thread's transitions were checked when
-    # the original was made (a correction restates that step, it does not take a new one).
-    record_supervision(replace(corrected, thread=None), roster, None, today=date.today())
-    doc = docs.supervision_to_doc(village, corrected, actor)
-    await put_new(db, doc)
-    return docs.supervision_from_doc(doc)
+    async def correct_supervision(
+        self, target_id: str, entry: SupervisionEntry, reason: str
+    ) -> SupervisionEntry:
+        """A correction of a supervision entry: a new entry referencing it, with a reason."""
+        entries = await self.list_supervision_entries()
+        target = check_correction(entries, target_id, reason)
+        roster = await self.list_members(BodyKind.SUPERVISION_COMMITTEE)
+        corrected = SupervisionEntry(
+            finding=entry.finding.strip() or target.finding,
+            recorded_by=entry.recorded_by.strip(),
+            status=entry.status,
+            follow_up=entry.follow_up.strip(),
+            noted_at=entry.noted_at or target.noted_at,
+            matter=target.matter,
+            stage_record=target.stage_record,
+            thread=target.thread,
+            corrects=target_id,
+            reason=reason.strip(),
+        )
+        # Who recorded it and the status are checked; the thread's transitions were checked
+        # when the original was made (a correction restates that step, it does not take a new
+        # one).
+        record_supervision(replace(corrected, thread=None), roster, None, today=date.today())
+        doc = docs.supervision_to_doc(self.village, corrected, self.actor)
+        await self._put_new(doc)
+        return docs.supervision_from_doc(doc)

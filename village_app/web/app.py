@@ -1,8 +1,10 @@
 """The app factory: settings in, a Starlette app out.
 
-Middleware, outermost first: sessions (signed cookie), the body-size limit, CSRF,
-login required. The village database is opened at start-up and closed at
-shutdown; while the data folder has no village yet, pages that need one say so.
+Middleware, outermost first: allowed hosts, security headers, sessions (signed cookie), the
+body-size limit, ended sessions, authentication (who is signed in, and their role), CSRF.
+Whom each route admits is declared on the route (:mod:`.security.permissions`) and checked
+after routing. The village database is opened at start-up and closed at shutdown; while the
+data folder has no village yet, pages that need one say so.
 """
 
 from __future__ import annotations
@@ -13,17 +15,19 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute
 from starlette.staticfiles import StaticFiles
 
 import sync
 from village_app import i18n, repo
 from village_app.domain.errors import DomainError
-from village_app.web import (
+from village_app.web.errors import exception_handlers
+from village_app.web.pages import (
     attachments,
     auth,
     ceremonies,
@@ -39,17 +43,21 @@ from village_app.web import (
     stages,
     supervision,
 )
-from village_app.web.errors import exception_handlers
-from village_app.web.limits import BodyLimitMiddleware
-from village_app.web.rendering import build_templates
-from village_app.web.security import (
-    CsrfMiddleware,
-    LoginRequiredMiddleware,
-    SecurityHeadersMiddleware,
+from village_app.web.rendering.templates import build_templates
+from village_app.web.security.csrf import CsrfMiddleware
+from village_app.web.security.headers import SecurityHeadersMiddleware
+from village_app.web.security.limits import BodyLimitMiddleware
+from village_app.web.security.permissions import (
+    PUBLIC,
+    PublicMount,
+    SessionBackend,
+    route,
+    routes_without_access,
 )
-from village_app.web.sessions import SessionRevocations
+from village_app.web.security.sessions import EndedSessionMiddleware, SessionRevocations
+from village_app.web.security.throttle import LoginThrottle
 from village_app.web.settings import Settings
-from village_app.web.throttle import LoginThrottle
+from village_app.web.state import AppState, app_state, install
 
 SESSION_COOKIE = "cunyi_session"
 
@@ -60,28 +68,34 @@ async def health(request: Request) -> Response:
 
 
 def _routes(settings: Settings) -> list[BaseRoute]:
-    routes: list[BaseRoute] = [Route("/healthz", health, name="health")]
+    routes: list[BaseRoute] = [route("/healthz", health, name="health", access=PUBLIC)]
     for module in (auth, lang, overview, organisation, matters, editing, matter, stages, live, notices, attachments, supervision, ceremonies, roster_conflicts):
         routes.extend(module.routes)
-    routes.append(Mount("/static", StaticFiles(directory=settings.static_dir), name="static"))
+    routes.append(PublicMount("/static", StaticFiles(directory=settings.static_dir), name="static"))
+    undeclared = routes_without_access(routes)
+    if undeclared:  # each would be open to anyone: refuse to start
+        raise RuntimeError(f"routes without a declared access: {', '.join(undeclared)}")
     return routes
 
 
 def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        state = app_state(app)
         path = settings.village_db_path()
-        app.state.db = await sync.open_database(str(path), create=False) if path and path.exists() else None
-        app.state.village = path.stem if path else None
-        if app.state.db is not None:
-            await repo.warm_up(app.state.db, app.state.village)
-        await app.state.session_revocations.load(app.state.db)
+        state.db = await sync.open_database(str(path), create=False) if path and path.exists() else None
+        state.village = path.stem if path else None
+        if state.db is not None and state.village is not None:
+            store = repo.VillageStore(state.db, state.village, caches=state.caches_for(state.village))
+            await store.warm_up()
+        await state.session_revocations.load(state.db)
         try:
             yield
         finally:
-            if app.state.db is not None:
-                await app.state.db.close()
+            if state.db is not None:
+                await state.db.close()
 
+    revocations = SessionRevocations(settings.session_max_age)
     middleware = [
         Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
         Middleware(SecurityHeadersMiddleware),
@@ -94,8 +108,9 @@ def create_app(settings: Settings) -> Starlette:
             https_only=settings.https_only,
         ),
         Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes),
+        Middleware(EndedSessionMiddleware, revocations=revocations),
+        Middleware(AuthenticationMiddleware, backend=SessionBackend()),
         Middleware(CsrfMiddleware),
-        Middleware(LoginRequiredMiddleware),
     ]
     handlers: Any = exception_handlers((DomainError,))
     app = Starlette(
@@ -104,17 +119,19 @@ def create_app(settings: Settings) -> Starlette:
         exception_handlers=handlers,
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.routes_by_name = {
-        name: route for route in app.routes if (name := getattr(route, "name", None))
-    }
-    app.state.templates_by_locale = {
-        locale: build_templates(settings.templates_dir, locale) for locale in i18n.LOCALES
-    }
-    app.state.templates = app.state.templates_by_locale[i18n.DEFAULT_LOCALE]
-    app.state.session_revocations = SessionRevocations(settings.session_max_age)
-    app.state.login_throttle = LoginThrottle(settings.login_max_failures, settings.login_lockout_seconds)
-    app.state.db = None
-    app.state.village = None
-    app.state.rules_cache = {}
+    install(
+        app.state,
+        AppState(
+            settings=settings,
+            templates_by_locale={
+                locale: build_templates(settings.templates_dir, locale) for locale in i18n.LOCALES
+            },
+            routes_by_name={
+                name: r for r in app.routes if (name := getattr(r, "name", None))
+            },
+            session_revocations=revocations,
+            login_throttle=LoginThrottle(settings.login_max_failures, settings.login_lockout_seconds),
+        ),
+    )
     return app
+

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from sync.errors import CouchError
 from village_app.i18n import N_
-from village_app.web.rendering import is_htmx, render, request_locale
+from village_app.web.rendering.templates import is_htmx, render, request_locale
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """URL parts and the session to the things a handler works on, or a named not-found error.
 
-Handlers call these first, so "which village, who, which matter, which stage" is
-decided in one place.
+Handlers call these first, so "which village, who, which matter, which stage" is decided in
+one place: :func:`store` is the request's one :class:`~village_app.repo.VillageStore`.
 """
 
 from __future__ import annotations
@@ -9,55 +9,36 @@ from __future__ import annotations
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from sync.database import Database
 from village_app import repo
-from village_app.domain import BodyKind, Matter, RuleBook, StageSpec, stages_for
+from village_app.domain import BodyKind, Matter, StageSpec, stages_for
 from village_app.i18n import N_
 from village_app.web.errors import PageNotFound
-from village_app.web.rendering import current_user
+from village_app.web.rendering.templates import current_user
+from village_app.web.state import app_state
 
 
-def db(request: Request) -> Database:
-    database: Database | None = request.app.state.db
-    if database is None:
+def store(request: Request) -> repo.VillageStore:
+    """The village store this request works on: the laptop's village database, the signed-in
+    user's village, the user as the actor. Made once per request."""
+    made: repo.VillageStore | None = getattr(request.state, "village_store", None)
+    if made is not None:
+        return made
+    state = app_state(request)
+    if state.db is None:
         raise HTTPException(404, N_("数据目录中还没有村庄。请先运行 village-app demo 载入示例村，或创建村庄数据。"))
-    return database
-
-
-def village(request: Request) -> str:
-    """The village the signed-in secretary keeps records for."""
-    user = current_user(request)
-    code = (user or {}).get("village") or request.app.state.village
+    user = current_user(request) or {}
+    code = user.get("village") or state.village
     if not code:
         raise HTTPException(404)
-    return str(code)
-
-
-def actor(request: Request) -> repo.Actor:
-    user = current_user(request) or {}
-    return repo.Actor(str(user.get("name", "?")))
+    actor = repo.Actor(str(user.get("name", "?")))
+    made = repo.VillageStore(state.db, str(code), actor, state.caches_for(str(code)))
+    request.state.village_store = made
+    return made
 
 
 async def matter(request: Request) -> Matter:
     """The matter named by ``{matter_id}``; another village's id is not found either."""
-    return await repo.get_matter(db(request), village(request), request.path_params["matter_id"])
-
-
-async def rules(request: Request) -> RuleBook:
-    """The village's quorum and majority rules, read again only after the database changed.
-
-    The live check asks for them on every keystroke and each matter page for its next
-    stage's hint; reading them means a query over the bodies' documents. ``update_seq`` moves
-    with any write or replication, so a cached book is never older than the database."""
-    database, code = db(request), village(request)
-    seq = (await database.info())["update_seq"]
-    cache: dict[str, tuple[object, RuleBook]] = request.app.state.rules_cache
-    cached = cache.get(code)
-    if cached is not None and cached[0] == seq:  # sequences are opaque: equality only
-        return cached[1]
-    book = await repo.get_rules(database, code)
-    cache[code] = (seq, book)
-    return book
+    return await store(request).get_matter(request.path_params["matter_id"])
 
 
 def stage(matter: Matter, key: str) -> StageSpec:

@@ -1,4 +1,4 @@
-"""What one running web app needs to know: where the data is, which mode, the secret key."""
+"""What one running web app needs to know: where the data is, the secret key, the limits."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ class DataDirError(RuntimeError):
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
-    mode: str = "field"
     #: The village's database file stem; ``None`` means the only ``*.sqlite`` in ``data_dir``.
     village: str | None = None
     #: ``None``: read ``data_dir/.secret_key``, creating it on first start.

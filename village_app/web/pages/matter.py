@@ -7,13 +7,12 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from village_app import repo
 from village_app.domain import MatterView
 from village_app.web import resolve
-from village_app.web.rendering import render
-from village_app.web.stages import StageForm, build_form
+from village_app.web.pages.stage_form import StageForm, build_form
+from village_app.web.rendering.templates import render
+from village_app.web.security.permissions import SIGNED_IN, route
 
 
 @dataclass(frozen=True)
@@ -24,7 +23,7 @@ class MatterPage:
 
 
 async def matter_page_context(request: Request, matter_id: str) -> MatterPage:
-    view = await repo.matter_view(resolve.db(request), resolve.village(request), matter_id)
+    view = await resolve.store(request).matter_view(matter_id)
     spec = view.next_stage
     next_form = await build_form(request, view.matter, spec) if spec else None
     return MatterPage(view, next_form)
@@ -35,4 +34,4 @@ async def matter(request: Request) -> Response:
     return render(request, "matter.html", page, block="timeline")
 
 
-routes = [Route("/matters/{matter_id}", matter, name="matter")]
+routes = [route("/matters/{matter_id}", matter, name="matter", access=SIGNED_IN)]

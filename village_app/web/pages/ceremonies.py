@@ -11,9 +11,7 @@ from dataclasses import dataclass, field
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
-from village_app import repo
 from village_app.domain import (
     CEREMONY_KINDS,
     BodyKind,
@@ -23,8 +21,10 @@ from village_app.domain import (
     ValidationError,
 )
 from village_app.i18n import now_local
-from village_app.web import forms, resolve
-from village_app.web.rendering import render, request_locale
+from village_app.web import resolve
+from village_app.web.rendering import forms
+from village_app.web.rendering.templates import render, request_locale
+from village_app.web.security.permissions import SECRETARY, route
 
 
 @dataclass(frozen=True)
@@ -50,16 +50,16 @@ def _year(request: Request) -> int:
 
 
 async def _page(request: Request, year: int, state: forms.FormState | None = None) -> CeremoniesPage:
-    db, code = resolve.db(request), resolve.village(request)
-    council = await repo.list_members(
-        db, code, BodyKind.WEDDINGS_FUNERALS_COUNCIL, on=now_local().date(), private=False
+    store = resolve.store(request)
+    council = await store.list_members(
+        BodyKind.WEDDINGS_FUNERALS_COUNCIL, on=now_local().date(), private=False
     )
     this_year = now_local().year
     return CeremoniesPage(
         year=year,
         years=tuple(range(this_year, this_year - 5, -1)),
-        limits=await repo.ceremony_limits(db, code),
-        ceremonies=tuple(reversed(await repo.list_ceremonies(db, code, year=year))),
+        limits=await store.ceremony_limits(),
+        ceremonies=tuple(reversed(await store.list_ceremonies(year=year))),
         registrars=tuple(m.name for m in council),
         form=state or forms.FormState({"held_on": now_local().date().isoformat()}),
     )
@@ -94,7 +94,7 @@ async def _add(request: Request, form: FormData) -> Response:
             registered_by=forms.text(form, "registered_by"),
             note=forms.text(form, "note"),
         )
-        await repo.add_ceremony(resolve.db(request), resolve.village(request), ceremony, resolve.actor(request))
+        await resolve.store(request).add_ceremony(ceremony)
     except DomainError as exc:
         page = await _page(request, _year(request), state.fail(exc, request_locale(request)))
         return render(request, "ceremonies.html", page, status_code=exc.status)
@@ -103,6 +103,6 @@ async def _add(request: Request, form: FormData) -> Response:
 
 
 routes = [
-    Route("/ceremonies", ceremonies, methods=["GET"], name="ceremonies"),
-    Route("/ceremonies", add_ceremony, methods=["POST"], name="ceremony_add"),
+    route("/ceremonies", ceremonies, name="ceremonies", access=SECRETARY),
+    route("/ceremonies", add_ceremony, name="ceremony_add", access=SECRETARY, methods=("POST",)),
 ]

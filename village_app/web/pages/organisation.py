@@ -7,9 +7,7 @@ from dataclasses import dataclass, field, replace
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
-from village_app import repo
 from village_app.domain import (
     ROSTER_BODIES,
     BodyRule,
@@ -19,8 +17,10 @@ from village_app.domain import (
     ValidationError,
     rule_for,
 )
-from village_app.web import forms, resolve
-from village_app.web.rendering import render, request_locale
+from village_app.web import resolve
+from village_app.web.rendering import forms
+from village_app.web.rendering.templates import render, request_locale
+from village_app.web.security.permissions import SECRETARY, SIGNED_IN, route
 
 
 @dataclass(frozen=True)
@@ -45,10 +45,10 @@ class CouncilPage:
 
 
 async def _rosters(request: Request, only: str | None = None) -> list[Roster]:
-    db, code = resolve.db(request), resolve.village(request)
-    members = await repo.list_members(db, code, only, private=False)
-    bodies = {b.kind: b for b in await repo.list_bodies(db, code)}
-    rules = await resolve.rules(request)
+    store = resolve.store(request)
+    members = await store.list_members(only, private=False)
+    bodies = {b.kind: b for b in await store.list_bodies()}
+    rules = await resolve.store(request).rules()
     kinds = [only] if only else [str(k) for k in ROSTER_BODIES]
     return [
         Roster(
@@ -68,7 +68,7 @@ async def councils(request: Request) -> Response:
 async def council(request: Request) -> Response:
     kind = resolve.body_kind(request.path_params["body"])
     (roster,) = await _rosters(request, str(kind))
-    conflicts = await repo.roster_conflicts(resolve.db(request), resolve.village(request), str(kind))
+    conflicts = await resolve.store(request).roster_conflicts(str(kind))
     return render(request, "council.html", CouncilPage(roster, conflicts=len(conflicts)))
 
 
@@ -89,7 +89,7 @@ async def _add_member(request: Request, form: FormData) -> Response:
             term_end=forms.day(form, "term_end"),
             convenor=forms.text(form, "convenor") == "on",
         )
-        await repo.add_member(resolve.db(request), resolve.village(request), member, resolve.actor(request))
+        await resolve.store(request).add_member(member)
     except DomainError as exc:
         (roster,) = await _rosters(request, kind)
         page = CouncilPage(roster, state.fail(exc, request_locale(request)))
@@ -106,17 +106,17 @@ async def _end_term(request: Request, form: FormData) -> Response:
     """Set when a seat ends (a roster is edited, never deleted: the record of who sat when
     stays). Carries the revision read, so a change made meanwhile is not overwritten."""
     kind = str(resolve.body_kind(request.path_params["body"]))
-    db, code = resolve.db(request), resolve.village(request)
+    store = resolve.store(request)
     state = forms.FormState.of(form)
     try:
-        member = await repo.get_member(db, code, request.path_params["member_id"])
+        member = await store.get_member(request.path_params["member_id"])
         if member.body != kind:
             raise NotFound("成员不存在", f"{member.id} does not sit on {kind}", ids=[member.id])
         term_end = forms.day(form, "term_end")
         if term_end is None:
             raise ValidationError("请填写任期结束日期", "the end of the term is required", field="term_end")
-        await repo.update_member(
-            db, code, replace(member, term_end=term_end, rev=forms.text(form, "rev")), resolve.actor(request)
+        await store.update_member(
+            replace(member, term_end=term_end, rev=forms.text(form, "rev"))
         )
     except DomainError as exc:
         (roster,) = await _rosters(request, kind)
@@ -126,8 +126,8 @@ async def _end_term(request: Request, form: FormData) -> Response:
 
 
 routes = [
-    Route("/councils", councils, name="councils"),
-    Route("/councils/{body}", council, name="council"),
-    Route("/councils/{body}/members", add_member, methods=["POST"], name="member_add"),
-    Route("/councils/{body}/members/{member_id}/term", end_term, methods=["POST"], name="member_end_term"),
+    route("/councils", councils, name="councils", access=SIGNED_IN),
+    route("/councils/{body}", council, name="council", access=SIGNED_IN),
+    route("/councils/{body}/members", add_member, name="member_add", access=SECRETARY, methods=("POST",)),
+    route("/councils/{body}/members/{member_id}/term", end_term, name="member_end_term", access=SECRETARY, methods=("POST",)),
 ]

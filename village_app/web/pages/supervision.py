@@ -7,9 +7,7 @@ from dataclasses import dataclass, field
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
-from village_app import repo
 from village_app.domain import (
     STATUSES,
     BodyKind,
@@ -19,8 +17,11 @@ from village_app.domain import (
     SupervisionThread,
 )
 from village_app.i18n import now_local
-from village_app.web import forms, resolve
-from village_app.web.rendering import render, request_locale
+from village_app.web import resolve
+from village_app.web.pages.auth import safe_next
+from village_app.web.rendering import forms
+from village_app.web.rendering.templates import render, request_locale
+from village_app.web.security.permissions import SECRETARY, SIGNED_IN, route
 
 
 @dataclass(frozen=True)
@@ -44,16 +45,16 @@ class SupervisionPage:
 
 
 async def _page(request: Request, state: forms.FormState | None = None, failed_thread: str = "") -> SupervisionPage:
-    db, code = resolve.db(request), resolve.village(request)
-    threads = await repo.list_supervision(db, code)
-    roster = await repo.list_members(db, code, BodyKind.SUPERVISION_COMMITTEE, on=now_local().date(), private=False)
+    store = resolve.store(request)
+    threads = await store.list_supervision()
+    roster = await store.list_members(BodyKind.SUPERVISION_COMMITTEE, on=now_local().date(), private=False)
     # Open items first; within each group the most recent activity first.
     recent = sorted(threads, key=lambda t: t.latest.created_at, reverse=True)
     ordered = [t for t in recent if t.is_open] + [t for t in recent if not t.is_open]
     titles = {}
     for matter_id in {t.first.matter for t in threads if t.first.matter}:
         try:
-            titles[matter_id] = (await repo.get_matter(db, code, matter_id)).title
+            titles[matter_id] = (await store.get_matter(matter_id)).title
         except NotFound:  # a matter not (yet) replicated here: the link says so by its plain label
             continue
     return SupervisionPage(
@@ -82,17 +83,13 @@ async def _add(request: Request, thread_id: str | None, form: FormData) -> Respo
             matter=forms.text(form, "matter") or None,
         )
         if entry.matter:  # only this village's matters
-            await repo.get_matter(resolve.db(request), resolve.village(request), entry.matter)
-        await repo.add_supervision(
-            resolve.db(request), resolve.village(request), entry, resolve.actor(request), thread_id=thread_id
-        )
+            await resolve.store(request).get_matter(entry.matter)
+        await resolve.store(request).add_supervision(entry, thread_id=thread_id)
     except DomainError as exc:
         page = await _page(request, state.fail(exc, request_locale(request)), thread_id or "")
         return render(request, "supervision.html", page, status_code=exc.status)
     back = forms.text(form, "next")
-    if back.startswith("/") and not back.startswith("//"):
-        return RedirectResponse(back, status_code=303)
-    return RedirectResponse(request.url_for("supervision"), status_code=303)
+    return RedirectResponse(safe_next(back) if back else request.url_for("supervision"), status_code=303)
 
 
 async def add_finding(request: Request) -> Response:
@@ -104,7 +101,7 @@ async def add_follow_up(request: Request) -> Response:
 
 
 routes = [
-    Route("/supervision", supervision, methods=["GET"], name="supervision"),
-    Route("/supervision", add_finding, methods=["POST"], name="supervision_add"),
-    Route("/supervision/{thread_id}", add_follow_up, methods=["POST"], name="supervision_follow_up"),
+    route("/supervision", supervision, name="supervision", access=SIGNED_IN),
+    route("/supervision", add_finding, name="supervision_add", access=SECRETARY, methods=("POST",)),
+    route("/supervision/{thread_id}", add_follow_up, name="supervision_follow_up", access=SECRETARY, methods=("POST",)),
 ]

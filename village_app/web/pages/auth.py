@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
 from village_app import accounts
 from village_app.i18n import N_
-from village_app.web.rendering import CSRF_SESSION_KEY, current_user, render
-from village_app.web.sessions import SESSION_ID_KEY
-from village_app.web.throttle import LoginThrottle
+from village_app.web.rendering.templates import CSRF_SESSION_KEY, current_user, render
+from village_app.web.security.permissions import PUBLIC, SIGNED_IN, route
+from village_app.web.security.sessions import SESSION_ID_KEY
+from village_app.web.state import app_state
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ async def login_form(request: Request) -> Response:
         return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
     page = LoginPage(
         next=safe_next(request.query_params.get("next")),
-        village_ready=request.app.state.db is not None,
+        village_ready=app_state(request).db is not None,
     )
     return render(request, "login.html", page)
 
@@ -54,9 +54,10 @@ async def _login(request: Request, form: FormData) -> Response:
     username = str(form.get("username", "")).strip()
     password = str(form.get("password", ""))
     next_url = safe_next(form.get("next"))
-    throttle: LoginThrottle = request.app.state.login_throttle
+    state = app_state(request)
+    throttle = state.login_throttle
     address = request.client.host if request.client else "-"
-    db = request.app.state.db
+    db = state.db
 
     minutes = throttle.wait_minutes(username, address)
     if minutes:
@@ -94,13 +95,14 @@ async def logout(request: Request) -> Response:
     session_id = request.session.get(SESSION_ID_KEY)
     if isinstance(session_id, str):
         # A copy of the cookie (another tab, or one taken) must not stay signed in.
-        await request.app.state.session_revocations.end(session_id, request.app.state.db)
+        state = app_state(request)
+        await state.session_revocations.end(session_id, state.db)
     request.session.clear()
     return RedirectResponse(request.url_for("login"), status_code=303)
 
 
 routes = [
-    Route("/login", login_form, methods=["GET"], name="login"),
-    Route("/login", login, methods=["POST"], name="login_submit"),
-    Route("/logout", logout, methods=["POST"], name="logout"),
+    route("/login", login_form, name="login", access=PUBLIC),
+    route("/login", login, name="login_submit", access=PUBLIC, methods=("POST",)),
+    route("/logout", logout, name="logout", access=SIGNED_IN, methods=("POST",)),
 ]

@@ -23,7 +23,8 @@ from village_app import i18n
 from village_app.domain import STAGE_NAMES_EN, STAGE_NAMES_ZH, BodyRule, body_name
 from village_app.domain.rules import BASIS_NAMES_ZH
 from village_app.domain.supervision import STATUS_NAMES_EN, STATUS_NAMES_ZH
-from village_app.web.template_i18n import CompiledTranslations
+from village_app.web.rendering.template_i18n import CompiledTranslations
+from village_app.web.state import app_state
 
 LANG_COOKIE = "lang"
 CSRF_SESSION_KEY = "csrf"
@@ -105,7 +106,7 @@ def render(
 ) -> Response:
     """The whole page, or ``block`` of it when htmx asked (or ``force_block``)."""
     # One environment per language: its templates were translated when compiled.
-    templates: Jinja2Blocks = request.app.state.templates_by_locale[request_locale(request)]
+    templates = app_state(request).templates_by_locale[request_locale(request)]
     context: dict[str, Any] = {"page": page}
     if block is not None and (force_block or is_htmx(request)):
         response = templates.TemplateResponse(
@@ -191,7 +192,7 @@ def _url_for(ctx: Context, name: str, /, **params: Any) -> str:
     as the largest cost of the matters list. Paths, not absolute URLs, so the app also works
     behind a proxy that rewrites the host."""
     request: Request = ctx["request"]
-    route = request.app.state.routes_by_name.get(name)
+    route = app_state(request).routes_by_name.get(name)
     if route is None:
         return str(request.url_for(name, **params))
     return str(route.url_path_for(name, **params))

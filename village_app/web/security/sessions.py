@@ -12,8 +12,11 @@ from __future__ import annotations
 import time
 from typing import Any, Final
 
+from starlette.types import ASGIApp, Receive, Scope, Send
+
 from sync.database import Database
-from sync.errors import ConflictError, NotFoundError
+from sync.errors import NotFoundError
+from village_app.repo.retry import retry_on_conflict
 
 SESSION_ID_KEY: Final = "sid"
 _DOC_ID: Final = "_local/ended_sessions"
@@ -45,12 +48,14 @@ class SessionRevocations:
         self._prune()
 
     async def end(self, session_id: str, db: Database | None) -> None:
-        """Refused from now on; remembered in the database when there is one."""
+        """Refused from now on; remembered in the database when there is one (two logouts at
+        once conflict: read again and retry; given up, it raises rather than forget one)."""
         self._ended[session_id] = time.time()
         self._prune()
         if db is None:
             return
-        for _ in range(3):  # two logouts at once: read again and retry
+
+        async def attempt() -> None:
             doc: dict[str, Any] = {"_id": _DOC_ID, "ended": dict(self._ended)}
             try:
                 existing = await db.get_local(_DOC_ID)
@@ -60,8 +65,23 @@ class SessionRevocations:
                     doc["ended"] = {**stored, **doc["ended"]}
             except NotFoundError:
                 pass
-            try:
-                await db.put_local(doc)
-                return
-            except ConflictError:
-                continue
+            await db.put_local(doc)
+
+        await retry_on_conflict(attempt, what_en="the list of ended sessions", ids=[_DOC_ID])
+
+
+class EndedSessionMiddleware:
+    """A session that logout ended (its cookie may still be signed and fresh) is signed out
+    before anything reads it. Inside ``SessionMiddleware``, before authentication."""
+
+    def __init__(self, app: ASGIApp, revocations: SessionRevocations) -> None:
+        self.app = app
+        self.revocations = revocations
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        session = scope.get("session") if scope["type"] == "http" else None
+        if session and session.get("user"):
+            session_id = session.get(SESSION_ID_KEY)
+            if not isinstance(session_id, str) or self.revocations.is_ended(session_id):
+                session.clear()  # ended at logout (or from before session ids): signed out
+        await self.app(scope, receive, send)

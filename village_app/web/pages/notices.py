@@ -6,12 +6,11 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from village_app import repo
 from village_app.domain import Matter, NotFound, StageRecord, Village, effective
 from village_app.web import resolve
-from village_app.web.rendering import render
+from village_app.web.rendering.templates import render
+from village_app.web.security.permissions import SIGNED_IN, route
 
 
 @dataclass(frozen=True)
@@ -34,9 +33,9 @@ _DECIDED_BY = {"resolution_publication": "resolution", "result_publication": "re
 
 
 async def notice(request: Request) -> Response:
-    db, code = resolve.db(request), resolve.village(request)
+    store = resolve.store(request)
     matter = await resolve.matter(request)
-    records = effective(await repo.list_stage_records(db, code, matter.id))
+    records = effective(await store.list_stage_records(matter.id))
     record_id = request.path_params["record_id"]
     publication = next((r for r in records if r.id == record_id and r.publication), None)
     if publication is None:
@@ -44,10 +43,10 @@ async def notice(request: Request) -> Response:
     decided_by = _DECIDED_BY.get(publication.stage)
     decision = next((r for r in records if r.stage == decided_by and r.succeeded), None)
     try:
-        village: Village | None = await repo.get_village(db, code)
+        village: Village | None = await store.get_village()
     except NotFound:
         village = None
     return render(request, "notice.html", NoticePage(village, matter, publication, decision))
 
 
-routes = [Route("/matters/{matter_id}/notices/{record_id}", notice, name="notice")]
+routes = [route("/matters/{matter_id}/notices/{record_id}", notice, name="notice", access=SIGNED_IN)]

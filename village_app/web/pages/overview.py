@@ -6,9 +6,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from village_app import repo
 from village_app.domain import (
     COMPLETED,
     COUNCIL_STAGES,
@@ -24,7 +22,8 @@ from village_app.domain import (
 )
 from village_app.i18n import now_local
 from village_app.web import resolve
-from village_app.web.rendering import render
+from village_app.web.rendering.templates import render
+from village_app.web.security.permissions import SIGNED_IN, route
 
 
 @dataclass(frozen=True)
@@ -69,22 +68,22 @@ def _counts(stages: tuple[StageSpec, ...], counts: dict[str, int]) -> tuple[Stag
 
 
 async def overview(request: Request) -> Response:
-    db, code = resolve.db(request), resolve.village(request)
+    store = resolve.store(request)
     try:
-        village: Village | None = await repo.get_village(db, code)
+        village: Village | None = await store.get_village()
     except NotFound:
         village = None
-    members = await repo.list_members(db, code, on=now_local().date(), private=False)
-    major = await repo.stage_counts(db, code, kind=MatterKind.MAJOR)
-    council = await repo.stage_counts(db, code, kind=MatterKind.COUNCIL)
+    members = await store.list_members(on=now_local().date(), private=False)
+    major = await store.stage_counts(kind=MatterKind.MAJOR)
+    council = await store.stage_counts(kind=MatterKind.COUNCIL)
     page = OverviewPage(
         village=village,
         bodies=summarise_bodies(members),
         major_stages=_counts(MAJOR_STAGES, major),
         council_stages=_counts(COUNCIL_STAGES, council),
-        open_supervision=tuple(await repo.list_supervision(db, code, open_only=True)),
+        open_supervision=tuple(await store.list_supervision(open_only=True)),
     )
     return render(request, "overview.html", page)
 
 
-routes = [Route("/", overview, name="overview")]
+routes = [route("/", overview, name="overview", access=SIGNED_IN)]

@@ -8,69 +8,25 @@ swaps the form back with its messages.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
 from village_app import repo
 from village_app.domain import (
-    MEETING_FORMS,
     DomainError,
     Matter,
     NotFound,
     StageRecord,
-    StageSpec,
 )
-from village_app.web import forms, resolve
+from village_app.web import resolve
 from village_app.web.errors import PayloadTooLarge
-from village_app.web.live import LiveResult, check_meeting
-from village_app.web.rendering import is_htmx, render, request_locale
-
-
-@dataclass(frozen=True)
-class StageForm:
-    matter: Matter
-    spec: StageSpec
-    bodies: tuple[str, ...]
-    state: forms.FormState = field(default_factory=forms.FormState)
-    live: LiveResult | None = None
-    #: The record being corrected (the form then asks for a reason).
-    correcting: StageRecord | None = None
-    meeting_forms: tuple[str, ...] = MEETING_FORMS
-
-    @property
-    def dom_id(self) -> str:
-        return f"stage-form-{self.spec.key}"
-
-
-@dataclass(frozen=True)
-class StagePage:
-    form: StageForm
-
-    @property
-    def live(self) -> LiveResult | None:
-        return self.form.live
-
-
-async def build_form(
-    request: Request,
-    matter: Matter,
-    spec: StageSpec,
-    state: forms.FormState | None = None,
-    correcting: StageRecord | None = None,
-) -> StageForm:
-    state = state or forms.FormState()
-    bodies = spec.allowed_bodies(matter.body)
-    if bodies:
-        state.values.setdefault("body", bodies[0])
-    live = None
-    if spec.meeting:
-        rules = await resolve.rules(request)
-        live = check_meeting(FormData(dict(state.values)), rules, request_locale(request))
-    return StageForm(matter, spec, tuple(str(b) for b in bodies), state, live, correcting)
+from village_app.web.pages.matter import matter_page_context
+from village_app.web.pages.stage_form import StagePage, build_form
+from village_app.web.rendering import forms
+from village_app.web.rendering.templates import is_htmx, render, request_locale
+from village_app.web.security.permissions import SECRETARY, route
+from village_app.web.state import app_state
 
 
 async def _uploads(form: FormData, max_bytes: int) -> list[repo.NewAttachment]:
@@ -98,9 +54,6 @@ def _form_error(request: Request, page: StagePage, status: int) -> Response:
 
 
 async def _timeline(request: Request, matter_id: str) -> Response:
-    # Imported here: the matter page builds its next-stage form with this module.
-    from village_app.web.matter import matter_page_context
-
     page = await matter_page_context(request, matter_id)
     return render(request, "matter.html", page, block="timeline", force_block=True)
 
@@ -116,9 +69,8 @@ async def _record_stage(request: Request, form: FormData) -> Response:
     state = forms.FormState.of(form)
     try:
         record = forms.stage_record(form, matter.id, spec)
-        uploads = await _uploads(form, request.app.state.settings.max_attachment_bytes)
-        await repo.append_stage_record(
-            resolve.db(request), resolve.village(request), matter.id, record, resolve.actor(request),
+        uploads = await _uploads(form, app_state(request).settings.max_attachment_bytes)
+        await resolve.store(request).append_stage_record(matter.id, record,
             attachments=uploads,
             # A failed meeting is refused unless the secretary keeps it on purpose, as evidence.
             refuse_failed=forms.text(form, "keep_failed") != "on",
@@ -134,7 +86,7 @@ async def _record_stage(request: Request, form: FormData) -> Response:
 
 async def _target(request: Request) -> tuple[Matter, StageRecord]:
     matter = await resolve.matter(request)
-    records = await repo.list_stage_records(resolve.db(request), resolve.village(request), matter.id)
+    records = await resolve.store(request).list_stage_records(matter.id)
     record_id = request.path_params["record_id"]
     for record in records:
         if record.id == record_id:
@@ -161,10 +113,8 @@ async def _correct(request: Request, form: FormData) -> Response:
     state = forms.FormState.of(form)
     try:
         new = forms.stage_record(form, matter.id, spec)
-        uploads = await _uploads(form, request.app.state.settings.max_attachment_bytes)
-        await repo.correct_record(
-            resolve.db(request), resolve.village(request), record.id, new, forms.text(form, "reason"),
-            resolve.actor(request), attachments=uploads,
+        uploads = await _uploads(form, app_state(request).settings.max_attachment_bytes)
+        await resolve.store(request).correct_record(record.id, new, forms.text(form, "reason"), attachments=uploads,
         )
     except DomainError as exc:
         failed = state.fail(exc, request_locale(request))
@@ -175,8 +125,8 @@ async def _correct(request: Request, form: FormData) -> Response:
 
 
 routes = [
-    Route("/matters/{matter_id}/stages/{stage}", stage_page, methods=["GET"], name="stage_form"),
-    Route("/matters/{matter_id}/stages/{stage}", record_stage, methods=["POST"], name="stage_record"),
-    Route("/matters/{matter_id}/records/{record_id}/correct", correction_page, methods=["GET"], name="correction_form"),
-    Route("/matters/{matter_id}/records/{record_id}/correct", correct, methods=["POST"], name="correction_record"),
+    route("/matters/{matter_id}/stages/{stage}", stage_page, name="stage_form", access=SECRETARY),
+    route("/matters/{matter_id}/stages/{stage}", record_stage, name="stage_record", access=SECRETARY, methods=("POST",)),
+    route("/matters/{matter_id}/records/{record_id}/correct", correction_page, name="correction_form", access=SECRETARY),
+    route("/matters/{matter_id}/records/{record_id}/correct", correct, name="correction_record", access=SECRETARY, methods=("POST",)),
 ]

@@ -14,12 +14,12 @@ from typing import Any
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
-from village_app import repo
 from village_app.domain import BodyRule, DomainError, NotFound
-from village_app.web import forms, resolve
-from village_app.web.rendering import render
+from village_app.web import resolve
+from village_app.web.rendering import forms
+from village_app.web.rendering.templates import render
+from village_app.web.security.permissions import SECRETARY, route
 
 
 @dataclass(frozen=True)
@@ -50,10 +50,10 @@ class RosterConflictsPage:
 
 
 async def _conflicting(request: Request, body: str) -> tuple[ConflictingDoc, ...]:
-    db, code = resolve.db(request), resolve.village(request)
+    store = resolve.store(request)
     found = []
-    for docid in await repo.roster_conflicts(db, code, body):
-        versions = await repo.list_conflicts(db, code, docid)
+    for docid in await store.roster_conflicts(body):
+        versions = await store.list_conflicts(docid)
         if versions:
             found.append(ConflictingDoc(docid, str(versions[0].get("type", "")), tuple(versions)))
     return tuple(found)
@@ -77,11 +77,11 @@ async def _resolve(request: Request, form: FormData) -> Response:
     chosen = next((v for v in doc.versions if v.get("_rev") == rev), None) if doc else None
     if chosen is None:
         raise NotFound("所选版本已不存在，请刷新后再选", f"no conflicting version {rev} of {docid}", ids=[docid])
-    await repo.resolve_conflict(resolve.db(request), resolve.village(request), docid, chosen, resolve.actor(request))
+    await resolve.store(request).resolve_conflict(docid, chosen)
     return RedirectResponse(request.url_for("roster_conflicts", body=body), status_code=303)
 
 
 routes = [
-    Route("/councils/{body}/conflicts", roster_conflicts, methods=["GET"], name="roster_conflicts"),
-    Route("/councils/{body}/conflicts", resolve_roster_conflict, methods=["POST"], name="roster_conflict_resolve"),
+    route("/councils/{body}/conflicts", roster_conflicts, name="roster_conflicts", access=SECRETARY),
+    route("/councils/{body}/conflicts", resolve_roster_conflict, name="roster_conflict_resolve", access=SECRETARY, methods=("POST",)),
 ]

@@ -7,9 +7,7 @@ from dataclasses import dataclass, field
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
-from village_app import repo
 from village_app.domain import (
     COMPLETED,
     COUNCIL_STAGES,
@@ -21,8 +19,10 @@ from village_app.domain import (
     MatterKind,
 )
 from village_app.i18n import now_local
-from village_app.web import forms, resolve
-from village_app.web.rendering import render, request_locale
+from village_app.web import resolve
+from village_app.web.rendering import forms
+from village_app.web.rendering.templates import render, request_locale
+from village_app.web.security.permissions import SECRETARY, SIGNED_IN, route
 
 PAGE_SIZE = 25  # fits a 1366x768 screen with little scrolling
 STAGE_KEYS: tuple[str, ...] = (*(s.key for s in MAJOR_STAGES), *(s.key for s in COUNCIL_STAGES), COMPLETED)
@@ -85,9 +85,7 @@ def _page_number(request: Request) -> int:
 
 
 async def _find(request: Request, filters: MatterFilters, number: int) -> tuple[list[Matter], int]:
-    return await repo.find_matters(
-        resolve.db(request), resolve.village(request),
-        stage=filters.stage or None, body=filters.body or None, year=filters.year, kind=filters.kind or None,
+    return await resolve.store(request).find_matters(stage=filters.stage or None, body=filters.body or None, year=filters.year, kind=filters.kind or None,
         limit=PAGE_SIZE, skip=(number - 1) * PAGE_SIZE,
     )
 
@@ -137,8 +135,7 @@ async def _create_matter(request: Request, form: FormData) -> Response:
             category=forms.text(form, "category"),
             commendation=forms.flag(form, "commendation"),
         )
-        created = await repo.create_matter(
-            resolve.db(request), resolve.village(request), matter, resolve.actor(request)
+        created = await resolve.store(request).create_matter(matter
         )
     except DomainError as exc:
         page = NewMatterPage(state.fail(exc, request_locale(request)))
@@ -147,7 +144,7 @@ async def _create_matter(request: Request, form: FormData) -> Response:
 
 
 routes = [
-    Route("/matters", matters, methods=["GET"], name="matters"),
-    Route("/matters", create_matter, methods=["POST"], name="matter_create"),
-    Route("/matters/new", new_matter, methods=["GET"], name="matter_new"),
+    route("/matters", matters, name="matters", access=SIGNED_IN),
+    route("/matters", create_matter, name="matter_create", access=SECRETARY, methods=("POST",)),
+    route("/matters/new", new_matter, name="matter_new", access=SECRETARY),
 ]

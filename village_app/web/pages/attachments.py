@@ -7,17 +7,18 @@ from urllib.parse import quote
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
 from village_app import repo
 from village_app.domain import InvalidAttachment
 from village_app.web import resolve
 from village_app.web.errors import PayloadTooLarge
+from village_app.web.security.permissions import SECRETARY, SIGNED_IN, route
+from village_app.web.state import app_state
 
 
 async def attachment(request: Request) -> Response:
     record_id, name = request.path_params["record_id"], request.path_params["name"]
-    data, content_type = await repo.get_attachment(resolve.db(request), resolve.village(request), record_id, name)
+    data, content_type = await resolve.store(request).get_attachment(record_id, name)
     # A checked scan is shown in the browser; anything else is only ever saved as a file.
     disposition = "attachment" if content_type == repo.OPAQUE_CONTENT_TYPE else "inline"
     headers = {
@@ -47,22 +48,15 @@ async def _add_attachment(request: Request, form: FormData) -> Response:
     upload = form.get("attachment")
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise InvalidAttachment("请选择要上传的文件", "choose a file to upload", field="attachment")
-    if upload.size is not None and upload.size > request.app.state.settings.max_attachment_bytes:
+    if upload.size is not None and upload.size > app_state(request).settings.max_attachment_bytes:
         raise PayloadTooLarge
-    await repo.add_attachment(
-        resolve.db(request), resolve.village(request), record_id, upload.filename, await upload.read(),
-        resolve.actor(request),
+    await resolve.store(request).add_attachment(record_id, upload.filename, await upload.read(),
     )
     url = request.url_for("matter", matter_id=matter.id)
     return RedirectResponse(f"{url}#record-{record_id}", status_code=303)
 
 
 routes = [
-    Route("/records/{record_id}/attachments/{name}", attachment, name="attachment"),
-    Route(
-        "/matters/{matter_id}/records/{record_id}/attachments",
-        add_attachment,
-        methods=["POST"],
-        name="attachment_add",
-    ),
+    route("/records/{record_id}/attachments/{name}", attachment, name="attachment", access=SIGNED_IN),
+    route("/matters/{matter_id}/records/{record_id}/attachments", add_attachment, name="attachment_add", access=SECRETARY, methods=("POST",)),
 ]

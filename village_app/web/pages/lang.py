@@ -5,11 +5,11 @@ from __future__ import annotations
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
 from village_app import i18n
-from village_app.web.auth import safe_next
-from village_app.web.rendering import LANG_COOKIE
+from village_app.web.pages.auth import safe_next
+from village_app.web.rendering.templates import LANG_COOKIE
+from village_app.web.security.permissions import PUBLIC, route
 
 _ONE_YEAR = 365 * 24 * 60 * 60
 
@@ -26,4 +26,4 @@ async def _set_language(request: Request, form: FormData) -> Response:
     return response
 
 
-routes = [Route("/lang", set_language, methods=["POST"], name="set_language")]
+routes = [route("/lang", set_language, name="set_language", access=PUBLIC, methods=("POST",))]

@@ -14,12 +14,12 @@ from typing import Any
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Route
 
-from village_app import repo
 from village_app.domain import DomainError, Matter, NotFound
-from village_app.web import forms, resolve
-from village_app.web.rendering import render, request_locale
+from village_app.web import resolve
+from village_app.web.rendering import forms
+from village_app.web.rendering.templates import render, request_locale
+from village_app.web.security.permissions import SECRETARY, route
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ async def _edit(request: Request, form: FormData) -> Response:
             commendation=forms.flag(form, "commendation"),
             rev=forms.text(form, "rev"),
         )
-        await repo.update_matter(resolve.db(request), resolve.village(request), edited, resolve.actor(request))
+        await resolve.store(request).update_matter(edited)
     except DomainError as exc:
         page = MatterEditPage(matter, state.fail(exc, request_locale(request)))
         return render(request, "matter_edit.html", page, status_code=exc.status)
@@ -73,7 +73,7 @@ async def _edit(request: Request, form: FormData) -> Response:
 
 async def conflicts(request: Request) -> Response:
     matter = await resolve.matter(request)
-    versions = await repo.list_conflicts(resolve.db(request), resolve.village(request), matter.id)
+    versions = await resolve.store(request).list_conflicts(matter.id)
     return render(request, "conflicts.html", ConflictsPage(matter, tuple(versions)))
 
 
@@ -84,19 +84,19 @@ async def resolve_conflict(request: Request) -> Response:
 
 async def _resolve_conflict(request: Request, form: FormData) -> Response:
     matter = await resolve.matter(request)
-    db, code = resolve.db(request), resolve.village(request)
+    store = resolve.store(request)
     chosen_rev = forms.text(form, "rev")
-    versions = await repo.list_conflicts(db, code, matter.id)
+    versions = await store.list_conflicts(matter.id)
     chosen = next((v for v in versions if v.get("_rev") == chosen_rev), None)
     if chosen is None:
         raise NotFound("所选版本已不存在，请刷新后再选", f"no version {chosen_rev} of {matter.id}", ids=[matter.id])
-    await repo.resolve_matter_conflict(db, code, matter.id, chosen, resolve.actor(request))
+    await store.resolve_matter_conflict(matter.id, chosen)
     return RedirectResponse(request.url_for("matter", matter_id=matter.id), status_code=303)
 
 
 routes = [
-    Route("/matters/{matter_id}/edit", edit_form, methods=["GET"], name="matter_edit_form"),
-    Route("/matters/{matter_id}/edit", edit, methods=["POST"], name="matter_edit"),
-    Route("/matters/{matter_id}/conflicts", conflicts, methods=["GET"], name="matter_conflicts"),
-    Route("/matters/{matter_id}/conflicts", resolve_conflict, methods=["POST"], name="matter_conflict_resolve"),
+    route("/matters/{matter_id}/edit", edit_form, name="matter_edit_form", access=SECRETARY),
+    route("/matters/{matter_id}/edit", edit, name="matter_edit", access=SECRETARY, methods=("POST",)),
+    route("/matters/{matter_id}/conflicts", conflicts, name="matter_conflicts", access=SECRETARY),
+    route("/matters/{matter_id}/conflicts", resolve_conflict, name="matter_conflict_resolve", access=SECRETARY, methods=("POST",)),
 ]

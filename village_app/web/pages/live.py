@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from starlette.datastructures import FormData, QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from village_app.domain import (
     BodyRule,
@@ -22,8 +21,10 @@ from village_app.domain import (
     evaluate_meeting,
     rule_for,
 )
-from village_app.web import forms, resolve
-from village_app.web.rendering import render, request_locale
+from village_app.web import resolve
+from village_app.web.rendering import forms
+from village_app.web.rendering.templates import render, request_locale
+from village_app.web.security.permissions import SECRETARY, route
 
 
 @dataclass(frozen=True)
@@ -64,9 +65,9 @@ def check_meeting(values: FormData | QueryParams, rules: RuleBook, locale: str) 
 
 
 async def meeting_check(request: Request) -> Response:
-    rules = await resolve.rules(request)
+    rules = await resolve.store(request).rules()
     live = check_meeting(request.query_params, rules, request_locale(request))
     return render(request, "stage.html", LiveCheckPage(live), block="live_result", force_block=True)
 
 
-routes = [Route("/meetings/check", meeting_check, name="meeting_check")]
+routes = [route("/meetings/check", meeting_check, name="meeting_check", access=SECRETARY)]

@@ -1,0 +1,25 @@
+"""The village store: one village's records in one database, for one actor.
+
+A request (or a command) makes one :class:`VillageStore` and calls it; the store owns what
+would otherwise be threaded through every call: the database, the village code, who writes
+(and the clock), and the caches kept for that village between requests. In the field it
+stands for the laptop's one village; in county mode, for one village database of many.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sync.database import Database
+from village_app.repo._base import VillageCaches
+from village_app.repo.actor import Actor
+from village_app.repo.ceremonies import CeremonyRecords
+from village_app.repo.matters import MatterRecords
+
+
+@dataclass(eq=False)
+class VillageStore(MatterRecords, CeremonyRecords):
+    db: Database
+    village: str
+    actor: Actor = field(default_factory=lambda: Actor("?"))
+    caches: VillageCaches = field(default_factory=VillageCaches)

@@ -1,0 +1,76 @@
+"""CSRF on every unsafe request.
+
+A pure ASGI middleware inside :class:`starlette.middleware.sessions.SessionMiddleware`
+(it reads ``scope["session"]``). The CSRF token lives in the signed session; htmx
+sends it as the ``X-CSRF-Token`` header (``hx-headers`` on ``<body>``), plain forms as
+the hidden ``csrf_token`` field. To read that field the body is buffered (the body
+limit sits outside, so this is bounded) and replayed to the handler.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Final
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from village_app.i18n import N_
+from village_app.web.errors import error_response
+from village_app.web.rendering.templates import CSRF_FIELD, CSRF_HEADER, CSRF_SESSION_KEY
+
+SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class CsrfMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        token = request.headers.get(CSRF_HEADER)
+        if token is None:
+            body = await request.body()
+            token = await _form_token(scope, body)
+            receive = _replay(body)
+        expected = scope.get("session", {}).get(CSRF_SESSION_KEY)
+        if not token or not expected or not secrets.compare_digest(str(token), str(expected)):
+            # The body is already consumed; let the client close rather than pipeline after it.
+            await error_response(request, 403, N_("页面已过期或请求来源不明，请刷新页面后重新提交。"))(
+                scope, receive, send
+            )
+            return
+        await self.app(scope, receive, send)
+
+
+async def _form_token(scope: Scope, body: bytes) -> str | None:
+    content_type = Request(scope).headers.get("content-type", "")
+    if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        return None
+    form: FormData
+    try:
+        form = await Request(scope, _replay(body)).form()
+    except Exception:  # a malformed body simply has no token
+        return None
+    try:
+        value = form.get(CSRF_FIELD)
+        return value if isinstance(value, str) else None
+    finally:
+        await form.close()
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
