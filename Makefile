@@ -55,9 +55,13 @@ bench: $(VENV)/.installed-test $(PEER) $(POUCHDB_BENCH)
 	$(BIN)/python tests/couchpeer.py -- sh -c '$(BIN)/python bench/store.py && $(BIN)/python bench/replicate.py'
 	$(BIN)/python bench/pages.py
 
+# mypy --strict over sync, village_app, tests and bench (pyproject's [tool.mypy]); the
+# second run is tests/sync/conftest.py, a second module named 'conftest'.
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/mypy tests/sync/conftest.py
 
 clean:
 	rm -rf $(VENV) .peer test-output .pytest_cache .mypy_cache .ruff_cache

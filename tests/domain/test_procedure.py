@@ -32,7 +32,8 @@ def test_six_stages_in_order() -> None:
         "result_publication",
     ]
     assert [s.number for s in MAJOR_STAGES] == [1, 2, 3, 4, 5, 6]
-    assert next_stage("major", []).key == "proposal"  # type: ignore[union-attr]
+    first = next_stage("major", [])
+    assert first is not None and first.key == "proposal"
 
 
 def test_a_major_matter_goes_through_all_six() -> None:
