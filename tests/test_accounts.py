@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -31,7 +34,7 @@ async def test_hash_lives_in_a_local_doc_with_its_own_salt(village_db: sync.Data
     b = await village_db.get_local("_local/user:b")
     assert a["salt"] != b["salt"] and a["hash"] != b["hash"]
     assert "same-password" not in str(a)
-    assert a["kdf"]["name"] == "scrypt"
+    assert a["kdf"] == {"name": "scrypt", "n": accounts.SCRYPT_N, "r": 8, "p": 1}
     # _local documents never appear in the changes feed, so they never replicate.
     changes = await village_db.changes()
     assert not [c for c in changes["results"] if "user" in c["id"]]
@@ -56,3 +59,40 @@ async def test_bad_username_or_password_is_refused(
     with pytest.raises(accounts.AccountError) as caught:
         await accounts.add_user(village_db, username, password, village="v")
     assert caught.value.field == field and caught.value.message_zh
+
+
+def test_scrypt_cost_from_the_environment() -> None:
+    assert accounts.scrypt_n_from({}) == accounts.DEFAULT_SCRYPT_N == 2**14
+    assert accounts.scrypt_n_from({"CUNYI_SCRYPT_N": ""}) == 2**14
+    assert accounts.scrypt_n_from({"CUNYI_SCRYPT_N": "16"}) == 16
+    assert accounts.scrypt_n_from({"CUNYI_SCRYPT_N": " 2 "}) == 2
+    for bad in ("1", "0", "15", "-16", "2**4", "１６", "abc", str(2**21)):
+        with pytest.raises(ValueError, match="CUNYI_SCRYPT_N"):
+            accounts.scrypt_n_from({"CUNYI_SCRYPT_N": bad})
+
+
+async def test_without_the_override_the_app_hashes_at_2_14() -> None:
+    # The suite itself runs with CUNYI_SCRYPT_N=16 (tests/plugins/cheap_kdf.py).
+    env = {k: v for k, v in os.environ.items() if k != accounts.SCRYPT_N_ENV}
+    code = "from village_app import accounts; print(accounts.SCRYPT_N)"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", code, env=env, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await proc.communicate()
+    assert proc.returncode == 0
+    assert int(out) == 2**14
+
+
+async def test_hashes_made_at_either_cost_verify_under_either(
+    village_db: sync.Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for username, n in (("costly", 2**14), ("cheap", 2**4)):
+        monkeypatch.setattr(accounts, "SCRYPT_N", n)
+        await accounts.add_user(village_db, username, f"{username}-password", village="v")
+        assert (await village_db.get_local(f"_local/user:{username}"))["kdf"]["n"] == n
+    for n in (2**4, 2**14):
+        monkeypatch.setattr(accounts, "SCRYPT_N", n)
+        for username in ("costly", "cheap"):
+            user = await accounts.verify_user(village_db, username, f"{username}-password")
+            assert user is not None and user.username == username
+            assert await accounts.verify_user(village_db, username, "wrong-password") is None

@@ -5,6 +5,13 @@ made them. Passwords are hashed with scrypt (``cryptography``) and a per-user ra
 salt; the parameters are stored with the hash so they can be raised later without
 breaking existing accounts. Verification is constant-time, and an unknown user costs
 the same scrypt work as a known one, so timing does not reveal which names exist.
+
+The cost of new hashes is ``SCRYPT_N``: ``DEFAULT_SCRYPT_N`` (2**14) unless the
+environment variable ``CUNYI_SCRYPT_N`` names another power of two, read once at import.
+The test suite sets it to 16 (``tests/plugins/cheap_kdf.py``), so that each account it
+makes and each login costs microseconds instead of tens of milliseconds. A hash is
+always verified with the parameters stored beside it, so hashes made at one cost
+verify under any other.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -22,7 +30,10 @@ from sync.database import Database
 from sync.errors import NotFoundError
 
 #: scrypt cost: n=2**14, r=8 is the classic interactive-login setting (about 16 MB, tens of ms).
-_SCRYPT_N: Final = 2**14
+DEFAULT_SCRYPT_N: Final = 2**14
+#: Environment variable naming another n for new hashes (a power of two, 2 to 2**20).
+SCRYPT_N_ENV: Final = "CUNYI_SCRYPT_N"
+_MAX_SCRYPT_N: Final = 2**20  # 1 GiB of memory at r=8
 _SCRYPT_R: Final = 8
 _SCRYPT_P: Final = 1
 _KEY_LENGTH: Final = 32
@@ -48,6 +59,25 @@ class User:
     role: str
 
 
+def scrypt_n_from(environ: Mapping[str, str]) -> int:
+    """The scrypt n for new hashes that ``environ`` asks for: ``DEFAULT_SCRYPT_N`` when
+    ``CUNYI_SCRYPT_N`` is unset or empty; anything but a power of two from 2 to 2**20 is
+    an error rather than a silent default."""
+    value = environ.get(SCRYPT_N_ENV, "").strip()
+    if not value:
+        return DEFAULT_SCRYPT_N
+    n = int(value) if value.isascii() and value.isdigit() else 0
+    if not 2 <= n <= _MAX_SCRYPT_N or n & (n - 1):
+        raise ValueError(
+            f"{SCRYPT_N_ENV}={value!r}: scrypt n must be a power of two from 2 to 2**20"
+        )
+    return n
+
+
+#: n of new hashes (the stored kdf parameters are what verification uses).
+SCRYPT_N: int = scrypt_n_from(os.environ)
+
+
 def _local_id(username: str) -> str:
     return f"_local/user:{username}"
 
@@ -56,7 +86,7 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _kdf(salt: bytes, n: int = _SCRYPT_N, r: int = _SCRYPT_R, p: int = _SCRYPT_P) -> Scrypt:
+def _kdf(salt: bytes, n: int, r: int = _SCRYPT_R, p: int = _SCRYPT_P) -> Scrypt:
     return Scrypt(salt=salt, length=_KEY_LENGTH, n=n, r=r, p=p)
 
 
@@ -84,15 +114,16 @@ async def add_user(
     if role not in ROLES:
         raise AccountError(f"unknown role {role!r}", message_zh="未知的角色", field="role")
     salt = os.urandom(_SALT_LENGTH)
+    n = SCRYPT_N
     doc: dict[str, Any] = {
         "_id": _local_id(username),
         "type": "user",
         "username": username,
         "village": village,
         "role": role,
-        "kdf": {"name": "scrypt", "n": _SCRYPT_N, "r": _SCRYPT_R, "p": _SCRYPT_P},
+        "kdf": {"name": "scrypt", "n": n, "r": _SCRYPT_R, "p": _SCRYPT_P},
         "salt": _b64(salt),
-        "hash": _b64(_kdf(salt).derive(password.encode("utf-8"))),
+        "hash": _b64(_kdf(salt, n).derive(password.encode("utf-8"))),
     }
     try:
         existing = await db.get_local(_local_id(username))
@@ -121,7 +152,7 @@ async def verify_user(db: Database, username: str, password: str) -> User | None
             doc = None
     if doc is None or doc.get("type") != "user":
         # Same work as a real check, so a missing name does not answer faster.
-        _kdf(b"\0" * _SALT_LENGTH).derive(password.encode("utf-8"))
+        _kdf(b"\0" * _SALT_LENGTH, SCRYPT_N).derive(password.encode("utf-8"))
         return None
     params = doc["kdf"]
     kdf = _kdf(base64.b64decode(doc["salt"]), params["n"], params["r"], params["p"])
