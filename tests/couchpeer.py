@@ -10,13 +10,20 @@ As a script it wraps a command::
     python tests/couchpeer.py -- pytest -x
 
 starts the peer, runs the command with ``COUCHDB_URL`` set, and stops the
-peer afterwards, also when the command fails or is interrupted.
+peer afterwards, also when the command fails or is interrupted (SIGINT and
+SIGTERM are passed on to the command first, so that a test run deletes its
+databases before it ends).
+
+:class:`PeerCleanup` is how the tests leave a server as they found it: every
+database they make is named by it (:data:`DB_PREFIX`), deleted at the end of
+the test that made it, and swept at the end of the session if still there.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -24,8 +31,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 
@@ -33,6 +42,17 @@ ROOT = Path(__file__).resolve().parent.parent
 PEER_BIN = ROOT / ".peer" / "node_modules" / "pouchdb-server" / "bin" / "pouchdb-server"
 PRELOAD = Path(__file__).resolve().parent / "peer" / "preload.js"
 ADMIN = ("admin", "secret")
+
+#: Every database the tests make on the peer starts so; the end of a session deletes any
+#: that is still there (a crash of an earlier run's included): a user's CouchDB has none
+#: of its own named so.
+DB_PREFIX = "cunyi_test_"
+#: Names that tests made before :data:`DB_PREFIX` (and tests not moved to the fixtures
+#: yet): swept too, but only those that appeared during the session, since a user's
+#: server may have a ``test_...`` database of its own.
+LEGACY_NAME = re.compile(r"(?:test|test_repo|diff)_[0-9a-f]{8,12}(?:\$\(x\)\+y-z)?")
+#: User accounts the tests make (``_users``), deleted like the databases.
+USER_PREFIX = "cunyi_test_user_"
 
 
 def _free_port() -> int:
@@ -94,6 +114,77 @@ def running_peer() -> Iterator[str]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+class PeerCleanup:
+    """Names the databases and users tests make on a server and deletes them again.
+
+    Synchronous (plain ``httpx``) so that it works from any fixture, async or not, and
+    from pytest's teardown after an interruption, when no event loop may be running.
+    """
+
+    def __init__(self, url: str) -> None:
+        from sync.couch_http import split_url  # here: the script itself needs no sync/
+
+        address, _ = split_url(url, with_db=False)
+        self.base = address.base
+        self.auth = address.auth
+        self.made: dict[str, None] = {}  # database names handed out, in order
+        self.users: dict[str, None] = {}
+        self.before = set(self.all_dbs())
+
+    def _request(self, method: str, path: str) -> httpx.Response:
+        return httpx.request(method, self.base + path, auth=self.auth, timeout=30)
+
+    def all_dbs(self) -> list[str]:
+        response = self._request("GET", "/_all_dbs")
+        response.raise_for_status()
+        names: list[str] = response.json()
+        return names
+
+    def db_name(self, tag: str = "", suffix: str = "") -> str:
+        """A new database name (not created), registered for deletion."""
+        name = f"{DB_PREFIX}{tag}{uuid.uuid4().hex[:12]}{suffix}"
+        self.made[name] = None
+        return name
+
+    def user_name(self) -> str:
+        name = f"{USER_PREFIX}{uuid.uuid4().hex[:8]}"
+        self.users[name] = None
+        return name
+
+    def create_db(self, name: str) -> None:
+        self._request("PUT", "/" + quote(name, safe="")).raise_for_status()
+
+    def delete_db(self, name: str) -> None:
+        """Delete ``name`` if it exists (404 is fine: never created, or gone already)."""
+        response = self._request("DELETE", "/" + quote(name, safe=""))
+        if response.status_code not in (200, 202, 404):
+            response.raise_for_status()
+
+    def delete_user(self, name: str) -> None:
+        path = "/_users/" + quote(f"org.couchdb.user:{name}", safe="")
+        response = self._request("GET", path)
+        if response.status_code == 200:
+            rev = response.json()["_rev"]
+            self._request("DELETE", f"{path}?rev={quote(rev, safe='')}")
+
+    def leftovers(self) -> list[str]:
+        """The databases of the suite still on the server."""
+        return [
+            name for name in self.all_dbs()
+            if name.startswith(DB_PREFIX) or name in self.made
+            or (LEGACY_NAME.fullmatch(name) and name not in self.before)
+        ]
+
+    def sweep(self) -> list[str]:
+        """Delete every leftover database and user of the suite; returns the databases."""
+        left = self.leftovers()
+        for name in left:
+            self.delete_db(name)
+        for user in self.users:
+            self.delete_user(user)
+        return left
+
+
 def _report_peer_faults(path: Path) -> None:
     """Say on stderr how often the peer caught one of its own crashes (see peer/preload.js):
     a request that crashed it was never answered, which explains a client time-out."""
@@ -118,10 +209,22 @@ def main(argv: list[str]) -> int:
     with running_peer() as url:
         env = dict(os.environ, COUCHDB_URL=url)
         print(f"couchpeer: CouchDB-protocol peer at {url.split('@')[-1]}", flush=True)
+        child = subprocess.Popen(argv, env=env)
         try:
-            return subprocess.call(argv, env=env)
-        except KeyboardInterrupt:
-            return 130
+            return child.wait()
+        except (KeyboardInterrupt, SystemExit) as stop:
+            # Let the command end by itself: pytest then tears its fixtures down and deletes
+            # the databases it made (tests/conftest.py). Ctrl-C reached it already (same
+            # process group; a second one would cut its teardown short); SIGTERM is passed on.
+            if isinstance(stop, SystemExit):
+                with contextlib.suppress(ProcessLookupError):
+                    child.send_signal(signal.SIGTERM)
+            try:
+                child.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+            return 130 if isinstance(stop, KeyboardInterrupt) else 143
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Fixtures for the store suites: one factory, every kind of store.
 
 ``make_db(kind)`` gives a fresh, empty :class:`sync.database.Database` of that
-kind and cleans it up at teardown::
+kind and cleans it up at teardown (a peer database is named by the session's
+``peer_cleanup`` and deleted, also when the test failed)::
 
     async def test_something(make_db: MakeDb) -> None:
         source = await make_db("embedded")   # a new SQLite file under tmp_path
@@ -22,9 +23,9 @@ from typing import Any
 
 import httpx
 import pytest
+from couchpeer import PeerCleanup
 
 from sync.couch import open_couch_database
-from sync.couch_server import CouchServer
 from sync.database import Database
 from sync.embedded import open_embedded_database
 
@@ -36,7 +37,7 @@ MakeDb = Callable[[str], Awaitable[Database]]
 @pytest.fixture
 async def make_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[MakeDb]:
     opened: list[Database] = []
-    peer_dbs: list[tuple[str, str]] = []  # (server url, db name)
+    peer_dbs: list[str] = []
 
     async def make(kind: str) -> Database:
         if kind == "embedded":
@@ -44,21 +45,26 @@ async def make_db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
             db: Database = await open_embedded_database(str(path))
         elif kind == "couch":
             couch_url: str = request.getfixturevalue("couch_url")
-            name = f"test_{uuid.uuid4().hex[:12]}"
+            cleanup: PeerCleanup = request.getfixturevalue("peer_cleanup")
+            name = cleanup.db_name()  # registered before it exists: swept whatever happens
+            peer_dbs.append(name)
             db = await open_couch_database(f"{couch_url}/{name}")
-            peer_dbs.append((couch_url, name))
         else:
             raise ValueError(f"unknown store kind {kind!r}; expected one of {KINDS}")
         opened.append(db)
         return db
 
-    yield make
-
-    for db in opened:
-        await db.close()
-    for url, name in peer_dbs:
-        async with CouchServer(url) as server:
-            await server.delete_db(name)
+    try:
+        yield make
+    finally:
+        try:
+            for db in opened:
+                await db.close()
+        finally:
+            if peer_dbs:
+                cleanup = request.getfixturevalue("peer_cleanup")
+                for name in peer_dbs:
+                    cleanup.delete_db(name)
 
 
 @pytest.fixture(params=KINDS)

@@ -13,7 +13,6 @@ import asyncio
 import json
 import random
 import socket
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -51,12 +50,9 @@ async def server(couch_url: str) -> AsyncIterator[CouchServer]:
 
 
 @pytest.fixture
-async def fresh_name(server: CouchServer) -> AsyncIterator[str]:
+def fresh_name(new_couch_db_name: Callable[..., str]) -> str:
     """A database name nobody uses; deleted afterwards if a test created it."""
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    yield name
-    if name in await server.all_dbs():
-        await server.delete_db(name)
+    return new_couch_db_name()
 
 
 # -- URLs and names -------------------------------------------------------
@@ -101,8 +97,10 @@ async def test_open_creates_or_refuses(couch_url: str, fresh_name: str, server: 
         await open_couch_database(couch_url + "/")
 
 
-async def test_name_with_reserved_characters(couch_url: str, server: CouchServer) -> None:
-    name = f"test_{uuid.uuid4().hex[:8]}$(x)+y-z"
+async def test_name_with_reserved_characters(
+    couch_url: str, server: CouchServer, new_couch_db_name: Callable[..., str]
+) -> None:
+    name = new_couch_db_name(suffix="$(x)+y-z")
     db = await open_couch_database(f"{couch_url}/{quote(name, safe='')}")
     try:
         assert db.name == name and "%24%28x%29%2By" in db.location
@@ -116,9 +114,10 @@ async def test_name_with_reserved_characters(couch_url: str, server: CouchServer
 
 # -- credentials ----------------------------------------------------------
 async def test_credentials_from_url_and_environment(
-    couch_url: str, server: CouchServer, fresh_name: str, monkeypatch: pytest.MonkeyPatch
+    couch_url: str, server: CouchServer, fresh_name: str, monkeypatch: pytest.MonkeyPatch,
+    new_couch_user_name: Callable[[], str],
 ) -> None:
-    user, password = f"clerk{uuid.uuid4().hex[:6]}", "p@ss:w/rd 村"
+    user, password = new_couch_user_name(), "p@ss:w/rd 村"
     await server.create_user(user, password, ["village_v1"])
     await server.create_db(fresh_name)
     await server.put_security(fresh_name, {"admins": {"names": [], "roles": []},

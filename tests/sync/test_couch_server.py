@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -19,19 +18,9 @@ async def server(couch_url: str) -> AsyncIterator[CouchServer]:
 
 
 @pytest.fixture
-async def new_name(server: CouchServer) -> AsyncIterator[Callable[[], str]]:
+def new_name(new_couch_db_name: Callable[..., str]) -> Callable[[], str]:
     """Makes unused database names; those that exist at teardown are deleted."""
-    made: list[str] = []
-
-    def make() -> str:
-        made.append(f"test_{uuid.uuid4().hex[:12]}")
-        return made[-1]
-
-    yield make
-    existing = set(await server.all_dbs())
-    for name in made:
-        if name in existing:
-            await server.delete_db(name)
+    return lambda: new_couch_db_name()
 
 
 async def test_info_names_the_vendor(server: CouchServer) -> None:
@@ -75,8 +64,8 @@ async def test_put_design_creates_then_replaces(server: CouchServer, new_name: C
         assert "validate_doc_update" not in stored
 
 
-async def test_create_user(server: CouchServer) -> None:
-    name = f"user{uuid.uuid4().hex[:8]}"
+async def test_create_user(server: CouchServer, new_couch_user_name: Callable[[], str]) -> None:
+    name = new_couch_user_name()
     result = await server.create_user(name, "secret", ["village_v1"])
     assert result["id"] == f"org.couchdb.user:{name}"
     with pytest.raises(ConflictError):
