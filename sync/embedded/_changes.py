@@ -17,7 +17,7 @@ from sync.embedded._docs import loads
 from sync.embedded._reader import Options, render
 from sync.embedded._writer import meta
 from sync.errors import BadRequestError
-from sync.revtree import RevTree
+from sync.revtree import RevTree, rev_of
 
 _PAGE = 500
 
@@ -78,7 +78,8 @@ def changes(
                 doc = render(conn, docid, winner, body, bool(deleted), tree, opts)
                 if selector is not None and not mango.matches(selector, doc):
                     continue
-            revs = tree.leaves() if style == "all_docs" and tree is not None else [winner]
+            revs = ([rev_of(k) for k in tree.leaves()] if style == "all_docs" and tree is not None
+                    else [winner])
             entry: dict[str, Any] = {"seq": seq, "id": docid, "changes": [{"rev": r} for r in revs]}
             if deleted:
                 entry["deleted"] = True

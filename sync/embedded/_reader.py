@@ -15,7 +15,7 @@ from sync.embedded import _attachments
 from sync.embedded._docs import LOCAL_PREFIX, loads
 from sync.embedded._writer import chunks, load_body, load_trees
 from sync.errors import BadRequestError, NotFoundError
-from sync.revtree import RevTree
+from sync.revtree import DUP, RevTree, rev_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +45,10 @@ def render(
     deleted: bool,
     tree: RevTree | None,
     opts: Options = PLAIN,
+    key: str | None = None,
 ) -> dict[str, Any]:
-    """A revision as CouchDB returns it."""
+    """A revision as CouchDB returns it. ``key`` is the tree node whose history to show
+    (a revision held twice, see sync.revtree); by default the node ``rev`` names."""
     atts = body.get("_attachments")
     if atts is None:
         doc: dict[str, Any] = {"_id": docid, "_rev": rev, **body}
@@ -59,7 +61,7 @@ def render(
         doc["_attachments"] = _attachments.render(conn, atts, inline=opts.attachments)
     if tree is not None:
         if opts.revs:
-            doc["_revisions"] = tree.revisions(rev)
+            doc["_revisions"] = tree.revisions(key or rev)
         if opts.revs_info:
             doc["_revs_info"] = tree.revs_info(rev)
         if opts.conflicts and (conflicts := tree.conflicts()):
@@ -87,10 +89,15 @@ def get(
     if tree is None:
         raise NotFoundError("missing", docid=docid, rev=rev)
     if rev is None:
-        rev = tree.winner()
-        if tree.nodes[rev].deleted:
+        # couch_db:open_doc_int: the winning leaf's body, with the history get/2 finds for
+        # its revision (the same node, unless the revision is held twice).
+        key = tree.winner()
+        rev = rev_of(key)
+        if tree.nodes[key].deleted:
             raise NotFoundError("deleted", docid=docid, rev=rev)
-    node = tree.nodes.get(rev)
+    else:
+        key = rev if DUP not in rev else ""  # a node key is no revision
+    node = tree.nodes.get(key)
     body = load_body(conn, node.body) if node is not None else None
     if node is None or body is None:
         raise NotFoundError("missing", docid=docid, rev=rev)
@@ -115,18 +122,20 @@ def open_revs(
     else:
         wanted = []
         for rev in revs:
+            if isinstance(rev, str) and DUP in rev:
+                raise BadRequestError("Invalid rev format", docid=docid, rev=rev)
             if latest and tree is not None and rev in tree:
                 wanted.extend(r for r in tree.leaves_under(rev) if r not in wanted)
             elif rev not in wanted:
                 wanted.append(rev)
     out: list[dict[str, Any]] = []
-    for rev in wanted:
-        node = tree.nodes.get(rev) if tree is not None else None
+    for key in wanted:  # node keys (leaves) or asked revisions
+        node = tree.nodes.get(key) if tree is not None else None
         body = load_body(conn, node.body) if node is not None else None
         if node is None or body is None:
-            out.append({"missing": rev})
+            out.append({"missing": rev_of(key)})
         else:
-            out.append({"ok": render(conn, docid, rev, body, node.deleted, tree, opts)})
+            out.append({"ok": render(conn, docid, rev_of(key), body, node.deleted, tree, opts, key)})
     return out
 
 

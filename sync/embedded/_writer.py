@@ -29,10 +29,12 @@ from sync.embedded import _attachments
 from sync.embedded._docs import Incoming, check_size, dumps, encode, loads, utf8
 from sync.embedded._schema import INDEXED_FIELDS
 from sync.errors import BadRequestError, DocumentTooLargeError
-from sync.revtree import RevNode, RevTree, rev_generation, revisions_to_path
+from sync.revtree import RevNode, RevTree, rev_generation, rev_of, revisions_to_path
 
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
 _CONFLICT = "Document update conflict."
+#: The body handle of a replicated revision while its tree merge decides whether to keep it.
+_PENDING = -1
 
 
 @dataclass(slots=True)
@@ -138,8 +140,11 @@ class _Batch:
                 res = self._replicate(doc)
             if res is not None and (self.new_edits or "error" in res):
                 results.append(res)
-            if doc.id in self.touched and len(tree := self.states[doc.id].tree) > limit:
-                self.cut.extend(n.body for n in tree.stem(limit).values() if n.body)
+            if doc.id in self.touched and (
+                len(tree := self.states[doc.id].tree) > limit or tree.has_duplicates
+            ):
+                # has_duplicates: couch_key_tree:stem repairs such a tree on every update
+                self.cut.extend(n.body for n in tree.stem(limit).values() if n.body > 0)
         self._flush()
         return results
 
@@ -165,19 +170,22 @@ class _Batch:
     def _edit(self, doc: Incoming) -> dict[str, Any]:
         state = self.states.get(doc.id)
         tree = state.tree if state else None
-        parent: str | None
+        parent: str | None  # the node the new revision goes under
         if doc.rev is not None:
-            if tree is None or not tree.is_leaf(doc.rev):
+            parent = tree.leaf_key(doc.rev) if tree is not None else None
+            if parent is None:
                 return {"id": doc.id, "error": "conflict", "reason": _CONFLICT}
-            parent = doc.rev
         elif tree is None:
             parent = None
         else:
             winner = tree.winner()
             if not tree.nodes[winner].deleted:
                 return {"id": doc.id, "error": "conflict", "reason": _CONFLICT}
-            parent = winner
-        gen = rev_generation(parent) + 1 if parent else 1
+            # couch_db_updater:merge_rev_tree recreates on the winner's revision, merged
+            # at the node get/2 finds for it (the plain key).
+            parent = rev_of(winner)
+        parent_rev = rev_of(parent) if parent else None
+        gen = rev_generation(parent_rev) + 1 if parent_rev else 1
         body = doc.body
         body_json, refused = _encode_checked(doc)
         if refused is not None:
@@ -189,7 +197,7 @@ class _Batch:
             )
         if body_json is None:
             body_json = encode(body)
-        prefix = f"{doc.id}\0{parent or ''}\0{int(doc.deleted)}\0"
+        prefix = f"{doc.id}\0{parent_rev or ''}\0{int(doc.deleted)}\0"
         rev = f"{gen}-{_rev_hash(prefix, body_json)}"
         if state is None:
             state = self.states[doc.id] = _DocState(RevTree(), None)
@@ -198,31 +206,40 @@ class _Batch:
         return {"ok": True, "id": doc.id, "rev": rev}
 
     def _replicate(self, doc: Incoming) -> dict[str, Any] | None:
+        """Merge a ``new_edits=false`` revision as couch_db_updater:merge_rev_tree does
+        (couch_key_tree:merge, ported in RevTree.merge_path). A revision already known is
+        merged too: the tree may still change (its body filled in where only its id was
+        known, or a second node where the path names other ancestors); the document gets
+        a new update sequence only when it did."""
         assert doc.rev is not None
         path = revisions_to_path(doc.rev, doc.revisions)
-        state = self.states.get(doc.id)
-        if state is not None and path[0] in state.tree:
-            return None  # already known: CouchDB leaves the document alone
         body = doc.body
         body_json, refused = _encode_checked(doc)
         if refused is not None:
             return refused
+        state = self.states.get(doc.id)
+        prior: dict[str, Any] = {}
+        if state is not None and "_attachments" in body:
+            nodes = state.tree.nodes
+            holder = next((r for r in path[1:] if r in nodes and nodes[r].has_body), None)
+            prior = self._attachments_of(state.tree, holder) if holder else {}
+        tree = state.tree if state is not None else RevTree()
+        if not tree.merge_path(path, deleted=doc.deleted, body=_PENDING):
+            return None  # nothing new: CouchDB leaves the document alone
+        if state is None:
+            self.states[doc.id] = _DocState(tree, None)
+        self.touched[doc.id] = None
+        taker = next((n for n in tree.nodes.values() if n.body == _PENDING), None)
+        if taker is None:
+            return None  # only the history changed: the body sent is not kept
         if "_attachments" in body:
-            prior: dict[str, Any] = {}
-            if state is not None:
-                nodes = state.tree.nodes
-                holder = next((r for r in path[1:] if r in nodes and nodes[r].has_body), None)
-                prior = self._attachments_of(state.tree, holder) if holder else {}
             body["_attachments"] = _attachments.resolve(
                 self.conn, doc.id, body["_attachments"], prior, rev_generation(path[0]),
                 new_edits=False,
             )
         if body_json is None:
             body_json = encode(body)
-        if state is None:
-            state = self.states[doc.id] = _DocState(RevTree(), None)
-        state.tree.merge_path(path, deleted=doc.deleted, body=self._new_body(body, body_json))
-        self.touched[doc.id] = None
+        taker.body = self._new_body(body, body_json)
         return None
 
     def _attachments_of(self, tree: RevTree, rev: str) -> dict[str, Any]:
@@ -258,12 +275,14 @@ class _Batch:
                     if n.body in self.pending
                 )
             tree_json = _tree_json(tree)
-            if winner == state.old_winner:
+            winner_rev = rev_of(winner)
+            # A revision held twice (sync.revtree): its winning node may have changed.
+            if winner_rev == state.old_winner and not tree.has_duplicates:
                 tree_rows.append((seq, tree_json, docid))
                 continue
             body = None if node.deleted else self._body(node.body)
             values = _NO_FIELDS if body is None else _field_values(body)
-            full_rows.append((docid, seq, winner, int(node.deleted), node.body, tree_json, *values))
+            full_rows.append((docid, seq, winner_rev, int(node.deleted), node.body, tree_json, *values))
         marks = ", ".join("?" * (6 + len(INDEXED_FIELDS)))
         updates = ", ".join(
             f"{c} = excluded.{c}"
