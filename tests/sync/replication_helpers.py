@@ -5,11 +5,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import random
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from sync.database import Database, Doc
 from sync.errors import NotFoundError
+
+#: The ``make_db`` fixture (tests/sync/conftest.py): a fresh database of the kind named.
+MakeDb = Callable[[str], Awaitable[Database]]
 
 
 def rev(gen: int, tag: str) -> str:

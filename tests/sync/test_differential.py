@@ -290,7 +290,7 @@ async def compare(history: History) -> None:
     for style in ("main_only", "all_docs"):
         rows = []
         for i, store in enumerate(stores):
-            feed = await store.changes(style=style, doc_ids=history.ids)  # type: ignore[arg-type]
+            feed = await store.changes(style=style, doc_ids=history.ids)
             # Sorted by id: a clustered CouchDB's feed comes in no fixed order.
             rows.append(sorted((r["id"], sorted(history.label(i, r["id"], c["rev"]) for c in r["changes"]),
                                 bool(r.get("deleted"))) for r in feed["results"]))

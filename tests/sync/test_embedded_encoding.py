@@ -56,7 +56,7 @@ async def test_both_forms_round_trip_through_the_store(db: EmbeddedDatabase) -> 
     ]
     results = await db.bulk_docs(docs)
     for doc, result in zip(docs, results, strict=True):
-        got = await db.get(doc["_id"])
+        got = await db.get(str(doc["_id"]))
         assert got == {**doc, "_rev": result["rev"]}
         # The rev id hashes the stored JSON text; either form gives the same digest.
         text = _stdlib({k: v for k, v in doc.items() if k != "_id"})

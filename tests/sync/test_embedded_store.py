@@ -10,6 +10,7 @@ import sqlite3
 import stat
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -148,7 +149,7 @@ async def test_attachments_content_addressed_stubs_and_replicated_data(
 
 
 async def test_find_uses_the_field_indexes_and_matches_exactly(db: EmbeddedDatabase) -> None:
-    docs = [
+    docs: list[dict[str, Any]] = [
         {"_id": f"m{i:03d}", "type": "matter" if i % 3 else "vote", "village": f"V{i % 4}",
          "stage": ["提议", "审议"][i % 2], "created_at": f"2026-01-{1 + i % 28:02d}", "n": i}
         for i in range(60)

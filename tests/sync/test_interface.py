@@ -38,7 +38,7 @@ def rows_by_id(feed: dict[str, Any]) -> dict[str, set[str]]:
 
 async def branchy(db: Database) -> None:
     """Doc ``c``: 1-a -> 2-b, 1-a -> 2-c -> 3-d(deleted); doc ``e``: 1-a -> {2-b, 2-e}."""
-    docs = [
+    docs: list[dict[str, Any]] = [
         {"_id": "c", "_rev": f"2-{h('b')}", "v": "b", "_revisions": {"start": 2, "ids": [h("b"), h("a")]}},
         {"_id": "c", "_rev": f"2-{h('c')}", "v": "c", "_revisions": {"start": 2, "ids": [h("c"), h("a")]}},
         {"_id": "c", "_rev": f"3-{h('d')}", "_deleted": True,
@@ -421,7 +421,7 @@ async def test_attachment_data_does_not_count_towards_the_document_size(db: Data
 
 
 # -- queries --------------------------------------------------------------
-PEOPLE = [
+PEOPLE: list[dict[str, Any]] = [
     {"_id": "p1", "type": "person", "village": "v1", "age": 30, "info": {"role": "secretary"}},
     {"_id": "p2", "type": "person", "village": "v2", "age": 45, "info": {"role": "member"}},
     {"_id": "p3", "type": "person", "village": "v1", "age": 60},

@@ -10,10 +10,14 @@ nothing.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from replication_helpers import attachment, seed_tricky, snapshot
+from replication_helpers import MakeDb, attachment, seed_tricky, snapshot
 
 from sync import replicate, sync
+from sync.couch import CouchDatabase
+from sync.database import Doc
 from sync.errors import NotFoundError
 from sync.replication import ReplicationEvent, ReplicationOptions, State, replication_id
 
@@ -21,7 +25,7 @@ PAIRS = [(s, t) for s in ("embedded", "couch") for t in ("embedded", "couch")]
 
 
 @pytest.mark.parametrize(("source_kind", "target_kind"), PAIRS, ids=lambda k: k)
-async def test_every_pair(make_db, source_kind: str, target_kind: str) -> None:
+async def test_every_pair(make_db: MakeDb, source_kind: str, target_kind: str) -> None:
     source = await make_db(source_kind)
     target = await make_db(target_kind)
     await seed_tricky(source)
@@ -64,7 +68,7 @@ async def test_every_pair(make_db, source_kind: str, target_kind: str) -> None:
 
 
 @pytest.mark.parametrize(("a_kind", "b_kind"), [("embedded", "couch"), ("couch", "embedded")])
-async def test_sync_both_ways_merges_and_tags_directions(make_db, a_kind: str, b_kind: str) -> None:
+async def test_sync_both_ways_merges_and_tags_directions(make_db: MakeDb, a_kind: str, b_kind: str) -> None:
     a = await make_db(a_kind)
     b = await make_db(b_kind)
     await a.bulk_docs([{"_id": f"a{i}", "side": "a"} for i in range(5)])
@@ -82,7 +86,7 @@ async def test_sync_both_ways_merges_and_tags_directions(make_db, a_kind: str, b
     assert await snapshot(a) == await snapshot(b)
 
 
-async def test_new_edits_on_both_sides_meet_as_a_conflict(make_db) -> None:
+async def test_new_edits_on_both_sides_meet_as_a_conflict(make_db: MakeDb) -> None:
     a = await make_db("embedded")
     b = await make_db("couch")
     created = await a.put({"_id": "matter:1", "title": "road"})
@@ -98,7 +102,7 @@ async def test_new_edits_on_both_sides_meet_as_a_conflict(make_db) -> None:
     assert all(r.startswith("2-") for r in snap_a["matter:1"]["leaves"])
 
 
-async def test_doc_ids_option(make_db) -> None:
+async def test_doc_ids_option(make_db: MakeDb) -> None:
     source = await make_db("couch")
     target = await make_db("embedded")
     await source.bulk_docs([{"_id": f"d{i}"} for i in range(10)])
@@ -110,7 +114,7 @@ async def test_doc_ids_option(make_db) -> None:
 
 
 @pytest.mark.parametrize("source_kind", ["couch", "embedded"])
-async def test_selector_replicates_only_matching_winners(make_db, source_kind: str) -> None:
+async def test_selector_replicates_only_matching_winners(make_db: MakeDb, source_kind: str) -> None:
     """The kiosk pulls published documents only: by the server's ``_selector`` filter where
     it has one (embedded; CouchDB), otherwise filtered here (pouchdb-server)."""
     source = await make_db(source_kind)
@@ -129,7 +133,7 @@ async def test_selector_replicates_only_matching_winners(make_db, source_kind: s
 
 
 
-async def test_a_target_log_alone_counts_only_while_the_source_takes_no_log(make_db) -> None:
+async def test_a_target_log_alone_counts_only_while_the_source_takes_no_log(make_db: MakeDb) -> None:
     # A log left by a run from a read-only source of this name says it got past everything
     # this source holds; but this source takes a log and has none: it is a new database
     # (its sequences mean nothing to that log), so everything is compared again.
@@ -149,9 +153,10 @@ async def test_a_target_log_alone_counts_only_while_the_source_takes_no_log(make
     assert (await source.get_local(f"_local/{rid}"))["source_last_seq"] == done.counters.last_seq
 
 
-async def test_each_half_of_a_sync_counts_only_its_own_traffic(make_db) -> None:
+async def test_each_half_of_a_sync_counts_only_its_own_traffic(make_db: MakeDb) -> None:
     laptop = await make_db("embedded")
     county = await make_db("couch")
+    assert isinstance(county, CouchDatabase)
     await laptop.bulk_docs([{"_id": f"l{i}", "i": i} for i in range(40)])
     await county.bulk_docs([{"_id": f"c{i}", "i": i} for i in range(40)])
     before = county.stats.requests, county.stats.bytes_sent
@@ -166,7 +171,7 @@ async def test_each_half_of_a_sync_counts_only_its_own_traffic(make_db) -> None:
     assert push.bytes_sent > pull.bytes_sent  # the push sent the documents
 
 
-async def test_a_batch_ends_early_when_its_attachments_grow_large(make_db) -> None:
+async def test_a_batch_ends_early_when_its_attachments_grow_large(make_db: MakeDb) -> None:
     # The feed's stubs say how much each document's attachments weigh; a batch of a
     # hundred scans would be held in memory whole, so it is cut short (at any row's seq).
     county = await make_db("couch")
@@ -180,7 +185,9 @@ async def test_a_batch_ends_early_when_its_attachments_grow_large(make_db) -> No
     assert await snapshot(laptop) == await snapshot(county)
 
 
-async def test_a_batch_of_large_bodies_is_written_in_several_requests(make_db, monkeypatch) -> None:
+async def test_a_batch_of_large_bodies_is_written_in_several_requests(
+    make_db: MakeDb, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # No attachments at all: the bodies alone (8 x ~300 KB) would make one 2.4 MB _bulk_docs.
     laptop = await make_db("embedded")
     county = await make_db("couch")
@@ -188,7 +195,7 @@ async def test_a_batch_of_large_bodies_is_written_in_several_requests(make_db, m
     sizes: list[int] = []
     write = county.bulk_docs
 
-    async def counted(docs, **kwargs):  # type: ignore[no-untyped-def]
+    async def counted(docs: list[Doc], **kwargs: Any) -> list[Doc]:
         sizes.append(len(docs))
         return await write(docs, **kwargs)
 

@@ -11,6 +11,8 @@ import signal
 import sys
 from pathlib import Path
 
+from replication_helpers import MakeDb
+
 ROOT = Path(__file__).resolve().parents[2]
 SUMMARY = re.compile(
     r"^replicated (\S+) -> (\S+): (\d+) docs read, (\d+) written, (\d+) denied in [\d.]+ s", re.M
@@ -25,7 +27,7 @@ async def cli(*args: str, stdout: int | None = None) -> asyncio.subprocess.Proce
     )
 
 
-async def test_plain_lines_and_a_summary_when_not_on_a_terminal(make_db, couch_url: str) -> None:
+async def test_plain_lines_and_a_summary_when_not_on_a_terminal(make_db: MakeDb, couch_url: str) -> None:
     laptop = await make_db("embedded")
     county = await make_db("couch")
     await laptop.bulk_docs([{"_id": f"r{i:03}", "published": i % 2 == 0} for i in range(250)])
@@ -50,7 +52,7 @@ async def test_plain_lines_and_a_summary_when_not_on_a_terminal(make_db, couch_u
     assert SUMMARY.search(out.decode()).groups()[2:] == ("125", "125", "0")  # type: ignore[union-attr]
 
 
-async def test_a_progress_bar_on_a_terminal(make_db) -> None:
+async def test_a_progress_bar_on_a_terminal(make_db: MakeDb) -> None:
     source = await make_db("embedded")
     target = await make_db("embedded")
     await source.bulk_docs([{"_id": f"r{i:03}"} for i in range(120)])
@@ -90,13 +92,13 @@ async def test_bad_arguments_and_failures_say_why(tmp_path: Path) -> None:
     assert err.decode().startswith("replication failed: ")
 
 
-async def test_continuous_runs_until_interrupted(make_db) -> None:
+async def test_continuous_runs_until_interrupted(make_db: MakeDb) -> None:
     source = await make_db("embedded")
     target = await make_db("embedded")
     await source.bulk_docs([{"_id": "r1"}])
     child = await cli(source.location, target.location, "--continuous")
     assert child.stdout is not None
-    lines = []
+    lines: list[str] = []
     while not any("waiting for changes" in line for line in lines):
         line = await asyncio.wait_for(child.stdout.readline(), 60)
         assert line, "the command ended on its own"

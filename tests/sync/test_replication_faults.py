@@ -7,11 +7,12 @@ import asyncio
 import json
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from faultproxy import FaultProxy
-from replication_helpers import attachment, seed_tricky, snapshot
+from replication_helpers import MakeDb, attachment, seed_tricky, snapshot
 
 from sync import replicate, sync
 from sync.couch import open_couch_database
@@ -22,7 +23,7 @@ from sync.replication import ReplicationOptions, State, replication_id
 
 ROOT = Path(__file__).resolve().parents[2]
 # More retries than the proxy has faults in it: completion is then certain, not lucky.
-FAST_RETRIES = {"backoff_initial": 0.01, "backoff_max": 0.05, "retries": 30}
+FAST_RETRIES: dict[str, Any] = {"backoff_initial": 0.01, "backoff_max": 0.05, "retries": 30}
 
 
 def with_password(url: str, password: str) -> str:
@@ -30,7 +31,7 @@ def with_password(url: str, password: str) -> str:
     return url.replace(f":{parts.password}@", f":{password}@", 1)
 
 
-async def proxied(make_db, proxy: FaultProxy) -> tuple[Database, Database]:
+async def proxied(make_db: MakeDb, proxy: FaultProxy) -> tuple[Database, Database]:
     """A new peer database, opened directly (to check it) and through ``proxy``."""
     direct = await make_db("couch")
     rate, proxy.fault_rate = proxy.fault_rate, 0.0
@@ -41,7 +42,7 @@ async def proxied(make_db, proxy: FaultProxy) -> tuple[Database, Database]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("direction", ["push", "pull"])
-async def test_flaky_link_loses_nothing(make_db, couch_url: str, direction: str) -> None:
+async def test_flaky_link_loses_nothing(make_db: MakeDb, couch_url: str, direction: str) -> None:
     async with FaultProxy(couch_url, seed=7, fault_rate=0.2, max_faults=25) as proxy:
         laptop = await make_db("embedded")
         county, county_via_proxy = await proxied(make_db, proxy)
@@ -63,7 +64,7 @@ async def test_flaky_link_loses_nothing(make_db, couch_url: str, direction: str)
             await county_via_proxy.close()
 
 
-async def test_wrong_password_stops_at_once_and_writes_nothing(make_db, couch_url: str) -> None:
+async def test_wrong_password_stops_at_once_and_writes_nothing(make_db: MakeDb, couch_url: str) -> None:
     laptop = await make_db("embedded")
     county = await make_db("couch")
     await laptop.bulk_docs([{"_id": f"r{i}"} for i in range(5)])
@@ -110,7 +111,7 @@ async def assert_contains(target: Database, source: Database) -> None:
     assert {docid: theirs.get(docid) for docid in ours} == ours
 
 
-async def test_wrong_password_on_the_command_line(make_db, couch_url: str) -> None:
+async def test_wrong_password_on_the_command_line(make_db: MakeDb, couch_url: str) -> None:
     laptop = await make_db("embedded")
     await laptop.put({"_id": "record:1"})
     county = await make_db("couch")
@@ -126,7 +127,7 @@ async def test_wrong_password_on_the_command_line(make_db, couch_url: str) -> No
     assert (await county.info())["doc_count"] == 0
 
 
-async def test_refused_documents_are_denied_and_the_rest_replicates(make_db, couch_url: str) -> None:
+async def test_refused_documents_are_denied_and_the_rest_replicates(make_db: MakeDb, couch_url: str) -> None:
     laptop = await make_db("embedded")
     county = await make_db("couch")
     async with CouchServer(couch_url) as server:
@@ -160,7 +161,7 @@ async def test_refused_documents_are_denied_and_the_rest_replicates(make_db, cou
     ids=["revs_diff", "bulk_get", "changes"],
 )
 async def test_malformed_answers_fail_clearly_and_keep_both_sides_consistent(
-    make_db, couch_url: str, fragment: str, body: bytes
+    make_db: MakeDb, couch_url: str, fragment: str, body: bytes
 ) -> None:
     laptop = await make_db("embedded")
     async with FaultProxy(couch_url, seed=1, fault_rate=0.0) as proxy:
@@ -191,7 +192,7 @@ async def test_malformed_answers_fail_clearly_and_keep_both_sides_consistent(
 
 
 async def test_no_write_access_fails_the_replication_before_its_checkpoint(
-    make_db, couch_url: str
+    make_db: MakeDb, couch_url: str
 ) -> None:
     # validate_doc_update refusals come per document; a 403 for the whole _bulk_docs is a
     # database the account may not write. Counting every revision "denied" and moving the
@@ -217,7 +218,7 @@ async def test_no_write_access_fails_the_replication_before_its_checkpoint(
 
 
 async def test_a_fetched_revision_without_its_history_fails_the_replication(
-    make_db, couch_url: str
+    make_db: MakeDb, couch_url: str
 ) -> None:
     # Stored without _revisions, 2-x would be a root of its own on the laptop: a conflict
     # with 1-y that nobody made. The answer is malformed; nothing may be written.
@@ -248,7 +249,7 @@ def _bulk_get_answer(entry: dict[str, object]) -> bytes:
 
 
 async def test_a_database_the_account_may_not_use_is_named_in_the_error(
-    make_db, couch_url: str
+    make_db: MakeDb, couch_url: str
 ) -> None:
     laptop = await make_db("embedded")
     county = await make_db("couch")
@@ -263,7 +264,7 @@ async def test_a_database_the_account_may_not_use_is_named_in_the_error(
 
 
 async def test_a_revision_the_source_cannot_give_now_is_retried_not_skipped(
-    make_db, couch_url: str
+    make_db: MakeDb, couch_url: str
 ) -> None:
     # A CouchDB cluster answers _bulk_get per document; a shard that timed out gives
     # {"error": "timeout"} for that revision. Skipping it as if it were gone would move

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
-from replication_helpers import seed_tricky, snapshot
+from replication_helpers import MakeDb, seed_tricky, snapshot
 
 from sync import replicate, sync
 from sync.couch_server import CouchServer
@@ -12,7 +13,7 @@ from sync.database import Database
 from sync.replication import ReplicationEvent, State
 
 
-async def test_interop_with_the_servers_own_replicator(make_db, couch_url: str) -> None:
+async def test_interop_with_the_servers_own_replicator(make_db: MakeDb, couch_url: str) -> None:
     """Written by Cunyi, copied by the server's replicator, pulled back by Cunyi: identical."""
     laptop = await make_db("embedded")
     first = await make_db("couch")
@@ -31,11 +32,11 @@ async def test_interop_with_the_servers_own_replicator(make_db, couch_url: str) 
     assert await snapshot(fresh) == expected
 
 
-async def _everywhere(*dbs: Database) -> list[dict[str, object]]:
+async def _everywhere(*dbs: Database) -> list[dict[str, Any]]:
     return [await snapshot(db) for db in dbs]
 
 
-async def test_two_laptops_conflict_then_resolve_through_the_county(make_db) -> None:
+async def test_two_laptops_conflict_then_resolve_through_the_county(make_db: MakeDb) -> None:
     county = await make_db("couch")
     laptop1 = await make_db("embedded")
     laptop2 = await make_db("embedded")
@@ -104,15 +105,15 @@ async def _continuous(source: Database, target: Database) -> None:
     assert rep.counters.retries == 0
 
 
-async def test_continuous_pull_from_the_peer_until_cancelled(make_db) -> None:
+async def test_continuous_pull_from_the_peer_until_cancelled(make_db: MakeDb) -> None:
     await _continuous(await make_db("couch"), await make_db("embedded"))
 
 
-async def test_continuous_push_from_a_laptop_until_cancelled(make_db) -> None:
+async def test_continuous_push_from_a_laptop_until_cancelled(make_db: MakeDb) -> None:
     await _continuous(await make_db("embedded"), await make_db("couch"))
 
 
-async def test_cancel_stops_a_one_shot_replication_and_a_rerun_finishes(make_db) -> None:
+async def test_cancel_stops_a_one_shot_replication_and_a_rerun_finishes(make_db: MakeDb) -> None:
     source = await make_db("embedded")
     target = await make_db("couch")
     await source.bulk_docs([{"_id": f"r{i:04}"} for i in range(600)])

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from replication_helpers import MakeDb
 
 from sync import replicate
 from sync.replication import State
@@ -32,7 +33,7 @@ asyncio.run(replicate(sys.argv[1], sys.argv[2], batch_size=int(sys.argv[3]), on_
 
 @pytest.mark.slow
 async def test_sigkilled_replication_resumes_and_resends_at_most_one_batch(
-    make_db, couch_url: str
+    make_db: MakeDb, couch_url: str
 ) -> None:
     laptop = await make_db("embedded")
     county = await make_db("couch")
