@@ -57,12 +57,17 @@ def couch_url(request: pytest.FixtureRequest) -> Iterator[str]:
             try:
                 left = cleanup.sweep()
             except httpx.HTTPError as exc:
-                print(f"\nconftest: could not delete the tests' databases on the peer: {exc!r}",
-                      file=sys.stderr)
+                print(
+                    f"\nconftest: could not delete the tests' databases on the peer: {exc!r}",
+                    file=sys.stderr,
+                )
                 left = []
             if left:
-                print(f"\nconftest: deleted {len(left)} database(s) the tests left on the peer: "
-                      f"{', '.join(left[:5])}{' ...' if len(left) > 5 else ''}", file=sys.stderr)
+                print(
+                    f"\nconftest: deleted {len(left)} database(s) the tests left on the peer: "
+                    f"{', '.join(left[:5])}{' ...' if len(left) > 5 else ''}",
+                    file=sys.stderr,
+                )
 
 
 @pytest.fixture(scope="session")

@@ -78,8 +78,11 @@ def changes(
                 doc = render(conn, docid, winner, body, bool(deleted), tree, opts)
                 if selector is not None and not mango.matches(selector, doc):
                     continue
-            revs = ([rev_of(k) for k in tree.leaves()] if style == "all_docs" and tree is not None
-                    else [winner])
+            revs = (
+                [rev_of(k) for k in tree.leaves()]
+                if style == "all_docs" and tree is not None
+                else [winner]
+            )
             entry: dict[str, Any] = {"seq": seq, "id": docid, "changes": [{"rev": r} for r in revs]}
             if deleted:
                 entry["deleted"] = True

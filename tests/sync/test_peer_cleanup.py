@@ -17,7 +17,7 @@ from couchpeer import PeerCleanup
 
 TESTS = Path(__file__).resolve().parent.parent
 
-INNER_TESTS = '''
+INNER_TESTS = """
 import os
 import signal
 import time
@@ -62,7 +62,7 @@ def test_is_terminated(couch_db_url, peer_cleanup):
 
 def test_never_runs():
     pass
-'''
+"""
 
 
 @pytest.mark.slow

@@ -186,7 +186,10 @@ def test_same_revision_under_another_root_is_held_twice() -> None:
     assert tree.nodes["2-x"].body == 1
     assert sorted(tree.revisions(k)["ids"][1] for k in leaves) == ["a", "b"]
     assert tree.conflicts() == ["2-x"]  # the other node of 2-x is a live leaf too
-    assert [tree.revisions(k)["ids"] for k in tree.leaves_in_couch_order()] == [["x", "a"], ["x", "b"]]
+    assert [tree.revisions(k)["ids"] for k in tree.leaves_in_couch_order()] == [
+        ["x", "a"],
+        ["x", "b"],
+    ]
     assert tree.missing(["2-x", "1-a", "1-b", "2-x\x001"]) == ["2-x\x001"]
     # Written the other way round, the plain key still goes to the tree rooted at 1-a.
     other = RevTree()
@@ -302,7 +305,7 @@ def _couch_merge(forest: list[Any], tree: tuple[int, Any]) -> list[Any]:
     for i, (depth, node) in enumerate(forest):
         found = _merge_at([node], depth - idepth, [inode])
         if found is not None:
-            merged = [*forest[i + 1:], (min(depth, idepth), found[0][0]), *acc]
+            merged = [*forest[i + 1 :], (min(depth, idepth), found[0][0]), *acc]
             break
         acc.insert(0, (depth, node))
     else:
@@ -328,6 +331,7 @@ def _couch_leaf_paths(forest: list[Any]) -> list[tuple[tuple[str, int], ...]]:
 
 def _couch_get(forest: list[Any], rev: str) -> list[str] | None:
     """get_full_key_paths for one key: the first node met, trees in order, depth first."""
+
     def walk(pos: int, node: Any, above: list[str]) -> list[str] | None:
         key, _, children = node
         here = [f"{pos}-{key}", *above]
@@ -348,7 +352,8 @@ def _couch_get(forest: list[Any], rev: str) -> list[str] | None:
 
 PATHS = st.lists(
     st.tuples(st.integers(1, 3), st.lists(st.sampled_from("abc"), min_size=1, max_size=4)),
-    min_size=1, max_size=7,
+    min_size=1,
+    max_size=7,
 )
 
 
