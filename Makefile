@@ -34,12 +34,25 @@ $(PEER):
 peer: $(PEER)
 
 # Debian's chromium for the browser tests, and a CJK font: a fresh machine has none,
-# and the pages are Chinese.
+# and the pages are Chinese. A machine just started is often still installing its own
+# updates, so apt waits up to 10 minutes for dpkg's lock (DPkg::Lock::Timeout) instead
+# of failing at once. apt 2.6 (Debian 12) does not wait for the package lists' lock
+# (another `apt-get update`) or the download cache's: its "Could not get lock" is
+# retried every 5 s within the same 10 minutes; any other failure stops at once.
+APT_WAIT := 600
 chromium:
 	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh | grep -q .; } || { \
 	  echo "installing Debian's chromium and a Chinese font for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    chromium fonts-wqy-microhei fontconfig >/dev/null; }
+	  apt_get() { end=$$(( $$(date +%s) + $(APT_WAIT) )); said=; \
+	    while ! out=$$(LC_ALL=C DEBIAN_FRONTEND=noninteractive \
+	        apt-get -o DPkg::Lock::Timeout=$(APT_WAIT) "$$@" 2>&1); do \
+	      case $$out in *"Could not get lock"*) if [ $$(date +%s) -lt $$end ]; then \
+	        [ -n "$$said" ] || echo "apt-get $$1: another apt holds a lock; waiting"; \
+	        said=1; sleep 5; continue; fi;; \
+	      esac; \
+	      printf '%s\n' "$$out" >&2; return 1; \
+	    done; }; \
+	  apt_get update -qq && apt_get install -y -qq chromium fonts-wqy-microhei fontconfig; }
 
 test: $(VENV)/.installed-test $(PEER) chromium
 	$(BIN)/python tests/couchpeer.py -- $(BIN)/python -m pytest $(PYTEST_ARGS)
