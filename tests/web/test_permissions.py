@@ -53,6 +53,7 @@ FIELD: dict[str, str] = {
     "supervision_follow_up": "secretary",
     "ceremonies": "secretary",
     "ceremony_add": "secretary",
+    "unreadable": "signed in",
 }
 MODES: dict[str, dict[str, str]] = {"field": FIELD}
 ROLES = ("anonymous", "secretary", "viewer", "reviewer")

@@ -122,3 +122,10 @@ class RetriesExhausted(EditConflict):
     """A write that kept conflicting with writes made at the same moment, and was given up."""
 
     code = "retries_exhausted"
+
+
+class RecordUnreadable(DomainError):
+    """A stored record that does not have the shape of its type (it is quarantined)."""
+
+    code = "record_unreadable"
+    status = 422

@@ -3,17 +3,19 @@ caches; and the few ways a document is read and written (store errors to domain 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sync.database import Database
 from sync.errors import ConflictError, NotFoundError
-from village_app.domain import EditConflict, NotFound, RuleBook
+from village_app.domain import EditConflict, NotFound, RecordUnreadable, RuleBook
 from village_app.repo.actor import Actor
 from village_app.repo.matter_index import MatterIndex
+from village_app.repo.quarantine import QuarantineIndex, Unreadable, check
 
 Doc = dict[str, Any]
+T = TypeVar("T")
 
 
 @dataclass(eq=False)
@@ -24,6 +26,7 @@ class VillageCaches:
 
     matters: MatterIndex | None = None
     rules: tuple[object, RuleBook] | None = None
+    quarantine: QuarantineIndex | None = None
 
 
 class StoreBase:
@@ -40,8 +43,41 @@ class StoreBase:
         sort index."""
         result = await self.db.find({**selector, "village": self.village})
         docs: list[Doc] = result.get("docs", [])
-        docs.sort(key=lambda d: (d.get("created_at", ""), d["_id"]))
+        docs.sort(key=_creation_order)
         return docs
+
+    def _quarantine(self) -> QuarantineIndex:
+        index = self.caches.quarantine
+        if index is None or index.db is not self.db:
+            index = self.caches.quarantine = QuarantineIndex(self.db, self.village)
+        return index
+
+    def _read(self, found: Iterable[Doc], parse: Callable[[Doc], T]) -> list[T]:
+        """Each document as a record; one that fails its schema is quarantined and left out."""
+        records = []
+        for doc in found:
+            try:
+                records.append(parse(doc))
+            except Exception:  # a schema slip must quarantine too: a page never breaks on data
+                self._quarantine().note(check(doc, self.village) or _unknown(doc))
+        return records
+
+    def _read_one(self, doc: Doc, parse: Callable[[Doc], T]) -> T:
+        """The document as a record, or :class:`RecordUnreadable` (it is quarantined)."""
+        try:
+            return parse(doc)
+        except Exception:  # as in _read
+            item = check(doc, self.village) or _unknown(doc)
+            self._quarantine().note(item)
+            raise RecordUnreadable(
+                "这条记录无法读取，已列入“无法读取的记录”",
+                f"{item.id} cannot be read: {item.reason}",
+                ids=[item.id],
+            ) from None
+
+    async def unreadable(self) -> list[Unreadable]:
+        """Every quarantined document of the village (the whole database is checked)."""
+        return await self._quarantine().catch_up()
 
     async def _get_doc(self, docid: str, *, what_zh: str, conflicts: bool = False) -> Doc:
         """A document of this village, or :class:`NotFound` (also for another village's id)."""
@@ -73,3 +109,14 @@ class StoreBase:
         except ConflictError as exc:
             raise EditConflict("记录已存在", f"{doc['_id']} already exists", ids=[doc["_id"]]) from exc
         return str(result["rev"])
+
+
+def _creation_order(doc: Mapping[str, Any]) -> tuple[str, str]:
+    """Ids are ULIDs, so id order is creation order; a malformed ``created_at`` (a number, null)
+    sorts first instead of breaking the sort."""
+    created = doc.get("created_at")
+    return (created if isinstance(created, str) else "", str(doc.get("_id", "")))
+
+
+def _unknown(doc: Mapping[str, Any]) -> Unreadable:
+    return Unreadable(str(doc.get("_id")), str(doc.get("_rev", "")), str(doc.get("type")), "unreadable")

@@ -50,7 +50,7 @@ class CeremonyRecords(OrganisationRecords):
     async def list_ceremonies(self, *, year: int | None = None) -> list[Ceremony]:
         """Registered events, oldest first (optionally of one year)."""
         selector: dict[str, Any] = {"type": DocType.CEREMONY}
-        found = [docs.ceremony_from_doc(d) for d in await self._find_all(selector)]
+        found = self._read(await self._find_all(selector), docs.ceremony_from_doc)
         if year is not None:
             found = [c for c in found if c.held_on.year == year]
         return sorted(found, key=lambda c: (c.held_on, c.id))

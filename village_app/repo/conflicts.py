@@ -15,6 +15,7 @@ from typing import Any
 from sync.errors import NotFoundError
 from village_app.domain import NotFound
 from village_app.repo._base import Doc, StoreBase
+from village_app.repo.quarantine import check
 from village_app.repo.retry import raise_for_results
 
 
@@ -27,9 +28,12 @@ class ConflictRecords(StoreBase):
         if not revs:
             return []
         others = await self.db.get(docid, open_revs=list(revs))
-        versions = [r["ok"] for r in others if "ok" in r]
         winner.pop("_conflicts", None)
-        return [winner, *versions]
+        # A version that cannot be read is not offered (it is not shown, and cannot be kept);
+        # keeping any other version closes its branch with the rest.
+        return [
+            v for v in [winner, *(r["ok"] for r in others if "ok" in r)] if check(v, self.village) is None
+        ]
 
     async def conflicted(self, docids: Sequence[str]) -> list[str]:
         """Which of these documents have conflicting versions (missing ones are left out).

@@ -16,6 +16,8 @@ from typing import Any
 
 from sync.database import Database
 from village_app.domain import DocType
+from village_app.repo.docs._fields import MalformedDocument
+from village_app.repo.docs.matters import matter_from_doc
 from village_app.repo.ids import make_id
 
 #: Fields the matters list needs (keeps the index small).
@@ -44,6 +46,16 @@ def _summary(doc: Doc) -> Doc:
     return {k: doc[k] for k in LIST_FIELDS if k in doc}
 
 
+def _readable(doc: Doc) -> bool:
+    """Only matters that pass their schema are listed (the quarantine lists the others); a
+    ``created_at`` that is a number once stopped the app from starting, in the sort below."""
+    try:
+        matter_from_doc(doc)
+    except MalformedDocument:
+        return False
+    return True
+
+
 @dataclass(eq=False)
 class MatterIndex:
     """One village's matter summaries in one database, and the sequence they are current to."""
@@ -70,7 +82,9 @@ class MatterIndex:
             await self.db.all_docs(startkey=prefix, endkey=prefix + "\ufff0", include_docs=True)
         )["rows"]
         found = [r["doc"] for r in rows if r.get("doc") and r["doc"].get("type") == DocType.MATTER]
-        self.docs = {d["_id"]: _summary(d) for d in found if d.get("village") == self.village}
+        self.docs = {
+            d["_id"]: _summary(d) for d in found if d.get("village") == self.village and _readable(d)
+        }
         self._changed()
         self.built = True
 
@@ -84,7 +98,10 @@ class MatterIndex:
                     if self.docs.pop(row["id"], None) is not None:
                         self._changed()
                 elif doc.get("type") == DocType.MATTER and doc.get("village") == self.village:
-                    self.docs[row["id"]] = _summary(doc)
+                    if _readable(doc):
+                        self.docs[row["id"]] = _summary(doc)
+                    else:
+                        self.docs.pop(row["id"], None)
                     self._changed()
             self.seq = result.get("last_seq", self.seq)
             if len(rows) < 1000:

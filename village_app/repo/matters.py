@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypedDict, Unpack
@@ -31,6 +32,7 @@ from village_app.repo.retry import raise_for_results, retry_on_conflict
 from village_app.repo.supervision import SupervisionRecords
 
 Doc = dict[str, Any]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ class MatterRecords(SupervisionRecords):
         doc = await self._get_doc(matter_id, what_zh="事项", conflicts=True)
         if doc.get("type") != DocType.MATTER:
             raise NotFound("事项不存在", f"{matter_id} is not a matter", ids=[matter_id])
-        return docs.matter_from_doc(doc)
+        return self._read_one(doc, docs.matter_from_doc)
 
     async def update_matter(self, matter: Matter) -> Matter:
         """Edit title, summary, category (and commendation). ``matter.rev`` must be the revision
@@ -163,7 +165,7 @@ class MatterRecords(SupervisionRecords):
             if value not in (None, ""):
                 found = [d for d in found if d.get(key) == value]
         end = None if limit is None else skip + limit
-        return [docs.matter_from_doc(d) for d in found[skip:end]], len(found)
+        return self._read(found[skip:end], docs.matter_from_doc), len(found)
 
     def _matter_index(self) -> MatterIndex:
         index = self.caches.matters
@@ -175,6 +177,9 @@ class MatterRecords(SupervisionRecords):
         """Build the matters index now (at start-up), so the first page asked for does not pay
         for reading every matter (about 0.3 s for 10,000)."""
         await self._matter_index().summaries()
+        found = await self.unreadable()
+        if found:
+            log.warning("%s: %d unreadable documents quarantined (see /unreadable)", self.village, len(found))
 
     async def stage_counts(self, *, kind: str | None = None) -> dict[str, int]:
         """How many matters (of one kind, or all) are at each stage (for the overview)."""
@@ -186,7 +191,7 @@ class MatterRecords(SupervisionRecords):
 
     async def list_stage_records(self, matter_id: str) -> list[StageRecord]:
         found = await self._find_all({"type": DocType.STAGE_RECORD, "matter": matter_id})
-        return [docs.stage_record_from_doc(d) for d in found]
+        return self._read(found, docs.stage_record_from_doc)
 
     async def matter_view(self, matter_id: str) -> MatterView:
         """Everything the matter page shows: stages with attempts and corrections, attachments,

@@ -31,7 +31,7 @@ from village_app.repo.conflicts import ConflictRecords
 class OrganisationRecords(ConflictRecords):
     async def get_village(self) -> Village:
         doc = await self._get_doc(docs.village_id(self.village), what_zh="村")
-        return docs.village_from_doc(doc)
+        return self._read_one(doc, docs.village_from_doc)
 
     async def save_village(self, village: Village) -> Village:
         """Create or update the village profile."""
@@ -47,7 +47,7 @@ class OrganisationRecords(ConflictRecords):
 
     async def list_bodies(self) -> list[Body]:
         """Bodies with a stored charter/rule, in the order of :data:`ROSTER_BODIES` then others."""
-        found = [docs.body_from_doc(d) for d in await self._find_all({"type": DocType.BODY})]
+        found = self._read(await self._find_all({"type": DocType.BODY}), docs.body_from_doc)
         order = {str(k): i for i, k in enumerate([*ROSTER_BODIES, *BodyKind])}
         return sorted(found, key=lambda b: order.get(b.kind, 99))
 
@@ -88,14 +88,19 @@ class OrganisationRecords(ConflictRecords):
         selector: dict[str, Any] = {"type": DocType.MEMBER}
         if body:
             selector["body"] = body
-        seats = await self._find_all(selector)
-        extra: dict[str, dict[str, Any]] = {}
-        if private and seats:
+        members = self._read(await self._find_all(selector), docs.member_from_docs)
+        if private and members:
             rows = await self.db.all_docs(
-                keys=[docs.private_id(d["_id"]) for d in seats], include_docs=True
+                keys=[docs.private_id(m.id) for m in members], include_docs=True
             )
-            extra = {r["doc"]["member"]: r["doc"] for r in rows["rows"] if r.get("doc")}
-        members = [docs.member_from_docs(d, extra.get(d["_id"])) for d in seats]
+            extra = {
+                r["id"]: r["doc"] for r in rows["rows"] if isinstance(r.get("doc"), dict)
+            }
+            members = [
+                replace(m, phone=p.phone, close_relatives=p.close_relatives)
+                for m in members
+                for p in [docs.member_private_from_doc(extra.get(docs.private_id(m.id)))]
+            ]
         if on is not None:
             members = [m for m in members if m.active_on(on)]
         return sorted(
@@ -149,7 +154,7 @@ class OrganisationRecords(ConflictRecords):
         selector: dict[str, Any] = {"type": DocType.VILLAGE_RULE}
         if kind:
             selector["kind"] = kind
-        return await self._find_all(selector)
+        return self._read(await self._find_all(selector), docs.village_rule_from_doc)
 
     async def add_village_rule(
         self,
@@ -192,4 +197,4 @@ class OrganisationRecords(ConflictRecords):
             private = await self.db.get(docs.private_id(member_id))
         except NotFoundError:
             private = None
-        return docs.member_from_docs(doc, private)
+        return self._read_one(doc, lambda d: docs.member_from_docs(d, private))

@@ -25,7 +25,7 @@ class SupervisionRecords(OrganisationRecords):
         selector: dict[str, Any] = {"type": DocType.SUPERVISION}
         if matter:
             selector["matter"] = matter
-        return [docs.supervision_from_doc(d) for d in await self._find_all(selector)]
+        return self._read(await self._find_all(selector), docs.supervision_from_doc)
 
     async def list_supervision(
         self, *, matter: str | None = None, open_only: bool = False

@@ -42,6 +42,7 @@ from village_app.web.pages import (
     roster_conflicts,
     stages,
     supervision,
+    unreadable,
 )
 from village_app.web.rendering.templates import build_templates
 from village_app.web.security.csrf import CsrfMiddleware
@@ -69,7 +70,7 @@ async def health(request: Request) -> Response:
 
 def _routes(settings: Settings) -> list[BaseRoute]:
     routes: list[BaseRoute] = [route("/healthz", health, name="health", access=PUBLIC)]
-    for module in (auth, lang, overview, organisation, matters, editing, matter, stages, live, notices, attachments, supervision, ceremonies, roster_conflicts):
+    for module in (auth, lang, overview, organisation, matters, editing, matter, stages, live, notices, attachments, supervision, ceremonies, roster_conflicts, unreadable):
         routes.extend(module.routes)
     routes.append(PublicMount("/static", StaticFiles(directory=settings.static_dir), name="static"))
     undeclared = routes_without_access(routes)

@@ -28,10 +28,12 @@ from village_app.repo.docs.organisation import (
     body_id,
     body_to_doc,
     member_from_docs,
+    member_private_from_doc,
     member_to_docs,
     private_id,
     village_from_doc,
     village_id,
+    village_rule_from_doc,
     village_rule_to_doc,
     village_to_doc,
 )
@@ -47,6 +49,7 @@ __all__ = [
     "matter_from_doc",
     "matter_to_doc",
     "member_from_docs",
+    "member_private_from_doc",
     "member_to_docs",
     "private_id",
     "stage_record_from_doc",
@@ -55,6 +58,7 @@ __all__ = [
     "supervision_to_doc",
     "village_from_doc",
     "village_id",
+    "village_rule_from_doc",
     "village_rule_to_doc",
     "village_to_doc",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from village_app.domain import iso_local, parse_stamp
+from village_app.domain import iso_local
 from village_app.repo.actor import Actor
 
 Doc = dict[str, Any]
@@ -25,13 +25,5 @@ def store_date(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def load_date(value: Any) -> date | None:
-    return date.fromisoformat(value) if value else None
-
-
 def store_time(value: datetime | None) -> str | None:
     return iso_local(value) if value else None
-
-
-def load_time(value: Any) -> datetime | None:
-    return parse_stamp(value) if value else None

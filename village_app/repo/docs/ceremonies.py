@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from village_app.domain import (
@@ -11,10 +10,8 @@ from village_app.domain import (
     DocType,
 )
 from village_app.repo.actor import Actor
-from village_app.repo.docs._common import (
-    Doc,
-    base_doc,
-)
+from village_app.repo.docs._common import Doc, base_doc
+from village_app.repo.docs._fields import Fields
 
 
 def ceremony_to_doc(village: str, ceremony: Ceremony, actor: Actor) -> Doc:
@@ -37,20 +34,22 @@ def ceremony_to_doc(village: str, ceremony: Ceremony, actor: Actor) -> Doc:
 
 
 def ceremony_from_doc(doc: Mapping[str, Any]) -> Ceremony:
+    f = Fields.of(doc, DocType.CEREMONY)
+    held_on = f.required_day("held_on")
     return Ceremony(
-        kind=doc["kind"],
-        family=doc["family"],
-        held_on=date.fromisoformat(doc["held_on"]),
-        tables=int(doc["tables"]),
-        cost_per_table=int(doc.get("cost_per_table", 0)),
-        gift=int(doc.get("gift", 0)),
-        registered_by=doc.get("registered_by", ""),
-        note=doc.get("note", ""),
-        kept=doc.get("kept"),
-        breaches=tuple(doc.get("breaches") or ()),
+        kind=f.text("kind", None),
+        family=f.text("family", None),
+        held_on=held_on,
+        tables=f.integer("tables", maximum=10_000),
+        cost_per_table=f.integer("cost_per_table", 0),
+        gift=f.integer("gift", 0),
+        registered_by=f.text("registered_by"),
+        note=f.text("note"),
+        kept=f.optional_flag("kept"),
+        breaches=f.texts("breaches"),
         id=doc["_id"],
-        created_at=doc.get("created_at", ""),
-        created_by=doc.get("created_by", ""),
-        corrects=doc.get("corrects"),
-        reason=doc.get("reason", ""),
+        created_at=doc["created_at"],
+        created_by=f.text("created_by"),
+        corrects=f.reference("corrects"),
+        reason=f.text("reason"),
     )

@@ -10,20 +10,17 @@ from village_app.domain import (
     Attendance,
     BodyRule,
     DocType,
+    DomainError,
     Matter,
+    MatterKind,
     Publication,
     StageRecord,
     Vote,
     evaluate_meeting,
-    parse_stamp,
 )
 from village_app.repo.actor import Actor
-from village_app.repo.docs._common import (
-    Doc,
-    base_doc,
-    load_time,
-    store_time,
-)
+from village_app.repo.docs._common import Doc, base_doc, store_time
+from village_app.repo.docs._fields import LATEST, Fields, safe_id
 
 
 def matter_to_doc(village: str, matter: Matter, actor: Actor) -> Doc:
@@ -48,21 +45,25 @@ def matter_to_doc(village: str, matter: Matter, actor: Actor) -> Doc:
 
 
 def matter_from_doc(doc: Mapping[str, Any]) -> Matter:
+    f = Fields.of(doc, DocType.MATTER)
+    kind = f.text("kind", None)
+    if kind not in set(MatterKind):
+        raise f.fail("kind", "major or council")
     return Matter(
-        kind=doc["kind"],
-        title=doc["title"],
-        body=doc["body"],
-        year=int(doc["year"]),
-        summary=doc.get("summary", ""),
-        category=doc.get("category", ""),
-        commendation=bool(doc.get("commendation")),
-        stage=doc.get("stage", ""),
+        kind=kind,
+        title=f.text("title", None),
+        body=f.text("body"),
+        year=f.integer("year", maximum=LATEST.year),
+        summary=f.text("summary"),
+        category=f.text("category"),
+        commendation=f.flag("commendation"),
+        stage=f.text("stage"),
         id=doc["_id"],
-        village=doc.get("village", ""),
-        created_at=doc.get("created_at", ""),
-        created_by=doc.get("created_by", ""),
-        rev=doc.get("_rev", ""),
-        conflicts=tuple(doc.get("_conflicts") or ()),
+        village=doc["village"],
+        created_at=doc["created_at"],
+        created_by=f.text("created_by"),
+        rev=f.text("_rev"),
+        conflicts=f.texts("_conflicts"),
     )
 
 
@@ -127,56 +128,77 @@ def stage_record_to_doc(village: str, matter: Matter, record: StageRecord, actor
     return doc
 
 
-def _attachment_refs(doc: Mapping[str, Any]) -> tuple[AttachmentRef, ...]:
-    stubs = doc.get("_attachments") or {}
-    return tuple(
-        AttachmentRef(name, s.get("content_type", ""), int(s.get("length", 0)), s.get("digest", ""))
-        for name, s in sorted(stubs.items())
-    )
+def _attachment_refs(f: Fields) -> tuple[AttachmentRef, ...]:
+    stubs = f.nested("_attachments")
+    if stubs is None:
+        return ()
+    refs = []
+    for name in sorted(stubs.doc):
+        stub = stubs.nested(name)
+        if stub is None or not safe_id(name):
+            raise f.fail("_attachments", "attachments named without / ? # % or control characters")
+        refs.append(AttachmentRef(name, stub.text("content_type"), stub.integer("length", 0, maximum=2**40), stub.text("digest")))
+    return tuple(refs)
 
 
 def stage_record_from_doc(doc: Mapping[str, Any]) -> StageRecord:
     """The record with its outcome recomputed from the stored counts and the rule applied then."""
-    a, v, p = doc.get("attendance"), doc.get("vote"), doc.get("publication")
+    f = Fields.of(doc, DocType.STAGE_RECORD)
+    a, v, p = f.nested("attendance"), f.nested("vote"), f.nested("publication")
     attendance = (
-        Attendance(
-            a["expected"], a["present"], a.get("basis", "members"), tuple(a.get("names") or ())
-        )
+        Attendance(a.integer("expected"), a.integer("present"), a.text("basis", "members"), a.texts("names"))
         if a
         else None
     )
     vote = (
         Vote(
-            v["in_favour"],
-            v["against"],
-            v.get("abstain", 0),
-            tuple((n, c) for n, c in v.get("by_name") or ()),
+            v.integer("in_favour"),
+            v.integer("against"),
+            v.integer("abstain", 0),
+            _by_name(v),
         )
         if v
         else None
     )
-    rule = BodyRule.from_data(doc["rule"]) if doc.get("rule") else None
-    outcome = evaluate_meeting(rule, attendance, vote) if rule and attendance else None
-    publication = Publication(p["what"], p["where"], parse_stamp(p["published_at"])) if p else None
+    rule_data = f.mapping("rule")
+    try:
+        rule = BodyRule.from_data(rule_data) if rule_data else None
+        outcome = evaluate_meeting(rule, attendance, vote) if rule and attendance else None
+    except (DomainError, KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
+        raise f.fail("rule", f"a quorum and majority rule ({type(exc).__name__})") from None
+    publication = (
+        Publication(p.text("what"), p.text("where"), p.required_moment("published_at"))
+        if p
+        else None
+    )
     return StageRecord(
-        matter=doc["matter"],
-        stage=doc["stage"],
-        body=doc.get("body", ""),
-        subject=doc.get("subject", ""),
-        held_at=load_time(doc.get("held_at")),
-        place=doc.get("place", ""),
-        form=doc.get("form", ""),
+        matter=f.reference("matter") or "",
+        stage=f.text("stage", None),
+        body=f.text("body"),
+        subject=f.text("subject"),
+        held_at=f.moment("held_at"),
+        place=f.text("place"),
+        form=f.text("form"),
         attendance=attendance,
         vote=vote,
-        content=doc.get("content", ""),
-        township_staff=tuple(doc.get("township_staff") or ()),
+        content=f.text("content"),
+        township_staff=f.texts("township_staff"),
         publication=publication,
         rule=rule,
         outcome=outcome,
-        attachments=_attachment_refs(doc),
-        corrects=doc.get("corrects"),
-        reason=doc.get("reason", ""),
+        attachments=_attachment_refs(f),
+        corrects=f.reference("corrects"),
+        reason=f.text("reason"),
         id=doc["_id"],
-        created_at=doc.get("created_at", ""),
-        created_by=doc.get("created_by", ""),
+        created_at=doc["created_at"],
+        created_by=f.text("created_by"),
     )
+
+
+def _by_name(vote: Fields) -> tuple[tuple[str, str], ...]:
+    value = vote.doc.get("by_name") or []
+    if not isinstance(value, list) or not all(
+        isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair) for pair in value
+    ):
+        raise vote.fail("by_name", "a list of [name, choice] pairs")
+    return tuple((name, choice) for name, choice in value)

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from village_app.domain import (
     Body,
     DocType,
+    DomainError,
     Member,
     Village,
+    limits_from_data,
+    rules_with_overrides,
 )
 from village_app.repo.actor import Actor
-from village_app.repo.docs._common import (
-    Doc,
-    base_doc,
-    load_date,
-    store_date,
-)
+from village_app.repo.docs._common import Doc, base_doc, store_date
+from village_app.repo.docs._fields import Fields, MalformedDocument
 from village_app.repo.ids import make_id, split_id
 
 
@@ -34,8 +34,10 @@ def village_to_doc(village: Village, actor: Actor) -> Doc:
 
 
 def village_from_doc(doc: Mapping[str, Any]) -> Village:
+    f = Fields.of(doc, DocType.VILLAGE)
     return Village(
-        code=doc["code"], name=doc["name"], township=doc["township"], county=doc["county"]
+        code=f.text("code", None), name=f.text("name", None),
+        township=f.text("township"), county=f.text("county"),
     )
 
 
@@ -64,14 +66,21 @@ def body_from_doc(doc: Mapping[str, Any]) -> Body:
         "charter",
         "rule",
     }
+    f = Fields.of(doc, DocType.BODY)
     extra = {k: v for k, v in doc.items() if k not in known and not k.startswith("_")}
+    rule = f.mapping("rule")
+    if rule is not None:
+        try:
+            rules_with_overrides({f.text("kind", None): rule})
+        except (DomainError, KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
+            raise f.fail("rule", f"a quorum and majority rule ({type(exc).__name__})") from None
     return Body(
-        kind=doc["kind"],
-        charter=doc.get("charter", ""),
-        rule=doc.get("rule"),
+        kind=f.text("kind", None),
+        charter=f.text("charter"),
+        rule=dict(rule) if rule is not None else None,
         id=doc["_id"],
         extra=extra,
-        rev=doc.get("_rev", ""),
+        rev=f.text("_rev"),
     )
 
 
@@ -100,23 +109,41 @@ def member_to_docs(village: str, member: Member, actor: Actor) -> tuple[Doc, Doc
     return doc, private
 
 
+@dataclass(frozen=True)
+class PrivateDetails:
+    phone: str = ""
+    close_relatives: tuple[str, ...] = ()
+
+
+def member_private_from_doc(private: Mapping[str, Any] | None) -> PrivateDetails:
+    """A seat's phone and close relatives, read leniently: a malformed companion document loses
+    only these (the seat itself stays readable)."""
+    p = Fields(private or {})
+    try:
+        return PrivateDetails(p.text("phone"), p.texts("close_relatives"))
+    except MalformedDocument:
+        return PrivateDetails()
+
+
 def member_from_docs(doc: Mapping[str, Any], private: Mapping[str, Any] | None = None) -> Member:
-    private = private or {}
+    f = Fields.of(doc, DocType.MEMBER)
+    details = member_private_from_doc(private)
+    phone, relatives = details.phone, details.close_relatives
     return Member(
-        body=doc["body"],
-        name=doc["name"],
-        role=doc.get("role", ""),
-        term_start=load_date(doc.get("term_start")),
-        term_end=load_date(doc.get("term_end")),
-        convenor=bool(doc.get("convenor")),
-        person=doc.get("person", ""),
-        close_relatives=tuple(private.get("close_relatives") or ()),
-        phone=private.get("phone", ""),
+        body=f.text("body", None),
+        name=f.text("name", None),
+        role=f.text("role"),
+        term_start=f.day("term_start"),
+        term_end=f.day("term_end"),
+        convenor=f.flag("convenor"),
+        person=f.text("person"),
+        close_relatives=relatives,
+        phone=phone,
         id=doc["_id"],
-        created_at=doc.get("created_at", ""),
-        created_by=doc.get("created_by", ""),
-        rev=doc.get("_rev", ""),
-        conflicts=tuple(doc.get("_conflicts") or ()),
+        created_at=doc["created_at"],
+        created_by=f.text("created_by"),
+        rev=f.text("_rev"),
+        conflicts=f.texts("_conflicts"),
     )
 
 
@@ -138,3 +165,16 @@ def village_rule_to_doc(
     if limits:
         doc["limits"] = dict(limits)
     return doc
+
+
+def village_rule_from_doc(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A village rule text as stored, once its shape is checked (the pages read it as is)."""
+    f = Fields.of(doc, DocType.VILLAGE_RULE)
+    f.text("kind", None), f.text("title", None), f.text("text", None), f.flag("published", True)
+    limits = f.mapping("limits")
+    if limits:
+        try:
+            limits_from_data(limits)
+        except (DomainError, KeyError, TypeError, ValueError) as exc:
+            raise f.fail("limits", f"the caps of a standard ({type(exc).__name__})") from None
+    return dict(doc)

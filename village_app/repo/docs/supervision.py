@@ -10,12 +10,8 @@ from village_app.domain import (
     SupervisionEntry,
 )
 from village_app.repo.actor import Actor
-from village_app.repo.docs._common import (
-    Doc,
-    base_doc,
-    load_time,
-    store_time,
-)
+from village_app.repo.docs._common import Doc, base_doc, store_time
+from village_app.repo.docs._fields import Fields
 
 
 def supervision_to_doc(village: str, entry: SupervisionEntry, actor: Actor) -> Doc:
@@ -37,18 +33,19 @@ def supervision_to_doc(village: str, entry: SupervisionEntry, actor: Actor) -> D
 
 
 def supervision_from_doc(doc: Mapping[str, Any]) -> SupervisionEntry:
+    f = Fields.of(doc, DocType.SUPERVISION)
     return SupervisionEntry(
-        finding=doc.get("finding", ""),
-        recorded_by=doc.get("recorded_by", ""),
-        status=doc.get("status", "open"),
-        follow_up=doc.get("follow_up", ""),
-        noted_at=load_time(doc.get("noted_at")),
-        matter=doc.get("matter"),
-        stage_record=doc.get("stage_record"),
-        thread=doc.get("thread"),
-        corrects=doc.get("corrects"),
-        reason=doc.get("reason", ""),
+        finding=f.text("finding"),
+        recorded_by=f.text("recorded_by"),
+        status=f.text("status", "open"),
+        follow_up=f.text("follow_up"),
+        noted_at=f.moment("noted_at"),
+        matter=f.reference("matter"),
+        stage_record=f.reference("stage_record"),
+        thread=f.reference("thread"),
+        corrects=f.reference("corrects"),
+        reason=f.text("reason"),
         id=doc["_id"],
-        created_at=doc.get("created_at", ""),
-        created_by=doc.get("created_by", ""),
+        created_at=doc["created_at"],
+        created_by=f.text("created_by"),
     )

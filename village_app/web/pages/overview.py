@@ -48,6 +48,8 @@ class OverviewPage:
     major_stages: tuple[StageCount, ...]
     council_stages: tuple[StageCount, ...]
     open_supervision: tuple[SupervisionThread, ...]
+    #: How many documents are quarantined (listed on the 无法读取的记录 page).
+    unreadable: int = 0
 
     @property
     def matters(self) -> int:
@@ -82,6 +84,7 @@ async def overview(request: Request) -> Response:
         major_stages=_counts(MAJOR_STAGES, major),
         council_stages=_counts(COUNCIL_STAGES, council),
         open_supervision=tuple(await store.list_supervision(open_only=True)),
+        unreadable=len(await store.unreadable()),
     )
     return render(request, "overview.html", page)
 

@@ -146,6 +146,25 @@ def _stage_name(ctx: Context, key: str) -> str:
     return names.get(key, key)
 
 
+#: What each document type is called on the 无法读取的记录 page (msgids, translated by the catalog).
+DOC_TYPE_NAMES: dict[str, str] = {
+    "village": i18n.N_("村庄信息"),
+    "body": i18n.N_("组织章程"),
+    "member": i18n.N_("成员"),
+    "village_rule": i18n.N_("村规民约"),
+    "matter": i18n.N_("事项"),
+    "stage_record": i18n.N_("阶段记录"),
+    "supervision": i18n.N_("监督记录"),
+    "ceremony": i18n.N_("红白事登记"),
+}
+
+
+@pass_context
+def _doc_type_name(ctx: Context, key: str) -> str:
+    name = DOC_TYPE_NAMES.get(key)
+    return i18n.gettext_for(ctx.get("locale", i18n.DEFAULT_LOCALE)).gettext(name) if name else key
+
+
 @pass_context
 def _status_name(ctx: Context, key: str) -> str:
     names = STATUS_NAMES_ZH if _lang(ctx) == "zh" else STATUS_NAMES_EN
@@ -209,6 +228,7 @@ def build_templates(directory: Path, locale: str = i18n.DEFAULT_LOCALE) -> Jinja
         body_name=_body_name,
         stage_name=_stage_name,
         status_name=_status_name,
+        doc_type_name=_doc_type_name,
         localized=_localized,
         outcome=_outcome,
         rule_text=_rule_text,
