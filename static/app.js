@@ -1,6 +1,8 @@
 // Small glue for htmx; every page works without it.
 // Errors that are not about a form field (403, 404, 409, 413) are swapped into the flash bar
-// (the server retargets them there): show it. Server errors (5xx) are not swapped: say so.
+// (the server retargets them there): show it. Server errors (5xx) are not swapped: say so,
+// in the words the page brought along (data-server-error, translated on the server), with the
+// status in place of %(status)s. No language lives in this file.
 document.addEventListener("htmx:afterSwap", function (event) {
   if (event.detail.target && event.detail.target.id === "flash") {
     event.detail.target.hidden = false;
@@ -9,9 +11,7 @@ document.addEventListener("htmx:afterSwap", function (event) {
 document.addEventListener("htmx:responseError", function (event) {
   var flash = document.getElementById("flash");
   if (!flash) return;
-  flash.textContent = document.documentElement.lang === "en"
-    ? "Something went wrong (" + event.detail.xhr.status + "). Nothing was changed; please try again."
-    : "系统出错（" + event.detail.xhr.status + "），记录未被修改，请稍后重试。";
+  flash.textContent = flash.dataset.serverError.replace("%(status)s", event.detail.xhr.status);
   flash.hidden = false;
 });
 document.addEventListener("htmx:beforeRequest", function (event) {

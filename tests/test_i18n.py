@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from village_app import i18n
+from village_app.i18n import N_
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,19 +22,47 @@ def _template_msgids() -> set[str]:
 
 
 def _python_msgids() -> set[str]:
-    """Strings marked with ``N_`` in the web layer (titles, messages chosen at run time)."""
+    """Strings marked with ``N_`` anywhere in the app: page titles, the domain's and the
+    store's errors, name tables, descriptions (messages chosen at run time)."""
     found = extract_from_dir(
-        str(ROOT / "village_app" / "web"), [("**.py", "python")], keywords={"N_": None}
+        str(ROOT / "village_app"), [("**.py", "python")], keywords={"N_": None}
     )
     return {message for _, _, message, _, _ in found if isinstance(message, str)}
 
 
-def test_every_interface_string_has_an_english_translation() -> None:
+def _catalog() -> Catalog:
     with (i18n.LOCALE_DIR / "en" / "LC_MESSAGES" / "messages.po").open("rb") as f:
-        catalog = read_po(f)
-    translated = {m.id for m in catalog if m.id and m.string}
+        return read_po(f)
+
+
+def test_every_interface_string_has_an_english_translation() -> None:
+    translated = {m.id for m in _catalog() if m.id and m.string}
     missing = sorted((_template_msgids() | _python_msgids()) - translated)
     assert missing == []
+
+
+def test_translations_keep_their_placeholders() -> None:
+    """A translation that drops or renames a ``%(name)s`` would fail when shown."""
+    placeholder = re.compile(r"%\((\w+)\)s")
+    wrong = [
+        m.id
+        for m in _catalog()
+        if isinstance(m.id, str) and m.string
+        and set(placeholder.findall(m.id)) != set(placeholder.findall(str(m.string)))
+    ]
+    assert wrong == []
+
+
+def test_a_message_is_translated_with_its_parameters() -> None:
+    message = i18n.Message(
+        N_("%(body)s已有召集人：%(name)s"),
+        {"body": i18n.Message(N_("村民议事会")), "name": "李明"},
+    )
+    assert i18n.translate(message, "zh_CN") == "村民议事会已有召集人：李明"
+    assert i18n.translate(message, "en") == "Residents' council already has a convenor: 李明"
+    three = i18n.one_of([i18n.Message(N_("村名")), i18n.Message(N_("乡镇")), "X"])
+    assert i18n.translate(three, "zh_CN") == "村名、乡镇或X"
+    assert i18n.translate(three, "en") == "Village name, Township or X"
 
 
 def test_english_catalog_translates_and_chinese_is_the_source() -> None:

@@ -7,6 +7,12 @@ catalog files in the repository: they are compiled in memory with Babel the firs
 time a language is used, so there is no build step to forget and no stale ``.mo``.
 A msgid missing from a catalog falls back to the Chinese text.
 
+Text chosen at run time outside the templates (a domain error, a meeting's outcome, a rule in
+words) travels as a :class:`Message`: the msgid, marked with :func:`N_` where it is written
+so that extraction finds it, and its parameters. :func:`translate` renders one in a language;
+the domain never picks a language itself (its errors' ``str()`` is English, for logs and
+the CLI, through this same catalog).
+
 Times are shown in Asia/Shanghai (document stamps are UTC, entered times carry +08:00).
 """
 
@@ -16,8 +22,10 @@ import datetime as dt
 import functools
 import gettext
 import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeAlias
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as _babel_format_date
@@ -94,3 +102,43 @@ def N_(message: str) -> str:
     """Marks a msgid chosen at run time (a title, an error) so the catalog test finds it;
     the template translates it when it is shown."""
     return message
+
+
+#: A parameter of a :class:`Message`: a number, or a name as typed, shown as it is; another
+#: Message, translated with it; or a tuple of these, listed with the language's separator.
+Param: TypeAlias = "str | int | Message | tuple[Param, ...]"
+
+#: Between the items of a listed parameter (Chinese 、, English a comma).
+LIST_SEPARATOR: Final = N_("、")
+
+
+@dataclass(frozen=True)
+class Message:
+    """Text to show in the reader's language: ``msgid`` is the Chinese source text, with
+    ``%(name)s`` placeholders filled from ``params`` after translation."""
+
+    msgid: str
+    params: Mapping[str, Param] = field(default_factory=dict)
+
+
+def translate(message: Param, locale: str) -> str:
+    """``message`` in ``locale``, through the catalog."""
+    return _render(message, gettext_for(locale))
+
+
+def _render(value: Param, catalog: gettext.NullTranslations) -> str:
+    if isinstance(value, Message):
+        text = catalog.gettext(value.msgid)
+        if not value.params:
+            return text
+        return text % {name: _render(param, catalog) for name, param in value.params.items()}
+    if isinstance(value, tuple):
+        return catalog.gettext(LIST_SEPARATOR).join(_render(item, catalog) for item in value)
+    return str(value)
+
+
+def one_of(choices: Sequence[Param]) -> Param:
+    """The choices as "a, b or c" in the reader's language (one choice: itself)."""
+    if len(choices) == 1:
+        return choices[0]
+    return Message(N_("%(some)s或%(last)s"), {"some": tuple(choices[:-1]), "last": choices[-1]})

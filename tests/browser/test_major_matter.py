@@ -152,3 +152,18 @@ def test_matters_filter_without_reload_and_language_switch(page: Page, shots: Pa
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     expect(page.locator("h1")).to_have_text("事项")
     page.screenshot(path=shots / "12-back-to-chinese.png", full_page=True)
+
+
+def test_a_server_error_is_told_in_the_page_language(page: Page) -> None:
+    """static/app.js has no words of its own: the flash bar takes the page's (data-server-error)."""
+    _log_in(page)
+    page.goto("/matters")
+    for lang, words in (("zh_CN", "系统出错（500），记录未被修改"), ("en", "Something went wrong (500). Nothing was changed")):
+        if lang == "en":
+            page.click('.lang-switch button[data-lang="en"]')
+            expect(page.locator("html")).to_have_attribute("lang", "en")
+        page.route("**/matters?*", lambda route: route.fulfill(status=500, body="down"))
+        page.select_option('#filters select[name="stage"]', "completed")
+        expect(page.locator("#flash")).to_be_visible()
+        expect(page.locator("#flash")).to_contain_text(words)
+        page.unroute("**/matters?*")

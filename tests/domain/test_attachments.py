@@ -45,7 +45,7 @@ def test_known_types_by_content_whatever_the_name(data: bytes, content_type: str
 def test_other_content_is_refused_even_with_a_good_name(data: bytes) -> None:
     with pytest.raises(InvalidAttachment) as info:
         validate_attachment("scan.png", data)
-    assert info.value.field == "attachment" and "JPEG" in info.value.message_zh
+    assert info.value.field == "attachment" and "JPEG" in info.value.message()
     assert info.value.status == 422
 
 

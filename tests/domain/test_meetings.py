@@ -17,6 +17,7 @@ from village_app.domain import (
     quorum_needed,
     require_success,
 )
+from village_app.i18n import translate
 
 REPS = DEFAULT_RULES[BodyKind.REPRESENTATIVES]
 VILLAGERS = DEFAULT_RULES[BodyKind.VILLAGERS_MEETING]
@@ -28,7 +29,8 @@ def test_representatives_20_of_30_not_quorate_21_is() -> None:
     failed = evaluate_meeting(REPS, Attendance(30, 20), Vote(20, 0, 0))
     assert not failed.quorate and failed.passed is None and not failed.succeeded
     assert failed.quorum_needed == 21
-    assert "21" in failed.summary_zh()
+    assert translate(failed.summary(), "zh_CN") == "未达法定人数（至少需21人），会议无效"
+    assert "needs at least 21" in translate(failed.summary(), "en")
     ok = evaluate_meeting(REPS, Attendance(30, 21), Vote(11, 10, 0))
     assert ok.quorate and ok.passed and ok.succeeded
 
@@ -99,7 +101,7 @@ def test_vote_arithmetic_is_checked(attendance: Attendance, vote: Vote | None, f
     with pytest.raises(VoteArithmetic) as info:
         evaluate_meeting(REPS, attendance, vote)
     assert info.value.field == field
-    assert info.value.message_zh
+    assert info.value.message()
 
 
 def test_non_integer_counts_are_validation_errors() -> None:
@@ -125,7 +127,8 @@ def test_require_success_names_the_failure() -> None:
     attendance = Attendance(30, 20)
     with pytest.raises(NotQuorate) as info:
         require_success(evaluate_meeting(REPS, attendance), attendance)
-    assert info.value.field == "present" and "21" in info.value.message_zh
+    assert info.value.field == "present" and "21" in info.value.message()
+    assert info.value.params == {"present": 20, "expected": 30, "needed": 21}
     attendance = Attendance(30, 25)
     with pytest.raises(VoteRejected):
         require_success(evaluate_meeting(REPS, attendance, Vote(10, 15, 0)), attendance)

@@ -15,6 +15,7 @@ from village_app.domain import (
     validate_member,
     validate_village,
 )
+from village_app.i18n import gettext_for
 
 DAY = date(2026, 5, 1)
 ROSTER = [
@@ -48,7 +49,7 @@ def test_committee_member_may_not_supervise() -> None:
     with pytest.raises(Ineligible) as info:
         validate_member(Member("supervision_committee", "陈秀英", "委员", DAY), ROSTER)
     assert info.value.field == "name" and "m2" in info.value.ids
-    assert "村民委员会" in info.value.message_zh
+    assert "村民委员会" in info.value.message()
 
 
 def test_close_relatives_may_not_supervise_either_direction() -> None:
@@ -105,5 +106,5 @@ def test_member_fields(member: Member, field: str) -> None:
 def test_terms_and_names() -> None:
     assert [m.id for m in active_members(ROSTER, "villagers_committee", DAY)] == ["m1", "m2"]
     assert active_members(ROSTER, "villagers_committee", date(2029, 1, 1)) == []
-    assert body_name(BodyKind.MORAL_REVIEW_COUNCIL) == "道德评议会"
-    assert body_name("worthies_association", "en") == "Worthies' association"
+    assert body_name(BodyKind.MORAL_REVIEW_COUNCIL) == "道德评议会"  # the msgid
+    assert gettext_for("en").gettext(body_name("worthies_association")) == "Worthies' association"

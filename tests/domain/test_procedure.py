@@ -7,6 +7,7 @@ import pytest
 from domain.helpers import council, major
 from village_app.domain import (
     COMPLETED,
+    COUNCIL_STAGES,
     MAJOR_STAGES,
     Attendance,
     CorrectionInvalid,
@@ -36,6 +37,12 @@ def test_six_stages_in_order() -> None:
     assert first is not None and first.key == "proposal"
 
 
+def test_township_staff_attend_the_review_and_the_resolution() -> None:
+    # DOMAIN.md: township staff attending stages 3-4 are recorded too.
+    assert [s.key for s in MAJOR_STAGES if s.township_staff] == ["review", "resolution"]
+    assert not any(s.township_staff for s in COUNCIL_STAGES)
+
+
 def test_a_major_matter_goes_through_all_six() -> None:
     story = major()
     for spec in MAJOR_STAGES:
@@ -53,7 +60,7 @@ def test_no_stage_may_be_skipped(skip_to: str) -> None:
     story = major()
     with pytest.raises(StageOrder) as info:
         record_stage(story.matter, story.history, story.make(skip_to))
-    assert info.value.field == "stage" and "党支部会提议" in info.value.message_zh
+    assert info.value.field == "stage" and "党支部会提议" in info.value.message()
     assert info.value.status == 409
 
 
@@ -62,7 +69,7 @@ def test_a_done_stage_is_not_recorded_twice() -> None:
     story.add("proposal")
     with pytest.raises(StageOrder) as info:
         record_stage(story.matter, story.history, story.make("proposal"))
-    assert "更正" in info.value.message_zh
+    assert "更正" in info.value.message()
 
 
 def test_failed_quorum_is_kept_does_not_advance_and_may_be_retried() -> None:

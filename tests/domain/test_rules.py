@@ -16,6 +16,7 @@ from village_app.domain import (
     rules_with_overrides,
 )
 from village_app.domain.rules import MORE_THAN_HALF, MORE_THAN_TWO_THIRDS, TWO_THIRDS
+from village_app.i18n import translate
 
 
 def test_more_than_two_thirds_is_strict() -> None:
@@ -115,10 +116,17 @@ def test_unknown_basis_names_the_field() -> None:
     with pytest.raises(ValidationError) as info:
         DEFAULT_RULES[BodyKind.REPRESENTATIVES].quorum_for("households")
     assert info.value.field == "basis"
-    assert "成员" in info.value.message_zh
+    assert "成员" in info.value.message()
 
 
 def test_descriptions() -> None:
-    assert MORE_THAN_TWO_THIRDS.describe_zh() == "超过三分之二"
-    assert TWO_THIRDS.describe_zh() == "不少于三分之二"
-    assert "超过三分之二" in DEFAULT_RULES[BodyKind.REPRESENTATIVES].describe_zh()
+    assert translate(MORE_THAN_TWO_THIRDS.describe(), "zh_CN") == "超过三分之二"
+    assert translate(TWO_THIRDS.describe(), "zh_CN") == "不少于三分之二"
+    assert translate(TWO_THIRDS.describe(), "en") == "at least 2/3"
+    assert translate(Threshold(Fraction(3, 5)).describe(), "zh_CN") == "超过3/5"
+    clauses = [translate(c, "zh_CN") for c in DEFAULT_RULES[BodyKind.REPRESENTATIVES].describe()]
+    assert clauses == ["超过三分之二应到人数出席方为有效", "赞成票超过半数实到人数方为通过"]
+    villagers = [translate(c, "en") for c in DEFAULT_RULES[BodyKind.VILLAGERS_MEETING].describe()]
+    assert villagers[1] == (
+        "valid with at least 2/3 of those expected present (counting household representatives)"
+    )

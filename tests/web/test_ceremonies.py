@@ -53,3 +53,15 @@ def test_a_registration_by_someone_off_the_council_is_refused_beside_the_field(m
     bad_number = _register(client, tables="很多")
     assert bad_number.status_code == 422 and "tables" in page_of(bad_number).form.errors
     assert page_of(client.get("/ceremonies?year=2026")).ceremonies == ()
+
+
+def test_kind_names_and_the_council_link_in_english(make_client: ClientFactory) -> None:
+    client = make_client(setup=_council_and_standard)
+    assert soup(client.get("/councils/residents_council")).select_one("#ceremonies-link") is None
+    client.cookies.set("lang", "en")
+    html = soup(client.get("/ceremonies"))
+    assert [o.get_text() for o in html.select('select[name="kind"] option')] == ["Wedding", "Funeral"]
+    wedding = html.select_one('#standard tr[data-kind="wedding"] td')
+    assert wedding is not None and wedding.get_text() == "Wedding"
+    back = html.select_one('main a[href="/councils/weddings_funerals_council"]')
+    assert back is not None and back.get_text() == "← Weddings and funerals council"

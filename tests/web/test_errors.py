@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from starlette.testclient import TestClient
 
 from web.helpers import ClientFactory, page_of, soup
@@ -15,7 +18,7 @@ def test_domain_error_page_in_english(client: TestClient) -> None:
     client.cookies.set("lang", "en")
     response = client.get("/matters/matter:330102001001:NOPE")
     assert response.status_code == 404
-    assert page_of(response).message == "no such document: matter:330102001001:NOPE"
+    assert page_of(response).message == "No such matter."
     assert soup(response).select_one(".error-message h1").get_text() == "Page not found"
 
 
@@ -44,3 +47,14 @@ def test_malformed_form_body_is_a_chinese_400(client: TestClient) -> None:
     )
     assert response.status_code == 400
     assert page_of(response).title == "请求有误"
+
+
+def test_the_script_brings_no_words_of_its_own(client: TestClient) -> None:
+    """static/app.js says a server error in the page's words (data-server-error), never its own."""
+    script = (Path(__file__).resolve().parents[2] / "static" / "app.js").read_text(encoding="utf-8")
+    assert not re.search(r"[\u3000-\u9fff\uff00-\uffef]", script)
+    assert "dataset.serverError" in script
+    for lang, words in (("zh_CN", "系统出错（%(status)s）"), ("en", "Something went wrong (%(status)s)")):
+        client.cookies.set("lang", lang)
+        flash = soup(client.get("/")).select_one("#flash")
+        assert flash is not None and str(flash["data-server-error"]).startswith(words)

@@ -244,3 +244,22 @@ def test_a_named_vote_is_kept_and_shown_only_on_the_record(reviewed: tuple[TestC
     html = soup(client.get(f"/matters/{matter_id}"))
     shown = {li["data-choice"]: li.get_text() for li in html.select("#stage-review details.named-vote li")}
     assert shown == {"for": "赞成：张三、李四、王五", "against": "反对：赵六"}
+
+
+def test_what_the_form_asks_comes_from_the_procedure(reviewed: tuple[TestClient, str]) -> None:
+    """Township staff attend the review and the resolution; only a villagers' meeting counts
+    adults or households (the domain says so, the template only asks)."""
+    client, matter_id = reviewed
+    review = client.get(f"/matters/{matter_id}/stages/review")
+    assert page_of(review).form.bases == ()
+    assert soup(review).select_one('input[name="township_staff"]') is not None
+    assert soup(review).select_one('select[name="basis"]') is None
+    _review(client, matter_id)
+    client.cookies.set("lang", "en")
+    resolution = client.get(f"/matters/{matter_id}/stages/resolution")
+    assert page_of(resolution).form.bases == ("adults", "households", "members")
+    options = soup(resolution).select('select[name="basis"] option')
+    assert [o.get_text() for o in options] == ["villagers aged 18 and over", "household representatives", "Members"]
+    assert soup(resolution).select_one('input[name="township_staff"]') is not None
+    legend = soup(resolution).select_one("legend")
+    assert legend is not None and legend.get_text().strip() == "4. Villagers' (representatives') resolution"

@@ -3,8 +3,12 @@
 Plain data in (frozen dataclasses), plain data out, or a named error
 (:mod:`.errors`). Map of the public API, all importable from here:
 
-**Errors** (``errors``): ``DomainError`` (``code``, ``message_zh``, ``message_en``,
-``field``, ``ids``, ``status``; ``.message(lang)``,) and its kinds
+No language is chosen here: what is said to people is a msgid (the Chinese source text,
+marked with ``i18n.N_``) with parameters (``i18n.Message``), and name tables map keys to
+msgids; the web layer translates through the catalog (``village_app/locale``).
+
+**Errors** (``errors``): ``DomainError`` (``code``, ``msgid``, ``params``, ``field``,
+``ids``, ``status``; ``.message(locale)`` from the catalog, ``str()`` English) and its kinds
 ``ValidationError``, ``NotQuorate``, ``VoteRejected``, ``VoteArithmetic``,
 ``StageOrder`` (409), ``InvalidAttachment``, ``AttachmentTooLarge`` (413),
 ``Ineligible``, ``CorrectionInvalid`` (409), ``StatusTransition`` (409),
@@ -21,33 +25,36 @@ in_favour against abstain by_name content township_staff`` (stage record);
 branch_committee, villagers_committee, two_committees, party_members,
 villagers_meeting, representatives, residents_council,
 weddings_funerals_council, moral_review_council, worthies_association,
-supervision_committee), ``BODY_NAMES_ZH``/``_EN``, ``body_name(kind, lang)``,
+supervision_committee), ``BODY_NAMES`` (msgids), ``body_name(kind)`` (its msgid),
+``named_body(kind)`` (a message parameter),
 ``COUNCILS``, ``ROSTER_BODIES``, ``Village`` + ``validate_village``, ``Body``,
 ``Member`` (+ ``active_on(day)``) + ``validate_member(member, roster)``,
 ``check_supervision_eligibility``, ``active_members(roster, body, day)``.
 
 **Rules** (``rules``): ``Threshold(fraction, strict)`` (``met``, ``minimum``,
-``describe_zh``), ``BodyRule(quorum={basis: Threshold}, majority, majority_of)``
-(``to_data``/``from_data``, ``describe_zh``), ``DEFAULT_RULES``,
+``describe() -> Message``), ``BodyRule(quorum={basis: Threshold}, majority, majority_of)``
+(``to_data``/``from_data``, ``describe()``: its clauses as messages), ``BASIS_NAMES``,
+``DEFAULT_RULES``,
 ``rules_with_overrides(overrides) -> RuleBook``, ``rule_for(body, rules)``.
 
 **Meetings** (``meetings``): ``Attendance(expected, present, basis, attendees)``
 (``ratio`` Fraction, ``ratio_percent()``), ``Vote(in_favour, against, abstain,
 by_name)``, ``MeetingOutcome(quorate, quorum_needed, passed, votes_needed)``
-(``succeeded``, ``summary_zh()``), ``evaluate_meeting(rule, attendance, vote)``
+(``succeeded``, ``summary() -> Message``), ``evaluate_meeting(rule, attendance, vote)``
 (live quorum/result while typing), ``quorum_needed(rule, expected, basis)``,
 ``validate_attendance``, ``validate_vote``, ``require_success``.
 
 **Procedure** (``procedure``): ``MatterKind`` (major, council), ``StageSpec``
-(key, number, name_zh, bodies, meeting, vote, text_label_zh, text_required,
-publication), ``MAJOR_STAGES`` (proposal, consultation, review, resolution,
+(key, number, name, bodies, meeting, vote, text_label, text_required,
+publication, township_staff), ``MAJOR_STAGES`` (proposal, consultation, review, resolution,
 resolution_publication, result_publication), ``COUNCIL_STAGES``
 (council_proposal, deliberation, council_vote, council_resolution,
-council_publication), ``COMPLETED``, ``STAGE_NAMES_ZH``/``_EN``,
+council_publication), ``COMPLETED``, ``STAGE_NAMES``,
 ``stages_for(kind)``, ``stage_spec(kind, key)``, ``next_stage(kind, done)``,
 ``check_stage_allowed``, ``allowed_matter_bodies(kind)``.
 
-**Matters and records**: ``Matter`` + ``validate_matter`` (``matters``);
+**Matters and records**: ``Matter`` (``completed``, ``may_commend``) + ``validate_matter``
+(``matters``);
 ``StageRecord``, ``Publication(what, where, published_at)``, ``AttachmentRef``,
 ``MEETING_FORMS``, ``record_stage(matter, history, record, rules,
 refuse_failed=False)`` (returns the record with rule + outcome; a failed
@@ -56,12 +63,13 @@ target_id, record, reason, rules)``, ``done_stages(history)`` (``records``);
 ``Chain`` (``current``, ``superseded``, ``corrected``), ``fold_corrections``,
 ``effective`` (``corrections``); ``SupervisionEntry``, ``SupervisionThread``,
 ``record_supervision(entry, roster, thread)``, ``fold_supervision``,
-``STATUSES``/``STATUS_NAMES_ZH`` (``supervision``); ``StageView``,
-``MatterView`` (``stages``, ``next_stage``, ``current_stage``,
+``STATUSES``/``STATUS_NAMES`` (``supervision``); ``StageView`` (``status``,
+``status_name``; ``STAGE_STATUS_NAMES``), ``MatterView`` (``stages``, ``next_stage``, ``current_stage``,
 ``corrections``, ``supervision``), ``fold_matter(matter, records,
 supervision)`` (``timeline``).
 
-**Weddings and funerals** (``ceremonies``): ``Ceremony`` (kind wedding/funeral,
+**Weddings and funerals** (``ceremonies``): ``CEREMONY_COUNCIL``, ``CEREMONY_KINDS``
+(msgids), ``Ceremony`` (kind wedding/funeral,
 family, held_on, tables, cost_per_table, gift; ``kept``/``breaches`` computed),
 ``CeremonyLimits``, ``limits_from_data``, ``register_ceremony(ceremony, limits)``,
 ``check_ceremony``.
@@ -90,6 +98,7 @@ from village_app.domain.attachments import (
     validate_attachment,
 )
 from village_app.domain.ceremonies import (
+    CEREMONY_COUNCIL,
     CEREMONY_KINDS,
     Ceremony,
     CeremonyLimits,
@@ -135,8 +144,7 @@ from village_app.domain.meetings import (
     validate_vote,
 )
 from village_app.domain.organisation import (
-    BODY_NAMES_EN,
-    BODY_NAMES_ZH,
+    BODY_NAMES,
     COUNCILS,
     ROSTER_BODIES,
     Body,
@@ -146,6 +154,7 @@ from village_app.domain.organisation import (
     active_members,
     body_name,
     check_supervision_eligibility,
+    named_body,
     validate_member,
     validate_village,
 )
@@ -153,8 +162,7 @@ from village_app.domain.procedure import (
     COMPLETED,
     COUNCIL_STAGES,
     MAJOR_STAGES,
-    STAGE_NAMES_EN,
-    STAGE_NAMES_ZH,
+    STAGE_NAMES,
     MatterKind,
     StageSpec,
     allowed_matter_bodies,
@@ -174,6 +182,7 @@ from village_app.domain.records import (
     record_stage,
 )
 from village_app.domain.rules import (
+    BASIS_NAMES,
     DEFAULT_RULES,
     BodyRule,
     RuleBook,
@@ -182,18 +191,19 @@ from village_app.domain.rules import (
     rules_with_overrides,
 )
 from village_app.domain.supervision import (
-    STATUS_NAMES_ZH,
+    STATUS_NAMES,
     STATUSES,
     SupervisionEntry,
     SupervisionThread,
     fold_supervision,
     record_supervision,
 )
-from village_app.domain.timeline import MatterView, StageView, fold_matter
+from village_app.domain.timeline import STAGE_STATUS_NAMES, MatterView, StageView, fold_matter
 
 __all__ = [
-    "BODY_NAMES_EN",
-    "BODY_NAMES_ZH",
+    "BASIS_NAMES",
+    "BODY_NAMES",
+    "CEREMONY_COUNCIL",
     "CEREMONY_KINDS",
     "COMPLETED",
     "COUNCILS",
@@ -205,10 +215,10 @@ __all__ = [
     "PRIVATE_FIELDS",
     "ROSTER_BODIES",
     "SHANGHAI",
-    "STAGE_NAMES_EN",
-    "STAGE_NAMES_ZH",
+    "STAGE_NAMES",
+    "STAGE_STATUS_NAMES",
     "STATUSES",
-    "STATUS_NAMES_ZH",
+    "STATUS_NAMES",
     "AttachmentRef",
     "AttachmentTooLarge",
     "Attendance",
@@ -266,6 +276,7 @@ __all__ = [
     "iso_local",
     "kiosk_selector",
     "limits_from_data",
+    "named_body",
     "next_stage",
     "parse_local",
     "parse_stamp",

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from village_app.domain.errors import AttachmentTooLarge, InvalidAttachment
+from village_app.i18n import N_
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 CONTENT_TYPES: dict[str, str] = {
@@ -60,15 +61,13 @@ def validate_attachment(
     """Check an upload by content; raises :class:`AttachmentTooLarge` (413) or :class:`InvalidAttachment`."""
     if len(data) > MAX_ATTACHMENT_BYTES:
         raise AttachmentTooLarge(
-            f"附件不能超过10 MB（此文件{len(data) / 1024 / 1024:.1f} MB）",
-            f"attachments are limited to 10 MB (this one is {len(data)} bytes)",
+            N_("附件不能超过10 MB（此文件%(size)s MB）"),
+            {"size": f"{len(data) / 1024 / 1024:.1f}"},
             field=field,
         )
     if not data:
-        raise InvalidAttachment("附件为空", "the attachment is empty", field=field)
+        raise InvalidAttachment(N_("附件为空"), field=field)
     content_type = sniff_content_type(data)
     if content_type is None:
-        raise InvalidAttachment(
-            "附件只能是JPEG、PNG图片或PDF文件", "attachments must be JPEG, PNG or PDF", field=field
-        )
+        raise InvalidAttachment(N_("附件只能是JPEG、PNG图片或PDF文件"), field=field)
     return CheckedAttachment(safe_name(filename, content_type), content_type, data)

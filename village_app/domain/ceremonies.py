@@ -11,11 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import Any, Final
 
 from village_app.domain.errors import ValidationError
+from village_app.domain.organisation import BodyKind
+from village_app.i18n import N_, Message
 
-CEREMONY_KINDS: dict[str, str] = {"wedding": "婚事", "funeral": "丧事"}
+#: Kind -> its name (a msgid).
+CEREMONY_KINDS: dict[str, str] = {"wedding": N_("婚事"), "funeral": N_("丧事")}
+#: The council that sets the standard and registers each event.
+CEREMONY_COUNCIL: Final = BodyKind.WEDDINGS_FUNERALS_COUNCIL
 
 
 @dataclass(frozen=True)
@@ -32,9 +37,7 @@ def limits_from_data(data: Mapping[str, Any] | None) -> dict[str, CeremonyLimits
     limits: dict[str, CeremonyLimits] = {}
     for kind, caps in (data or {}).items():
         if kind not in CEREMONY_KINDS or not isinstance(caps, Mapping):
-            raise ValidationError(
-                "简办标准的格式不正确", f"malformed ceremony limits for {kind!r}", field="limits"
-            )
+            raise ValidationError(N_("简办标准的格式不正确"), field="limits")
         limits[kind] = CeremonyLimits(
             **{
                 k: int(v)
@@ -82,16 +85,18 @@ def check_ceremony(
 def register_ceremony(ceremony: Ceremony, limits: Mapping[str, CeremonyLimits]) -> Ceremony:
     """Validate a registration and compute whether the standard was kept."""
     if ceremony.kind not in CEREMONY_KINDS:
-        raise ValidationError(
-            "请选择婚事或丧事", f"unknown ceremony kind {ceremony.kind!r}", field="kind"
-        )
+        raise ValidationError(N_("请选择婚事或丧事"), field="kind")
     if not ceremony.family.strip():
-        raise ValidationError("请填写户主姓名", "the family is required", field="family")
-    for name, label in (("tables", "桌数"), ("cost_per_table", "每桌标准"), ("gift", "礼金")):
+        raise ValidationError(N_("请填写户主姓名"), field="family")
+    for name, label in (
+        ("tables", N_("桌数")),
+        ("cost_per_table", N_("每桌标准")),
+        ("gift", N_("礼金")),
+    ):
         value = getattr(ceremony, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValidationError(
-                f"{label}应为非负整数", f"{name} must be a non-negative whole number", field=name
+                N_("%(label)s应为非负整数"), {"label": Message(label)}, field=name
             )
     kept, breaches = check_ceremony(ceremony, limits)
     return replace(ceremony, family=ceremony.family.strip(), kept=kept, breaches=breaches)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from village_app.domain.errors import CorrectionInvalid, NotFound
+from village_app.i18n import N_
 
 
 class Evidence(Protocol):
@@ -91,22 +92,12 @@ def check_correction(records: Sequence[R], target_id: str, reason: str) -> R:
     """The record a correction may replace: it exists and is the current version of its chain;
     a reason is given. Returns the target."""
     if not reason.strip():
-        raise CorrectionInvalid(
-            "请填写更正原因", "a correction needs a reason", field="reason", ids=[target_id]
-        )
+        raise CorrectionInvalid(N_("请填写更正原因"), field="reason", ids=[target_id])
     target = next((r for r in records if r.id == target_id), None)
     if target is None:
-        raise NotFound(
-            "要更正的记录不存在",
-            f"no record {target_id!r} to correct",
-            field="corrects",
-            ids=[target_id],
-        )
+        raise NotFound(N_("要更正的记录不存在"), field="corrects", ids=[target_id])
     if any(r.corrects == target_id for r in records):
         raise CorrectionInvalid(
-            "该记录已被更正，请在最新版本上更正",
-            "that record was already corrected; correct the latest version",
-            field="corrects",
-            ids=[target_id],
+            N_("该记录已被更正，请在最新版本上更正"), field="corrects", ids=[target_id]
         )
     return target

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from village_app.domain.errors import ValidationError
+from village_app.i18n import N_
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -36,7 +37,7 @@ def parse_stamp(text: str) -> datetime:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except (ValueError, AttributeError) as exc:
         raise ValidationError(
-            f"时间格式不正确：{text}", f"malformed time: {text!r}", field="held_at"
+            N_("时间格式不正确：%(time)s"), {"time": str(text)}, field="held_at"
         ) from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
 
@@ -56,14 +57,12 @@ def parse_local(text: str, *, field: str = "held_at") -> datetime:
     ``2026-11-25 19:30`` or ``2026-11-25``) as Shanghai wall time."""
     text = (text or "").strip()
     if not text:
-        raise ValidationError("请填写时间", "a time is required", field=field)
+        raise ValidationError(N_("请填写时间"), field=field)
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
         raise ValidationError(
-            f"时间格式不正确：{text}（应为 2026-11-25 19:30）",
-            f"malformed time {text!r} (expected 2026-11-25 19:30)",
-            field=field,
+            N_("时间格式不正确：%(time)s（应为 2026-11-25 19:30）"), {"time": text}, field=field
         ) from exc
     return to_shanghai(moment)
 

@@ -1,17 +1,28 @@
 """Named errors of the domain.
 
 Every broken rule raises one of these. Each carries a stable ``code`` (for logs,
-tests and templates), the Chinese message shown to the secretary
-(``message_zh``), an English one for logs and the English UI (``message_en``),
-the form ``field`` it concerns (a flat name such as ``"present"`` or
-``"in_favour"``, see the map in :mod:`village_app.domain`), and the ids of the
-records it is about. ``status`` is the HTTP status that fits, so the web layer
-maps every domain error to a response in one place.
+tests and templates); what to tell the secretary as a ``msgid`` (the Chinese source
+text with ``%(name)s`` placeholders, marked with :func:`~village_app.i18n.N_` so that
+it is extracted into the catalog) and its ``params``; the form ``field`` it concerns
+(a flat name such as ``"present"`` or ``"in_favour"``, see the map in
+:mod:`village_app.domain`); and the ids of the records it is about. ``status`` is the
+HTTP status that fits, so the web layer maps every domain error to a response in one
+place, in the request's language (:meth:`DomainError.message`). ``str()`` is the English
+text from the same catalog, for logs and the command line.
+
+    raise VoteArithmetic(
+        N_("实到人数（%(present)s）不能超过应到人数（%(expected)s）"),
+        {"present": 31, "expected": 30},
+        field="present",
+    )
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+
+from village_app import i18n
+from village_app.i18n import Message, Param
 
 
 class DomainError(Exception):
@@ -22,24 +33,33 @@ class DomainError(Exception):
 
     def __init__(
         self,
-        message_zh: str,
-        message_en: str,
+        msgid: str,
+        params: Mapping[str, Param] | None = None,
         *,
         field: str | None = None,
         ids: Iterable[str] = (),
     ) -> None:
-        self.message_zh = message_zh
-        self.message_en = message_en
+        self.msgid = msgid
+        self.params: dict[str, Param] = dict(params or {})
         self.field = field
         self.ids = tuple(ids)
-        super().__init__(message_en)
+        super().__init__(msgid, self.params)
 
-    def message(self, lang: str = "zh") -> str:
-        """The message in ``lang`` (``"zh"``, the default, or ``"en"``)."""
-        return self.message_en if lang.startswith("en") else self.message_zh
+    @property
+    def text(self) -> Message:
+        return Message(self.msgid, self.params)
+
+    def message(self, locale: str = i18n.DEFAULT_LOCALE) -> str:
+        """The message in ``locale`` (a locale code, Chinese by default), from the catalog."""
+        return i18n.translate(self.text, locale)
+
+    def __str__(self) -> str:
+        english = self.message("en")
+        ids = [i for i in self.ids if i]
+        return f"{english} [{', '.join(ids)}]" if ids else english
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.code!r}, field={self.field!r}, {self.message_en!r})"
+        return f"{type(self).__name__}({self.code!r}, field={self.field!r}, ids={self.ids!r}, {self.msgid!r})"
 
 
 class ValidationError(DomainError):

@@ -7,8 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from village_app.domain.errors import ValidationError
-from village_app.domain.organisation import SENSITIVE_BODIES, BodyKind, body_name
-from village_app.domain.procedure import MatterKind, allowed_matter_bodies, matter_kind
+from village_app.domain.organisation import SENSITIVE_BODIES, BodyKind, named_body
+from village_app.domain.procedure import COMPLETED, MatterKind, allowed_matter_bodies, matter_kind
+from village_app.i18n import N_
 
 MAX_TITLE = 120
 MAX_TEXT = 20_000
@@ -40,48 +41,50 @@ class Matter:
     def major(self) -> bool:
         return self.kind == MatterKind.MAJOR
 
+    @property
+    def completed(self) -> bool:
+        return self.stage == COMPLETED
+
+    @property
+    def may_commend(self) -> bool:
+        """Whether its result may be published as a commendation (红榜)."""
+        return commendable_body(self.body)
+
+
+def commendable_body(body: str) -> bool:
+    """Only the moral review council's matters may be published as commendations (红榜)."""
+    return body == BodyKind.MORAL_REVIEW_COUNCIL
+
 
 def validate_matter(matter: Matter) -> Matter:
     """Check and normalise a matter (strips the texts; a major matter's body is the party branch)."""
     kind = matter_kind(matter.kind)
     title = matter.title.strip()
     if not title:
-        raise ValidationError(
-            "请填写事项名称", "a title is required", field="title", ids=[matter.id]
-        )
+        raise ValidationError(N_("请填写事项名称"), field="title", ids=[matter.id])
     if len(title) > MAX_TITLE:
         raise ValidationError(
-            f"事项名称不能超过{MAX_TITLE}字",
-            f"the title exceeds {MAX_TITLE} characters",
-            field="title",
+            N_("事项名称不能超过%(max)s字"), {"max": MAX_TITLE}, field="title"
         )
     if len(matter.summary) > MAX_TEXT:
-        raise ValidationError(
-            f"内容不能超过{MAX_TEXT}字", "the summary is too long", field="summary"
-        )
+        raise ValidationError(N_("内容不能超过%(max)s字"), {"max": MAX_TEXT}, field="summary")
     body = matter.body or (BodyKind.PARTY_BRANCH if kind is MatterKind.MAJOR else "")
     if body not in allowed_matter_bodies(kind):
         if kind is MatterKind.MAJOR:
-            raise ValidationError(
-                "重大事项由村党支部提议",
-                "major matters are brought by the party branch",
-                field="body",
-            )
+            raise ValidationError(N_("重大事项由村党支部提议"), field="body")
         raise ValidationError(
-            "请选择议事会（村民议事会、红白理事会、道德评议会或乡贤会）",
-            "choose the council that brings the matter",
-            field="body",
+            N_("请选择议事会（村民议事会、红白理事会、道德评议会或乡贤会）"), field="body"
         )
     if (
         isinstance(matter.year, bool)
         or not isinstance(matter.year, int)
         or not 2000 <= matter.year <= 2100
     ):
-        raise ValidationError("年度不正确", "the year is out of range", field="year")
-    if matter.commendation and body != BodyKind.MORAL_REVIEW_COUNCIL:
+        raise ValidationError(N_("年度不正确"), field="year")
+    if matter.commendation and not commendable_body(body):
         raise ValidationError(
-            f"只有道德评议会的事项可作为红榜公开（此事项属于{body_name(body)}）",
-            "only moral review matters are published as commendations",
+            N_("只有道德评议会的事项可作为红榜公开（此事项属于%(body)s）"),
+            {"body": named_body(body)},
             field="commendation",
         )
     return replace(

@@ -13,6 +13,7 @@ from typing import Literal
 
 from village_app.domain.errors import NotQuorate, ValidationError, VoteArithmetic, VoteRejected
 from village_app.domain.rules import BASES, BodyRule
+from village_app.i18n import N_, Message
 
 Choice = Literal["for", "against", "abstain"]
 CHOICES: tuple[Choice, ...] = ("for", "against", "abstain")
@@ -62,61 +63,55 @@ class MeetingOutcome:
     def succeeded(self) -> bool:
         return self.quorate and self.passed is not False
 
-    def summary_zh(self) -> str:
+    def summary(self) -> Message:
+        """The outcome in words, to be translated."""
         if not self.quorate:
-            return f"未达法定人数（至少需{self.quorum_needed}人），会议无效"
+            return Message(
+                N_("未达法定人数（至少需%(needed)s人），会议无效"), {"needed": self.quorum_needed}
+            )
         if self.passed is None:
-            return "达到法定人数，会议有效"
-        return "表决通过" if self.passed else f"表决未通过（赞成票至少需{self.votes_needed}票）"
-
-    def summary_en(self) -> str:
-        if not self.quorate:
-            return f"not quorate (needs at least {self.quorum_needed} present); the meeting is void"
-        if self.passed is None:
-            return "quorate"
-        return (
-            "passed" if self.passed else f"rejected (needs at least {self.votes_needed} in favour)"
+            return Message(N_("达到法定人数，会议有效"))
+        if self.passed:
+            return Message(N_("表决通过"))
+        return Message(
+            N_("表决未通过（赞成票至少需%(needed)s票）"), {"needed": self.votes_needed or 0}
         )
 
 
 def _count(value: int, name: str, label: str) -> None:
+    """``value`` of the field ``name`` (called ``label``, a msgid) is a plausible count."""
+    params = {"label": Message(label)}
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(f"{label}应为整数", f"{name} must be a whole number", field=name)
+        raise ValidationError(N_("%(label)s应为整数"), params, field=name)
     if value < 0:
-        raise VoteArithmetic(f"{label}不能为负数", f"{name} may not be negative", field=name)
+        raise VoteArithmetic(N_("%(label)s不能为负数"), params, field=name)
     if value > MAX_ATTENDANCE:
-        raise VoteArithmetic(f"{label}过大", f"{name} is implausibly large", field=name)
+        raise VoteArithmetic(N_("%(label)s过大"), params, field=name)
 
 
 def validate_attendance(attendance: Attendance) -> Attendance:
-    _count(attendance.expected, "expected", "应到人数")
-    _count(attendance.present, "present", "实到人数")
+    _count(attendance.expected, "expected", N_("应到人数"))
+    _count(attendance.present, "present", N_("实到人数"))
     if attendance.expected == 0:
-        raise VoteArithmetic("应到人数应大于0", "expected must be at least 1", field="expected")
+        raise VoteArithmetic(N_("应到人数应大于0"), field="expected")
     if attendance.present > attendance.expected:
         raise VoteArithmetic(
-            f"实到人数（{attendance.present}）不能超过应到人数（{attendance.expected}）",
-            f"present ({attendance.present}) exceeds expected ({attendance.expected})",
+            N_("实到人数（%(present)s）不能超过应到人数（%(expected)s）"),
+            {"present": attendance.present, "expected": attendance.expected},
             field="present",
         )
     if attendance.basis not in BASES:
-        raise ValidationError(
-            "出席人数的计算方式不正确", f"unknown basis {attendance.basis!r}", field="basis"
-        )
+        raise ValidationError(N_("出席人数的计算方式不正确"), field="basis")
     names = [n.strip() for n in attendance.attendees]
     if names:
         if any(not n for n in names):
-            raise ValidationError(
-                "出席人员姓名不能为空", "an attendee name is empty", field="attendees"
-            )
+            raise ValidationError(N_("出席人员姓名不能为空"), field="attendees")
         if len(set(names)) != len(names):
-            raise ValidationError(
-                "出席人员名单有重复", "the attendee list has duplicates", field="attendees"
-            )
+            raise ValidationError(N_("出席人员名单有重复"), field="attendees")
         if len(names) != attendance.present:
             raise VoteArithmetic(
-                f"出席名单有{len(names)}人，与实到人数{attendance.present}不符",
-                f"{len(names)} attendees listed but {attendance.present} present",
+                N_("出席名单有%(listed)s人，与实到人数%(present)s不符"),
+                {"listed": len(names), "present": attendance.present},
                 field="attendees",
             )
     return attendance
@@ -125,39 +120,33 @@ def validate_attendance(attendance: Attendance) -> Attendance:
 def validate_vote(vote: Vote, attendance: Attendance) -> Vote:
     """Vote arithmetic: counts are whole and non-negative, their sum never exceeds those present,
     and a by-name list, when given, agrees with the counts (and with the attendee list)."""
-    for name, label in (("in_favour", "赞成票"), ("against", "反对票"), ("abstain", "弃权票")):
+    for name, label in (
+        ("in_favour", N_("赞成票")),
+        ("against", N_("反对票")),
+        ("abstain", N_("弃权票")),
+    ):
         _count(getattr(vote, name), name, label)
     if vote.total > attendance.present:
         raise VoteArithmetic(
-            f"赞成、反对、弃权合计{vote.total}票，超过实到人数{attendance.present}",
-            f"{vote.total} votes cast but only {attendance.present} present",
+            N_("赞成、反对、弃权合计%(votes)s票，超过实到人数%(present)s"),
+            {"votes": vote.total, "present": attendance.present},
             field="in_favour",
         )
     if vote.by_name:
         voters = [name.strip() for name, _ in vote.by_name]
         if len(set(voters)) != len(voters):
-            raise VoteArithmetic("记名表决中有人重复投票", "someone voted twice", field="by_name")
+            raise VoteArithmetic(N_("记名表决中有人重复投票"), field="by_name")
         if any(choice not in CHOICES for _, choice in vote.by_name):
-            raise ValidationError(
-                "记名表决的选项不正确", "unknown choice in a named vote", field="by_name"
-            )
+            raise ValidationError(N_("记名表决的选项不正确"), field="by_name")
         tally = {c: sum(1 for _, choice in vote.by_name if choice == c) for c in CHOICES}
         if (tally["for"], tally["against"], tally["abstain"]) != (
             vote.in_favour,
             vote.against,
             vote.abstain,
         ):
-            raise VoteArithmetic(
-                "记名表决与票数合计不一致",
-                "the named votes do not add up to the counts",
-                field="by_name",
-            )
+            raise VoteArithmetic(N_("记名表决与票数合计不一致"), field="by_name")
         if attendance.attendees and not set(voters) <= {a.strip() for a in attendance.attendees}:
-            raise VoteArithmetic(
-                "有未出席会议的人参加表决",
-                "someone voted who is not on the attendee list",
-                field="by_name",
-            )
+            raise VoteArithmetic(N_("有未出席会议的人参加表决"), field="by_name")
     return vote
 
 
@@ -191,15 +180,19 @@ def require_success(
     """For callers that refuse a failed meeting instead of recording it."""
     if not outcome.quorate:
         raise NotQuorate(
-            f"实到{attendance.present}人，未达法定人数（应到{attendance.expected}人，至少需{outcome.quorum_needed}人）",
-            f"{attendance.present} of {attendance.expected} present; at least {outcome.quorum_needed} needed",
+            N_("实到%(present)s人，未达法定人数（应到%(expected)s人，至少需%(needed)s人）"),
+            {
+                "present": attendance.present,
+                "expected": attendance.expected,
+                "needed": outcome.quorum_needed,
+            },
             field="present",
             ids=ids,
         )
     if outcome.passed is False:
         raise VoteRejected(
-            f"表决未通过：赞成票至少需{outcome.votes_needed}票",
-            f"the vote failed: at least {outcome.votes_needed} in favour needed",
+            N_("表决未通过：赞成票至少需%(needed)s票"),
+            {"needed": outcome.votes_needed or 0},
             field="in_favour",
             ids=ids,
         )

@@ -14,6 +14,7 @@ from datetime import date
 from enum import StrEnum
 
 from village_app.domain.errors import Ineligible, ValidationError
+from village_app.i18n import N_, Message, Param
 
 
 class BodyKind(StrEnum):
@@ -33,34 +34,20 @@ class BodyKind(StrEnum):
     SUPERVISION_COMMITTEE = "supervision_committee"  # 村务监督委员会
 
 
-BODY_NAMES_ZH: dict[BodyKind, str] = {
-    BodyKind.PARTY_BRANCH: "村党支部",
-    BodyKind.BRANCH_COMMITTEE: "党支部委员会",
-    BodyKind.VILLAGERS_COMMITTEE: "村民委员会",
-    BodyKind.TWO_COMMITTEES: "村两委",
-    BodyKind.PARTY_MEMBERS: "党员大会",
-    BodyKind.VILLAGERS_MEETING: "村民会议",
-    BodyKind.REPRESENTATIVES: "村民代表会议",
-    BodyKind.RESIDENTS_COUNCIL: "村民议事会",
-    BodyKind.WEDDINGS_FUNERALS_COUNCIL: "红白理事会",
-    BodyKind.MORAL_REVIEW_COUNCIL: "道德评议会",
-    BodyKind.WORTHIES_ASSOCIATION: "乡贤会",
-    BodyKind.SUPERVISION_COMMITTEE: "村务监督委员会",
-}
-
-BODY_NAMES_EN: dict[BodyKind, str] = {
-    BodyKind.PARTY_BRANCH: "Party branch",
-    BodyKind.BRANCH_COMMITTEE: "Branch committee",
-    BodyKind.VILLAGERS_COMMITTEE: "Villagers' committee",
-    BodyKind.TWO_COMMITTEES: "Two committees",
-    BodyKind.PARTY_MEMBERS: "Party members' meeting",
-    BodyKind.VILLAGERS_MEETING: "Villagers' meeting",
-    BodyKind.REPRESENTATIVES: "Villagers' representatives",
-    BodyKind.RESIDENTS_COUNCIL: "Residents' council",
-    BodyKind.WEDDINGS_FUNERALS_COUNCIL: "Weddings and funerals council",
-    BodyKind.MORAL_REVIEW_COUNCIL: "Moral review council",
-    BodyKind.WORTHIES_ASSOCIATION: "Worthies' association",
-    BodyKind.SUPERVISION_COMMITTEE: "Village affairs supervision committee",
+#: Body -> its name (a msgid: the Chinese name, translated by the catalog).
+BODY_NAMES: dict[BodyKind, str] = {
+    BodyKind.PARTY_BRANCH: N_("村党支部"),
+    BodyKind.BRANCH_COMMITTEE: N_("党支部委员会"),
+    BodyKind.VILLAGERS_COMMITTEE: N_("村民委员会"),
+    BodyKind.TWO_COMMITTEES: N_("村两委"),
+    BodyKind.PARTY_MEMBERS: N_("党员大会"),
+    BodyKind.VILLAGERS_MEETING: N_("村民会议"),
+    BodyKind.REPRESENTATIVES: N_("村民代表会议"),
+    BodyKind.RESIDENTS_COUNCIL: N_("村民议事会"),
+    BodyKind.WEDDINGS_FUNERALS_COUNCIL: N_("红白理事会"),
+    BodyKind.MORAL_REVIEW_COUNCIL: N_("道德评议会"),
+    BodyKind.WORTHIES_ASSOCIATION: N_("乡贤会"),
+    BodyKind.SUPERVISION_COMMITTEE: N_("村务监督委员会"),
 }
 
 #: The four councils of 一核多会, in the order pages list them.
@@ -91,14 +78,20 @@ def body_kind(value: str, *, field_name: str = "body") -> BodyKind:
     try:
         return BodyKind(value)
     except ValueError:
-        raise ValidationError(
-            f"未知的组织：{value}", f"unknown body {value!r}", field=field_name
-        ) from None
+        raise ValidationError(N_("未知的组织：%(body)s"), {"body": value}, field=field_name) from None
 
 
-def body_name(kind: str, lang: str = "zh") -> str:
-    kind = BodyKind(kind)
-    return BODY_NAMES_EN[kind] if lang.startswith("en") else BODY_NAMES_ZH[kind]
+def body_name(kind: str) -> str:
+    """The body's name, a msgid (``ValueError`` for a key that names no body)."""
+    return BODY_NAMES[BodyKind(kind)]
+
+
+def named_body(kind: str) -> Param:
+    """A body as a message parameter: its name, translated; a key that names none, as it is."""
+    try:
+        return Message(body_name(kind))
+    except ValueError:
+        return kind
 
 
 @dataclass(frozen=True)
@@ -114,12 +107,10 @@ _CODE = re.compile(r"^\d{12}$")
 
 def validate_village(village: Village) -> Village:
     if not _CODE.match(village.code or ""):
-        raise ValidationError(
-            "村代码应为12位数字", "the village code must be 12 digits", field="code"
-        )
-    for name, label in (("name", "村名"), ("township", "乡镇"), ("county", "县")):
+        raise ValidationError(N_("村代码应为12位数字"), field="code")
+    for name, label in (("name", N_("村名")), ("township", N_("乡镇")), ("county", N_("县"))):
         if not getattr(village, name).strip():
-            raise ValidationError(f"请填写{label}", f"{name} is required", field=name)
+            raise ValidationError(N_("请填写%(label)s"), {"label": Message(label)}, field=name)
     return village
 
 
@@ -162,26 +153,21 @@ def validate_member(
     (the member itself, when edited, is skipped by id)."""
     body_kind(member.body)
     if not member.name.strip():
-        raise ValidationError("请填写姓名", "a name is required", field="name", ids=[member.id])
+        raise ValidationError(N_("请填写姓名"), field="name", ids=[member.id])
     if len(member.name) > 40:
-        raise ValidationError("姓名过长", "the name is too long", field="name", ids=[member.id])
+        raise ValidationError(N_("姓名过长"), field="name", ids=[member.id])
     if not member.role.strip():
-        raise ValidationError("请填写职务", "a role is required", field="role", ids=[member.id])
+        raise ValidationError(N_("请填写职务"), field="role", ids=[member.id])
     if member.term_start and member.term_end and member.term_end < member.term_start:
-        raise ValidationError(
-            "任期结束日期早于开始日期",
-            "the term ends before it starts",
-            field="term_end",
-            ids=[member.id],
-        )
+        raise ValidationError(N_("任期结束日期早于开始日期"), field="term_end", ids=[member.id])
     others = [m for m in roster if not (member.id and m.id == member.id)]
     day = today or member.term_start or date.today()
     if member.convenor:
         for other in active_members(others, member.body, day):
             if other.convenor:
                 raise ValidationError(
-                    f"{body_name(member.body)}已有召集人：{other.name}",
-                    f"the body already has a convenor: {other.name}",
+                    N_("%(body)s已有召集人：%(name)s"),
+                    {"body": named_body(member.body), "name": other.name},
                     field="convenor",
                     ids=[member.id, other.id],
                 )
@@ -208,8 +194,8 @@ def check_supervision_eligibility(
     for seat in committee:
         if seat.person_key == candidate.person_key:
             raise Ineligible(
-                f"{candidate.name}是村民委员会成员，不能担任村务监督委员会成员",
-                f"{candidate.name} sits on the villagers' committee and may not join supervision",
+                N_("%(name)s是村民委员会成员，不能担任村务监督委员会成员"),
+                {"name": candidate.name},
                 field="name",
                 ids=[candidate.id, seat.id],
             )
@@ -218,8 +204,8 @@ def check_supervision_eligibility(
             or candidate.person_key in seat.close_relatives
         ):
             raise Ineligible(
-                f"{candidate.name}是村民委员会成员{seat.name}的近亲属，不能担任村务监督委员会成员",
-                f"{candidate.name} is a close relative of committee member {seat.name}",
+                N_("%(name)s是村民委员会成员%(member)s的近亲属，不能担任村务监督委员会成员"),
+                {"name": candidate.name, "member": seat.name},
                 field="close_relatives",
                 ids=[candidate.id, seat.id],
             )
@@ -238,4 +224,6 @@ class Body:
 
     @property
     def name_zh(self) -> str:
+        """The Chinese name, written into the body's document beside its key (document data,
+        for anyone reading the database without the app); the pages translate the key."""
         return body_name(self.kind)

@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from village_app.domain.errors import StageOrder, ValidationError
 from village_app.domain.organisation import COUNCILS, BodyKind
+from village_app.i18n import N_, Message
 
 
 class MatterKind(StrEnum):
@@ -32,15 +33,14 @@ COMPLETED = "completed"
 class StageSpec:
     key: str
     number: int
-    name_zh: str
-    name_en: str
+    name: str  # a msgid, as are the labels
     bodies: tuple[str, ...] = ()  # who holds it; () for the publications
     meeting: bool = False  # a meeting with attendance is required
     vote: bool = False  # a vote is required (it is optional at any other meeting)
-    text_label_zh: str = "内容"
-    text_label_en: str = "content"
+    text_label: str = N_("内容")
     text_required: bool = True
     publication: bool = False  # where / when / text instead of a meeting
+    township_staff: bool = False  # township staff attend (列席) and are named on the record
 
     def allowed_bodies(self, matter_body: str) -> tuple[str, ...]:
         return tuple(matter_body if b == OWN_COUNCIL else b for b in self.bodies)
@@ -50,63 +50,53 @@ MAJOR_STAGES: tuple[StageSpec, ...] = (
     StageSpec(
         "proposal",
         1,
-        "党支部会提议",
-        "Party branch proposal",
+        N_("党支部会提议"),
         bodies=(BodyKind.PARTY_BRANCH,),
         meeting=True,
-        text_label_zh="提议内容",
-        text_label_en="proposal",
+        text_label=N_("提议内容"),
     ),
     StageSpec(
         "consultation",
         2,
-        "两委会商议",
-        "Two committees' consultation",
+        N_("两委会商议"),
         bodies=(BodyKind.TWO_COMMITTEES,),
         meeting=True,
-        text_label_zh="商议意见",
-        text_label_en="opinion",
+        text_label=N_("商议意见"),
     ),
     StageSpec(
         "review",
         3,
-        "党员大会审议",
-        "Party members' review",
+        N_("党员大会审议"),
         bodies=(BodyKind.PARTY_MEMBERS,),
         meeting=True,
         vote=True,
-        text_label_zh="审议意见",
-        text_label_en="review opinion",
+        text_label=N_("审议意见"),
         text_required=False,
+        township_staff=True,
     ),
     StageSpec(
         "resolution",
         4,
-        "村民会议或村民代表会议决议",
-        "Villagers' (representatives') resolution",
+        N_("村民会议或村民代表会议决议"),
         bodies=(BodyKind.REPRESENTATIVES, BodyKind.VILLAGERS_MEETING),
         meeting=True,
         vote=True,
-        text_label_zh="决议内容",
-        text_label_en="resolution",
+        text_label=N_("决议内容"),
+        township_staff=True,
     ),
     StageSpec(
         "resolution_publication",
         5,
-        "决议公开",
-        "Publication of the resolution",
+        N_("决议公开"),
         publication=True,
-        text_label_zh="公开内容",
-        text_label_en="published text",
+        text_label=N_("公开内容"),
     ),
     StageSpec(
         "result_publication",
         6,
-        "实施结果公开",
-        "Publication of the result",
+        N_("实施结果公开"),
         publication=True,
-        text_label_zh="实施结果",
-        text_label_en="outcome",
+        text_label=N_("实施结果"),
     ),
 )
 
@@ -114,51 +104,41 @@ COUNCIL_STAGES: tuple[StageSpec, ...] = (
     StageSpec(
         "council_proposal",
         1,
-        "提议",
-        "Proposal",
+        N_("提议"),
         bodies=(OWN_COUNCIL,),
-        text_label_zh="提议内容",
-        text_label_en="proposal",
+        text_label=N_("提议内容"),
     ),
     StageSpec(
         "deliberation",
         2,
-        "议事会议",
-        "Deliberation meeting",
+        N_("议事会议"),
         bodies=(OWN_COUNCIL,),
         meeting=True,
-        text_label_zh="会议纪要",
-        text_label_en="minutes",
+        text_label=N_("会议纪要"),
     ),
     StageSpec(
         "council_vote",
         3,
-        "表决",
-        "Vote",
+        N_("表决"),
         bodies=(OWN_COUNCIL,),
         meeting=True,
         vote=True,
-        text_label_zh="表决事项",
-        text_label_en="question put",
+        text_label=N_("表决事项"),
         text_required=False,
     ),
     StageSpec(
         "council_resolution",
         4,
-        "形成决议",
-        "Resolution",
+        N_("形成决议"),
         bodies=(OWN_COUNCIL,),
-        text_label_zh="决议内容",
-        text_label_en="resolution",
+        text_label=N_("决议内容"),
     ),
     StageSpec(
         "council_publication",
         5,
-        "公开",
-        "Publication",
+        N_("公开"),
         publication=True,
-        text_label_zh="公开内容",
-        text_label_en="published text",
+        text_label=N_("公开内容"),
     ),
 )
 
@@ -169,13 +149,10 @@ PUBLICATION_STAGES: frozenset[str] = frozenset(
 #: A matter whose stage (the next to do) is one of these has published its resolution.
 PUBLISHED_MATTER_STAGES: frozenset[str] = frozenset({"result_publication", COMPLETED})
 
-STAGE_NAMES_ZH: dict[str, str] = {
-    **{s.key: s.name_zh for s in (*MAJOR_STAGES, *COUNCIL_STAGES)},
-    COMPLETED: "已完成",
-}
-STAGE_NAMES_EN: dict[str, str] = {
-    **{s.key: s.name_en for s in (*MAJOR_STAGES, *COUNCIL_STAGES)},
-    COMPLETED: "Completed",
+#: Stage key (or :data:`COMPLETED`) -> its name (a msgid).
+STAGE_NAMES: dict[str, str] = {
+    **{s.key: s.name for s in (*MAJOR_STAGES, *COUNCIL_STAGES)},
+    COMPLETED: N_("已完成"),
 }
 
 
@@ -183,9 +160,7 @@ def matter_kind(value: str) -> MatterKind:
     try:
         return MatterKind(value)
     except ValueError:
-        raise ValidationError(
-            f"未知的事项类别：{value}", f"unknown matter kind {value!r}", field="kind"
-        ) from None
+        raise ValidationError(N_("未知的事项类别：%(kind)s"), {"kind": value}, field="kind") from None
 
 
 def stages_for(kind: str) -> tuple[StageSpec, ...]:
@@ -196,9 +171,7 @@ def stage_spec(kind: str, key: str) -> StageSpec:
     for spec in stages_for(kind):
         if spec.key == key:
             return spec
-    raise ValidationError(
-        f"此类事项没有“{key}”阶段", f"no stage {key!r} for {kind} matters", field="stage"
-    )
+    raise ValidationError(N_("此类事项没有“%(stage)s”阶段"), {"stage": key}, field="stage")
 
 
 def allowed_matter_bodies(kind: str) -> tuple[str, ...]:
@@ -232,17 +205,16 @@ def check_stage_allowed(
     ids = [matter_id] if matter_id else []
     if stage in finished:
         raise StageOrder(
-            f"“{spec.name_zh}”阶段已完成；如有错误请提交更正",
-            f"stage {stage!r} is already done; file a correction instead",
+            N_("“%(stage)s”阶段已完成；如有错误请提交更正"),
+            {"stage": Message(spec.name)},
             field="stage",
             ids=ids,
         )
     expected = next_stage(kind, finished)
     if expected is None or expected.key != stage:
-        missing = expected.name_zh if expected else ""
         raise StageOrder(
-            f"不能跳过阶段：请先完成“{missing}”",
-            f"stages may not be skipped: {expected.key if expected else '?'} comes first",
+            N_("不能跳过阶段：请先完成“%(stage)s”"),
+            {"stage": Message(expected.name) if expected else ""},
             field="stage",
             ids=ids,
         )

@@ -23,11 +23,13 @@ from village_app.domain.meetings import (
     evaluate_meeting,
     require_success,
 )
-from village_app.domain.organisation import body_name
+from village_app.domain.organisation import named_body
 from village_app.domain.procedure import StageSpec, check_stage_allowed, stage_spec, stages_for
 from village_app.domain.rules import BodyRule, RuleBook, rule_for
+from village_app.i18n import N_, Message, one_of
 
-MEETING_FORMS: tuple[str, ...] = ("现场会议", "视频会议", "书面征求意见")
+#: The forms a meeting takes: stored as written here (Chinese), so also msgids for display.
+MEETING_FORMS: tuple[str, ...] = (N_("现场会议"), N_("视频会议"), N_("书面征求意见"))
 
 
 @dataclass(frozen=True)
@@ -104,36 +106,21 @@ def _validate_fields(
     content = record.content.strip()
     if spec.text_required and not content:
         raise ValidationError(
-            f"请填写{spec.text_label_zh}",
-            f"the {spec.text_label_en} is required",
-            field="content",
-            ids=ids,
+            N_("请填写%(label)s"), {"label": Message(spec.text_label)}, field="content", ids=ids
         )
     if len(content) > MAX_TEXT:
         raise ValidationError(
-            f"内容不能超过{MAX_TEXT}字", "the text is too long", field="content", ids=ids
+            N_("内容不能超过%(max)s字"), {"max": MAX_TEXT}, field="content", ids=ids
         )
     subject = record.subject.strip() or matter.title
     if spec.publication:
         pub = record.publication
         if pub is None:
-            raise ValidationError(
-                "请填写公开的地点和时间",
-                "where and when it was published are required",
-                field="where",
-                ids=ids,
-            )
+            raise ValidationError(N_("请填写公开的地点和时间"), field="where", ids=ids)
         if not pub.where.strip():
-            raise ValidationError(
-                "请填写公开地点", "where it was published is required", field="where", ids=ids
-            )
+            raise ValidationError(N_("请填写公开地点"), field="where", ids=ids)
         if record.attendance is not None or record.vote is not None:
-            raise ValidationError(
-                "公开环节不记录出席和表决",
-                "a publication has no attendance or vote",
-                field="present",
-                ids=ids,
-            )
+            raise ValidationError(N_("公开环节不记录出席和表决"), field="present", ids=ids)
         pub = replace(pub, what=pub.what.strip() or subject, where=pub.where.strip())
         return replace(
             record,
@@ -147,34 +134,25 @@ def _validate_fields(
     allowed = spec.allowed_bodies(matter.body)
     body = record.body or (allowed[0] if len(allowed) == 1 else "")
     if body not in allowed:
-        names = "或".join(body_name(b) for b in allowed)
         raise ValidationError(
-            f"此阶段应由{names}进行",
-            f"this stage is held by {', '.join(allowed)}",
+            N_("此阶段应由%(bodies)s进行"),
+            {"bodies": one_of([named_body(b) for b in allowed])},
             field="body",
             ids=ids,
         )
     if record.held_at is None:
-        raise ValidationError("请填写时间", "a time is required", field="held_at", ids=ids)
+        raise ValidationError(N_("请填写时间"), field="held_at", ids=ids)
     if spec.meeting and record.attendance is None:
-        raise ValidationError(
-            "请填写应到和实到人数", "expected and present are required", field="expected", ids=ids
-        )
+        raise ValidationError(N_("请填写应到和实到人数"), field="expected", ids=ids)
     if spec.vote and record.vote is None:
-        raise ValidationError(
-            "请填写表决票数", "the vote counts are required", field="in_favour", ids=ids
-        )
+        raise ValidationError(N_("请填写表决票数"), field="in_favour", ids=ids)
     if record.vote is not None and record.attendance is None:
-        raise ValidationError(
-            "表决须填写出席人数", "a vote needs attendance", field="expected", ids=ids
-        )
+        raise ValidationError(N_("表决须填写出席人数"), field="expected", ids=ids)
     rule: BodyRule | None = None
     outcome: MeetingOutcome | None = None
     if record.attendance is not None:
         if not record.form.strip():
-            raise ValidationError(
-                "请填写会议形式", "the form of meeting is required", field="form", ids=ids
-            )
+            raise ValidationError(N_("请填写会议形式"), field="form", ids=ids)
         rule = rule_for(body, rules)
         outcome = evaluate_meeting(rule, record.attendance, record.vote)
     return replace(
@@ -195,8 +173,8 @@ def _check_time(
     previous = [r.when for r in earlier if r.when is not None and r.succeeded]
     if when is not None and previous and when < max(previous):
         raise StageOrder(
-            f"“{spec.name_zh}”的时间早于上一阶段",
-            "this stage is dated before the previous one",
+            N_("“%(stage)s”的时间早于上一阶段"),
+            {"stage": Message(spec.name)},
             field="published_at" if spec.publication else "held_at",
             ids=ids,
         )
@@ -218,12 +196,7 @@ def record_stage(
     """
     ids = [i for i in (matter.id,) if i]
     if record.corrects:
-        raise CorrectionInvalid(
-            "更正请使用更正功能",
-            "use correct_stage_record for corrections",
-            field="corrects",
-            ids=ids,
-        )
+        raise CorrectionInvalid(N_("更正请使用更正功能"), field="corrects", ids=ids)
     spec = check_stage_allowed(matter.kind, done_stages(history), record.stage, matter_id=matter.id)
     checked = _validate_fields(
         matter, spec, replace(record, matter=matter.id or record.matter), rules
@@ -253,8 +226,7 @@ def correct_stage_record(
     later = {s.key for s in stages_for(matter.kind) if s.number > spec.number}
     if checked.succeeded != target.succeeded and any(r.stage in later for r in history):
         raise CorrectionInvalid(
-            "更正会改变此阶段是否通过，而其后阶段已有记录，不能这样更正",
-            "the correction changes whether this stage passed, but later stages exist",
+            N_("更正会改变此阶段是否通过，而其后阶段已有记录，不能这样更正"),
             field="present",
             ids=[target_id],
         )

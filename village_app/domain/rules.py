@@ -21,22 +21,25 @@ from fractions import Fraction
 from typing import Any, Literal
 
 from village_app.domain.errors import ValidationError
-from village_app.domain.organisation import BodyKind
+from village_app.domain.organisation import BodyKind, named_body
+from village_app.i18n import N_, Message, Param
 
 #: How attendance was counted: the body's members, villagers aged 18+, or household representatives.
 Basis = Literal["members", "adults", "households"]
 BASES: tuple[Basis, ...] = ("members", "adults", "households")
-BASIS_NAMES_ZH: dict[str, str] = {
-    "members": "成员",
-    "adults": "18周岁以上村民",
-    "households": "户代表",
+#: Basis -> its name (a msgid).
+BASIS_NAMES: dict[str, str] = {
+    "members": N_("成员"),
+    "adults": N_("18周岁以上村民"),
+    "households": N_("户代表"),
 }
 
-_FRACTION_ZH = {
-    Fraction(1, 2): "半数",
-    Fraction(2, 3): "三分之二",
-    Fraction(3, 4): "四分之三",
-    Fraction(4, 5): "五分之四",
+#: The shares the law words by name (msgids); any other is written as n/d.
+_FRACTION_NAMES = {
+    Fraction(1, 2): N_("半数"),
+    Fraction(2, 3): N_("三分之二"),
+    Fraction(3, 4): N_("四分之三"),
+    Fraction(4, 5): N_("五分之四"),
 }
 
 
@@ -57,15 +60,13 @@ class Threshold:
         limit = self.fraction * base
         return math.floor(limit) + 1 if self.strict else max(math.ceil(limit), 1)
 
-    def describe_zh(self) -> str:
-        share = _FRACTION_ZH.get(
-            self.fraction, f"{self.fraction.numerator}/{self.fraction.denominator}"
+    def describe(self) -> Message:
+        """"More than two thirds" (strict) or "at least two thirds", to be translated."""
+        name = _FRACTION_NAMES.get(self.fraction)
+        share: Param = (
+            Message(name) if name else f"{self.fraction.numerator}/{self.fraction.denominator}"
         )
-        return f"超过{share}" if self.strict else f"不少于{share}"
-
-    def describe_en(self) -> str:
-        share = f"{self.fraction.numerator}/{self.fraction.denominator}"
-        return f"more than {share}" if self.strict else f"at least {share}"
+        return Message(N_("超过%(share)s") if self.strict else N_("不少于%(share)s"), {"share": share})
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -78,14 +79,15 @@ class Threshold:
         try:
             fraction = Fraction(str(data["fraction"]))
         except (KeyError, ValueError, ZeroDivisionError) as exc:
-            raise ValidationError(
-                "规则中的比例格式不正确", f"malformed rule fraction in {data!r}", field="rule"
-            ) from exc
+            raise ValidationError(N_("规则中的比例格式不正确"), field="rule") from exc
         if not 0 < fraction <= 1:
-            raise ValidationError(
-                "规则中的比例应在0和1之间", "rule fraction must be in (0, 1]", field="rule"
-            )
+            raise ValidationError(N_("规则中的比例应在0和1之间"), field="rule")
         return cls(fraction, bool(data.get("strict", True)))
+
+
+def _basis_name(basis: str) -> Param:
+    name = BASIS_NAMES.get(basis)
+    return Message(name) if name else basis
 
 
 MORE_THAN_HALF = Threshold(Fraction(1, 2), strict=True)
@@ -102,6 +104,10 @@ class BodyRule:
     quorum: Mapping[str, Threshold]  # basis -> threshold; any basis listed may be used
     majority: Threshold
     majority_of: MajorityBase = "present"  # in favour counted against those present or expected
+    # Where the rule comes from, stored with it on every meeting record (``to_data``) so that
+    # the record names its law on its own, for anyone reading the database without the app.
+    # Document data in both languages, like a village's own rules read back from its
+    # documents; the pages never show it.
     source_zh: str = ""
     source_en: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -110,17 +116,30 @@ class BodyRule:
         try:
             return self.quorum[basis]
         except KeyError:
-            allowed = "、".join(BASIS_NAMES_ZH.get(b, b) for b in self.quorum)
+            allowed = tuple(_basis_name(b) for b in self.quorum)
             raise ValidationError(
-                f"此会议应按{allowed}计算应到人数",
-                f"attendance basis {basis!r} does not apply here (use {', '.join(self.quorum)})",
-                field="basis",
+                N_("此会议应按%(bases)s计算应到人数"), {"bases": allowed}, field="basis"
             ) from None
 
-    def describe_zh(self, basis: str = "members") -> str:
-        q = self.quorum_for(basis)
-        base = "实到人数" if self.majority_of == "present" else "应到人数"
-        return f"{q.describe_zh()}应到人数出席方为有效；赞成票{self.majority.describe_zh()}{base}方为通过"
+    def describe(self) -> tuple[Message, ...]:
+        """The rule in words, to be translated: when a meeting is valid, for each way its
+        attendance may be counted, then when a vote passes."""
+        clauses = [
+            Message(N_("%(threshold)s应到人数出席方为有效"), {"threshold": t.describe()})
+            if basis == "members"
+            else Message(
+                N_("%(threshold)s应到人数出席方为有效（按%(basis)s）"),
+                {"threshold": t.describe(), "basis": _basis_name(basis)},
+            )
+            for basis, t in self.quorum.items()
+        ]
+        majority = (
+            N_("赞成票%(threshold)s实到人数方为通过")
+            if self.majority_of == "present"
+            else N_("赞成票%(threshold)s应到人数方为通过")
+        )
+        clauses.append(Message(majority, {"threshold": self.majority.describe()}))
+        return tuple(clauses)
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -135,14 +154,10 @@ class BodyRule:
     def from_data(cls, data: Mapping[str, Any]) -> BodyRule:
         quorum = data.get("quorum") or {}
         if not isinstance(quorum, Mapping) or not quorum or any(b not in BASES for b in quorum):
-            raise ValidationError(
-                "规则中的法定人数设置不正确", f"malformed quorum in {data!r}", field="rule"
-            )
+            raise ValidationError(N_("规则中的法定人数设置不正确"), field="rule")
         majority_of = data.get("majority_of", "present")
         if majority_of not in ("present", "expected"):
-            raise ValidationError(
-                "规则中的表决基数不正确", f"bad majority_of {majority_of!r}", field="rule"
-            )
+            raise ValidationError(N_("规则中的表决基数不正确"), field="rule")
         return cls(
             quorum={basis: Threshold.from_data(t) for basis, t in quorum.items()},
             majority=Threshold.from_data(data.get("majority") or {}),
@@ -219,5 +234,5 @@ def rule_for(body: str, rules: RuleBook | None = None) -> BodyRule:
         return book[body]
     except KeyError:
         raise ValidationError(
-            f"没有{body}的议事规则", f"no rule for body {body!r}", field="body"
+            N_("没有%(body)s的议事规则"), {"body": named_body(body)}, field="body"
         ) from None

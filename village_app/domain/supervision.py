@@ -16,10 +16,11 @@ from village_app.domain.corrections import Chain, fold_corrections
 from village_app.domain.dates import to_shanghai
 from village_app.domain.errors import Ineligible, StatusTransition, ValidationError
 from village_app.domain.organisation import BodyKind, Member, active_members
+from village_app.i18n import N_, Message
 
 STATUSES: tuple[str, ...] = ("open", "rectifying", "closed")
-STATUS_NAMES_ZH = {"open": "待整改", "rectifying": "整改中", "closed": "已办结"}
-STATUS_NAMES_EN = {"open": "open", "rectifying": "rectifying", "closed": "closed"}
+#: Status -> its name (a msgid).
+STATUS_NAMES: dict[str, str] = {"open": N_("待整改"), "rectifying": N_("整改中"), "closed": N_("已办结")}
 _NEXT = {
     "open": {"open", "rectifying", "closed"},
     "rectifying": {"rectifying", "closed"},
@@ -80,33 +81,36 @@ def record_supervision(
 ) -> SupervisionEntry:
     """Validate a new finding (``thread`` None) or a follow-up in ``thread``."""
     if entry.status not in STATUSES:
-        raise ValidationError("状态不正确", f"unknown status {entry.status!r}", field="status")
+        raise ValidationError(N_("状态不正确"), field="status")
     if entry.noted_at is not None:
         entry = replace(entry, noted_at=to_shanghai(entry.noted_at))
     day = entry.noted_at.date() if entry.noted_at else (today or date.today())
     supervisors = active_members(roster, BodyKind.SUPERVISION_COMMITTEE, day)
     name = entry.recorded_by.strip()
     if not name:
-        raise ValidationError("请填写记录人", "who recorded it is required", field="recorded_by")
+        raise ValidationError(N_("请填写记录人"), field="recorded_by")
     if name not in {m.name for m in supervisors}:
         raise Ineligible(
-            f"{name}不是村务监督委员会的在任成员，不能记录监督意见",
-            f"{name} is not a serving member of the supervision committee",
+            N_("%(name)s不是村务监督委员会的在任成员，不能记录监督意见"),
+            {"name": name},
             field="recorded_by",
         )
     if thread is None:
         if not entry.finding.strip():
-            raise ValidationError("请填写监督发现的问题", "a finding is required", field="finding")
+            raise ValidationError(N_("请填写监督发现的问题"), field="finding")
         return replace(entry, recorded_by=name, finding=entry.finding.strip(), thread=None)
     if entry.status not in _NEXT[thread.status]:
         raise StatusTransition(
-            f"此监督事项已{STATUS_NAMES_ZH[thread.status]}，不能改为{STATUS_NAMES_ZH[entry.status]}",
-            f"a {thread.status} item cannot become {entry.status}",
+            N_("此监督事项已%(current)s，不能改为%(wanted)s"),
+            {
+                "current": Message(STATUS_NAMES[thread.status]),
+                "wanted": Message(STATUS_NAMES[entry.status]),
+            },
             field="status",
             ids=[thread.id],
         )
     if not entry.follow_up.strip():
-        raise ValidationError("请填写跟进情况", "a follow-up is required", field="follow_up")
+        raise ValidationError(N_("请填写跟进情况"), field="follow_up")
     return replace(
         entry,
         recorded_by=name,

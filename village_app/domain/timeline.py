@@ -10,6 +10,15 @@ from village_app.domain.matters import Matter
 from village_app.domain.procedure import COMPLETED, StageSpec, stages_for
 from village_app.domain.records import StageRecord
 from village_app.domain.supervision import SupervisionEntry, SupervisionThread, fold_supervision
+from village_app.i18n import N_
+
+#: A stage's status on the matter page -> its label (a msgid).
+STAGE_STATUS_NAMES: dict[str, str] = {
+    "done": N_("已完成"),
+    "failed": N_("未通过，可重新召开"),
+    "next": N_("待办理"),
+    "pending": N_("未开始"),
+}
 
 
 @dataclass(frozen=True)
@@ -21,6 +30,11 @@ class StageView:
     @property
     def done(self) -> bool:
         return self.status == "done"
+
+    @property
+    def status_name(self) -> str:
+        """The status's label, a msgid."""
+        return STAGE_STATUS_NAMES[self.status]
 
     @property
     def record(self) -> StageRecord | None:

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from sync.database import Database
 from sync.errors import ConflictError, NotFoundError
 from village_app.domain import EditConflict, NotFound, RecordUnreadable, RuleBook
+from village_app.i18n import N_
 from village_app.repo.actor import Actor
 from village_app.repo.matter_index import MatterIndex
 from village_app.repo.quarantine import QuarantineIndex, Unreadable, check
@@ -70,23 +71,22 @@ class StoreBase:
             item = check(doc, self.village) or _unknown(doc)
             self._quarantine().note(item)
             raise RecordUnreadable(
-                "这条记录无法读取，已列入“无法读取的记录”",
-                f"{item.id} cannot be read: {item.reason}",
-                ids=[item.id],
+                N_("这条记录无法读取，已列入“无法读取的记录”"), ids=[item.id]
             ) from None
 
     async def unreadable(self) -> list[Unreadable]:
         """Every quarantined document of the village (the whole database is checked)."""
         return await self._quarantine().catch_up()
 
-    async def _get_doc(self, docid: str, *, what_zh: str, conflicts: bool = False) -> Doc:
-        """A document of this village, or :class:`NotFound` (also for another village's id)."""
+    async def _get_doc(self, docid: str, *, missing: str, conflicts: bool = False) -> Doc:
+        """A document of this village, or :class:`NotFound` (also for another village's id)
+        saying ``missing`` (a msgid)."""
         try:
             doc: Doc = await self.db.get(docid, conflicts=conflicts)
         except NotFoundError:
             doc = {}
         if not doc or doc.get("village") != self.village:
-            raise NotFound(f"{what_zh}不存在", f"no such document: {docid}", ids=[docid])
+            raise NotFound(missing, ids=[docid])
         return doc
 
     async def _put_editable(self, doc: Mapping[str, Any]) -> str:
@@ -95,11 +95,7 @@ class StoreBase:
         try:
             result = await self.db.put(doc)
         except ConflictError as exc:
-            raise EditConflict(
-                "此记录已被他人修改，请刷新后再试",
-                f"{doc['_id']} changed since it was read",
-                ids=[doc["_id"]],
-            ) from exc
+            raise EditConflict(N_("此记录已被他人修改，请刷新后再试"), ids=[doc["_id"]]) from exc
         return str(result["rev"])
 
     async def _put_new(self, doc: Mapping[str, Any]) -> str:
@@ -107,7 +103,7 @@ class StoreBase:
         try:
             result = await self.db.put(doc)
         except ConflictError as exc:
-            raise EditConflict("记录已存在", f"{doc['_id']} already exists", ids=[doc["_id"]]) from exc
+            raise EditConflict(N_("记录已存在"), ids=[doc["_id"]]) from exc
         return str(result["rev"])
 
 

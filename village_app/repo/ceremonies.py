@@ -14,6 +14,7 @@ from village_app.domain import (
     limits_from_data,
     register_ceremony,
 )
+from village_app.i18n import N_
 from village_app.repo import docs
 from village_app.repo.organisation import OrganisationRecords
 
@@ -38,8 +39,8 @@ class CeremonyRecords(OrganisationRecords):
         )
         if ceremony.registered_by.strip() not in {m.name for m in council}:
             raise Ineligible(
-                f"{ceremony.registered_by}不是红白理事会的在任成员",
-                f"{ceremony.registered_by!r} is not a serving member of the weddings and funerals council",
+                N_("%(name)s不是红白理事会的在任成员"),
+                {"name": ceremony.registered_by},
                 field="registered_by",
             )
         checked = register_ceremony(ceremony, await self.ceremony_limits())

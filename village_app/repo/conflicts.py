@@ -14,6 +14,7 @@ from typing import Any
 
 from sync.errors import NotFoundError
 from village_app.domain import NotFound
+from village_app.i18n import N_
 from village_app.repo._base import Doc, StoreBase
 from village_app.repo.quarantine import check
 from village_app.repo.retry import raise_for_results
@@ -23,7 +24,7 @@ class ConflictRecords(StoreBase):
     async def list_conflicts(self, docid: str) -> list[Doc]:
         """The winning version first, then each conflicting version (empty when there is no
         conflict)."""
-        winner = await self._get_doc(docid, what_zh="记录", conflicts=True)
+        winner = await self._get_doc(docid, missing=N_("记录不存在"), conflicts=True)
         revs = winner.get("_conflicts") or []
         if not revs:
             return []
@@ -51,10 +52,10 @@ class ConflictRecords(StoreBase):
     async def resolve_conflict(self, docid: str, chosen: Mapping[str, Any]) -> str:
         """Keep ``chosen`` (the fields of one version, or a merge) and close the other branches.
         Returns the new revision."""
-        winner = await self._get_doc(docid, what_zh="记录", conflicts=True)
+        winner = await self._get_doc(docid, missing=N_("记录不存在"), conflicts=True)
         losing = list(winner.get("_conflicts") or [])
         if not losing:
-            raise NotFound("此记录没有冲突", f"{docid} has no conflicts", ids=[docid])
+            raise NotFound(N_("此记录没有冲突"), ids=[docid])
         doc = {k: v for k, v in chosen.items() if not k.startswith("_")}
         for fixed in ("type", "village", "created_at", "created_by"):
             doc[fixed] = winner[fixed]  # what a document is and who made it never change

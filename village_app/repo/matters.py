@@ -26,6 +26,7 @@ from village_app.domain import (
 )
 from village_app.domain.attachments import sniff_content_type
 from village_app.domain.procedure import current_stage_key
+from village_app.i18n import N_
 from village_app.repo import docs
 from village_app.repo.matter_index import MatterIndex
 from village_app.repo.retry import raise_for_results, retry_on_conflict
@@ -85,9 +86,9 @@ class MatterRecords(SupervisionRecords):
 
     async def get_matter(self, matter_id: str) -> Matter:
         """The matter with its revision and any conflicting revisions (``conflicts``)."""
-        doc = await self._get_doc(matter_id, what_zh="事项", conflicts=True)
+        doc = await self._get_doc(matter_id, missing=N_("事项不存在"), conflicts=True)
         if doc.get("type") != DocType.MATTER:
-            raise NotFound("事项不存在", f"{matter_id} is not a matter", ids=[matter_id])
+            raise NotFound(N_("事项不存在"), ids=[matter_id])
         return self._read_one(doc, docs.matter_from_doc)
 
     async def update_matter(self, matter: Matter) -> Matter:
@@ -95,9 +96,7 @@ class MatterRecords(SupervisionRecords):
         read; the stage is kept as the store knows it."""
         old = await self.get_matter(matter.id)
         if not matter.rev:
-            raise ValidationError(
-                "缺少版本信息，请刷新后再试", "the revision read is required", field="rev"
-            )
+            raise ValidationError(N_("缺少版本信息，请刷新后再试"), field="rev")
         checked = validate_matter(replace(matter, kind=old.kind, body=old.body, village=self.village))
         doc = docs.matter_to_doc(
             self.village,
@@ -136,7 +135,7 @@ class MatterRecords(SupervisionRecords):
             if stale:
                 raise_for_results(await self.db.bulk_docs(stale))
 
-        await retry_on_conflict(attempt, what_en=f"flags of {matter.id}'s records", ids=[matter.id])
+        await retry_on_conflict(attempt, what=f"flags of {matter.id}'s records", ids=[matter.id])
 
     async def list_matters(self, **query: Unpack[MatterQuery]) -> list[Matter]:
         """Matters, newest first, filtered by current stage, body, year, kind (from the
@@ -213,7 +212,7 @@ class MatterRecords(SupervisionRecords):
                 await self.db.put({**doc, "stage": stage})
 
         if stage != matter.stage:
-            await retry_on_conflict(attempt, what_en=f"stage of {matter.id}", ids=[matter.id])
+            await retry_on_conflict(attempt, what=f"stage of {matter.id}", ids=[matter.id])
 
     async def _store_record(
         self, matter: Matter, record: StageRecord, attachments: Sequence[NewAttachment]
@@ -263,9 +262,9 @@ class MatterRecords(SupervisionRecords):
         attachments: Sequence[NewAttachment] = (),
     ) -> StageRecord:
         """Store a correction of ``target_id``: a new record referencing it, with a reason."""
-        target = await self._get_doc(target_id, what_zh="记录")
+        target = await self._get_doc(target_id, missing=N_("要更正的记录不存在"))
         if target.get("type") != DocType.STAGE_RECORD:
-            raise NotFound("要更正的记录不存在", f"{target_id} is not a stage record", ids=[target_id])
+            raise NotFound(N_("要更正的记录不存在"), ids=[target_id])
         matter = await self.get_matter(target["matter"])
         history = await self.list_stage_records(matter.id)
         checked = correct_stage_record(
@@ -281,16 +280,16 @@ class MatterRecords(SupervisionRecords):
         checked = validate_attachment(filename, data)
 
         async def attempt() -> AttachmentRef:
-            doc = await self._get_doc(record_id, what_zh="记录")
+            doc = await self._get_doc(record_id, missing=N_("记录不存在"))
             if doc.get("type") not in (DocType.STAGE_RECORD, DocType.SUPERVISION):
-                raise NotFound("记录不存在", f"{record_id} does not take attachments", ids=[record_id])
+                raise NotFound(N_("记录不存在"), ids=[record_id])
             (name,) = _unique_names([checked.name], list(doc.get("_attachments") or {}))
             await self.db.put_attachment(
                 record_id, name, checked.data, checked.content_type, rev=doc["_rev"]
             )
             return AttachmentRef(name, checked.content_type, len(checked.data))
 
-        return await retry_on_conflict(attempt, what_en=f"attachment to {record_id}", ids=[record_id])
+        return await retry_on_conflict(attempt, what=f"attachment to {record_id}", ids=[record_id])
 
     async def get_attachment(self, record_id: str, name: str) -> tuple[bytes, str]:
         """An evidence record's attachment and the type its bytes prove (JPEG, PNG, PDF), else
@@ -298,14 +297,12 @@ class MatterRecords(SupervisionRecords):
         other document (a member's private details, say) is not found. The stored type is not
         trusted: a replicated document can carry any name and type (``text/html``...), and
         uploads made here were checked by content anyway."""
-        doc = await self._get_doc(record_id, what_zh="记录")
+        doc = await self._get_doc(record_id, missing=N_("附件不存在"))
         if doc.get("type") not in (DocType.STAGE_RECORD, DocType.SUPERVISION):
-            raise NotFound("附件不存在", f"{record_id} holds no attachments", ids=[record_id])
+            raise NotFound(N_("附件不存在"), ids=[record_id])
         try:
             data, stored_type = await self.db.get_attachment(record_id, name)
         except NotFoundError:
-            raise NotFound(
-                "附件不存在", f"no attachment {name!r} on {record_id}", ids=[record_id]
-            ) from None
+            raise NotFound(N_("附件不存在"), ids=[record_id]) from None
         sniffed = sniff_content_type(data)
         return data, sniffed if sniffed is not None and sniffed == stored_type else OPAQUE_CONTENT_TYPE

@@ -24,13 +24,14 @@ from village_app.domain import (
     validate_member,
     validate_village,
 )
+from village_app.i18n import N_
 from village_app.repo import docs
 from village_app.repo.conflicts import ConflictRecords
 
 
 class OrganisationRecords(ConflictRecords):
     async def get_village(self) -> Village:
-        doc = await self._get_doc(docs.village_id(self.village), what_zh="村")
+        doc = await self._get_doc(docs.village_id(self.village), missing=N_("村不存在"))
         return self._read_one(doc, docs.village_from_doc)
 
     async def save_village(self, village: Village) -> Village:
@@ -116,22 +117,16 @@ class OrganisationRecords(ConflictRecords):
         result = await self.db.bulk_docs([doc, private])
         failed = [r for r in result if r.get("error")]
         if failed:
-            raise EditConflict(
-                "保存成员失败，请重试", f"could not store the member: {failed}", ids=[doc["_id"]]
-            )
+            raise EditConflict(N_("保存成员失败，请重试"), ids=[doc["_id"]])
         return docs.member_from_docs(doc, private)
 
     async def update_member(self, member: Member) -> Member:
         """Edit a seat (e.g. end a term). Rosters are editable: pass ``member.rev`` as read, and
         an edit of an outdated revision raises EditConflict instead of overwriting someone's
         change."""
-        old = await self._get_doc(member.id, what_zh="成员")
+        old = await self._get_doc(member.id, missing=N_("成员不存在"))
         if member.rev and member.rev != old["_rev"]:
-            raise EditConflict(
-                "此成员信息已被他人修改，请刷新后再试",
-                f"{member.id} changed since it was read",
-                ids=[member.id],
-            )
+            raise EditConflict(N_("此成员信息已被他人修改，请刷新后再试"), ids=[member.id])
         roster = await self.list_members()
         validate_member(member, roster)
         doc, private = docs.member_to_docs(
@@ -171,9 +166,7 @@ class OrganisationRecords(ConflictRecords):
             limits_from_data(limits)  # refuse malformed caps before storing
         if not title.strip() or not text.strip():
             raise ValidationError(
-                "请填写标题和内容",
-                "title and text are required",
-                field="title" if not title.strip() else "text",
+                N_("请填写标题和内容"), field="title" if not title.strip() else "text"
             )
         doc = docs.village_rule_to_doc(
             self.village, kind, title.strip(), text.strip(), self.actor,
@@ -190,9 +183,9 @@ class OrganisationRecords(ConflictRecords):
 
     async def get_member(self, member_id: str) -> Member:
         """One seat with its revision and any conflicting revisions (``conflicts``)."""
-        doc = await self._get_doc(member_id, what_zh="成员", conflicts=True)
+        doc = await self._get_doc(member_id, missing=N_("成员不存在"), conflicts=True)
         if doc.get("type") != DocType.MEMBER:
-            raise NotFound("成员不存在", f"{member_id} is not a member", ids=[member_id])
+            raise NotFound(N_("成员不存在"), ids=[member_id])
         try:
             private = await self.db.get(docs.private_id(member_id))
         except NotFoundError:

@@ -7,32 +7,33 @@ with :class:`~village_app.domain.RetriesExhausted`. Nothing else is retried.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Final, TypeVar
 
 from sync.errors import ConflictError, error_for_status
 from village_app.domain import RetriesExhausted
+from village_app.i18n import N_
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 ATTEMPTS: Final = 3
 
 
 async def retry_on_conflict(
-    attempt: Callable[[], Awaitable[T]], *, what_en: str, ids: Iterable[str], attempts: int = ATTEMPTS
+    attempt: Callable[[], Awaitable[T]], *, what: str, ids: Iterable[str], attempts: int = ATTEMPTS
 ) -> T:
     """``attempt()`` (which reads afresh each time) until it does not raise
-    :class:`~sync.errors.ConflictError`; after ``attempts`` conflicts, :class:`RetriesExhausted`."""
+    :class:`~sync.errors.ConflictError`; after ``attempts`` conflicts, :class:`RetriesExhausted`
+    (and a warning in the log naming ``what`` was being written)."""
     for _ in range(attempts):
         try:
             return await attempt()
         except ConflictError:
             continue
-    raise RetriesExhausted(
-        "记录正被同时修改，未能保存，请重试",
-        f"{what_en}: still conflicting after {attempts} attempts",
-        ids=list(ids),
-    )
+    log.warning("%s: still conflicting after %d attempts; given up", what, attempts)
+    raise RetriesExhausted(N_("记录正被同时修改，未能保存，请重试"), ids=list(ids))
 
 
 def raise_for_results(results: Sequence[dict[str, Any]]) -> None:

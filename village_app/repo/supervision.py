@@ -16,6 +16,7 @@ from village_app.domain import (
     record_supervision,
 )
 from village_app.domain.corrections import check_correction
+from village_app.i18n import N_
 from village_app.repo import docs
 from village_app.repo.organisation import OrganisationRecords
 
@@ -43,7 +44,7 @@ class SupervisionRecords(OrganisationRecords):
             threads = {t.id: t for t in await self.list_supervision()}
             thread = threads.get(thread_id)
             if thread is None:
-                raise NotFound("监督事项不存在", f"no supervision thread {thread_id}", ids=[thread_id])
+                raise NotFound(N_("监督事项不存在"), ids=[thread_id])
         checked = record_supervision(entry, roster, thread, today=date.today())
         doc = docs.supervision_to_doc(self.village, checked, self.actor)
         await self._put_new(doc)

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sync.errors import CouchError
+from village_app.domain import DomainError
 from village_app.i18n import N_
 from village_app.web.rendering.templates import is_htmx, render, request_locale
 
@@ -95,12 +96,10 @@ async def _store_error(request: Request, exc: Exception) -> Response:
 
 
 async def _domain_error(request: Request, exc: Exception) -> Response:
-    """A rule the user broke: its Chinese message, the status it names (422 by default)."""
-    status = int(getattr(exc, "status", 422))
-    message = getattr(exc, "message_zh", None)
-    if request_locale(request) != "zh_CN":
-        message = getattr(exc, "message_en", None) or message
-    return error_response(request, status, message, getattr(exc, "field", None))
+    """A rule the user broke: its message in the request's language, the status it names
+    (422 by default)."""
+    assert isinstance(exc, DomainError)
+    return error_response(request, exc.status, exc.message(request_locale(request)), exc.field)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

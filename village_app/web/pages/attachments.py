@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from village_app import repo
 from village_app.domain import InvalidAttachment
+from village_app.i18n import N_
 from village_app.web import resolve
 from village_app.web.errors import PayloadTooLarge
 from village_app.web.security.permissions import SECRETARY, SIGNED_IN, route
@@ -47,7 +48,7 @@ async def _add_attachment(request: Request, form: FormData) -> Response:
     record_id = request.path_params["record_id"]
     upload = form.get("attachment")
     if not isinstance(upload, UploadFile) or not upload.filename:
-        raise InvalidAttachment("请选择要上传的文件", "choose a file to upload", field="attachment")
+        raise InvalidAttachment(N_("请选择要上传的文件"), field="attachment")
     if upload.size is not None and upload.size > app_state(request).settings.max_attachment_bytes:
         raise PayloadTooLarge
     await resolve.store(request).add_attachment(record_id, upload.filename, await upload.read(),

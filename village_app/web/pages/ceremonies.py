@@ -13,14 +13,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from village_app.domain import (
+    CEREMONY_COUNCIL,
     CEREMONY_KINDS,
-    BodyKind,
     Ceremony,
     CeremonyLimits,
     DomainError,
     ValidationError,
 )
-from village_app.i18n import now_local
+from village_app.i18n import N_, now_local
 from village_app.web import resolve
 from village_app.web.rendering import forms
 from village_app.web.rendering.templates import render, request_locale
@@ -37,7 +37,9 @@ class CeremoniesPage:
     #: Serving council members: who may register an event.
     registrars: tuple[str, ...]
     form: forms.FormState = field(default_factory=forms.FormState)
-    kinds: tuple[tuple[str, str], ...] = tuple(CEREMONY_KINDS.items())
+    kinds: tuple[str, ...] = tuple(CEREMONY_KINDS)
+    #: The council that keeps the register (the page links back to it).
+    council: str = str(CEREMONY_COUNCIL)
 
     @property
     def kept(self) -> int:
@@ -51,9 +53,7 @@ def _year(request: Request) -> int:
 
 async def _page(request: Request, year: int, state: forms.FormState | None = None) -> CeremoniesPage:
     store = resolve.store(request)
-    council = await store.list_members(
-        BodyKind.WEDDINGS_FUNERALS_COUNCIL, on=now_local().date(), private=False
-    )
+    council = await store.list_members(CEREMONY_COUNCIL, on=now_local().date(), private=False)
     this_year = now_local().year
     return CeremoniesPage(
         year=year,
@@ -74,8 +74,8 @@ async def add_ceremony(request: Request) -> Response:
         return await _add(request, form)
 
 
-def _count(form: FormData, name: str, label_zh: str) -> int:
-    return forms.integer(form, name, label_zh) or 0
+def _count(form: FormData, name: str, label: str) -> int:
+    return forms.integer(form, name, label) or 0
 
 
 async def _add(request: Request, form: FormData) -> Response:
@@ -83,14 +83,14 @@ async def _add(request: Request, form: FormData) -> Response:
     try:
         held_on = forms.day(form, "held_on")
         if held_on is None:
-            raise ValidationError("请填写办理日期", "the date is required", field="held_on")
+            raise ValidationError(N_("请填写办理日期"), field="held_on")
         ceremony = Ceremony(
             kind=forms.text(form, "kind"),
             family=forms.text(form, "family"),
             held_on=held_on,
-            tables=_count(form, "tables", "桌数"),
-            cost_per_table=_count(form, "cost_per_table", "每桌标准"),
-            gift=_count(form, "gift", "礼金"),
+            tables=_count(form, "tables", N_("桌数")),
+            cost_per_table=_count(form, "cost_per_table", N_("每桌标准")),
+            gift=_count(form, "gift", N_("礼金")),
             registered_by=forms.text(form, "registered_by"),
             note=forms.text(form, "note"),
         )

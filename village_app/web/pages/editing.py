@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from village_app.domain import DomainError, Matter, NotFound
+from village_app.i18n import N_
 from village_app.web import resolve
 from village_app.web.rendering import forms
 from village_app.web.rendering.templates import render, request_locale
@@ -89,7 +90,7 @@ async def _resolve_conflict(request: Request, form: FormData) -> Response:
     versions = await store.list_conflicts(matter.id)
     chosen = next((v for v in versions if v.get("_rev") == chosen_rev), None)
     if chosen is None:
-        raise NotFound("所选版本已不存在，请刷新后再选", f"no version {chosen_rev} of {matter.id}", ids=[matter.id])
+        raise NotFound(N_("所选版本已不存在，请刷新后再选"), ids=[matter.id])
     await store.resolve_matter_conflict(matter.id, chosen)
     return RedirectResponse(request.url_for("matter", matter_id=matter.id), status_code=303)
 

@@ -17,8 +17,9 @@ from village_app.domain import (
     DomainError,
     Matter,
     MatterKind,
+    allowed_matter_bodies,
 )
-from village_app.i18n import now_local
+from village_app.i18n import N_, now_local
 from village_app.web import resolve
 from village_app.web.rendering import forms
 from village_app.web.rendering.templates import render, request_locale
@@ -61,7 +62,8 @@ class MattersPage:
 @dataclass(frozen=True)
 class NewMatterPage:
     form: forms.FormState = field(default_factory=forms.FormState)
-    bodies: tuple[str, ...] = BODY_KEYS
+    #: Who may bring a council matter (a major one is always the party branch's).
+    councils: tuple[str, ...] = tuple(str(b) for b in allowed_matter_bodies(MatterKind.COUNCIL))
 
 
 def parse_filters(request: Request) -> MatterFilters:
@@ -125,7 +127,7 @@ async def _create_matter(request: Request, form: FormData) -> Response:
     state = forms.FormState.of(form)
     kind = forms.text(form, "kind") or MatterKind.MAJOR
     try:
-        year = forms.integer(form, "year", "年度")
+        year = forms.integer(form, "year", N_("年度"))
         matter = Matter(
             kind=kind,
             title=forms.text(form, "title"),

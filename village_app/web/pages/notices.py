@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from village_app.domain import Matter, NotFound, StageRecord, Village, effective
+from village_app.i18n import N_
 from village_app.web import resolve
 from village_app.web.rendering.templates import render
 from village_app.web.security.permissions import SIGNED_IN, route
@@ -39,7 +40,7 @@ async def notice(request: Request) -> Response:
     record_id = request.path_params["record_id"]
     publication = next((r for r in records if r.id == record_id and r.publication), None)
     if publication is None:
-        raise NotFound("公告不存在", f"{record_id} is not a current publication of {matter.id}", ids=[record_id])
+        raise NotFound(N_("公告不存在"), ids=[record_id])
     decided_by = _DECIDED_BY.get(publication.stage)
     decision = next((r for r in records if r.stage == decided_by and r.succeeded), None)
     try:

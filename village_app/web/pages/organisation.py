@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from village_app.domain import (
+    CEREMONY_COUNCIL,
     ROSTER_BODIES,
     BodyRule,
     DomainError,
@@ -17,6 +18,7 @@ from village_app.domain import (
     ValidationError,
     rule_for,
 )
+from village_app.i18n import N_
 from village_app.web import resolve
 from village_app.web.rendering import forms
 from village_app.web.rendering.templates import render, request_locale
@@ -42,6 +44,11 @@ class CouncilPage:
     form: forms.FormState = field(default_factory=forms.FormState)
     #: Seats (or the charter) with conflicting versions from replication, to be resolved.
     conflicts: int = 0
+
+    @property
+    def keeps_ceremonies(self) -> bool:
+        """This council keeps the 红白事 register (the page links to it)."""
+        return self.roster.kind == CEREMONY_COUNCIL
 
 
 async def _rosters(request: Request, only: str | None = None) -> list[Roster]:
@@ -111,10 +118,10 @@ async def _end_term(request: Request, form: FormData) -> Response:
     try:
         member = await store.get_member(request.path_params["member_id"])
         if member.body != kind:
-            raise NotFound("成员不存在", f"{member.id} does not sit on {kind}", ids=[member.id])
+            raise NotFound(N_("成员不存在"), ids=[member.id])
         term_end = forms.day(form, "term_end")
         if term_end is None:
-            raise ValidationError("请填写任期结束日期", "the end of the term is required", field="term_end")
+            raise ValidationError(N_("请填写任期结束日期"), field="term_end")
         await store.update_member(
             replace(member, term_end=term_end, rev=forms.text(form, "rev"))
         )

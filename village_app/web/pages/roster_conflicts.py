@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from village_app.domain import BodyRule, DomainError, NotFound
+from village_app.i18n import N_
 from village_app.web import resolve
 from village_app.web.rendering import forms
 from village_app.web.rendering.templates import render
@@ -76,7 +77,7 @@ async def _resolve(request: Request, form: FormData) -> Response:
     doc = next((d for d in await _conflicting(request, body) if d.id == docid), None)
     chosen = next((v for v in doc.versions if v.get("_rev") == rev), None) if doc else None
     if chosen is None:
-        raise NotFound("所选版本已不存在，请刷新后再选", f"no conflicting version {rev} of {docid}", ids=[docid])
+        raise NotFound(N_("所选版本已不存在，请刷新后再选"), ids=[docid])
     await resolve.store(request).resolve_conflict(docid, chosen)
     return RedirectResponse(request.url_for("roster_conflicts", body=body), status_code=303)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
-from village_app.domain import MEETING_FORMS, Matter, StageRecord, StageSpec
+from village_app.domain import MEETING_FORMS, Matter, RuleBook, StageRecord, StageSpec, rule_for
 from village_app.web import resolve
 from village_app.web.pages.live import LiveResult, check_meeting
 from village_app.web.rendering import forms
@@ -25,6 +25,9 @@ class StageForm:
     #: The record being corrected (the form then asks for a reason).
     correcting: StageRecord | None = None
     meeting_forms: tuple[str, ...] = MEETING_FORMS
+    #: The ways attendance may be counted, when one of the bodies has a choice (a villagers'
+    #: meeting: adults or households); empty when every body counts its members.
+    bases: tuple[str, ...] = ()
 
     @property
     def dom_id(self) -> str:
@@ -52,7 +55,20 @@ async def build_form(
     if bodies:
         state.values.setdefault("body", bodies[0])
     live = None
+    bases: tuple[str, ...] = ()
     if spec.meeting:
         rules = await resolve.store(request).rules()
         live = check_meeting(FormData(dict(state.values)), rules, request_locale(request))
-    return StageForm(matter, spec, tuple(str(b) for b in bodies), state, live, correcting)
+        bases = _bases(bodies, rules)
+    return StageForm(
+        matter, spec, tuple(str(b) for b in bodies), state, live, correcting, bases=bases
+    )
+
+
+def _bases(bodies: tuple[str, ...], rules: RuleBook) -> tuple[str, ...]:
+    """The bases of the bodies that may count attendance more than one way, then the others'."""
+    quorums = [tuple(rule_for(b, rules).quorum) for b in bodies]
+    if all(len(q) < 2 for q in quorums):
+        return ()
+    ordered = [b for q in quorums if len(q) > 1 for b in q] + [b for q in quorums for b in q]
+    return tuple(dict.fromkeys(ordered))

@@ -19,6 +19,7 @@ from village_app.domain import (
     NotFound,
     StageRecord,
 )
+from village_app.i18n import N_
 from village_app.web import resolve
 from village_app.web.errors import PayloadTooLarge
 from village_app.web.pages.matter import matter_page_context
@@ -91,7 +92,7 @@ async def _target(request: Request) -> tuple[Matter, StageRecord]:
     for record in records:
         if record.id == record_id:
             return matter, record
-    raise NotFound("记录不存在", f"no record {record_id} on {matter.id}", ids=[record_id])
+    raise NotFound(N_("记录不存在"), ids=[record_id])
 
 
 async def correction_page(request: Request) -> Response:

@@ -20,6 +20,7 @@ from village_app.domain import (
 )
 from village_app.domain.dates import parse_local, to_shanghai
 from village_app.domain.meetings import Choice
+from village_app.i18n import N_, Message
 
 #: Names may be separated by new lines or Chinese/Latin commas and enumeration commas.
 _NAME_SEPARATORS = re.compile(r"[\n\r,，、;；]+")
@@ -38,9 +39,8 @@ class FormState:
         return cls({k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"})
 
     def fail(self, exc: DomainError, locale: str) -> FormState:
-        """This state with the error beside its field (in the page's language)."""
-        message = exc.message("zh" if locale == "zh_CN" else "en")
-        self.errors[exc.field or ""] = message
+        """This state with the error beside its field, in the page's language."""
+        self.errors[exc.field or ""] = exc.message(locale)
         return self
 
     @property
@@ -53,7 +53,7 @@ def text(form: FormData, name: str) -> str:
     if isinstance(value, UploadFile) or value is None:
         return ""
     if len(value) > _MAX_FIELD:
-        raise ValidationError("内容过长", f"{name} is too long", field=name)
+        raise ValidationError(N_("内容过长"), field=name)
     return value.strip()
 
 
@@ -62,13 +62,13 @@ def flag(form: FormData, name: str) -> bool:
     return bool(text(form, name))
 
 
-def integer(form: FormData, name: str, label_zh: str) -> int | None:
-    """A whole number, or ``None`` when the field is blank."""
+def integer(form: FormData, name: str, label: str) -> int | None:
+    """A whole number, or ``None`` when the field is blank (``label``: the field's msgid)."""
     raw = text(form, name)
     if not raw:
         return None
     if not re.fullmatch(r"\d{1,7}", raw):
-        raise ValidationError(f"{label_zh}应为不超过七位的非负整数", f"{name} must be a whole number", field=name)
+        raise ValidationError(N_("%(label)s应为不超过七位的非负整数"), {"label": Message(label)}, field=name)
     return int(raw)
 
 
@@ -88,20 +88,18 @@ def day(form: FormData, name: str) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise ValidationError(
-            f"日期格式不正确：{raw}（应为 2026-11-25）", f"malformed date {raw!r}", field=name
-        ) from None
+        raise ValidationError(N_("日期格式不正确：%(date)s（应为 2026-11-25）"), {"date": raw}, field=name) from None
 
 
 def attendance(form: FormData) -> Attendance | None:
-    expected = integer(form, "expected", "应到人数")
-    present = integer(form, "present", "实到人数")
+    expected = integer(form, "expected", N_("应到人数"))
+    present = integer(form, "present", N_("实到人数"))
     if expected is None and present is None:
         return None
     if expected is None:
-        raise ValidationError("请填写应到人数", "expected is required", field="expected")
+        raise ValidationError(N_("请填写应到人数"), field="expected")
     if present is None:
-        raise ValidationError("请填写实到人数", "present is required", field="present")
+        raise ValidationError(N_("请填写实到人数"), field="present")
     # Only a villagers' meeting counts adults or households; every other body counts members,
     # whatever a stale <select> still says.
     basis = (text(form, "basis") or "adults") if text(form, "body") == "villagers_meeting" else "members"
@@ -115,7 +113,7 @@ _NAMED_FIELDS: tuple[tuple[Choice, str], ...] = (("for", "voted_for"), ("against
 def vote(form: FormData) -> Vote | None:
     """The counts; with a named vote (optional), who voted how. Counts left blank beside a
     named vote are taken from it; counts typed must agree with it (the domain checks)."""
-    counts = [integer(form, n, label) for n, label in (("in_favour", "赞成票"), ("against", "反对票"), ("abstain", "弃权票"))]
+    counts = [integer(form, n, label) for n, label in (("in_favour", N_("赞成票")), ("against", N_("反对票")), ("abstain", N_("弃权票")))]
     by_name = tuple((name, choice) for choice, field_name in _NAMED_FIELDS for name in names(form, field_name))
     if by_name and all(c is None for c in counts):
         counts = [sum(1 for _, choice in by_name if choice == c) for c, _ in _NAMED_FIELDS]
@@ -130,7 +128,7 @@ def stage_record(form: FormData, matter_id: str, spec: StageSpec) -> StageRecord
     if spec.publication:
         published_at = moment(form, "published_at")
         if published_at is None:
-            raise ValidationError("请填写公开时间", "when it was published is required", field="published_at")
+            raise ValidationError(N_("请填写公开时间"), field="published_at")
         return StageRecord(
             matter=matter_id,
             stage=spec.key,

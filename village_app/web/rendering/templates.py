@@ -8,7 +8,7 @@ the dataclass rather than on HTML.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,15 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from village_app import i18n
-from village_app.domain import STAGE_NAMES_EN, STAGE_NAMES_ZH, BodyRule, body_name
-from village_app.domain.rules import BASIS_NAMES_ZH
-from village_app.domain.supervision import STATUS_NAMES_EN, STATUS_NAMES_ZH
+from village_app.domain import (
+    BASIS_NAMES,
+    BODY_NAMES,
+    CEREMONY_KINDS,
+    STAGE_NAMES,
+    STATUS_NAMES,
+    BodyRule,
+)
+from village_app.i18n import N_
 from village_app.web.rendering.template_i18n import CompiledTranslations
 from village_app.web.state import app_state
 
@@ -128,59 +134,48 @@ def _datetime(ctx: Context, value: Any) -> str:
     return i18n.format_datetime(value, ctx.get("locale", i18n.DEFAULT_LOCALE))
 
 
-def _lang(ctx: Context) -> str:
-    return "zh" if ctx.get("locale", i18n.DEFAULT_LOCALE) == "zh_CN" else "en"
+def _locale(ctx: Context) -> str:
+    return str(ctx.get("locale", i18n.DEFAULT_LOCALE))
 
 
-@pass_context
-def _body_name(ctx: Context, kind: str) -> str:
-    try:
-        return body_name(kind, _lang(ctx))
-    except ValueError:
-        return kind
+def _name_filter(names: Mapping[Any, str]) -> Callable[[Context, str], str]:
+    """A filter: a key's name from a name table of msgids, translated; an unknown key as it is."""
 
+    @pass_context
+    def name(ctx: Context, key: str) -> str:
+        msgid = names.get(key)
+        return i18n.gettext_for(_locale(ctx)).gettext(msgid) if msgid else key
 
-@pass_context
-def _stage_name(ctx: Context, key: str) -> str:
-    names = STAGE_NAMES_ZH if _lang(ctx) == "zh" else STAGE_NAMES_EN
-    return names.get(key, key)
+    return name
 
 
 #: What each document type is called on the 无法读取的记录 page (msgids, translated by the catalog).
 DOC_TYPE_NAMES: dict[str, str] = {
-    "village": i18n.N_("村庄信息"),
-    "body": i18n.N_("组织章程"),
-    "member": i18n.N_("成员"),
-    "village_rule": i18n.N_("村规民约"),
-    "matter": i18n.N_("事项"),
-    "stage_record": i18n.N_("阶段记录"),
-    "supervision": i18n.N_("监督记录"),
-    "ceremony": i18n.N_("红白事登记"),
+    "village": N_("村庄信息"),
+    "body": N_("组织章程"),
+    "member": N_("成员"),
+    "village_rule": N_("村规民约"),
+    "matter": N_("事项"),
+    "stage_record": N_("阶段记录"),
+    "supervision": N_("监督记录"),
+    "ceremony": N_("红白事登记"),
 }
 
 
 @pass_context
-def _doc_type_name(ctx: Context, key: str) -> str:
-    name = DOC_TYPE_NAMES.get(key)
-    return i18n.gettext_for(ctx.get("locale", i18n.DEFAULT_LOCALE)).gettext(name) if name else key
+def _gettext(ctx: Context, msgid: str) -> str:
+    """A msgid chosen at run time, translated (``_`` in a filter's shape, for ``map``)."""
+    return i18n.gettext_for(_locale(ctx)).gettext(msgid)
 
 
 @pass_context
-def _status_name(ctx: Context, key: str) -> str:
-    names = STATUS_NAMES_ZH if _lang(ctx) == "zh" else STATUS_NAMES_EN
-    return names.get(key, key)
+def _translate(ctx: Context, message: i18n.Param) -> str:
+    """A message from the domain (a msgid with its parameters), through the catalog."""
+    return i18n.translate(message, _locale(ctx))
 
 
-@pass_context
-def _localized(ctx: Context, obj: object, attr: str) -> str:
-    """``obj.<attr>_zh`` or ``obj.<attr>_en`` (domain specs carry both)."""
-    return str(getattr(obj, f"{attr}_{_lang(ctx)}", "") or getattr(obj, f"{attr}_zh", ""))
-
-
-@pass_context
-def _outcome(ctx: Context, outcome: object) -> str:
-    method = "summary_zh" if _lang(ctx) == "zh" else "summary_en"
-    return str(getattr(outcome, method)())
+#: Between the clauses of a rule in words.
+_CLAUSE_SEPARATOR = N_("；")
 
 
 @pass_context
@@ -188,20 +183,9 @@ def _rule_text(ctx: Context, rule: BodyRule | None) -> str:
     """A body's quorum and majority in words, for each way attendance may be counted."""
     if rule is None:
         return ""
-    zh = _lang(ctx) == "zh"
-    parts = []
-    for basis, threshold in rule.quorum.items():
-        if zh:
-            who = "" if basis == "members" else f"（按{BASIS_NAMES_ZH.get(basis, basis)}）"
-            parts.append(f"{threshold.describe_zh()}应到人数出席方为有效{who}")
-        else:
-            who = "" if basis == "members" else f" (counting {basis})"
-            parts.append(f"valid with {threshold.describe_en()} of those expected present{who}")
-    if zh:
-        base = "实到人数" if rule.majority_of == "present" else "应到人数"
-        return "；".join(parts) + f"；赞成票{rule.majority.describe_zh()}{base}方为通过"
-    base = "present" if rule.majority_of == "present" else "expected"
-    return "; ".join(parts) + f"; passes with {rule.majority.describe_en()} of those {base} in favour"
+    locale = _locale(ctx)
+    separator = i18n.gettext_for(locale).gettext(_CLAUSE_SEPARATOR)
+    return separator.join(i18n.translate(clause, locale) for clause in rule.describe())
 
 
 @pass_context
@@ -225,12 +209,14 @@ def build_templates(directory: Path, locale: str = i18n.DEFAULT_LOCALE) -> Jinja
     templates.env.filters.update(
         date=_date,
         datetime=_datetime,
-        body_name=_body_name,
-        stage_name=_stage_name,
-        status_name=_status_name,
-        doc_type_name=_doc_type_name,
-        localized=_localized,
-        outcome=_outcome,
+        body_name=_name_filter(BODY_NAMES),
+        stage_name=_name_filter(STAGE_NAMES),
+        status_name=_name_filter(STATUS_NAMES),
+        ceremony_kind=_name_filter(CEREMONY_KINDS),
+        basis_name=_name_filter(BASIS_NAMES),
+        gettext=_gettext,
+        translate=_translate,
+        doc_type_name=_name_filter(DOC_TYPE_NAMES),
         rule_text=_rule_text,
         # labels|zip_with(values) -> [(value, label)], for <select> options
         zip_with=lambda labels, values: list(zip(values, labels, strict=True)),

@@ -67,7 +67,7 @@ class SessionRevocations:
                 pass
             await db.put_local(doc)
 
-        await retry_on_conflict(attempt, what_en="the list of ended sessions", ids=[_DOC_ID])
+        await retry_on_conflict(attempt, what="the list of ended sessions", ids=[_DOC_ID])
 
 
 class EndedSessionMiddleware:
