@@ -136,6 +136,9 @@ class RevTree:
     def __len__(self) -> int:
         return len(self.nodes)
 
+    def copy(self) -> RevTree:
+        return RevTree({key: replace(node) for key, node in self.nodes.items()})
+
     @property
     def has_duplicates(self) -> bool:
         """Whether some revision is held by more than one node."""
@@ -159,7 +162,9 @@ class RevTree:
         revision held twice, the ancestors' ids)."""
         if not self.has_duplicates:
             return sorted(self.leaves(), key=rev_key)
-        return sorted(self.leaves(), key=lambda k: (rev_key(k)[0], [_rid(a) for a in self.history(k)]))
+        return sorted(
+            self.leaves(), key=lambda k: (rev_key(k)[0], [_rid(a) for a in self.history(k)])
+        )
 
     def _winner_key(self, key: str) -> tuple[bool, int, str, bool]:
         gen, rid = rev_key(key)
@@ -295,8 +300,9 @@ class RevTree:
                 return found
         return None
 
-    def _extend(self, key: str, chain: list[tuple[str, RevNode | None]],
-                children: dict[str, list[str]]) -> bool:
+    def _extend(
+        self, key: str, chain: list[tuple[str, RevNode | None]], children: dict[str, list[str]]
+    ) -> bool:
         """merge_extend from the node ``key``, which matched ``chain[0]``."""
         changed = self._value_pref(key, chain[0][1])
         for i in range(1, len(chain)):
@@ -352,7 +358,9 @@ class RevTree:
         couch_key_tree:get_full_key_paths meets them."""
         children = self._children()
         order: list[str] = []
-        stack = sorted((k for k, n in self.nodes.items() if n.parent is None), key=rev_key, reverse=True)
+        stack = sorted(
+            (k for k, n in self.nodes.items() if n.parent is None), key=rev_key, reverse=True
+        )
         while stack:
             key = stack.pop()
             order.append(key)
@@ -386,7 +394,9 @@ class RevTree:
         if all(old == new for old, new in rename.items()):
             return
         self.nodes = {
-            rename[key]: RevNode(rename[n.parent] if n.parent is not None else None, n.deleted, n.body)
+            rename[key]: RevNode(
+                rename[n.parent] if n.parent is not None else None, n.deleted, n.body
+            )
             for key, n in self.nodes.items()
         }
 
@@ -422,7 +432,9 @@ class RevTree:
         for _, _, path in paths:
             self._merge([(rev_of(k), replace(old[k], parent=None)) for k in reversed(path)])
         kept = {n.body for n in self.nodes.values() if n.body}
-        return {k: n for k, n in old.items() if (n.body not in kept if n.body else k not in self.nodes)}
+        return {
+            k: n for k, n in old.items() if (n.body not in kept if n.body else k not in self.nodes)
+        }
 
     def missing(self, revs: Iterable[str]) -> list[str]:
         """The revisions of ``revs`` this tree does not hold (``_revs_diff``)."""
@@ -431,4 +443,8 @@ class RevTree:
     def possible_ancestors(self, missing: Iterable[str]) -> list[str]:
         """Leaves older than some missing revision (CouchDB's ``possible_ancestors``)."""
         top = max((rev_generation(r) for r in missing), default=0)
-        return list(dict.fromkeys(rev_of(leaf) for leaf in self.leaves() if rev_generation(rev_of(leaf)) < top))
+        return list(
+            dict.fromkeys(
+                rev_of(leaf) for leaf in self.leaves() if rev_generation(rev_of(leaf)) < top
+            )
+        )

@@ -112,6 +112,10 @@ class _Batch:
         self.touched: dict[str, None] = {}
         # Body ids are handed out here, under the write lock: new rows append.
         self.next_body = conn.execute("SELECT coalesce(max(id), 0) FROM bodies").fetchone()[0]
+        #: new_edits=false with CouchDB's validation step (see _validated_replicas): the
+        #: trees as they were before the batch, and each id's paths in the batch.
+        self.before: dict[str, RevTree] | None = None
+        self.batch_paths: dict[str, list[list[str]]] = {}
 
     def apply(self, docs: Sequence[Incoming]) -> list[Any]:
         conn = self.conn
@@ -119,6 +123,12 @@ class _Batch:
         ids = list(dict.fromkeys(d.id for d in docs if not d.is_local))
         for docid, (tree, winner) in load_trees(conn, ids).items():
             self.states[docid] = _DocState(tree, winner)
+        if not self.new_edits and _validates(conn, docs):
+            self.before = {docid: state.tree.copy() for docid, state in self.states.items()}
+            for doc in docs:
+                if not doc.is_local and doc.rev is not None:
+                    path = revisions_to_path(doc.rev, doc.revisions)
+                    self.batch_paths.setdefault(doc.id, []).append(path)
         results: list[Any] = []
         states = self.states
         for doc in docs:
@@ -217,6 +227,8 @@ class _Batch:
         body_json, refused = _encode_checked(doc)
         if refused is not None:
             return refused
+        if self.before is not None and not self._validated_replica(doc.id, path[0]):
+            return None
         state = self.states.get(doc.id)
         prior: dict[str, Any] = {}
         if state is not None and "_attachments" in body:
@@ -241,6 +253,23 @@ class _Batch:
             body_json = encode(body)
         taker.body = self._new_body(body, body_json)
         return None
+
+    def _validated_replica(self, docid: str, rev: str) -> bool:
+        """couch_db:prep_and_validate_replicated_updates, which CouchDB runs before the
+        merge when the database has a validate_doc_update function or the request holds
+        a design document or a document with attachments (couch_db:before_docs_update):
+        of an existing document it keeps a revision only if it is a leaf once the
+        request's paths for that id are merged into the tree (couch_key_tree:multi_merge)
+        and was not a leaf before; the others are dropped, as successes."""
+        before = self.before.get(docid) if self.before is not None else None
+        if before is None:
+            return True  # not_found: every revision is validated and kept
+        if rev in {rev_of(k) for k in before.leaves()}:
+            return False
+        merged = before.copy()
+        for path in sorted(self.batch_paths.get(docid, []), key=_path_order):
+            merged.merge_path(path, deleted=False)
+        return rev in {rev_of(k) for k in merged.leaves()}
 
     def _attachments_of(self, tree: RevTree, rev: str) -> dict[str, Any]:
         body = self._body(tree.nodes[rev].body)
@@ -282,7 +311,9 @@ class _Batch:
                 continue
             body = None if node.deleted else self._body(node.body)
             values = _NO_FIELDS if body is None else _field_values(body)
-            full_rows.append((docid, seq, winner_rev, int(node.deleted), node.body, tree_json, *values))
+            full_rows.append(
+                (docid, seq, winner_rev, int(node.deleted), node.body, tree_json, *values)
+            )
         marks = ", ".join("?" * (6 + len(INDEXED_FIELDS)))
         updates = ", ".join(
             f"{c} = excluded.{c}"
@@ -298,6 +329,25 @@ class _Batch:
         if self.cut:
             conn.executemany("DELETE FROM bodies WHERE id = ?", [(b,) for b in self.cut])
         conn.execute("UPDATE meta SET value = ? WHERE key = 'update_seq'", (seq,))
+
+
+def _path_order(path: list[str]) -> tuple[int, list[str]]:
+    """multi_merge's ``lists:sort`` of paths as ``{StartPos, Node}`` terms: the start
+    generation, then the rev ids from the root down."""
+    return rev_generation(path[-1]), [rev.partition("-")[2] for rev in reversed(path)]
+
+
+def _validates(conn: sqlite3.Connection, docs: Sequence[Incoming]) -> bool:
+    """Whether CouchDB would validate this new_edits=false request before merging it
+    (couch_db:before_docs_update): the database has a validate_doc_update function, or
+    the request holds a design document or a document with attachments."""
+    if any(d.id.startswith("_design/") or "_attachments" in d.body for d in docs if not d.is_local):
+        return True
+    rows = conn.execute(
+        "SELECT b.body FROM docs d JOIN bodies b ON b.id = d.body_id "
+        "WHERE d.id >= '_design/' AND d.id < '_design0' AND d.deleted = 0"
+    )
+    return any("validate_doc_update" in loads(body) for (body,) in rows)
 
 
 _NO_FIELDS = [None] * len(INDEXED_FIELDS)
