@@ -12,13 +12,14 @@ logged in with its own session. Measured in the same run, on the same server:
 Prints p50/p95 latency and requests/s for each, and each page's ratio to the
 ceiling. Run::
 
-    .venv/bin/python bench/pages.py [--matters 10000] [--clients 20] [--seconds 8]
+    .venv/bin/python bench/pages.py [--matters 10000] [--clients 20] [--seconds 8] [--baseline DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import re
 import socket
@@ -179,11 +180,49 @@ async def _run(base: str, matter_id: str, client_count: int, seconds: float) -> 
             await c.aclose()
 
 
+def _serve_and_load(code: Path, data_dir: Path, matter_id: str, clients: int, seconds: float) -> list[Result]:
+    """Start ``village-app serve`` from the checkout ``code`` over ``data_dir`` and load it."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "village_app.cli", "serve", "--data", str(data_dir), "--port", str(port)],
+        cwd=code, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(code)},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        return asyncio.run(_run(base, matter_id, clients, seconds))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _table(title: str, results: list[Result]) -> None:
+    ceiling = results[0]
+    print(f"\n{title}\n")
+    print("| endpoint | requests | p50 ms | p95 ms | req/s | req/s vs ceiling | p95 vs ceiling |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        print(f"| {r.name} | {len(r.latencies)} | {r.p50:.1f} | {r.p95:.1f} | {r.rate:.0f} "
+              f"| {r.rate / ceiling.rate:.2f} | {r.p95 / ceiling.p95:.1f}x |")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--matters", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument(
+        "--baseline", type=Path, default=None,
+        help="a checkout of an earlier commit (git worktree add DIR REV): served over the same "
+             "data, alternating with this one, for before/after figures from one run",
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="alternations with --baseline")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="cunyi-bench-") as tmp:
@@ -191,32 +230,18 @@ def main() -> int:
         began = time.perf_counter()
         matter_id = asyncio.run(_build(data_dir, args.matters))
         print(f"built {args.matters} matters in {time.perf_counter() - began:.1f} s")
-        port = _free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "village_app.cli", "serve", "--data", str(data_dir), "--port", str(port)],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            results = asyncio.run(_run(base, matter_id, args.clients, args.seconds))
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+        runs: list[tuple[str, list[Result]]] = []
+        for n in range(args.rounds if args.baseline else 1):
+            if args.baseline:
+                runs.append((f"baseline ({args.baseline}), round {n + 1}",
+                             _serve_and_load(args.baseline, data_dir, matter_id, args.clients, args.seconds)))
+            runs.append((f"this checkout, round {n + 1}",
+                         _serve_and_load(ROOT, data_dir, matter_id, args.clients, args.seconds)))
 
-    ceiling = results[0]
-    print(f"\n{args.clients} concurrent clients, {args.seconds:.0f} s each, {args.matters} matters, one uvicorn process\n")
-    print("| endpoint | requests | p50 ms | p95 ms | req/s | req/s vs ceiling | p95 vs ceiling |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for r in results:
-        print(f"| {r.name} | {len(r.latencies)} | {r.p50:.1f} | {r.p95:.1f} | {r.rate:.0f} "
-              f"| {r.rate / ceiling.rate:.2f} | {r.p95 / ceiling.p95:.1f}x |")
-    worst = max(r.p95 for r in results[1:])
+    print(f"\n{args.clients} concurrent clients, {args.seconds:.0f} s each, {args.matters} matters, one uvicorn process")
+    for title, results in runs:
+        _table(title, results)
+    worst = max(r.p95 for title, results in runs if title.startswith("this") for r in results[1:])
     print(f"\naim: p95 under 100 ms for the pages: {'met' if worst < 100 else 'NOT met'} (worst {worst:.1f} ms)")
     return 0
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -45,7 +44,7 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[sy
     if request.param == "embedded":
         location = str(tmp_path / f"{V}.sqlite")
     else:
-        location = f"{request.getfixturevalue('couch_url')}/test_repo_{uuid.uuid4().hex[:10]}"
+        location = request.getfixturevalue("couch_db_url")  # deleted at teardown, whatever happens
     database = await sync.open_database(location)
     await _store(database).save_village(Village(V, "测试村", "东溪镇", "青禾县"))
     yield database

@@ -16,11 +16,14 @@ import json
 import logging
 import signal
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 
+import sync
 from sync import replicate
 from sync.errors import CouchError
 from sync.replication import Replication, ReplicationEvent, State
+from village_app import repo
 
 _BAR_WIDTH = 30
 
@@ -106,7 +109,24 @@ async def replicate_command(args: argparse.Namespace, *, out: TextIO, err: TextI
                 loop.remove_signal_handler(sig)
     progress.finish()
     print(summary(rep), file=out)
+    fixed = await repair_after_pull(args.target)
+    if fixed:
+        print(f"repaired {fixed} derived values (matter stages, publicity flags) after the pull", file=out)
     return 0
+
+
+async def repair_after_pull(target: str) -> int:
+    """A village database that was pulled into: recompute what is copied from the evidence
+    (see :meth:`village_app.repo.VillageStore.repair_derived`); a remote target is left to its
+    own server."""
+    path = Path(target)
+    if "://" in target or path.suffix != ".sqlite" or not path.exists():
+        return 0
+    db = await sync.open_database(str(path), create=False)
+    try:
+        return await repo.VillageStore(db, path.stem, repo.Actor("village-app replicate")).repair_derived()
+    finally:
+        await db.close()
 
 
 def summary(rep: Replication) -> str:

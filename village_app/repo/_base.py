@@ -12,6 +12,7 @@ from sync.errors import ConflictError, NotFoundError
 from village_app.domain import EditConflict, NotFound, RecordUnreadable, RuleBook
 from village_app.i18n import N_
 from village_app.repo.actor import Actor
+from village_app.repo.ids import is_form_key, make_id
 from village_app.repo.matter_index import MatterIndex
 from village_app.repo.quarantine import QuarantineIndex, Unreadable, check
 
@@ -73,6 +74,32 @@ class StoreBase:
             raise RecordUnreadable(
                 N_("这条记录无法读取，已列入“无法读取的记录”"), ids=[item.id]
             ) from None
+
+    def _keyed_id(self, doc_type: str, key: str | None) -> str | None:
+        """The id a new document gets from the form's idempotency key (``None``: no key, or one
+        that is not a form key, and the document gets a fresh id)."""
+        return make_id(doc_type, self.village, key) if key and is_form_key(key) else None
+
+    async def _first_result(self, docid: str | None, parse: Callable[[Doc], T]) -> T | None:
+        """What the first submission of a form made (``None`` if it made nothing yet)."""
+        if docid is None:
+            return None
+        try:
+            return self._read_one(await self._get_doc(docid, missing=N_("记录不存在")), parse)
+        except NotFound:
+            return None
+
+    async def _put_once(self, doc: Mapping[str, Any], parse: Callable[[Doc], T]) -> T | None:
+        """Write a new document; when a submission of the same form got there first (the same
+        id), its result instead (``None``: this one was written)."""
+        try:
+            await self._put_new(doc)
+        except EditConflict:
+            first = await self._first_result(doc["_id"], parse)
+            if first is None:
+                raise
+            return first
+        return None
 
     async def unreadable(self) -> list[Unreadable]:
         """Every quarantined document of the village (the whole database is checked)."""

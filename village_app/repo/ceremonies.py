@@ -29,9 +29,13 @@ class CeremonyRecords(OrganisationRecords):
         ]
         return limits_from_data(standards[-1].get("limits")) if standards else {}
 
-    async def add_ceremony(self, ceremony: Ceremony) -> Ceremony:
+    async def add_ceremony(self, ceremony: Ceremony, *, key: str | None = None) -> Ceremony:
         """Register an event: ``registered_by`` must sit on the council; whether the standard
-        was kept is computed from the standard in force."""
+        was kept is computed from the standard in force. ``key``: the form's idempotency key."""
+        docid = self._keyed_id(DocType.CEREMONY, key)
+        first = await self._first_result(docid, docs.ceremony_from_doc)
+        if first is not None:
+            return first
         council = active_members(
             await self.list_members(BodyKind.WEDDINGS_FUNERALS_COUNCIL, private=False),
             BodyKind.WEDDINGS_FUNERALS_COUNCIL,
@@ -44,9 +48,8 @@ class CeremonyRecords(OrganisationRecords):
                 field="registered_by",
             )
         checked = register_ceremony(ceremony, await self.ceremony_limits())
-        doc = docs.ceremony_to_doc(self.village, checked, self.actor)
-        await self._put_new(doc)
-        return docs.ceremony_from_doc(doc)
+        doc = docs.ceremony_to_doc(self.village, checked, self.actor, docid=docid)
+        return await self._put_once(doc, docs.ceremony_from_doc) or docs.ceremony_from_doc(doc)
 
     async def list_ceremonies(self, *, year: int | None = None) -> list[Ceremony]:
         """Registered events, oldest first (optionally of one year)."""

@@ -52,3 +52,13 @@ def split_id(docid: str) -> tuple[str, str, str]:
     """``(type, village, suffix)``; raises ValueError for an id of another shape."""
     doc_type, village, suffix = docid.split(":", 2)
     return doc_type, village, suffix
+
+
+def new_form_key() -> str:
+    """An idempotency key for one rendered form: a fresh ULID. The record the form creates gets
+    it as its id, so a repeated or concurrent submission of the same form finds the first."""
+    return ulid(datetime.now().astimezone())
+
+
+def is_form_key(text: str) -> bool:
+    return len(text) == 26 and all(c in _CROCKFORD for c in text)

@@ -12,6 +12,7 @@ from sync.errors import NotFoundError
 from village_app.domain import (
     AttachmentRef,
     DocType,
+    DomainError,
     Matter,
     MatterView,
     NotFound,
@@ -76,13 +77,26 @@ def _unique_names(wanted: Sequence[str], taken: Sequence[str]) -> list[str]:
 
 
 
+def _record_flags(matter: Matter | None) -> dict[str, bool]:
+    """What a stage record's publicity flags must say: its matter's (private when the matter
+    is missing or unreadable)."""
+    if matter is None:
+        return {"sensitive": True, "commendation": False}
+    return {"sensitive": matter.sensitive, "commendation": matter.commendation}
+
+
 class MatterRecords(SupervisionRecords):
-    async def create_matter(self, matter: Matter) -> Matter:
-        matter = validate_matter(replace(matter, id="", village=self.village, rev=""))
+    async def create_matter(self, matter: Matter, *, key: str | None = None) -> Matter:
+        """A new matter; ``key`` (the form's idempotency key) makes a repeat return the first."""
+        docid = self._keyed_id(DocType.MATTER, key)
+        first = await self._first_result(docid, docs.matter_from_doc)
+        if first is not None:
+            return first
+        matter = validate_matter(replace(matter, id=docid or "", village=self.village, rev=""))
         matter = replace(matter, stage=current_stage_key(matter.kind, ()))
         doc = docs.matter_to_doc(self.village, matter, self.actor)
-        rev = await self._put_new(doc)
-        return docs.matter_from_doc({**doc, "_rev": rev})
+        first = await self._put_once(doc, docs.matter_from_doc)
+        return first or await self.get_matter(doc["_id"])
 
     async def get_matter(self, matter_id: str) -> Matter:
         """The matter with its revision and any conflicting revisions (``conflicts``)."""
@@ -127,7 +141,7 @@ class MatterRecords(SupervisionRecords):
         it. The flags say who may read the record, not what happened: changing them is not an
         edit of the evidence. Every record's answer is checked: a record left with a stale
         ``commendation`` would be shown on the kiosk."""
-        wanted = {"sensitive": matter.sensitive, "commendation": matter.commendation}
+        wanted = _record_flags(matter)
 
         async def attempt() -> None:
             records = await self._find_all({"type": DocType.STAGE_RECORD, "matter": matter.id})
@@ -136,6 +150,48 @@ class MatterRecords(SupervisionRecords):
                 raise_for_results(await self.db.bulk_docs(stale))
 
         await retry_on_conflict(attempt, what=f"flags of {matter.id}'s records", ids=[matter.id])
+
+    async def repair_derived(self) -> int:
+        """Recompute what is copied from the evidence, and write what disagrees: each matter's
+        ``stage`` (a function of its records) and each record's ``sensitive``/``commendation``
+        (a copy of its matter's publicity, which the kiosk's one-document-at-a-time filter
+        reads). A crash between a record's write and the matter's, or two laptops that each
+        changed one side before they synced, leave them disagreeing; this runs at start-up and
+        after every pull. A record whose matter cannot be read is made private (fail closed).
+        Returns how many documents were fixed."""
+        matters = {m.id: m for m in self._read(await self._find_all({"type": DocType.MATTER}), docs.matter_from_doc)}
+        raw_records = await self._find_all({"type": DocType.STAGE_RECORD})
+        records: dict[str, list[StageRecord]] = {}
+        for record in self._read(raw_records, docs.stage_record_from_doc):
+            records.setdefault(record.matter, []).append(record)
+        fixed = 0
+        for matter in matters.values():
+            stage = current_stage_key(matter.kind, done_stages(records.get(matter.id, [])))
+            if stage != matter.stage:
+                await self._refresh_stage(matter, records.get(matter.id, []))
+                fixed += 1
+        stale = []
+        for doc in raw_records:
+            owner = matters.get(doc.get("matter", ""))
+            wanted = _record_flags(owner)
+            if any(doc.get(k) != v for k, v in wanted.items()):
+                stale.append(doc["_id"])
+        for docid in stale:
+            fixed += await self._set_record_flags(docid, matters)
+        if fixed:
+            log.warning("%s: repaired %d derived values (stage, publicity flags)", self.village, fixed)
+        return fixed
+
+    async def _set_record_flags(self, docid: str, matters: dict[str, Matter]) -> int:
+        async def attempt() -> int:
+            doc = await self.db.get(docid)
+            wanted = _record_flags(matters.get(doc.get("matter", "")))
+            if all(doc.get(k) == v for k, v in wanted.items()):
+                return 0
+            await self.db.put({**doc, **wanted})
+            return 1
+
+        return await retry_on_conflict(attempt, what=f"flags of {docid}", ids=[docid])
 
     async def list_matters(self, **query: Unpack[MatterQuery]) -> list[Matter]:
         """Matters, newest first, filtered by current stage, body, year, kind (from the
@@ -175,6 +231,7 @@ class MatterRecords(SupervisionRecords):
     async def warm_up(self) -> None:
         """Build the matters index now (at start-up), so the first page asked for does not pay
         for reading every matter (about 0.3 s for 10,000)."""
+        await self.repair_derived()
         await self._matter_index().summaries()
         found = await self.unreadable()
         if found:
@@ -225,7 +282,9 @@ class MatterRecords(SupervisionRecords):
                 name: {"content_type": c.content_type, "data": base64.b64encode(c.data).decode("ascii")}
                 for name, c in zip(names, checked, strict=True)
             }
-        await self._put_new(doc)
+        first = await self._put_once(doc, docs.stage_record_from_doc)
+        if first is not None:
+            return first
         stored = await self.db.get(doc["_id"])
         return docs.stage_record_from_doc(stored)
 
@@ -236,20 +295,33 @@ class MatterRecords(SupervisionRecords):
         *,
         attachments: Sequence[NewAttachment] = (),
         refuse_failed: bool = False,
+        key: str | None = None,
     ) -> StageRecord:
         """Validate through the domain (stage order, fields, quorum, vote arithmetic), then
         store. A failed meeting is stored too (unless ``refuse_failed``) and leaves the stage
-        where it was."""
+        where it was. ``key``: the form's idempotency key (a repeat returns the first record)."""
+        docid = self._keyed_id(DocType.STAGE_RECORD, key)
+        first = await self._first_result(docid, docs.stage_record_from_doc)
+        if first is not None:
+            return first
         matter = await self.get_matter(matter_id)
         history = await self.list_stage_records(matter_id)
-        checked = record_stage(
-            matter,
-            history,
-            replace(record, id="", matter=matter_id),
-            await self.rules(),
-            refuse_failed=refuse_failed,
-        )
-        stored = await self._store_record(matter, checked, attachments)
+        try:
+            checked = record_stage(
+                matter,
+                history,
+                replace(record, id="", matter=matter_id),
+                await self.rules(),
+                refuse_failed=refuse_failed,
+            )
+        except DomainError:
+            # The same form, submitted at the same moment, may have been stored since the
+            # check above: then this stage is already done (by that very submission).
+            first = await self._first_result(docid, docs.stage_record_from_doc)
+            if first is not None:
+                return first
+            raise
+        stored = await self._store_record(matter, replace(checked, id=docid or ""), attachments)
         await self._refresh_stage(matter, [*history, stored])
         return stored
 
@@ -260,8 +332,13 @@ class MatterRecords(SupervisionRecords):
         reason: str,
         *,
         attachments: Sequence[NewAttachment] = (),
+        key: str | None = None,
     ) -> StageRecord:
         """Store a correction of ``target_id``: a new record referencing it, with a reason."""
+        docid = self._keyed_id(DocType.STAGE_RECORD, key)
+        first = await self._first_result(docid, docs.stage_record_from_doc)
+        if first is not None:
+            return first
         target = await self._get_doc(target_id, missing=N_("要更正的记录不存在"))
         if target.get("type") != DocType.STAGE_RECORD:
             raise NotFound(N_("要更正的记录不存在"), ids=[target_id])
@@ -270,7 +347,7 @@ class MatterRecords(SupervisionRecords):
         checked = correct_stage_record(
             matter, history, target_id, replace(record, id=""), reason, await self.rules()
         )
-        stored = await self._store_record(matter, checked, attachments)
+        stored = await self._store_record(matter, replace(checked, id=docid or ""), attachments)
         await self._refresh_stage(matter, [*history, stored])
         return stored
 

@@ -35,9 +35,14 @@ class SupervisionRecords(OrganisationRecords):
         return [t for t in threads if t.is_open] if open_only else threads
 
     async def add_supervision(
-        self, entry: SupervisionEntry, *, thread_id: str | None = None
+        self, entry: SupervisionEntry, *, thread_id: str | None = None, key: str | None = None
     ) -> SupervisionEntry:
-        """A new finding, or (with ``thread_id``) a follow-up that moves the thread's status."""
+        """A new finding, or (with ``thread_id``) a follow-up that moves the thread's status.
+        ``key``: the form's idempotency key (a repeat returns the first entry)."""
+        docid = self._keyed_id(DocType.SUPERVISION, key)
+        first = await self._first_result(docid, docs.supervision_from_doc)
+        if first is not None:
+            return first
         roster = await self.list_members(BodyKind.SUPERVISION_COMMITTEE)
         thread: SupervisionThread | None = None
         if thread_id:
@@ -46,9 +51,8 @@ class SupervisionRecords(OrganisationRecords):
             if thread is None:
                 raise NotFound(N_("监督事项不存在"), ids=[thread_id])
         checked = record_supervision(entry, roster, thread, today=date.today())
-        doc = docs.supervision_to_doc(self.village, checked, self.actor)
-        await self._put_new(doc)
-        return docs.supervision_from_doc(doc)
+        doc = docs.supervision_to_doc(self.village, replace(checked, id=docid or ""), self.actor)
+        return await self._put_once(doc, docs.supervision_from_doc) or docs.supervision_from_doc(doc)
 
     async def correct_supervision(
         self, target_id: str, entry: SupervisionEntry, reason: str

@@ -14,8 +14,8 @@ from village_app.repo.docs._common import Doc, base_doc
 from village_app.repo.docs._fields import Fields
 
 
-def ceremony_to_doc(village: str, ceremony: Ceremony, actor: Actor) -> Doc:
-    doc = base_doc(DocType.CEREMONY, village, actor.new_id(DocType.CEREMONY, village), actor)
+def ceremony_to_doc(village: str, ceremony: Ceremony, actor: Actor, *, docid: str | None = None) -> Doc:
+    doc = base_doc(DocType.CEREMONY, village, docid or actor.new_id(DocType.CEREMONY, village), actor)
     doc.update(
         kind=ceremony.kind,
         family=ceremony.family,

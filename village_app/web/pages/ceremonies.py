@@ -94,7 +94,7 @@ async def _add(request: Request, form: FormData) -> Response:
             registered_by=forms.text(form, "registered_by"),
             note=forms.text(form, "note"),
         )
-        await resolve.store(request).add_ceremony(ceremony)
+        await resolve.store(request).add_ceremony(ceremony, key=forms.form_key(form))
     except DomainError as exc:
         page = await _page(request, _year(request), state.fail(exc, request_locale(request)))
         return render(request, "ceremonies.html", page, status_code=exc.status)

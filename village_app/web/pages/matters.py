@@ -137,8 +137,7 @@ async def _create_matter(request: Request, form: FormData) -> Response:
             category=forms.text(form, "category"),
             commendation=forms.flag(form, "commendation"),
         )
-        created = await resolve.store(request).create_matter(matter
-        )
+        created = await resolve.store(request).create_matter(matter, key=forms.form_key(form))
     except DomainError as exc:
         page = NewMatterPage(state.fail(exc, request_locale(request)))
         return render(request, "matter_new.html", page, status_code=422)

@@ -75,6 +75,7 @@ async def _record_stage(request: Request, form: FormData) -> Response:
             attachments=uploads,
             # A failed meeting is refused unless the secretary keeps it on purpose, as evidence.
             refuse_failed=forms.text(form, "keep_failed") != "on",
+            key=forms.form_key(form),
         )
     except DomainError as exc:
         page = StagePage(await build_form(request, matter, spec, state.fail(exc, request_locale(request))))
@@ -115,7 +116,7 @@ async def _correct(request: Request, form: FormData) -> Response:
     try:
         new = forms.stage_record(form, matter.id, spec)
         uploads = await _uploads(form, app_state(request).settings.max_attachment_bytes)
-        await resolve.store(request).correct_record(record.id, new, forms.text(form, "reason"), attachments=uploads,
+        await resolve.store(request).correct_record(record.id, new, forms.text(form, "reason"), attachments=uploads, key=forms.form_key(form),
         )
     except DomainError as exc:
         failed = state.fail(exc, request_locale(request))

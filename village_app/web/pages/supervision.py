@@ -84,7 +84,7 @@ async def _add(request: Request, thread_id: str | None, form: FormData) -> Respo
         )
         if entry.matter:  # only this village's matters
             await resolve.store(request).get_matter(entry.matter)
-        await resolve.store(request).add_supervision(entry, thread_id=thread_id)
+        await resolve.store(request).add_supervision(entry, thread_id=thread_id, key=forms.form_key(form))
     except DomainError as exc:
         page = await _page(request, state.fail(exc, request_locale(request)), thread_id or "")
         return render(request, "supervision.html", page, status_code=exc.status)

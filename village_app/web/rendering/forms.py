@@ -179,3 +179,8 @@ def record_values(record: StageRecord) -> dict[str, str]:
         p = record.publication
         values.update(what=p.what, where=p.where, published_at=_local_input(p.published_at))
     return values
+
+
+def form_key(form: FormData) -> str | None:
+    """The idempotency key the rendered form carried (see ``csrf()`` in ``_fields.html``)."""
+    return text(form, "form_key") or None

@@ -29,6 +29,7 @@ from village_app.domain import (
     BodyRule,
 )
 from village_app.i18n import N_
+from village_app.repo.ids import new_form_key
 from village_app.web.rendering.template_i18n import CompiledTranslations
 from village_app.web.state import app_state
 
@@ -222,6 +223,7 @@ def build_templates(directory: Path, locale: str = i18n.DEFAULT_LOCALE) -> Jinja
         zip_with=lambda labels, values: list(zip(values, labels, strict=True)),
     )
     templates.env.globals["url_for"] = _url_for
+    templates.env.globals["new_form_key"] = new_form_key
     templates.env.trim_blocks = True
     templates.env.lstrip_blocks = True
     # Templates ship with the app and never change while it runs: without this, every
