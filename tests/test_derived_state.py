@@ -72,7 +72,8 @@ async def _sync(source: str, target: str) -> None:
 
 async def test_two_laptops_cannot_leave_a_private_record_on_the_kiosk(tmp_path: Path, couch_db_url: str) -> None:
     a_path, b_path = str(tmp_path / "a" / f"{V}.sqlite"), str(tmp_path / "b" / f"{V}.sqlite")
-    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
     a = await sync.open_database(a_path)
     matter, publication = await _commendation(_store(a, "a"))
     await a.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 from starlette.testclient import TestClient
 
 VILLAGE = "330102001001"
@@ -15,6 +15,23 @@ PASSWORD = "correct-horse-battery"
 
 def soup(response: Any) -> BeautifulSoup:
     return BeautifulSoup(response.text, "html.parser")
+
+
+def one(node: Tag, css: str) -> Tag:
+    """The first element under `node` that the CSS selector `css` matches; the test fails,
+    naming the selector, when there is none."""
+    found = node.select_one(css)
+    assert found is not None, f"no element matches {css!r}"
+    return found
+
+
+def attr(tag: Tag, name: str) -> str:
+    """The value of `tag`'s attribute `name` as one string (bs4 types any attribute as possibly
+    a list of values, as it parses `class`); the test fails when it is missing or a list."""
+    value = tag.get(name)
+    assert value is not None, f"<{tag.name}> has no attribute {name!r}"
+    assert isinstance(value, str), f"<{tag.name}> attribute {name!r} is a list of values: {value!r}"
+    return value
 
 
 def csrf_of(client: TestClient, path: str = "/login") -> str:

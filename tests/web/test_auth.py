@@ -3,7 +3,7 @@ from __future__ import annotations
 from starlette.testclient import TestClient
 
 from village_app.web.pages.auth import LoginPage, safe_next
-from web.helpers import PASSWORD, USERNAME, ClientFactory, csrf_of, log_in, soup
+from web.helpers import PASSWORD, USERNAME, ClientFactory, csrf_of, log_in, one, soup
 
 
 def test_every_page_but_login_needs_a_session(make_client: ClientFactory) -> None:
@@ -45,15 +45,15 @@ def test_wrong_password_is_refused_with_a_chinese_message(make_client: ClientFac
     client = make_client(logged_in=False)
     response = log_in(client, password="not-the-password")
     assert response.status_code == 400
-    assert response.context["page"].error == "用户名或密码不正确。"  # type: ignore[attr-defined]
-    assert soup(response).select_one("#login-error").get_text() == "用户名或密码不正确。"
+    assert response.context["page"].error == "用户名或密码不正确。"
+    assert one(soup(response), "#login-error").get_text() == "用户名或密码不正确。"
 
 
 def test_unknown_user_is_refused_the_same_way(make_client: ClientFactory) -> None:
     client = make_client(logged_in=False)
     response = log_in(client, username="nobody")
     assert response.status_code == 400
-    assert response.context["page"].error == "用户名或密码不正确。"  # type: ignore[attr-defined]
+    assert response.context["page"].error == "用户名或密码不正确。"
 
 
 def test_login_is_throttled_per_user_and_address(make_client: ClientFactory) -> None:
@@ -62,7 +62,7 @@ def test_login_is_throttled_per_user_and_address(make_client: ClientFactory) -> 
         assert log_in(client, password="wrong-password").status_code == 400
     locked = log_in(client)  # even the right password waits now
     assert locked.status_code == 429
-    message = soup(locked).select_one("#login-error").get_text()
+    message = one(soup(locked), "#login-error").get_text()
     assert message == "登录失败次数过多，请 15 分钟后再试。"
     # Another username from the same address is not locked.
     assert log_in(client, username="someone-else", password="x" * 10).status_code == 400

@@ -18,13 +18,13 @@ from village_app import accounts
 from village_app.web import Settings, create_app
 from village_app.web.state import app_state
 from web import villagedata
-from web.helpers import PASSWORD, PDF, USERNAME, VILLAGE, form_token, log_in, page_of, soup
+from web.helpers import PASSWORD, PDF, USERNAME, VILLAGE, form_token, log_in, one, page_of, soup
 
 #: A refusal is fine; a crash is not.
 ALLOWED = {200, 303, 400, 403, 404, 409, 413, 422, 429}
 MARKUP = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
-_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40)
 _number = st.one_of(st.integers(-5, 200).map(str), _text)
 _fuzz = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -143,14 +143,14 @@ def test_markup_in_text_fields_comes_back_escaped(village: dict[str, Any]) -> No
     html = soup(page)
     assert html.find("script", string=lambda s: bool(s) and "alert" in s) is None
     assert html.find("img", attrs={"src": "x"}) is None
-    assert html.select_one("h1").get_text() == MARKUP and html.select_one(".summary").get_text() == MARKUP
+    assert one(html, "h1").get_text() == MARKUP and one(html, ".summary").get_text() == MARKUP
     matter_id = page_of(page).view.matter.id
     recorded = client.post(f"/matters/{matter_id}/stages/proposal", data={
         "held_at": "2026-11-20T10:00", "expected": "7", "present": "6", "content": MARKUP, "place": MARKUP,
         **village["token"]}, follow_redirects=False)
     assert recorded.status_code == 303
     html = soup(client.get(f"/matters/{matter_id}"))
-    assert html.select_one("#stage-proposal .content").get_text() == MARKUP
+    assert one(html, "#stage-proposal .content").get_text() == MARKUP
     assert html.find("img", attrs={"src": "x"}) is None
     listed = soup(client.get("/matters"))
     assert MARKUP in [a.get_text() for a in listed.select("tr[data-matter] a")]
@@ -179,7 +179,7 @@ def test_upload_over_the_limit_is_413_and_nothing_is_stored(village: dict[str, A
         files={"attachment": ("big.pdf", oversize, "application/pdf")},
     )
     assert response.status_code == 413
-    assert soup(response).select_one(".error-message h1").get_text() == "文件太大"
+    assert one(soup(response), ".error-message h1").get_text() == "文件太大"
     assert asyncio.run(_record_count(db_path)) == before
     assert page_of(client.get(f"/matters/{village['matter']}")).view.current_stage == "review"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from web import villagedata
-from web.helpers import ClientFactory, form_token, page_of, soup
+from web.helpers import ClientFactory, attr, form_token, one, page_of, soup
 
 
 def test_council_matter_five_steps(make_client: ClientFactory) -> None:
@@ -37,7 +37,7 @@ def test_council_matter_five_steps(make_client: ClientFactory) -> None:
     assert {c.stage: c.count for c in overview.council_stages}["completed"] == 1
     assert {c.stage: c.count for c in overview.major_stages}["completed"] == 0
     # Its "completed" link lists completed council matters only.
-    link = soup(client.get("/")).select_one('#council-stages a[href*="stage=completed"]')["href"]
+    link = attr(one(soup(client.get("/")), '#council-stages a[href*="stage=completed"]'), "href")
     listed = page_of(client.get(link))
     assert listed.filters.kind == "council" and [m.title for m in listed.matters] == ["修订村规民约第五条"]
     assert page_of(client.get("/matters?kind=major&stage=completed")).total == 0

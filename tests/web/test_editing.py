@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from web import villagedata
-from web.helpers import VILLAGE, ClientFactory, form_token, page_of, soup
+from web.helpers import VILLAGE, ClientFactory, form_token, one, page_of, soup
 
 
 def test_edit_a_matter_and_refuse_a_stale_edit(make_client: ClientFactory) -> None:
@@ -66,7 +66,7 @@ def test_a_moral_review_matter_is_put_on_and_taken_off_the_commendation_list(mak
     assert page_of(client.get(url)).view.matter.commendation is True
     form = page_of(client.get(f"{url}/edit")).form
     assert form.values["commendation"] == "on"
-    assert soup(client.get(f"{url}/edit")).select_one("input[name=commendation]").has_attr("checked")
+    assert one(soup(client.get(f"{url}/edit")), "input[name=commendation]").has_attr("checked")
     done = client.post(f"{url}/edit", data={"title": "好媳妇评选", "rev": form.values["rev"], **form_token(client)},
                        follow_redirects=False)
     assert done.status_code == 303

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from web.helpers import ClientFactory, page_of, soup
+from web.helpers import ClientFactory, one, page_of, soup
 
 
 def test_health_needs_no_session(make_client: ClientFactory) -> None:
@@ -19,7 +19,7 @@ def test_domain_error_page_in_english(client: TestClient) -> None:
     response = client.get("/matters/matter:330102001001:NOPE")
     assert response.status_code == 404
     assert page_of(response).message == "No such matter."
-    assert soup(response).select_one(".error-message h1").get_text() == "Page not found"
+    assert one(soup(response), ".error-message h1").get_text() == "Page not found"
 
 
 def test_htmx_error_goes_to_the_flash_bar(client: TestClient) -> None:

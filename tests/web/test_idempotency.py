@@ -42,6 +42,7 @@ def _count(client: TestClient, doc_type: str) -> int:
 def test_concurrent_identical_proposals_store_one_record(make_client: ClientFactory, times: int) -> None:
     client = make_client(setup=villagedata.small_village)
     db = app_state(client.app).db  # type: ignore[arg-type]
+    assert db is not None
     matter = client.portal.call(villagedata.major_matter, db)  # type: ignore[union-attr]
     path = f"/matters/{matter.id}/stages/proposal"
     hidden = _form(client, f"/matters/{matter.id}")

@@ -6,7 +6,7 @@ from starlette.testclient import TestClient
 
 from village_app.domain import ROSTER_BODIES
 from web import villagedata
-from web.helpers import ClientFactory, csrf_of, soup
+from web.helpers import ClientFactory, attr, csrf_of, one, soup
 
 
 def test_language_switch_sets_a_cookie_and_the_page_follows(client: TestClient) -> None:
@@ -16,12 +16,12 @@ def test_language_switch_sets_a_cookie_and_the_page_follows(client: TestClient) 
     assert response.cookies["lang"] == "en"
     page = client.get("/")
     assert page.context["locale"] == "en"  # type: ignore[attr-defined]
-    assert soup(page).find("html")["lang"] == "en"
-    assert soup(page).select_one(".brand").get_text() == "Cunyi"
+    assert attr(one(soup(page), "html"), "lang") == "en"
+    assert one(soup(page), ".brand").get_text() == "Cunyi"
     client.post("/lang", data={"lang": "zh_CN", "next": "/", "csrf_token": token})
     back = client.get("/")
-    assert soup(back).find("html")["lang"] == "zh-CN"
-    assert soup(back).select_one(".brand").get_text() == "村议"
+    assert attr(one(soup(back), "html"), "lang") == "zh-CN"
+    assert one(soup(back), ".brand").get_text() == "村议"
 
 
 def test_unknown_language_falls_back_to_chinese(client: TestClient) -> None:

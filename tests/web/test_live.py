@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from web.helpers import page_of, soup
+from web.helpers import attr, one, page_of, soup
 
 
 def _check(client: TestClient, **params: str):  # type: ignore[no-untyped-def]
@@ -13,8 +13,8 @@ def test_quorum_while_typing_20_of_30_then_21(client: TestClient) -> None:
     twenty = _check(client, body="representatives", expected="30", present="20")
     live = page_of(twenty).live
     assert live.outcome.quorate is False and live.outcome.quorum_needed == 21
-    node = soup(twenty).select_one('[data-live="outcome"]')
-    assert node["data-quorate"] == "no" and "未达法定人数（至少需21人）" in node.get_text()
+    node = one(soup(twenty), '[data-live="outcome"]')
+    assert attr(node, "data-quorate") == "no" and "未达法定人数（至少需21人）" in node.get_text()
     twenty_one = page_of(_check(client, body="representatives", expected="30", present="21")).live
     assert twenty_one.outcome.quorate is True and twenty_one.ratio == "70.0%"
 
@@ -37,11 +37,11 @@ def test_impossible_counts_are_explained(client: TestClient) -> None:
 def test_nothing_typed_yet_shows_the_rule(client: TestClient) -> None:
     response = _check(client, body="party_members")
     assert page_of(response).live.outcome is None
-    assert "党员大会" in soup(response).select_one(".rule-hint").get_text()
+    assert "党员大会" in one(soup(response), ".rule-hint").get_text()
     assert page_of(_check(client, body="nonsense", expected="x")).live.rule is None
 
 
 def test_english_live_result(client: TestClient) -> None:
     client.cookies.set("lang", "en")
     response = _check(client, body="representatives", expected="30", present="20")
-    assert "not quorate" in soup(response).select_one('[data-live="outcome"]').get_text()
+    assert "not quorate" in one(soup(response), '[data-live="outcome"]').get_text()

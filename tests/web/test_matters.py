@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from village_app.web.pages.matters import MatterFilters, MattersPage
 from web import villagedata
-from web.helpers import VILLAGE, ClientFactory, form_token, page_of, soup
+from web.helpers import VILLAGE, ClientFactory, form_token, one, page_of, soup
 
 
 async def _three_matters(db):  # type: ignore[no-untyped-def]
@@ -27,7 +27,7 @@ def test_matters_list_filters_by_stage_body_and_year(make_client: ClientFactory)
     by_year = page_of(response)
     assert by_year.filters == MatterFilters(year=2025) and len(by_year.matters) == 1
     assert (by_year.total, by_year.pages, by_year.has_next) == (1, 1, False)  # counted for every filter
-    assert soup(response).select_one("#total").get_text() == "共 1 项"
+    assert one(soup(response), "#total").get_text() == "共 1 项"
 
 
 def test_htmx_filter_gets_only_the_results_block(make_client: ClientFactory) -> None:
@@ -57,7 +57,7 @@ def test_create_a_major_matter(make_client: ClientFactory) -> None:
     matter_page = client.get(response.headers["location"])
     view = page_of(matter_page).view
     assert view.matter.title == "新建文化广场" and view.current_stage == "proposal"
-    assert soup(matter_page).select_one("#current-stage").get_text() == "党支部会提议"
+    assert one(soup(matter_page), "#current-stage").get_text() == "党支部会提议"
 
 
 def test_a_matter_without_a_title_is_refused_beside_the_field(make_client: ClientFactory) -> None:
@@ -65,7 +65,7 @@ def test_a_matter_without_a_title_is_refused_beside_the_field(make_client: Clien
     response = client.post("/matters", data={"kind": "major", "title": " ", "year": "2026", **form_token(client)})
     assert response.status_code == 422
     assert page_of(response).form.errors == {"title": "请填写事项名称"}
-    assert soup(response).select_one('[data-field="title"]').get_text() == "请填写事项名称"
+    assert one(soup(response), '[data-field="title"]').get_text() == "请填写事项名称"
 
 
 def test_a_council_matter_needs_its_council(make_client: ClientFactory) -> None:

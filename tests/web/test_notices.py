@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from web import villagedata
-from web.helpers import ClientFactory, page_of, soup
+from web.helpers import ClientFactory, attr, one, page_of, soup
 
 
 async def _published(db: Any) -> None:
@@ -27,17 +27,17 @@ def test_printable_notice_for_a_publication(make_client: ClientFactory) -> None:
     client = make_client(setup=_published)
     matter = page_of(client.get("/matters")).matters[0]
     matter_page = client.get(f"/matters/{matter.id}")
-    link = soup(matter_page).select_one('#stage-resolution_publication a[data-action="notice"]')
-    response = client.get(link["href"])
+    link = one(soup(matter_page), '#stage-resolution_publication a[data-action="notice"]')
+    response = client.get(attr(link, "href"))
     page = page_of(response)
     assert page.publication.publication.where == "村务公开栏"
     assert page.decision.stage == "resolution" and page.decision.vote.in_favour == 18
     html = soup(response)
-    assert html.select_one(".notice-title").get_text() == "关于修建村东机耕道的决议公告"
-    vote = html.select_one(".notice-vote").get_text()
+    assert one(html, ".notice-title").get_text() == "关于修建村东机耕道的决议公告"
+    vote = one(html, ".notice-vote").get_text()
     assert "2026年11月15日" in vote and "赞成 18 票" in vote and "表决通过" in vote
-    assert html.select_one(".notice-sign").get_text().count("2026年11月16日") == 1
-    assert html.find("link", attrs={"media": "print"})["href"].endswith("/static/print.css")
+    assert one(html, ".notice-sign").get_text().count("2026年11月16日") == 1
+    assert attr(one(html, 'link[media="print"]'), "href").endswith("/static/print.css")
 
 
 def test_a_record_that_is_no_publication_has_no_notice(make_client: ClientFactory) -> None:
@@ -74,7 +74,7 @@ def test_a_moral_review_notice_warns_unless_it_is_a_commendation(make_client: Cl
     for commendation in (False, True):
         client = make_client(setup=_moral_review(commendation))
         matter = page_of(client.get("/matters")).matters[0]
-        link = soup(client.get(f"/matters/{matter.id}")).select_one('a[data-action="notice"]')
-        response = client.get(link["href"])
+        link = one(soup(client.get(f"/matters/{matter.id}")), 'a[data-action="notice"]')
+        response = client.get(attr(link, "href"))
         assert page_of(response).names_private_people is not commendation
         assert (soup(response).select_one("#private-warning") is None) is commendation

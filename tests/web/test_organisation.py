@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from web import villagedata
-from web.helpers import ClientFactory, form_token, page_of, soup
+from web.helpers import ClientFactory, form_token, one, page_of, soup
 
 
 def _client(make_client: ClientFactory):  # type: ignore[no-untyped-def]
@@ -20,7 +20,7 @@ def test_councils_page_lists_every_roster(make_client: ClientFactory) -> None:
 def test_council_page_and_adding_a_member(make_client: ClientFactory) -> None:
     client = _client(make_client)
     response = client.get("/councils/residents_council")
-    assert "超过半数" in soup(response).select_one(".rule").get_text()
+    assert "超过半数" in one(soup(response), ".rule").get_text()
     added = client.post(
         "/councils/residents_council/members",
         data={"name": "赵新", "role": "委员", "term_start": "2026-01-01", **form_token(client)},
@@ -39,7 +39,7 @@ def test_a_second_convenor_is_refused_beside_the_field(make_client: ClientFactor
     )
     assert response.status_code == 422
     assert "convenor" in page_of(response).form.errors
-    assert soup(response).select_one('[data-field="convenor"]').get_text().startswith("村民议事会已有召集人")
+    assert one(soup(response), '[data-field="convenor"]').get_text().startswith("村民议事会已有召集人")
 
 
 def test_supervisor_who_sits_on_the_villagers_committee_is_ineligible(make_client: ClientFactory) -> None:

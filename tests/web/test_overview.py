@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from village_app.web.pages.overview import OverviewPage
 from web import villagedata
-from web.helpers import ClientFactory, page_of, soup
+from web.helpers import ClientFactory, one, page_of, soup
 
 
 def test_overview_shows_bodies_stages_and_open_supervision(make_client: ClientFactory) -> None:
@@ -21,8 +21,8 @@ def test_overview_shows_bodies_stages_and_open_supervision(make_client: ClientFa
     council = next(b for b in page.bodies if b.kind == "residents_council")
     assert council.members == 2 and council.convenor == "陈会长"
     html = soup(response)
-    assert html.select_one('#major-stages [data-stage="review"]').get_text() == "1"
-    assert html.select_one('[data-body="supervision_committee"] p').get_text().startswith("3 名成员")
+    assert one(html, '#major-stages [data-stage="review"]').get_text() == "1"
+    assert one(html, '[data-body="supervision_committee"] p').get_text().startswith("3 名成员")
 
 
 def test_overview_of_an_empty_village(client) -> None:  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ from typing import Any
 
 from village_app.domain import Body
 from web import villagedata
-from web.helpers import VILLAGE, ClientFactory, form_token, page_of, soup
+from web.helpers import VILLAGE, ClientFactory, attr, form_token, one, page_of, soup
 
 
 def _branch(doc: dict[str, Any], marker: str, **fields: Any) -> dict[str, Any]:
@@ -30,7 +30,7 @@ def test_roster_conflicts_are_shown_and_each_resolved(make_client: ClientFactory
     client = make_client(setup=_conflicting_roster)
     council = client.get("/councils/residents_council")
     assert page_of(council).conflicts == 2
-    link = soup(council).select_one("#conflict-notice a")["href"]
+    link = attr(one(soup(council), "#conflict-notice a"), "href")
     response = client.get(link)
     page = page_of(response)
     by_type = {d.type: d for d in page.docs}

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from starlette.testclient import TestClient
 
 from village_app.web.state import app_state
-from web.helpers import ClientFactory, csrf_of, soup
+from web.helpers import ClientFactory, attr, csrf_of, one, soup
 
 
 @pytest.mark.parametrize("token", [None, "", "forged-token"])
@@ -15,7 +17,7 @@ def test_unsafe_request_without_the_right_csrf_token_is_403(client: TestClient, 
     response = client.post("/lang", data=data, follow_redirects=False)
     assert response.status_code == 403
     assert response.context["page"].status == 403  # type: ignore[attr-defined]
-    assert soup(response).select_one(".error-message h1").get_text() == "请求被拒绝"
+    assert one(soup(response), ".error-message h1").get_text() == "请求被拒绝"
     assert "lang" not in response.cookies
 
 
@@ -48,7 +50,7 @@ def test_body_over_the_limit_is_413_before_reading(client: TestClient) -> None:
         data={"csrf_token": token},
     )
     assert response.status_code == 413
-    assert soup(response).select_one(".error-message h1").get_text() == "文件太大"
+    assert one(soup(response), ".error-message h1").get_text() == "文件太大"
 
 
 def test_streamed_body_over_the_limit_is_cut_off(client: TestClient) -> None:
@@ -56,7 +58,7 @@ def test_streamed_body_over_the_limit_is_cut_off(client: TestClient) -> None:
     token = csrf_of(client, "/")
     limit = app_state(client.app).settings.max_body_bytes  # type: ignore[arg-type]
 
-    def chunks():  # type: ignore[no-untyped-def]
+    def chunks() -> Iterator[bytes]:
         for _ in range(limit // 65536 + 2):
             yield b"x" * 65536
 
@@ -71,7 +73,7 @@ def test_unknown_page_is_a_chinese_404(client: TestClient) -> None:
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert response.context["page"].title == "找不到页面"  # type: ignore[attr-defined]
-    assert soup(response).find("html")["lang"] == "zh-CN"
+    assert attr(one(soup(response), "html"), "lang") == "zh-CN"
 
 
 def test_pages_forbid_inline_script_and_framing(client: TestClient) -> None:

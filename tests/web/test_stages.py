@@ -8,7 +8,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from web import villagedata
-from web.helpers import PDF, PNG, ClientFactory, form_token, page_of, soup
+from web.helpers import PDF, PNG, ClientFactory, attr, form_token, one, page_of, soup
 
 
 @pytest.fixture
@@ -43,8 +43,8 @@ def test_stage_form_page_without_javascript(reviewed: tuple[TestClient, str]) ->
     form = page_of(response).form
     assert form.spec.key == "review" and form.bodies == ("party_members",)
     html = soup(response)
-    node = html.select_one("form#stage-form-review")
-    assert node["action"].endswith(f"/matters/{matter_id}/stages/review") and node["enctype"] == "multipart/form-data"
+    node = one(html, "form#stage-form-review")
+    assert attr(node, "action").endswith(f"/matters/{matter_id}/stages/review") and attr(node, "enctype") == "multipart/form-data"
     assert node.select_one('input[type="file"][name="attachment"]') is not None
 
 
@@ -66,7 +66,7 @@ def test_representatives_meeting_20_of_30_is_refused_21_counts(reviewed: tuple[T
     assert refused.status_code == 422
     errors = page_of(refused).form.state.errors
     assert errors["present"] == "实到20人，未达法定人数（应到30人，至少需21人）"
-    assert soup(refused).select_one('[data-field="present"]').get_text() == errors["present"]
+    assert one(soup(refused), '[data-field="present"]').get_text() == errors["present"]
     assert page_of(client.get(f"/matters/{matter_id}")).view.current_stage == "resolution"
 
     counted = client.post(
@@ -116,7 +116,7 @@ def test_htmx_adds_the_record_in_place(reviewed: tuple[TestClient, str]) -> None
     assert response.status_code == 200
     html = soup(response)
     assert html.find("html") is None
-    assert html.select_one('section#timeline li#stage-review')["data-status"] == "done"
+    assert attr(one(html, 'section#timeline li#stage-review'), "data-status") == "done"
     assert html.select_one("form#stage-form-resolution") is not None
 
 
@@ -145,8 +145,8 @@ def test_scanned_sheet_is_stored_and_served(reviewed: tuple[TestClient, str]) ->
     record = next(s for s in page_of(page).view.stages if s.spec.key == "review").record
     # The name follows the content: a PNG sent as photo.jpg is stored as .png.
     assert sorted(a.name for a in record.attachments) == ["photo.png", "签到表.pdf"]
-    link = soup(page).find(attrs={"data-record": record.id}).select_one(".attachments a")
-    served = client.get(link["href"])
+    link = one(one(soup(page), f'[data-record="{record.id}"]'), ".attachments a")
+    served = client.get(attr(link, "href"))
     assert served.status_code == 200 and served.headers["x-content-type-options"] == "nosniff"
     assert "default-src 'none'" in served.headers["content-security-policy"]
     assert served.content in (PDF, PNG)
@@ -186,7 +186,7 @@ def test_correction_shows_both_records(reviewed: tuple[TestClient, str]) -> None
     assert chain.current.attendance.present == 36 and chain.current.reason == "签到表漏记一人"
     assert [r.id for r in chain.superseded] == [original.id]
     html = soup(response)
-    assert html.select_one("#stage-review .correction-note").get_text().endswith("签到表漏记一人")
+    assert one(html, "#stage-review .correction-note").get_text().endswith("签到表漏记一人")
     assert html.select_one("#stage-review .superseded-version") is not None
 
 

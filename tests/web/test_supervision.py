@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from web import villagedata
-from web.helpers import ClientFactory, form_token, page_of, soup
+from web.helpers import ClientFactory, attr, form_token, one, page_of, soup
 
 
 def test_finding_then_follow_up_to_closed(make_client: ClientFactory) -> None:
@@ -28,7 +28,7 @@ def test_finding_then_follow_up_to_closed(make_client: ClientFactory) -> None:
     response = client.get("/supervision")
     (thread,) = page_of(response).threads
     assert thread.status == "closed" and page_of(response).open_count == 0
-    assert soup(response).select_one('[data-status="closed"] .entries').get_text().count("已补充公开") == 1
+    assert one(soup(response), '[data-status="closed"] .entries').get_text().count("已补充公开") == 1
 
 
 def test_only_supervisors_record_findings(make_client: ClientFactory) -> None:
@@ -62,5 +62,5 @@ def test_a_finding_about_a_matter_links_to_it_by_title(make_client: ClientFactor
     assert added.status_code == 303
     response = client.get("/supervision")
     assert page_of(response).matter_titles == {matter.id: "修建村东机耕道"}
-    link = soup(response).select_one("a.matter-link")
-    assert link.get_text() == "相关事项：修建村东机耕道" and link["href"] == f"/matters/{matter.id}"
+    link = one(soup(response), "a.matter-link")
+    assert link.get_text() == "相关事项：修建村东机耕道" and attr(link, "href") == f"/matters/{matter.id}"

@@ -34,7 +34,7 @@ from web.helpers import PNG, ClientFactory, soup
 
 #: Values no field of the stored shape accepts where they are put (per kind of field).
 NOT_TEXT = st.sampled_from([0, 12.5, True, [], {}, ["x"]])
-NOT_INT = st.sampled_from(["lots", -1, 1.5, True, None, [], 10**12])
+NOT_INT: st.SearchStrategy[object] = st.sampled_from(["lots", -1, 1.5, True, None, [], 10**12])
 NOT_TIME = st.sampled_from([
     0, "not-a-time", "0001-01-01T00:00", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:00+00:00",
     "2026-02-30T10:00:00+08:00", [], True,
@@ -119,7 +119,7 @@ async def _village(db: sync.Database) -> None:
 
 
 def _break(doc: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    broken = json.loads(json.dumps(doc))
+    broken: dict[str, Any] = json.loads(json.dumps(doc))
     target = broken
     *parents, key = path.split(".")
     for part in parents:
