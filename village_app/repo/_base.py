@@ -11,8 +11,8 @@ from sync.database import Database
 from sync.errors import ConflictError, NotFoundError
 from village_app.domain import EditConflict, NotFound, RecordUnreadable, RuleBook
 from village_app.i18n import N_
-from village_app.repo.actor import Actor
 from village_app.repo import docs
+from village_app.repo.actor import Actor
 from village_app.repo.ids import is_form_key, make_id
 from village_app.repo.matter_index import MatterIndex
 from village_app.repo.quarantine import QuarantineIndex, Unreadable, check
