@@ -12,13 +12,28 @@ Two kinds of time, on purpose:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from village_app.domain.errors import ValidationError
 from village_app.i18n import N_
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+#: The dates a record may hold: wider than any real record, narrow enough that converting to
+#: Shanghai time and formatting can never overflow (year 1 and 9999 did). Forms refuse what
+#: lies outside; documents that arrive with it are quarantined (``repo.docs._fields``).
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2199, 12, 31)
+
+
+def check_date_range(value: date, *, field: str, text: str) -> None:
+    """:class:`ValidationError` for a date outside :data:`EARLIEST` .. :data:`LATEST`."""
+    if not EARLIEST <= value <= LATEST:
+        raise ValidationError(
+            N_("日期超出范围：%(value)s（应在 %(first)s 年到 %(last)s 年之间）"),
+            {"value": text, "first": EARLIEST.year, "last": LATEST.year},
+            field=field,
+        )
 
 
 def now_utc() -> datetime:
@@ -64,6 +79,11 @@ def parse_local(text: str, *, field: str = "held_at") -> datetime:
         raise ValidationError(
             N_("时间格式不正确：%(time)s（应为 2026-11-25 19:30）"), {"time": text}, field=field
         ) from exc
-    return to_shanghai(moment)
+    # The wall-clock date first, then the instant: 0001-01-01T00:00+14:00 is in range as
+    # written but overflows when converted.
+    check_date_range(moment.date(), field=field, text=text)
+    local = to_shanghai(moment)  # cannot overflow: at most a day from a date in range
+    check_date_range(local.date(), field=field, text=text)
+    return local
 
 

@@ -144,6 +144,8 @@ def _validate_fields(
         raise ValidationError(N_("请填写时间"), field="held_at", ids=ids)
     if spec.meeting and record.attendance is None:
         raise ValidationError(N_("请填写应到和实到人数"), field="expected", ids=ids)
+    if record.form and record.form not in MEETING_FORMS:
+        raise ValidationError(N_("会议形式应为现场会议、视频会议或书面征求意见"), field="form", ids=ids)
     if spec.vote and record.vote is None:
         raise ValidationError(N_("请填写表决票数"), field="in_favour", ids=ids)
     if record.vote is not None and record.attendance is None:

@@ -45,6 +45,7 @@ from village_app.web.pages import (
     unreadable,
 )
 from village_app.web.rendering.templates import build_templates
+from village_app.web.security.charset import FormCharsetMiddleware
 from village_app.web.security.csrf import CsrfMiddleware
 from village_app.web.security.headers import SecurityHeadersMiddleware
 from village_app.web.security.limits import BodyLimitMiddleware
@@ -98,8 +99,9 @@ def create_app(settings: Settings) -> Starlette:
 
     revocations = SessionRevocations(settings.session_max_age)
     middleware = [
-        Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
+        # Outermost, so that every answer has them (the host check's refusals too).
         Middleware(SecurityHeadersMiddleware),
+        Middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts)),
         Middleware(
             SessionMiddleware,
             secret_key=settings.resolved_secret_key(),
@@ -111,6 +113,7 @@ def create_app(settings: Settings) -> Starlette:
         Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes),
         Middleware(EndedSessionMiddleware, revocations=revocations),
         Middleware(AuthenticationMiddleware, backend=SessionBackend()),
+        Middleware(FormCharsetMiddleware),
         Middleware(CsrfMiddleware),
     ]
     handlers: Any = exception_handlers((DomainError,))

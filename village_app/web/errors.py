@@ -19,6 +19,7 @@ from sync.errors import CouchError
 from village_app.domain import DomainError
 from village_app.i18n import N_
 from village_app.web.rendering.templates import is_htmx, render, request_locale
+from village_app.web.security.headers import add_security_headers
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,9 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unexpected error on %s", request.url.path, exc_info=exc)
-    return error_response(request, 500)
+    response = error_response(request, 500)
+    add_security_headers(response.headers)
+    return response
 
 
 def exception_handlers(domain_errors: tuple[type[Exception], ...] = ()) -> dict[type[Exception] | int, object]:

@@ -16,10 +16,8 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
-#: The dates a record may hold: wider than any real record, narrow enough that converting
-#: to Shanghai time and formatting can never overflow (year 1 and 9999 did).
-EARLIEST: Final = date(1900, 1, 1)
-LATEST: Final = date(2199, 12, 31)
+from village_app.domain.dates import EARLIEST, LATEST
+
 #: Characters an id may not contain: it is a path segment of the pages' URLs.
 _ID_FORBIDDEN: Final = frozenset("/\\?#%") | frozenset(chr(c) for c in range(32)) | {"\x7f"}
 #: "No default": the field must be there.

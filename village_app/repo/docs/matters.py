@@ -18,9 +18,10 @@ from village_app.domain import (
     Vote,
     evaluate_meeting,
 )
+from village_app.domain.dates import LATEST
 from village_app.repo.actor import Actor
 from village_app.repo.docs._common import Doc, base_doc, store_time
-from village_app.repo.docs._fields import LATEST, Fields, safe_id
+from village_app.repo.docs._fields import Fields, safe_id
 
 
 def matter_to_doc(village: str, matter: Matter, actor: Actor) -> Doc:

@@ -45,7 +45,10 @@ class LiveCheckPage:
 def check_meeting(values: FormData | QueryParams, rules: RuleBook, locale: str) -> LiveResult:
     """The outcome for the counts typed so far (nothing yet: just the rule)."""
     form = values if isinstance(values, FormData) else FormData(dict(values.items()))
-    body = forms.text(form, "body")
+    try:
+        body = forms.text(form, "body")
+    except DomainError:  # a body no form offers: nothing to check against (the save says why)
+        return LiveResult(body="")
     try:
         rule = rule_for(body, rules) if body else None
     except (DomainError, ValueError):

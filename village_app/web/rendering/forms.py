@@ -18,13 +18,17 @@ from village_app.domain import (
     ValidationError,
     Vote,
 )
-from village_app.domain.dates import parse_local, to_shanghai
+from village_app.domain.dates import check_date_range, parse_local, to_shanghai
 from village_app.domain.meetings import Choice
 from village_app.i18n import N_, Message
 
 #: Names may be separated by new lines or Chinese/Latin commas and enumeration commas.
 _NAME_SEPARATORS = re.compile(r"[\n\r,，、;；]+")
 _MAX_FIELD = 20_000
+#: Characters no field takes: C0 controls but tab and newlines (NUL among them), DEL, lone
+#: surrogates, and the bidirectional overrides and isolates that make a name or title read
+#: differently from what it holds (U+202E turned "hcraM" into "March").
+_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass
@@ -54,6 +58,8 @@ def text(form: FormData, name: str) -> str:
         return ""
     if len(value) > _MAX_FIELD:
         raise ValidationError(N_("内容过长"), field=name)
+    if _FORBIDDEN.search(value):
+        raise ValidationError(N_("含有不允许的字符（控制字符或文字方向符）"), field=name)
     return value.strip()
 
 
@@ -67,7 +73,7 @@ def integer(form: FormData, name: str, label: str) -> int | None:
     raw = text(form, name)
     if not raw:
         return None
-    if not re.fullmatch(r"\d{1,7}", raw):
+    if not re.fullmatch(r"[0-9]{1,7}", raw):  # not \d: it takes ٣ and ３, which int() reads too
         raise ValidationError(N_("%(label)s应为不超过七位的非负整数"), {"label": Message(label)}, field=name)
     return int(raw)
 
@@ -86,9 +92,11 @@ def day(form: FormData, name: str) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        value = date.fromisoformat(raw)
     except ValueError:
         raise ValidationError(N_("日期格式不正确：%(date)s（应为 2026-11-25）"), {"date": raw}, field=name) from None
+    check_date_range(value, field=name, text=raw)
+    return value
 
 
 def attendance(form: FormData) -> Attendance | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 #: Everything the pages need comes from this server: no inline script, no third party, no framing.
@@ -15,6 +16,13 @@ _SECURITY_HEADERS: Final = [
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"same-origin"),
 ]
+
+
+def add_security_headers(headers: MutableHeaders) -> None:
+    """The same headers on an answer made outside this middleware (Starlette's last-resort 500
+    handler runs outside every middleware)."""
+    for name, value in [*_SECURITY_HEADERS, (b"cache-control", b"no-store")]:
+        headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
 
 
 class SecurityHeadersMiddleware:
