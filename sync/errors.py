@@ -95,6 +95,20 @@ class NetworkError(CouchError, ConnectionError):
     error = "network_error"
 
 
+class StorageFullError(CouchError, OSError):
+    """The disk (or the database's size limit) is full: nothing of the write was kept."""
+
+    status = 507
+    error = "insufficient_storage"
+
+
+class ReadOnlyStorageError(CouchError, PermissionError):
+    """The database file or its folder cannot be written (a read-only folder or medium)."""
+
+    status = 503
+    error = "read_only"
+
+
 _BY_STATUS: dict[int, type[CouchError]] = {
     400: BadRequestError,
     401: UnauthorizedError,

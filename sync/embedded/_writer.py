@@ -28,7 +28,7 @@ from sync.database import MAX_DOCUMENT_SIZE
 from sync.embedded import _attachments
 from sync.embedded._docs import Incoming, check_size, dumps, encode, loads, utf8
 from sync.embedded._schema import INDEXED_FIELDS
-from sync.errors import BadRequestError, DocumentTooLargeError
+from sync.errors import BadRequestError, DocumentTooLargeError, ReadOnlyStorageError, StorageFullError
 from sync.revtree import RevNode, RevTree, rev_generation, rev_of, revisions_to_path
 
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
@@ -91,14 +91,30 @@ def field_value(value: Any) -> Any:
 
 def write(conn: sqlite3.Connection, docs: Sequence[Incoming], *, new_edits: bool) -> list[Any]:
     """Apply a validated batch atomically; returns CouchDB's ``_bulk_docs`` results."""
-    conn.execute("BEGIN IMMEDIATE")
     try:
-        results = _Batch(conn, new_edits).apply(docs)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            results = _Batch(conn, new_edits).apply(docs)
+            conn.execute("COMMIT")
+        except BaseException:
+            # SQLite has already rolled back after some errors (a full disk among them): a
+            # second ROLLBACK would fail and hide the cause behind "no transaction is active".
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    except sqlite3.OperationalError as exc:
+        raise storage_error(exc) from exc
     return results
+
+
+def storage_error(exc: sqlite3.OperationalError) -> Exception:
+    """The named error for SQLite's "disk full" and "read-only"; other errors as they are."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code == sqlite3.SQLITE_FULL:
+        return StorageFullError("the disk is full: nothing was written")
+    if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN) or "readonly" in str(exc):
+        return ReadOnlyStorageError(f"the database cannot be written: {exc}")
+    return exc
 
 
 class _Batch:

@@ -3,18 +3,19 @@ code with a fixed seed from the script in ``fixtures/demo_village.json``; used b
 ``village-app demo`` (and so by ``make run``) and by the tests.
 
 :func:`load_demo` is idempotent: a village database that already holds the
-complete demo is left untouched.
+complete demo is left untouched; a new one appears only once complete.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import sync
-from sync.errors import NotFoundError
+from sync.errors import NotFoundError, StorageFullError
 from village_app.demo.build import FIXTURE, build_demo, load_script
 
 log = logging.getLogger(__name__)
@@ -56,32 +57,60 @@ async def _add_secretary(db: sync.Database, script: dict[str, Any]) -> bool:
 
 
 async def load_demo(data_dir: Path, *, script: dict[str, Any] | None = None) -> DemoResult:
-    """Load the demo into ``data_dir/<village code>.sqlite`` unless it is there already."""
+    """Load the demo into ``data_dir/<village code>.sqlite`` unless it is there already.
+
+    A new demo is built in a hidden file beside it and renamed into place only once complete,
+    so a load that stops half way (a full disk, a killed process) leaves no village behind."""
     script = script or load_script()
     code = script["village"]["code"]
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # it holds records naming people
     path = data_dir / f"{code}.sqlite"
+    loaded = False
+    if not path.exists():
+        await _build_aside(path, script)
+        loaded = True
     db = await sync.open_database(str(path))
     try:
         try:
             await db.get_local(MARKER)
-            loaded = False
         except NotFoundError:
             info = await db.info()
-            if info.get("doc_count", 0):
-                raise DemoError(
-                    f"{path} already holds {info['doc_count']} documents but not the complete demo; "
-                    "move it away to load the demo afresh"
-                ) from None
-            log.info("loading the demo village %s into %s", code, path)
-            await build_demo(db, script)
-            await db.put_local({"_id": MARKER, "version": VERSION, "village": code})
-            loaded = True
+            raise DemoError(
+                f"{path} already holds {info.get('doc_count', 0)} documents but not the complete "
+                "demo; move it away to load the demo afresh"
+            ) from None
         user_created = await _add_secretary(db, script)
+    except StorageFullError:
+        raise DemoError("the disk is full: the demo secretary's account was not created") from None
     finally:
         await db.close()
     account = script["secretary"]
     return DemoResult(path, code, account["username"], account["password"], loaded, user_created)
+
+
+def _aside(path: Path) -> list[Path]:
+    building = path.with_name(f".loading-{path.name}")  # not *.sqlite to the folder's glob
+    return [building, *(building.with_name(building.name + suffix) for suffix in ("-wal", "-shm"))]
+
+
+async def _build_aside(path: Path, script: dict[str, Any]) -> None:
+    building = _aside(path)[0]
+    for leftover in _aside(path):  # an earlier load that stopped half way
+        leftover.unlink(missing_ok=True)
+    log.info("loading the demo village %s into %s", script["village"]["code"], path)
+    try:
+        db = await sync.open_database(str(building))
+        try:
+            await build_demo(db, script)
+            await db.put_local({"_id": MARKER, "version": VERSION, "village": script["village"]["code"]})
+        finally:
+            await db.close()  # the last connection's close folds the WAL into the file
+        os.replace(building, path)
+    except StorageFullError:
+        raise DemoError("the disk is full: the demo was not loaded (nothing was left behind)") from None
+    finally:
+        for leftover in _aside(path):
+            leftover.unlink(missing_ok=True)
 
 
 __all__ = ["FIXTURE", "MARKER", "DemoError", "DemoResult", "build_demo", "load_demo", "load_script"]

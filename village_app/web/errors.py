@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sync.errors import CouchError
+from sync.errors import CouchError, ReadOnlyStorageError, StorageFullError
 from village_app.domain import DomainError
 from village_app.i18n import N_
 from village_app.web.rendering.templates import is_htmx, render, request_locale
@@ -35,6 +35,8 @@ _MESSAGES: Final[dict[int, tuple[str, str]]] = {
     422: (N_("填写有误"), N_("提交的内容不符合要求，请检查后重试。")),
     429: (N_("尝试次数过多"), N_("请稍后再试。")),
     500: (N_("系统出错"), N_("系统出现了意外错误，请稍后重试。记录未被修改。")),
+    503: (N_("无法保存"), N_("数据文件夹是只读的，无法保存。请检查数据文件夹的位置和权限。")),
+    507: (N_("磁盘已满"), N_("磁盘已满，这次的内容没有保存。请清理电脑的磁盘空间后再试。")),
 }
 
 
@@ -90,6 +92,12 @@ def _default_phrase(status: int) -> str:
 
 async def _store_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CouchError)
+    if isinstance(exc, StorageFullError):
+        log.error("disk full on %s: %s", request.url.path, exc)
+        return error_response(request, 507, N_("磁盘已满，这次的内容没有保存。请清理电脑的磁盘空间后再试。"))
+    if isinstance(exc, ReadOnlyStorageError):
+        log.error("read-only data on %s: %s", request.url.path, exc)
+        return error_response(request, 503, N_("数据文件夹是只读的，无法保存。请检查数据文件夹的位置和权限。"))
     if exc.status >= 500:
         log.error("store error on %s: %s", request.url.path, exc)
         return error_response(request, 500)

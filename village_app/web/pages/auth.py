@@ -93,11 +93,13 @@ async def _login(request: Request, form: FormData) -> Response:
 
 async def logout(request: Request) -> Response:
     session_id = request.session.get(SESSION_ID_KEY)
+    # Signed out first: whatever happens to the record of it below, this browser is out.
+    request.session.clear()
     if isinstance(session_id, str):
-        # A copy of the cookie (another tab, or one taken) must not stay signed in.
+        # A copy of the cookie (another tab, or one taken) must not stay signed in. It is
+        # refused from now on; if the disk cannot keep that (full, read-only), it is said.
         state = app_state(request)
         await state.session_revocations.end(session_id, state.db)
-    request.session.clear()
     return RedirectResponse(request.url_for("login"), status_code=303)
 
 
