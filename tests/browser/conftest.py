@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -40,21 +40,25 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def _prepare(data_dir: Path) -> None:
+async def _prepare(data_dir: Path, extra: Callable[[sync.Database], Awaitable[None]] | None) -> None:
     db = await sync.open_database(str(data_dir / f"{VILLAGE}.sqlite"))
     try:
         await accounts.add_user(db, USERNAME, PASSWORD, village=VILLAGE)
         await villagedata.small_village(db)
+        if extra is not None:
+            await extra(db)
     finally:
         await db.close()
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The small village, plus what the test module's ``prepare_village(db)`` adds."""
     data_dir = tmp_path_factory.mktemp("browser-data")
+    extra = getattr(request.module, "prepare_village", None)
     # Playwright's sync API keeps an event loop running in this thread: prepare in another.
     with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, _prepare(data_dir)).result()
+        pool.submit(asyncio.run, _prepare(data_dir, extra)).result()
     port = _free_port()
     log = (tmp_path_factory.getbasetemp() / f"serve-{port}.log").open("w")
     proc = subprocess.Popen(
