@@ -149,9 +149,24 @@ def _match_condition(value: Any, cond: Any) -> bool:
         elif op == "$nin":
             if _in(value, arg):
                 return False
+        elif op == "$regex":
+            # CouchDB runs the pattern (PCRE, unanchored) on strings only; a simple pattern
+            # reads the same in Python's re.
+            if not isinstance(arg, str):
+                raise BadRequestError("$regex needs a string")
+            if not isinstance(value, str) or _regex(arg).search(value) is None:
+                return False
         else:
             raise BadRequestError(f"unsupported Mango operator {op!r}")
     return True
+
+
+@functools.lru_cache(maxsize=64)
+def _regex(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise BadRequestError(f"invalid $regex {pattern!r}: {exc}") from None
 
 
 def _combinator_args(op: str, arg: Any) -> list[Mapping[str, Any]]:

@@ -115,3 +115,12 @@ def test_project_keeps_listed_dotted_fields() -> None:
         "meta": {"author": {"name": "李"}},
     }
     assert project(DOC, None) == DOC
+
+
+def test_regex_matches_strings_only_and_refuses_a_bad_pattern() -> None:
+    assert matches({"_id": {"$regex": "^[a-z]"}}, {"_id": "matter:1:x"})
+    assert not matches({"_id": {"$regex": "^[a-z]"}}, {"_id": "_design/x"})
+    assert not matches({"n": {"$regex": "1"}}, {"n": 1})
+    assert not matches({"n": {"$regex": "1"}}, {})
+    with pytest.raises(BadRequestError):
+        matches({"n": {"$regex": "("}}, {"n": "x"})

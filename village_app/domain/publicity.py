@@ -91,6 +91,9 @@ def kiosk_selector() -> dict[str, Any]:
     not_sensitive = {"$or": [{"sensitive": False}, {"commendation": True}]}
     return {
         "$and": [
+            # Not a design or _local document (their ids start with "_"): every public type's
+            # id starts with its type's name.
+            {"_id": {"$regex": "^[a-z]"}},
             *no_private,
             {
                 "$or": [
