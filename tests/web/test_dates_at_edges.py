@@ -91,3 +91,29 @@ def test_lone_surrogates_are_a_clear_refusal_not_a_500(proposed: tuple[TestClien
     response = client.post(path, content=body.encode(), follow_redirects=False,
                            headers={"content-type": "multipart/form-data; boundary=XX; charset=unicode_escape"})
     assert response.status_code < 500, response.status_code
+
+
+@pytest.mark.parametrize(("held_at", "says"), [("2030-01-01T19:00", "不能晚于今天"), ("1990-01-01T19:00", "不能早于本村记录开始")])
+def test_an_implausible_meeting_date_is_refused_with_its_cause(proposed: tuple[TestClient, str], held_at: str, says: str) -> None:
+    client, matter_id = proposed
+    response = client.post(f"/matters/{matter_id}/stages/proposal", data=_proposal(client, held_at))
+    assert response.status_code == 422
+    assert says in page_of(response).form.state.errors["held_at"]
+
+
+def test_a_future_ceremony_names_the_date_not_the_registrar(make_client: ClientFactory) -> None:
+    import datetime as dt
+
+    from village_app.domain import BodyKind, Member
+
+    async def setup(db: Any) -> None:
+        await villagedata.small_village(db)
+        await villagedata.store(db).add_member(
+            Member(BodyKind.WEDDINGS_FUNERALS_COUNCIL, "田理事", "理事长", dt.date(2024, 1, 1), convenor=True))
+
+    client = make_client(setup=setup)
+    data = {"kind": "wedding", "family": "张家", "held_on": "2030-05-01", "tables": "12", "gift": "200",
+            "registered_by": "田理事", **form_token(client, "/ceremonies")}
+    response = client.post("/ceremonies", data=data)
+    assert response.status_code == 422
+    assert "不能晚于今天" in response.text and "不是红白理事会的在任成员" not in response.text

@@ -28,7 +28,10 @@ def test_a_save_on_a_full_disk_says_so_and_keeps_nothing(make_client: ClientFact
     client = make_client(setup=villagedata.small_village)
     db = app_state(client.app).db  # type: ignore[arg-type]
     assert db is not None
-    client.portal.call(db._run, _fill_up, db)  # type: ignore[union-attr, attr-defined]
+    async def fill() -> None:
+        await db._run(_fill_up, db)  # type: ignore[attr-defined]
+
+    client.portal.call(fill)  # type: ignore[union-attr]
     big = "村道硬化。" * 3000  # a page or two more than the file has room for
     data = {"kind": "major", "title": "修建村西水渠", "year": "2026", "summary": big, **form_token(client, "/matters/new")}
     response = client.post("/matters", data=data, follow_redirects=False)
@@ -62,11 +65,11 @@ async def test_the_demo_is_never_left_half_loaded(tmp_path: Path, monkeypatch: p
         await db._run(lambda: db.conn.execute("PRAGMA max_page_count = 40"))  # type: ignore[attr-defined]
         return db
 
-    monkeypatch.setattr(demo.sync, "open_database", small_disk)
+    monkeypatch.setattr(sync, "open_database", small_disk)
     with pytest.raises(demo.DemoError, match="disk"):
         await demo.load_demo(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == []  # no village file, no leftovers
-    monkeypatch.setattr(demo.sync, "open_database", real_open)
+    monkeypatch.setattr(sync, "open_database", real_open)
     result = await demo.load_demo(tmp_path)
     assert result.loaded and result.path.exists()
     assert sqlite3.connect(result.path).execute("PRAGMA integrity_check").fetchone() == ("ok",)

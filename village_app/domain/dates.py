@@ -12,6 +12,7 @@ Two kinds of time, on purpose:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -87,3 +88,37 @@ def parse_local(text: str, *, field: str = "held_at") -> datetime:
     return local
 
 
+
+
+#: Where a village's records begin: nothing before it is entered (a typo of the year, mostly).
+RECORDS_BEGIN = date(2000, 1, 1)
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """The dates a record being entered may carry: not before the village's records begin, and
+    not after today in Asia/Shanghai (a meeting dated next spring has not happened)."""
+
+    earliest: date
+    today: date
+
+    @classmethod
+    def at(cls, now: datetime, earliest: date | None = None) -> DateWindow:
+        return cls(earliest or RECORDS_BEGIN, to_shanghai(now).date())
+
+    def check(self, value: date | datetime | None, *, field: str) -> None:
+        if value is None:
+            return
+        day = to_shanghai(value).date() if isinstance(value, datetime) else value
+        if day > self.today:
+            raise ValidationError(
+                N_("日期不能晚于今天（%(today)s）：还没有发生的事不能记录"),
+                {"today": self.today.isoformat()},
+                field=field,
+            )
+        if day < self.earliest:
+            raise ValidationError(
+                N_("日期不能早于本村记录开始的日期（%(first)s）"),
+                {"first": self.earliest.isoformat()},
+                field=field,
+            )

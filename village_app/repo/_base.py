@@ -10,6 +10,7 @@ from typing import Any, Final, TypeVar, cast
 from sync.database import Database
 from sync.errors import ConflictError, NotFoundError
 from village_app.domain import EditConflict, NotFound, RecordUnreadable, RuleBook
+from village_app.domain.dates import DateWindow
 from village_app.i18n import N_
 from village_app.repo import docs
 from village_app.repo.actor import Actor
@@ -97,6 +98,10 @@ class StoreBase:
             raise RecordUnreadable(
                 N_("这条记录无法读取，已列入“无法读取的记录”"), ids=[item.id]
             ) from None
+
+    def _window(self) -> DateWindow:
+        """The dates a record entered now may carry (not after today, by the actor's clock)."""
+        return DateWindow.at(self.actor.now())
 
     def _keyed_id(self, doc_type: str, key: str | None) -> str | None:
         """The id a new document gets from the form's idempotency key (``None``: no key, or one

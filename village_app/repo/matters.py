@@ -304,6 +304,7 @@ class MatterRecords(SupervisionRecords):
         first = await self._first_result(docid, docs.stage_record_from_doc)
         if first is not None:
             return first
+        self._check_dates(record)
         matter = await self.get_matter(matter_id)
         history = await self.list_stage_records(matter_id)
         try:
@@ -342,6 +343,7 @@ class MatterRecords(SupervisionRecords):
         target = await self._get_doc(target_id, missing=N_("要更正的记录不存在"))
         if target.get("type") != DocType.STAGE_RECORD:
             raise NotFound(N_("要更正的记录不存在"), ids=[target_id])
+        self._check_dates(record)
         matter = await self.get_matter(target["matter"])
         history = await self.list_stage_records(matter.id)
         checked = correct_stage_record(
@@ -350,6 +352,11 @@ class MatterRecords(SupervisionRecords):
         stored = await self._store_record(matter, replace(checked, id=docid or ""), attachments)
         await self._refresh_stage(matter, [*history, stored])
         return stored
+
+    def _check_dates(self, record: StageRecord) -> None:
+        window = self._window()
+        window.check(record.held_at, field="held_at")
+        window.check(record.publication.published_at if record.publication else None, field="published_at")
 
     async def add_attachment(self, record_id: str, filename: str, data: bytes) -> AttachmentRef:
         """Add a scan to an existing evidence record (stage record or supervision entry).

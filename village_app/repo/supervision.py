@@ -43,6 +43,7 @@ class SupervisionRecords(OrganisationRecords):
         first = await self._first_result(docid, docs.supervision_from_doc)
         if first is not None:
             return first
+        self._window().check(entry.noted_at, field="noted_at")
         roster = await self.list_members(BodyKind.SUPERVISION_COMMITTEE)
         thread: SupervisionThread | None = None
         if thread_id:
@@ -58,6 +59,7 @@ class SupervisionRecords(OrganisationRecords):
         self, target_id: str, entry: SupervisionEntry, reason: str
     ) -> SupervisionEntry:
         """A correction of a supervision entry: a new entry referencing it, with a reason."""
+        self._window().check(entry.noted_at, field="noted_at")
         entries = await self.list_supervision_entries()
         target = check_correction(entries, target_id, reason)
         roster = await self.list_members(BodyKind.SUPERVISION_COMMITTEE)
