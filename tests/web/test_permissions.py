@@ -54,6 +54,15 @@ FIELD: dict[str, str] = {
     "ceremonies": "secretary",
     "ceremony_add": "secretary",
     "unreadable": "signed in",
+    "ledgers": "signed in",
+    "ledger_matters_xlsx": "signed in",
+    "ledger_matters_print": "signed in",
+    "ledger_meetings_xlsx": "signed in",
+    "ledger_meetings_print": "signed in",
+    "ledger_supervision_xlsx": "signed in",
+    "ledger_supervision_print": "signed in",
+    "ledger_ceremonies_xlsx": "secretary",
+    "ledger_ceremonies_print": "secretary",
 }
 MODES: dict[str, dict[str, str]] = {"field": FIELD}
 ROLES = ("anonymous", "secretary", "viewer", "reviewer")

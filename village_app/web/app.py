@@ -33,6 +33,7 @@ from village_app.web.pages import (
     ceremonies,
     editing,
     lang,
+    ledgers,
     live,
     matter,
     matters,
@@ -71,7 +72,7 @@ async def health(request: Request) -> Response:
 
 def _routes(settings: Settings) -> list[BaseRoute]:
     routes: list[BaseRoute] = [route("/healthz", health, name="health", access=PUBLIC)]
-    for module in (auth, lang, overview, organisation, matters, editing, matter, stages, live, notices, attachments, supervision, ceremonies, roster_conflicts, unreadable):
+    for module in (auth, lang, overview, organisation, matters, editing, matter, stages, live, notices, attachments, supervision, ceremonies, ledgers, roster_conflicts, unreadable):
         routes.extend(module.routes)
     routes.append(PublicMount("/static", StaticFiles(directory=settings.static_dir), name="static"))
     undeclared = routes_without_access(routes)
