@@ -3,7 +3,6 @@ written, logout still signs the browser out, and the demo is never left half loa
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from pathlib import Path
 from typing import Any
