@@ -119,7 +119,7 @@ def test_major_matter_through_six_stages(page: Page, shots: Path, tmp_path: Path
 
     # 6. Publication of the result: the procedure is complete.
     _fill(page, "result_publication", {"what": "村东机耕道实施结果公告", "where": "村务公开栏",
-                                       "published_at": "2026-12-20T09:00", "content": "机耕道已完工并通过验收。"})
+                                       "published_at": "2026-11-25T09:00", "content": "机耕道已完工并通过验收。"})
     _submit(page, "result_publication")
     expect(page.locator("#completed")).to_have_text("四议两公开程序已全部完成。")
     expect(page.locator("#current-stage")).to_have_text("已完成")

@@ -8,7 +8,13 @@ from dataclasses import dataclass, replace
 
 from village_app.domain.errors import ValidationError
 from village_app.domain.organisation import SENSITIVE_BODIES, BodyKind, named_body
-from village_app.domain.procedure import COMPLETED, MatterKind, allowed_matter_bodies, matter_kind
+from village_app.domain.procedure import (
+    COMPLETED,
+    PRIVATE_COUNCIL,
+    MatterKind,
+    allowed_matter_bodies,
+    matter_kind,
+)
 from village_app.i18n import N_
 
 MAX_TITLE = 120
@@ -44,6 +50,12 @@ class Matter:
     @property
     def completed(self) -> bool:
         return self.stage == COMPLETED
+
+    @property
+    def procedure(self) -> str:
+        """Which stages it goes through (``stages_for``): its kind's, but a private moral
+        review matter has no public stage (only a commendation is published)."""
+        return PRIVATE_COUNCIL if self.sensitive and not self.commendation else self.kind
 
     @property
     def may_commend(self) -> bool:

@@ -163,7 +163,16 @@ def matter_kind(value: str) -> MatterKind:
         raise ValidationError(N_("未知的事项类别：%(kind)s"), {"kind": value}, field="kind") from None
 
 
+#: The procedure of a moral review matter that is not a commendation (``Matter.procedure``):
+#: it names people, so it has no public stage and no notice (only a commendation is published).
+PRIVATE_COUNCIL = "council_private"
+PRIVATE_COUNCIL_STAGES: tuple[StageSpec, ...] = tuple(s for s in COUNCIL_STAGES if not s.publication)
+
+
 def stages_for(kind: str) -> tuple[StageSpec, ...]:
+    """The stages of a matter's procedure: ``kind``, or :attr:`Matter.procedure`."""
+    if kind == PRIVATE_COUNCIL:
+        return PRIVATE_COUNCIL_STAGES
     return MAJOR_STAGES if matter_kind(kind) is MatterKind.MAJOR else COUNCIL_STAGES
 
 

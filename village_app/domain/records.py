@@ -199,7 +199,7 @@ def record_stage(
     ids = [i for i in (matter.id,) if i]
     if record.corrects:
         raise CorrectionInvalid(N_("更正请使用更正功能"), field="corrects", ids=ids)
-    spec = check_stage_allowed(matter.kind, done_stages(history), record.stage, matter_id=matter.id)
+    spec = check_stage_allowed(matter.procedure, done_stages(history), record.stage, matter_id=matter.id)
     checked = _validate_fields(
         matter, spec, replace(record, matter=matter.id or record.matter), rules
     )
@@ -225,7 +225,7 @@ def correct_stage_record(
     checked = _validate_fields(
         matter, spec, replace(record, matter=matter.id or target.matter, stage=target.stage), rules
     )
-    later = {s.key for s in stages_for(matter.kind) if s.number > spec.number}
+    later = {s.key for s in stages_for(matter.procedure) if s.number > spec.number}
     if checked.succeeded != target.succeeded and any(r.stage in later for r in history):
         raise CorrectionInvalid(
             N_("更正会改变此阶段是否通过，而其后阶段已有记录，不能这样更正"),

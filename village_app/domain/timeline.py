@@ -80,7 +80,7 @@ def fold_matter(
     chains = fold_corrections(r for r in records if r.matter == matter.id or not matter.id)
     views: list[StageView] = []
     blocked = False  # a stage after one not done is pending
-    for spec in stages_for(matter.kind):
+    for spec in stages_for(matter.procedure):
         attempts = tuple(c for c in chains if c.root.stage == spec.key)
         if any(c.current.succeeded for c in attempts):
             status = "done"

@@ -93,7 +93,7 @@ class MatterRecords(SupervisionRecords):
         if first is not None:
             return first
         matter = validate_matter(replace(matter, id=docid or "", village=self.village, rev=""))
-        matter = replace(matter, stage=current_stage_key(matter.kind, ()))
+        matter = replace(matter, stage=current_stage_key(matter.procedure, ()))
         doc = docs.matter_to_doc(self.village, matter, self.actor)
         first = await self._put_once(doc, docs.matter_from_doc)
         return first or await self.get_matter(doc["_id"])
@@ -166,7 +166,7 @@ class MatterRecords(SupervisionRecords):
             records.setdefault(record.matter, []).append(record)
         fixed = 0
         for matter in matters.values():
-            stage = current_stage_key(matter.kind, done_stages(records.get(matter.id, [])))
+            stage = current_stage_key(matter.procedure, done_stages(records.get(matter.id, [])))
             if stage != matter.stage:
                 await self._refresh_stage(matter, records.get(matter.id, []))
                 fixed += 1
@@ -261,7 +261,7 @@ class MatterRecords(SupervisionRecords):
         """Keep the matter's denormalised ``stage`` (for lists and the kiosk filter) in step;
         a matter edited meanwhile is read again (the stage comes from the records, not from
         either version)."""
-        stage = current_stage_key(matter.kind, done_stages(records))
+        stage = current_stage_key(matter.procedure, done_stages(records))
 
         async def attempt() -> None:
             doc = await self.db.get(matter.id)

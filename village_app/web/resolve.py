@@ -42,7 +42,7 @@ async def matter(request: Request) -> Matter:
 
 
 def stage(matter: Matter, key: str) -> StageSpec:
-    for spec in stages_for(matter.kind):
+    for spec in stages_for(matter.procedure):
         if spec.key == key:
             return spec
     raise PageNotFound("阶段", key)

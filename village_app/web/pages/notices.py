@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from village_app.domain import Matter, NotFound, StageRecord, Village, effective
+from village_app.domain.procedure import PRIVATE_COUNCIL
 from village_app.i18n import N_
 from village_app.web import resolve
 from village_app.web.rendering.templates import render
@@ -22,11 +23,6 @@ class NoticePage:
     #: The meeting that decided it (its vote is printed), when there is one.
     decision: StageRecord | None
 
-    @property
-    def names_private_people(self) -> bool:
-        """A moral review matter not published as a commendation names people who may not
-        want it known (DOMAIN.md): the secretary is warned before printing it."""
-        return self.matter.sensitive and not self.matter.commendation
 
 
 #: The stage whose vote a publication reports.
@@ -36,6 +32,9 @@ _DECIDED_BY = {"resolution_publication": "resolution", "result_publication": "re
 async def notice(request: Request) -> Response:
     store = resolve.store(request)
     matter = await resolve.matter(request)
+    if matter.procedure == PRIVATE_COUNCIL:
+        # It names people (DOMAIN.md): nothing of it is posted, so there is no notice to print.
+        raise NotFound(N_("此事项不公开（不是红榜表彰），没有公告可打印"), ids=[matter.id])
     records = effective(await store.list_stage_records(matter.id))
     record_id = request.path_params["record_id"]
     publication = next((r for r in records if r.id == record_id and r.publication), None)
