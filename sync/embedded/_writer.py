@@ -28,7 +28,12 @@ from sync.database import MAX_DOCUMENT_SIZE
 from sync.embedded import _attachments
 from sync.embedded._docs import Incoming, check_size, dumps, encode, loads, utf8
 from sync.embedded._schema import INDEXED_FIELDS
-from sync.errors import BadRequestError, DocumentTooLargeError, ReadOnlyStorageError, StorageFullError
+from sync.errors import (
+    BadRequestError,
+    DocumentTooLargeError,
+    ReadOnlyStorageError,
+    StorageFullError,
+)
 from sync.revtree import RevNode, RevTree, rev_generation, rev_of, revisions_to_path
 
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
