@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from sync.database import Database
 from sync.errors import (
+    AnswerTooLargeError,
     BadRequestError,
     ConflictError,
     CouchError,
+    DeadlineError,
     DocumentTooLargeError,
     ForbiddenError,
     NetworkError,
@@ -21,10 +23,12 @@ from sync.errors import (
 from sync.replication import Replication, SyncReplication, replicate, sync
 
 __all__ = [
+    "AnswerTooLargeError",
     "BadRequestError",
     "ConflictError",
     "CouchError",
     "Database",
+    "DeadlineError",
     "DocumentTooLargeError",
     "ForbiddenError",
     "NetworkError",

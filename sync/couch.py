@@ -18,6 +18,11 @@ CouchDB and we normalise to CouchDB's documented shape:
 * longpoll ``changes``: every call has its own client timeout (the server's
   ``timeout`` plus a margin), and a feed that stays silent that long ends
   empty, as CouchDB's would.
+* Answers are checked against what was asked: a ``_bulk_get`` or ``open_revs``
+  entry for a revision or a document that was not asked for is a
+  :class:`~sync.errors.PeerError`, never passed on.
+
+Every answer is read within the bounds of :mod:`sync.couch_http` (size, deadline).
 
 Documents over :data:`~sync.database.MAX_DOCUMENT_SIZE` are refused before they
 are sent (CouchDB 3's default ``max_document_size``; pouchdb-server has none).
@@ -30,11 +35,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 from urllib.parse import quote
 
-import httpx
-
 from sync.couch_http import (
     DEFAULT_TIMEOUT,
     LONGPOLL_MARGIN,
+    MAX_ANSWER_BYTES,
     CouchStats,
     CouchTransport,
     db_path,
@@ -61,9 +65,9 @@ from sync.couch_shapes import (
 from sync.database import ChangesStyle, Database, Doc, OpenRevs
 from sync.errors import (
     BadRequestError,
+    DeadlineError,
     DocumentTooLargeError,
     ForbiddenError,
-    NetworkError,
     NotFoundError,
     PeerError,
     PreconditionFailedError,
@@ -75,17 +79,28 @@ __all__ = ["CouchDatabase", "CouchStats", "open_couch_database", "selector_filte
 _FIND_ALL = 2**31 - 1
 #: How long CouchDB waits on a longpoll without ``timeout`` (its ``changes_timeout``).
 _LONGPOLL_DEFAULT = 60.0
+#: Rows of the changes feed per request where ``info()`` counts tombstones itself.
+_INFO_PAGE = 1000
 
 
 async def open_couch_database(
-    url: str, *, create: bool = True, timeout: float = DEFAULT_TIMEOUT
+    url: str,
+    *,
+    create: bool = True,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_answer_bytes: int = MAX_ANSWER_BYTES,
 ) -> CouchDatabase:
     """Open ``http(s)://[user:pass@]host[:port]/dbname``, creating it (as that user) when missing
-    and ``create`` is true; otherwise a missing database raises :class:`NotFoundError`."""
+    and ``create`` is true; otherwise a missing database raises :class:`NotFoundError`.
+
+    ``timeout`` bounds each read and, with the time the request's bytes take at the
+    slowest allowed speed, each whole request; ``max_answer_bytes`` bounds each answer
+    (:mod:`sync.couch_http`)."""
     address, name = split_url(url)
     if not name:
         raise BadRequestError(f"no database name in {address.base!r}")
-    return await CouchDatabase.open(CouchTransport(address, timeout=timeout), name, create=create)
+    transport = CouchTransport(address, timeout=timeout, max_answer_bytes=max_answer_bytes)
+    return await CouchDatabase.open(transport, name, create=create)
 
 
 class CouchDatabase(Database):
@@ -141,9 +156,18 @@ class CouchDatabase(Database):
     async def info(self) -> Doc:
         info = expect_dict(await self._http.request("GET", self._path), "database info")
         if "doc_del_count" not in info:
-            # pouchdb-server does not count tombstones; the changes feed has one row per doc.
-            feed = await self.changes()
-            info["doc_del_count"] = sum(1 for row in feed["results"] if row.get("deleted"))
+            # pouchdb-server does not count tombstones; the changes feed has one row per doc,
+            # read in pages so that no answer holds the whole database.
+            deleted, since = 0, 0
+            while True:
+                feed = await self.changes(since=since, limit=_INFO_PAGE)
+                deleted += sum(
+                    1 for row in feed["results"] if isinstance(row, dict) and row.get("deleted")
+                )
+                if len(feed["results"]) < _INFO_PAGE or feed["last_seq"] == since:
+                    break
+                since = feed["last_seq"]
+            info["doc_del_count"] = deleted
         return info
 
     async def _welcome(self) -> Doc:
@@ -319,8 +343,8 @@ class CouchDatabase(Database):
                 "POST" if body is not None else "GET", path, params=params, body=body,
                 timeout=call_timeout,
             )
-        except NetworkError as exc:
-            if feed == "longpoll" and isinstance(exc.__cause__, httpx.ReadTimeout):
+        except DeadlineError:
+            if feed == "longpoll":
                 return {"results": [], "last_seq": since}  # nothing happened in time
             raise
         feed_result = expect_dict(result, "the _changes result")
@@ -385,15 +409,18 @@ class CouchDatabase(Database):
 
     async def _open_revs_fallback(self, req: Mapping[str, Any], revs: bool, attachments: bool) -> Doc:
         docid, rev = req["id"], req.get("rev")
+        call = "GET ?open_revs"
         if rev is None:  # CouchDB's _bulk_get: open_revs=all
             try:
                 leaves = await self.get(docid, open_revs="all", revs=revs, attachments=attachments)
             except NotFoundError:
                 leaves = []
-            entries = [bulk_get_entry(d, docid, None) for d in leaves]
+            entries = [bulk_get_entry(d, docid, None, call) for d in leaves]
             return {"id": docid, "docs": entries or [missing_entry(docid, None)]}
         found = await self.get(docid, open_revs=[rev], revs=revs, attachments=attachments)
-        return {"id": docid, "docs": [bulk_get_entry(d, docid, rev) for d in found]}
+        if not found:
+            raise PeerError(f"{call} answered nothing for {docid!r} {rev}")
+        return {"id": docid, "docs": [bulk_get_entry(d, docid, rev, call) for d in found]}
 
     # -- _local documents -------------------------------------------------
     @staticmethod

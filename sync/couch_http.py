@@ -4,10 +4,20 @@ Every request of :mod:`sync.couch` and :mod:`sync.couch_server` goes through
 :class:`CouchTransport.request`, the one place that maps HTTP statuses onto the
 named errors of :mod:`sync.errors` (as aiocouch does) and counts traffic.
 Only the ``sync.couch*`` modules import ``httpx``.
+
+A peer may be broken or hostile, so every request is bounded twice over:
+
+* in size: the answer is read as a stream and given up (the connection closed)
+  past ``max_answer_bytes``, with :class:`~sync.errors.AnswerTooLargeError`;
+* in time: besides httpx's timeout on each read, the whole request has a
+  deadline, ``timeout`` plus the time its bytes take at :data:`MIN_RATE`, so a
+  peer sending a byte a second meets :class:`~sync.errors.DeadlineError` while a
+  large answer over a slow village link still has the time it needs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import gzip
 import json
@@ -20,12 +30,15 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 import httpx
 
 from sync.errors import (
+    AnswerTooLargeError,
     BadRequestError,
     CouchError,
+    DeadlineError,
     ForbiddenError,
     NetworkError,
     PeerError,
     error_for_status,
+    peer_text,
 )
 
 #: Seconds every call may take unless it says otherwise.
@@ -33,6 +46,14 @@ DEFAULT_TIMEOUT = 30.0
 #: Added to a longpoll's own timeout: the server answers after ``timeout`` at the
 #: earliest, and pouchdb-server ignores ``timeout=`` altogether.
 LONGPOLL_MARGIN = 5.0
+
+#: The most one answer may hold, decoded. A batch's attachments (``max_batch_attachment_bytes``
+#: of the replication options, base64-encoded) fit; the replicator asks for less at a time
+#: when an answer does not.
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
+#: The slowest average speed, in bytes a second over the wire, a request may go at once
+#: its ``timeout`` is spent (64 kbit/s, well below a village's 1 Mbit/s link).
+MIN_RATE = 8 * 1024
 
 #: JSON request bodies at least this large are sent gzip-compressed.
 COMPRESS_MIN_SIZE = 1024
@@ -131,12 +152,39 @@ def query_params(**params: Any) -> dict[str, str]:
     return out
 
 
-class CouchTransport:
-    """One ``httpx.AsyncClient`` bound to a server, with counters and error mapping."""
+@dataclass
+class _Wire:
+    received: int = 0
 
-    def __init__(self, address: ServerAddress, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+
+@dataclass(frozen=True)
+class Answer:
+    """A response read in full, within the bounds (what :meth:`CouchTransport.send` gives)."""
+
+    method: str
+    url: str
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+
+class CouchTransport:
+    """One ``httpx.AsyncClient`` bound to a server, with counters, bounds and error mapping."""
+
+    def __init__(
+        self,
+        address: ServerAddress,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
+    ) -> None:
         self.address = address
         self.timeout = timeout
+        self.max_answer_bytes = max_answer_bytes
         self.stats = CouchStats()
         #: Send large JSON bodies with ``Content-Encoding: gzip`` (turn off for a proxy that cannot).
         self.compress_requests = True
@@ -162,11 +210,13 @@ class CouchTransport:
         docid: str | None = None,
         rev: str | None = None,
         check: bool = True,
-    ) -> httpx.Response:
-        """Send one request; return the response if its status is 2xx, else raise the named error.
+    ) -> Answer:
+        """Send one request; return the answer if its status is 2xx, else raise the named error.
 
         ``body`` is JSON-encoded; ``content`` is sent raw. Transport failures
-        become :class:`NetworkError`. With ``check=False`` any status is returned.
+        become :class:`NetworkError`, an answer not finished in time
+        :class:`DeadlineError`, one too large :class:`AnswerTooLargeError`. With
+        ``check=False`` any status is returned.
         """
         hdrs = dict(headers or {})
         if body is not None:
@@ -180,32 +230,69 @@ class CouchTransport:
                 content = gzip.compress(content, compresslevel=5)
                 hdrs["Content-Encoding"] = "gzip"
         url = self.address.base + path
+        limit = timeout if timeout is not None else self.timeout
+        request = self._client.build_request(
+            method, url, params=params, content=content, headers=hdrs, timeout=limit
+        )
+        wire = _Wire()
         try:
-            response = await self._client.request(
-                method,
-                url,
-                params=params,
-                content=content,
-                headers=hdrs,
-                timeout=timeout if timeout is not None else self.timeout,
-            )
+            answer = await self._exchange(request, limit, len(content or b""), wire)
+        except TimeoutError as exc:  # the deadline (asyncio's)
+            raise DeadlineError(
+                f"{method} {url}: no complete answer in time "
+                f"(a deadline of {limit:g} s, longer as bytes arrive)",
+                docid=docid,
+                rev=rev,
+            ) from exc
         except httpx.TimeoutException as exc:
-            raise NetworkError(
+            # A read that timed out: the peer went silent. Connecting or sending that
+            # timed out is a network failure like any other.
+            kind = DeadlineError if isinstance(exc, httpx.ReadTimeout) else NetworkError
+            raise kind(
                 f"{method} {url}: no answer in time ({type(exc).__name__})", docid=docid, rev=rev
             ) from exc
         except httpx.TransportError as exc:
             raise NetworkError(f"{method} {url}: {type(exc).__name__}: {exc}", docid=docid, rev=rev) from exc
+        except AnswerTooLargeError as exc:
+            raise AnswerTooLargeError(
+                f"{method} {url}: answer too large (over {_size(self.max_answer_bytes)}); "
+                "stopped reading it",
+                docid=docid,
+                rev=rev,
+            ) from exc
         finally:
             for stats in self._counting():
                 stats.requests += 1
                 stats.bytes_sent += len(content or b"")
-        # What crossed the wire: servers gzip their answers (pouchdb-server does, and CouchDB
-        # attachments of compressible types), and httpx decodes them into ``content``.
-        for stats in self._counting():
-            stats.bytes_received += response.num_bytes_downloaded
-        if check and response.status_code >= 400:
-            raise self.error(method, url, response, docid=docid, rev=rev)
-        return response
+                # What crossed the wire: servers gzip their answers (pouchdb-server does,
+                # and CouchDB attachments of compressible types), and httpx decodes them.
+                stats.bytes_received += wire.received
+        if check and answer.status_code >= 400:
+            raise self.error(method, url, answer, docid=docid, rev=rev)
+        return answer
+
+    async def _exchange(
+        self, request: httpx.Request, limit: float, sent: int, wire: _Wire
+    ) -> Answer:
+        """The answer to ``request``, read as a stream under both bounds (see the module
+        docstring); ``wire`` counts the bytes it took on the wire, also when it fails."""
+        allowance = asyncio.get_running_loop().time() + limit + sent / MIN_RATE
+        async with asyncio.timeout_at(allowance) as deadline:
+            response = await self._client.send(request, stream=True)
+            try:
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    wire.received = response.num_bytes_downloaded
+                    if len(body) > self.max_answer_bytes:
+                        raise AnswerTooLargeError()
+                    deadline.reschedule(allowance + wire.received / MIN_RATE)
+            finally:
+                wire.received = response.num_bytes_downloaded
+                await response.aclose()
+        return Answer(
+            request.method, str(request.url), response.status_code, response.headers, bytes(body)
+        )
 
     def _counting(self) -> tuple[CouchStats, ...]:
         task = _task_stats.get()
@@ -217,7 +304,7 @@ class CouchTransport:
         return decode_json(response, method)
 
     def error(
-        self, method: str, url: str, response: httpx.Response, *, docid: str | None, rev: str | None
+        self, method: str, url: str, response: Answer, *, docid: str | None, rev: str | None
     ) -> CouchError:
         status = response.status_code
         error: str | None = None
@@ -227,14 +314,15 @@ class CouchTransport:
         except ValueError:
             payload = None
         if isinstance(payload, dict):
-            error = payload.get("error") if isinstance(payload.get("error"), str) else None
+            raw_error = payload.get("error")
+            error = peer_text(raw_error, 100) if isinstance(raw_error, str) else None
             raw_reason = payload.get("reason")
-            reason = raw_reason if isinstance(raw_reason, str) else ""
+            reason = peer_text(raw_reason) if isinstance(raw_reason, str) else ""
         if status >= 500 and error in _CLIENT_ERRORS_SENT_AS_500:
             # pouchdb-server answers some validation refusals with 500; the name says what it is.
             return BadRequestError(reason or error or "", docid=docid, rev=rev)
         if status >= 500 or status not in (400, 401, 403, 404, 409, 412, 413):
-            text = response.text[:200]
+            text = peer_text(response.content[:1000].decode("utf-8", "replace"), 200)
             return PeerError(
                 f"{method} {url} answered {status}: {text}", docid=docid, rev=rev, http_status=status
             )
@@ -244,15 +332,20 @@ class CouchTransport:
         return error_for_status(status, reason or (error or ""), docid=docid, rev=rev, error=error)
 
 
-def decode_json(response: httpx.Response, method: str = "GET") -> Any:
+def _size(n: int) -> str:
+    mib = 1024 * 1024
+    return f"{n // mib} MiB" if n % mib == 0 else f"{n:,} bytes"
+
+
+def decode_json(response: Answer, method: str = "GET") -> Any:
     """The JSON body of a response, or :class:`PeerError` naming what was wrong with it."""
     try:
         return json.loads(response.content)
-    except ValueError as exc:
-        snippet = response.content[:120].decode("utf-8", "replace")
+    except (ValueError, RecursionError) as exc:  # RecursionError: [[[[... nested too deep
+        snippet = peer_text(response.content[:120].decode("utf-8", "replace"), 120)
         raise PeerError(
-            f"{method} {response.request.url}: "
-            f"malformed JSON in the answer ({exc}): {snippet!r}"
+            f"{method} {response.url}: malformed JSON in the answer "
+            f"({peer_text(exc, 120)}): {snippet!r}"
         ) from exc
 
 

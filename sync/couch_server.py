@@ -75,7 +75,11 @@ class CouchServer:
 
     async def database(self, name: str, *, create: bool = True) -> CouchDatabase:
         """A :class:`CouchDatabase` on this server with the same credentials (its own client)."""
-        transport = CouchTransport(self._http.address, timeout=self._http.timeout)
+        transport = CouchTransport(
+            self._http.address,
+            timeout=self._http.timeout,
+            max_answer_bytes=self._http.max_answer_bytes,
+        )
         return await CouchDatabase.open(transport, name, create=create)
 
     # -- security and design ----------------------------------------------

@@ -14,7 +14,7 @@ from typing import Any
 
 from sync.couch_http import expect_dict, expect_list
 from sync.database import MAX_DOCUMENT_SIZE, Doc
-from sync.errors import BadRequestError, PeerError
+from sync.errors import BadRequestError, PeerError, peer_text
 
 _REV_FORMAT = re.compile(r"^[0-9]+-.+$")
 
@@ -69,14 +69,35 @@ def missing_entry(docid: str, rev: str | None) -> Doc:
     return {"error": {"id": docid, "rev": rev or "undefined", "error": "not_found", "reason": "missing"}}
 
 
-def bulk_get_entry(entry: Any, docid: str, rev: str | None) -> Doc:
-    """One ``docs`` entry of ``_bulk_get`` in CouchDB's shape."""
-    entry = expect_dict(entry, "a _bulk_get docs entry")
+def bulk_get_entry(entry: Any, docid: str, rev: str | None, call: str = "_bulk_get") -> Doc:
+    """One ``docs`` entry of ``_bulk_get`` (or of ``open_revs``, ``call`` says which) in
+    CouchDB's shape, checked against what was asked: ``rev`` of ``docid``, or with no
+    ``rev`` (``open_revs=all``) any leaf of ``docid``. An entry about another document or
+    another revision is a :class:`PeerError`: passed on, it would be taken for the one asked."""
+    entry = expect_dict(entry, f"a {call} docs entry")
     if "ok" in entry:
-        return {"ok": entry["ok"]}
+        doc = entry["ok"]
+        if not isinstance(doc, Mapping) or doc.get("_id") != docid:
+            raise PeerError(f"{call} answered another document for {docid!r}")
+        if not isinstance(doc.get("_rev"), str) or not _REV_FORMAT.match(doc["_rev"]):
+            raise PeerError(f"{call} answered {docid!r} without a valid revision")
+        if rev is not None and doc["_rev"] != rev:
+            raise PeerError(
+                f"{call} answered revision {peer_text(doc['_rev'], 60)} of {docid!r} "
+                f"for {rev} asked"
+            )
+        return {"ok": doc}
     if isinstance(entry.get("error"), dict):
-        return {"error": entry["error"]}
-    return missing_entry(docid, entry.get("missing", rev))
+        normal = {"error": entry["error"]}
+    else:
+        normal = missing_entry(docid, entry.get("missing", rev))
+    said = normal["error"].get("rev")
+    if rev is not None and isinstance(said, str) and _REV_FORMAT.match(said) and said != rev:
+        raise PeerError(
+            f"{call} answered an error for revision {peer_text(said, 60)} "
+            f"of {docid!r} for {rev} asked"
+        )
+    return normal
 
 
 def leaf_order(entries: Sequence[Doc]) -> list[Doc]:
@@ -104,12 +125,20 @@ def bulk_get_results(answer: Any, requests: Sequence[Mapping[str, Any]]) -> list
         for result in expect_list(expect_dict(answer, "the _bulk_get result").get("results"),
                                   "_bulk_get results")
     }
+    asked = {req["id"] for req in requests}
+    extra = [docid for docid in by_id if docid not in asked]
+    if extra:
+        raise PeerError(
+            f"_bulk_get answered for {peer_text(extra[0], 100)!r}, which was not asked for"
+        )
     out = []
     for req in requests:
         found = by_id.get(req["id"])
         if found is None:
             raise PeerError(f"_bulk_get left out {req['id']!r}")
         docs = expect_list(found.get("docs"), "_bulk_get docs")
+        if not docs:
+            raise PeerError(f"_bulk_get answered nothing for {req['id']!r}")
         entries = [bulk_get_entry(d, req["id"], req.get("rev")) for d in docs]
         out.append({"id": req["id"], "docs": leaf_order(entries) if req.get("rev") is None else entries})
     return out

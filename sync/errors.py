@@ -6,6 +6,9 @@ and builds on the Python exception closest in meaning, as aiocouch does.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 
 class CouchError(Exception):
     """Base of every store error. ``status`` is the HTTP status CouchDB would send."""
@@ -88,11 +91,26 @@ class PeerError(CouchError):
         self.http_status = http_status
 
 
+class AnswerTooLargeError(PeerError):
+    """The peer's answer grew past the bound on what one answer may hold in memory; the
+    client stopped reading it. Asking again would bring the same answer: not retried."""
+
+    error = "answer_too_large"
+
+
 class NetworkError(CouchError, ConnectionError):
     """The peer could not be reached, or the connection broke mid-request."""
 
     status = 503
     error = "network_error"
+
+
+class DeadlineError(NetworkError):
+    """The peer did not finish its answer in time: silent, or sending it so slowly (a
+    byte a second) that no read ever timed out. Retried, as any network failure."""
+
+    status = 504
+    error = "timeout"
 
 
 class StorageFullError(CouchError, OSError):
@@ -132,3 +150,22 @@ def error_for_status(
     if error:
         exc.error = error
     return exc
+
+
+#: Escape sequences a terminal would act on (CSI ``ESC [ ... final``, OSC ``ESC ] ... BEL``),
+#: dropped whole so that what is left reads as text.
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.?")
+
+
+def peer_text(value: object, limit: int = 300) -> str:
+    """What a peer said (a ``reason``, a document id, a body), fit to print or log: escape
+    sequences and control or format characters removed (a refusal's reason must not clear
+    the screen or retitle the terminal), and at most ``limit`` characters."""
+    # Cut before cleaning: a reason may be megabytes long; escapes only make it shorter.
+    text = _ESCAPES.sub("", str(value)[: 4 * limit + 64])
+    text = "".join(
+        " " if ch in "\t\n\r" else ch
+        for ch in text
+        if ch in "\t\n\r" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
+    )
+    return text if len(text) <= limit else text[: limit - 1] + "…"

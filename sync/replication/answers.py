@@ -9,7 +9,7 @@ stay as consistent as they were.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,14 +108,29 @@ def missing_revs(answer: Any, asked: Mapping[str, list[str]], location: str) -> 
     return missing
 
 
-def fetched_doc(doc: Any, docid: str, location: str, call: str) -> Doc:
-    """A revision fetched from the source, fit to be written with ``new_edits=false``."""
+def fetched_doc(
+    doc: Any, docid: str, location: str, call: str, *, asked: Collection[str], latest: bool = False
+) -> Doc:
+    """A revision fetched from the source, fit to be written with ``new_edits=false``.
+
+    It must be one of the revisions ``asked`` for ``docid``; with ``latest`` (CouchDB's
+    ``latest=true``: the leaf a revision led to) it may instead descend from one of them,
+    as its history shows. Anything else (another document, another revision: a ``7-b``
+    for the ``1-a`` asked) is refused: written and checkpointed, it would stand for a
+    revision the target then believes it holds and never asks for again."""
     if not isinstance(doc, Mapping) or doc.get("_id") != docid or not _is_rev(doc.get("_rev")):
         raise _bad(location, call, f"a document that is not the revision asked for of {docid!r}")
     if not _history_matches(doc.get("_revisions"), doc["_rev"]):
         # Written without its history, a revision would start a branch of its own on the
         # target: a conflict with its own ancestor, which nobody made.
         raise _bad(location, call, f"a missing or malformed _revisions history for {docid!r}")
+    if not any(covers(doc, rev) if latest else doc["_rev"] == rev for rev in asked):
+        raise _bad(
+            location,
+            call,
+            f"revision {doc['_rev']} of {docid!r}, which was not asked for "
+            f"(asked: {', '.join(sorted(asked))})",
+        )
     atts = doc.get("_attachments")
     if atts is not None and not isinstance(atts, Mapping):
         raise _bad(location, call, f"malformed _attachments for {docid!r}")
@@ -133,6 +148,21 @@ def write_failures(answer: Any, location: str) -> list[Mapping[str, Any]]:
         if "error" in row:
             failures.append(row)
     return failures
+
+
+def covers(doc: Mapping[str, Any], rev: str) -> bool:
+    """Whether ``doc`` (with a checked ``_revisions``) is revision ``rev`` or descends from it."""
+    revisions = doc.get("_revisions")
+    if doc.get("_rev") == rev:
+        return True
+    if not isinstance(revisions, Mapping) or not _is_rev(rev):
+        return False
+    gen, _, sig = rev.partition("-")
+    ids, start = revisions.get("ids"), revisions.get("start")
+    if not isinstance(ids, list) or not isinstance(start, int):
+        return False
+    index = start - int(gen)
+    return 0 <= index < len(ids) and ids[index] == sig
 
 
 def _history_matches(revisions: Any, rev: str) -> bool:

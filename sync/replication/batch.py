@@ -27,7 +27,7 @@ from typing import Any
 
 from sync import mango
 from sync.database import Database, Doc
-from sync.errors import ForbiddenError
+from sync.errors import AnswerTooLargeError, ForbiddenError, peer_text
 from sync.replication.answers import (
     ChangeRow,
     ChangesPage,
@@ -97,6 +97,8 @@ class BatchLoop:
         # Over HTTP, bodies read with the feed save a _bulk_get round trip for first
         # revisions, the bulk of a first sync (records are append-only; see _first_revisions).
         self.bodies_from_feed = getattr(source, "stats", None) is not None
+        #: Rows asked of the feed at once; smaller once a page was too large to read.
+        self._page_limit = self.opts.batch_size * PAGE_BATCHES
         self._outstanding = 0  # pages read but not yet written and checkpointed
         self._waiting = False  # the reader is waiting on a longpoll
         self._writes: set[asyncio.Task[None]] = set()
@@ -155,7 +157,7 @@ class BatchLoop:
                     await pages.put(_Page(rows, end))
                     self.rep.check_cancelled()
                 seq = end
-            caught_up = page.raw_count < size * PAGE_BATCHES or page.pending == 0
+            caught_up = page.raw_count < self._page_limit or page.pending == 0
             if caught_up and not self.opts.continuous:
                 await pages.put(None)
                 return
@@ -176,18 +178,32 @@ class BatchLoop:
             self._waiting = False
 
     async def _changes(self, seq: Any, *, longpoll: bool) -> ChangesPage:
-        answer = await self.source.changes(
-            since=seq,
-            limit=self.opts.batch_size * PAGE_BATCHES,
-            style="all_docs",
-            doc_ids=self.opts.doc_ids,
-            selector=self.server_selector,
-            include_docs=self.client_selector is not None or self.bodies_from_feed,
-            feed="longpoll" if longpoll else "normal",
-            timeout=self.opts.heartbeat if longpoll else None,
-        )
-        self.rep.check_cancelled()
-        return changes_page(answer, self.source.location)
+        while True:
+            try:
+                answer = await self.source.changes(
+                    since=seq,
+                    limit=self._page_limit,
+                    style="all_docs",
+                    doc_ids=self.opts.doc_ids,
+                    selector=self.server_selector,
+                    include_docs=self.client_selector is not None or self.bodies_from_feed,
+                    feed="longpoll" if longpoll else "normal",
+                    timeout=self.opts.heartbeat if longpoll else None,
+                )
+            except AnswerTooLargeError:
+                # Too much to read at once: the page again without the bodies where they
+                # only save round trips, else (a selector applied here needs them) in
+                # halves, down to one row. A page without bodies too large for an answer
+                # is no honest feed.
+                if self.bodies_from_feed:
+                    self.bodies_from_feed = False
+                elif self.client_selector is not None and self._page_limit > 1:
+                    self._page_limit //= 2
+                else:
+                    raise
+                continue
+            self.rep.check_cancelled()
+            return changes_page(answer, self.source.location)
 
     def _filter(self, rows: list[ChangeRow]) -> list[ChangeRow]:
         if self.doc_ids is not None:
@@ -331,11 +347,12 @@ def _first_revisions(rows: list[ChangeRow], missing: dict[str, list[str]]) -> li
 
 
 def _denial(failure: Mapping[str, Any]) -> Denial:
+    # The target's words, cleaned and bounded (see peer_text); the id is kept exact.
     return Denial(
         docid=str(failure.get("id", "")),
         rev=failure.get("rev") if isinstance(failure.get("rev"), str) else None,
-        error=str(failure.get("error", "")),
-        reason=str(failure.get("reason", "")),
+        error=peer_text(failure.get("error", ""), 100),
+        reason=peer_text(failure.get("reason", ""), 500),
     )
 
 

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Generator
+from collections.abc import Coroutine, Generator
 from typing import Any
 
 from sync.database import Database
@@ -25,6 +25,7 @@ from sync.replication.fetch import RevisionFetcher
 from sync.replication.options import ReplicationOptions, replication_id
 from sync.replication.sides import Traffic, guarded, open_side
 from sync.replication.state import (
+    CANCEL_GRACE,
     EventCallback,
     Replication,
     ReplicationCancelled,
@@ -56,7 +57,7 @@ async def _run(rep: Replication) -> None:
     rep.started_at = time.monotonic() if rep.started_at is None else rep.started_at
     opened: list[Database] = []
     try:
-        await _attempts(rep, opened)
+        await _stoppable(rep, _attempts(rep, opened))
         await rep.set_state(State.COMPLETE)
     except (ReplicationCancelled, asyncio.CancelledError) as exc:
         await rep.set_state(State.CANCELLED)
@@ -72,6 +73,30 @@ async def _run(rep: Replication) -> None:
         for db in opened:
             with contextlib.suppress(Exception):
                 await db.close()
+
+
+async def _stoppable(rep: Replication, work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work``; after ``cancel()``, give it :data:`CANCEL_GRACE` seconds to stop at its
+    next check, then cancel it wherever it waits: a request to a peer that trickles or
+    says nothing would otherwise hold the replication (and Ctrl-C) for as long as it lasts."""
+    task = asyncio.ensure_future(work)
+    stop = asyncio.ensure_future(rep.cancelled())
+    try:
+        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+        if not task.done():
+            await asyncio.wait({task}, timeout=CANCEL_GRACE)
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            raise ReplicationCancelled()
+        await task
+    finally:
+        stop.cancel()
+        if not task.done():  # _run itself was cancelled
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
 
 
 class _Session:

@@ -43,6 +43,12 @@ class ReplicationCancelled(Exception):
     """Raised inside the replication at the first check after ``cancel()``."""
 
 
+#: Seconds a replication is given after ``cancel()`` to stop at its next check, so that a
+#: write under way lands and is counted; past them the await it is in is cancelled.
+#: Either way every checkpoint stays true: one is written only after its batch is.
+CANCEL_GRACE = 0.5
+
+
 @dataclass
 class Counters:
     """What a replication did so far. Names follow CouchDB's replication history entries."""
@@ -154,8 +160,14 @@ class Replication:
         )
 
     def cancel(self) -> None:
-        """Ask the replication to stop; it does at its next check (after the current await)."""
+        """Ask the replication to stop. It does at its next check (after the current
+        await), or, if that await is still under way after :data:`CANCEL_GRACE` seconds
+        (a peer that never finishes its answer), by cancelling it there."""
         self._cancel.set()
+
+    async def cancelled(self) -> None:
+        """Return once ``cancel()`` has been called."""
+        await self._cancel.wait()
 
     @property
     def cancel_requested(self) -> bool:
@@ -183,7 +195,8 @@ class Replication:
     async def interruptible(self, awaitable: Awaitable[T]) -> T:
         """Await something that may take long (a longpoll, a back-off sleep), giving up
         as soon as ``cancel()`` is called."""
-        self.check_cancelled()
+        # Made a task before anything else, even when cancelled already: a coroutine
+        # dropped unstarted is reported "never awaited" when collected.
         task = asyncio.ensure_future(awaitable)
         stopper = asyncio.ensure_future(self._cancel.wait())
         try:

@@ -26,6 +26,7 @@ from sync.couch_http import CouchTransport, db_path, doc_path, split_url
 from sync.couch_server import CouchServer
 from sync.errors import (
     BadRequestError,
+    DeadlineError,
     ForbiddenError,
     NetworkError,
     NotFoundError,
@@ -289,7 +290,9 @@ async def broken_server(mode: str) -> AsyncIterator[CouchDatabase]:
         ("garbage", PeerError, "malformed JSON"),
         ("list", PeerError, "unexpected answer"),
         ("500", PeerError, "500"),
-        ("silent", NetworkError, "no answer in time"),
+        # Whichever ends it first, the read timeout or the request's deadline: a
+        # DeadlineError, a NetworkError that a longpoll takes for "nothing happened".
+        ("silent", DeadlineError, "answer in time"),
         ("hangup", NetworkError, "RemoteProtocolError"),
     ],
 )

@@ -6,7 +6,15 @@ import random
 
 import pytest
 
-from sync.errors import BadRequestError, NetworkError, PeerError, UnauthorizedError
+from sync.errors import (
+    AnswerTooLargeError,
+    BadRequestError,
+    DeadlineError,
+    NetworkError,
+    PeerError,
+    UnauthorizedError,
+    peer_text,
+)
 from sync.replication import MalformedAnswerError, ReplicationOptions, replication_id
 from sync.replication.backoff import Backoff, is_transient
 from sync.replication.checkpoint import common_seq
@@ -73,6 +81,9 @@ def test_backoff_grows_capped_and_jittered() -> None:
 
 def test_what_is_retried() -> None:
     assert is_transient(NetworkError("connection reset"))
+    # A peer that never finished its answer may finish the next; one too large will not.
+    assert is_transient(DeadlineError("GET http://x/db/_changes: no complete answer in time"))
+    assert not is_transient(AnswerTooLargeError("GET http://x/db/_changes: answer too large"))
     assert is_transient(PeerError("GET http://x/db answered 503: busy", http_status=503))
     assert not is_transient(PeerError("POST http://x/db answered 501: no", http_status=501))
     # CouchDB 3 sheds load with 429; its own replicator backs off and tries again.
@@ -120,3 +131,11 @@ def test_write_chunks_count_the_document_body() -> None:
     # Inline attachment data counts by its length, on top of the body.
     att = {"_id": "a", "_attachments": {"p.jpg": {"content_type": "image/jpeg", "data": "A" * 50_000}}}
     assert 50_000 < _estimated_size(att) < 51_000
+
+
+def test_what_a_peer_said_is_printed_without_escapes_and_bounded() -> None:
+    said = "\x1b[2J\x1b[31m村议\x07 refused\x1b]0;title\x07\u202e\r\nnext" + "x" * 1000
+    shown = peer_text(said, 40)
+    assert shown.startswith("村议 refused  next") and shown.endswith("…") and len(shown) == 40
+    assert peer_text("plain reason") == "plain reason"
+    assert peer_text(None) == "None"
