@@ -3,8 +3,13 @@
 Each of SOURCE and TARGET is a ``.sqlite`` path or a CouchDB URL (credentials
 in the URL, or ``COUCHDB_USER`` / ``COUCHDB_PASSWORD``). On a terminal a
 progress bar is redrawn in place; otherwise one plain line per batch, for
-logs. One summary line at the end; exit status 1 with the reason on failure.
-``--continuous`` follows the source until Ctrl-C (or SIGTERM).
+logs. One summary line at the end, then the exit status of :data:`EXIT_STATUSES`
+(a failure, refusals by the target, an interruption each with a line saying so).
+``--continuous`` follows the source until Ctrl-C (or SIGTERM); a one-shot run
+stops at either within a second, its checkpoints intact, and a rerun resumes.
+
+Whatever came from a peer (a refusal's reason, a document id, an error body) is
+printed through :func:`sync.errors.peer_text`: no escape sequence reaches the terminal.
 """
 
 from __future__ import annotations
@@ -21,11 +26,27 @@ from typing import Any, TextIO
 
 import sync
 from sync import replicate
-from sync.errors import CouchError
+from sync.errors import CouchError, peer_text
 from sync.replication import Replication, ReplicationEvent, State
 from village_app import repo
 
 _BAR_WIDTH = 30
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # failed, or the target refused every revision it was sent
+EXIT_USAGE = 2
+EXIT_DENIED = 3  # done, but the target refused some revisions
+EXIT_SIGNAL = 128  # + the signal's number: a one-shot run interrupted, as a shell says it
+#: The exit statuses as ``--help`` (and the README's sync section) lists them.
+EXIT_STATUSES = """\
+exit status:
+  0    done: every revision copied (with --continuous: stopped by Ctrl-C or SIGTERM)
+  1    failed, or the target denied every revision it was sent: nothing was written
+  2    bad arguments
+  3    done, but the target denied some revisions (each printed as "denied ...")
+  130  interrupted by Ctrl-C (SIGINT) before the end; run it again to resume
+  143  interrupted by SIGTERM before the end; run it again to resume
+"""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,6 +55,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="replicate SOURCE to TARGET (.sqlite paths or CouchDB URLs)",
         description="Copy every document revision SOURCE has and TARGET lacks, "
         "with the CouchDB replication protocol; resumes where the last run stopped.",
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("source", help="a .sqlite path or a CouchDB database URL")
     p.add_argument("target", help="a .sqlite path or a CouchDB database URL (created if missing)")
@@ -87,22 +110,30 @@ async def replicate_command(args: argparse.Namespace, *, out: TextIO, err: TextI
         rep = replicate(args.source, args.target, on_event=progress.on_event, **opts)
     except CouchError as exc:
         print(f"replication failed: {exc.reason}", file=err)
-        return 2
+        return EXIT_USAGE
     progress.rep = rep
     loop = asyncio.get_running_loop()
+    signals: list[signal.Signals] = []
+
+    def interrupt(sig: signal.Signals) -> None:
+        # The replication stops within CANCEL_GRACE, even in the middle of a request
+        # that never ends; its checkpoints stay true, so a rerun resumes.
+        signals.append(sig)
+        rep.cancel()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, rep.cancel)
+            loop.add_signal_handler(sig, interrupt, sig)
     try:
         await rep
     except CouchError as exc:
         progress.finish()
-        print(f"replication failed: {exc.reason}", file=err)
-        return 1
+        print(f"replication failed: {peer_text(exc.reason, 500)}", file=err)
+        return EXIT_FAILED
     except Exception as exc:  # a bug, or something the stores did not name
         progress.finish()
-        print(f"replication failed: {type(exc).__name__}: {exc}", file=err)
-        return 1
+        print(f"replication failed: {type(exc).__name__}: {peer_text(exc, 500)}", file=err)
+        return EXIT_FAILED
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -112,7 +143,45 @@ async def replicate_command(args: argparse.Namespace, *, out: TextIO, err: TextI
     fixed = await repair_after_pull(args.target)
     if fixed:
         print(f"repaired {fixed} derived values (matter stages, publicity flags) after the pull", file=out)
-    return 0
+    return exit_status(rep, signals, err)
+
+
+def exit_status(rep: Replication, signals: list[signal.Signals], err: TextIO) -> int:
+    """The exit status of a run that ended without an error (see :data:`EXIT_STATUSES`),
+    with a line on ``err`` for each reason it is not 0."""
+    c = rep.counters
+    status = EXIT_OK
+    if c.docs_denied:
+        # CouchDB's replicator counts refusals (doc_write_failures) and completes; a run
+        # whose every write was refused must not look like a success all the same.
+        if not c.docs_written:
+            example = ""
+            if rep.denied:
+                first = rep.denied[0]
+                example = f" (first: {peer_text(first.docid, 100)}: {peer_text(first.reason, 200)})"
+            print(
+                f"replication failed: the target refused all {c.docs_denied} revisions "
+                f"it was sent{example}",
+                file=err,
+            )
+            status = EXIT_FAILED
+        else:
+            print(
+                f"incomplete: the target refused {c.docs_denied} of "
+                f"{c.docs_denied + c.docs_written} revisions; the others were written "
+                '(the refused ones are listed above as "denied")',
+                file=err,
+            )
+            status = EXIT_DENIED
+    if rep.state is State.CANCELLED and signals and not rep.options.continuous:
+        print(
+            f"interrupted by {signals[0].name}: stopped at the last checkpoint; "
+            "run the same command again to resume",
+            file=err,
+        )
+        if status in (EXIT_OK, EXIT_DENIED):
+            status = EXIT_SIGNAL + signals[0].value
+    return status
 
 
 async def repair_after_pull(target: str) -> int:
@@ -158,10 +227,24 @@ class _Progress:
             self._batch(event)
         elif event.kind == "denied" and event.denial is not None:
             d = event.denial
-            self._line(f"denied {d.docid} ({d.error}): {d.reason}", self.err)
+            self._line(
+                f"denied {peer_text(d.docid, 100)} ({peer_text(d.error, 60)}): "
+                f"{peer_text(d.reason, 200)}",
+                self.err,
+            )
         elif event.kind == "retry":
-            self._line(f"connection trouble ({event.error}); retrying in {event.retry_in:.1f} s", self.err)
-        elif event.kind == "state" and event.state is State.PAUSED and not self.tty:
+            self._line(
+                f"connection trouble ({peer_text(event.error, 300)}); "
+                f"retrying in {event.retry_in:.1f} s",
+                self.err,
+            )
+        elif (
+            # Paused with an error is the wait before a retry, not a caught-up feed.
+            event.kind == "state"
+            and event.state is State.PAUSED
+            and event.error is None
+            and not self.tty
+        ):
             self._line("caught up; waiting for changes", self.out)
 
     async def _estimate_total(self) -> int | None:
