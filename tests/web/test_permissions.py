@@ -63,6 +63,7 @@ FIELD: dict[str, str] = {
     "ledger_supervision_print": "signed in",
     "ledger_ceremonies_xlsx": "secretary",
     "ledger_ceremonies_print": "secretary",
+    "search": "signed in",
 }
 MODES: dict[str, dict[str, str]] = {"field": FIELD}
 ROLES = ("anonymous", "secretary", "viewer", "reviewer")

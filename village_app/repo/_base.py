@@ -17,6 +17,7 @@ from village_app.repo.actor import Actor
 from village_app.repo.ids import is_form_key, make_id
 from village_app.repo.matter_index import MatterIndex
 from village_app.repo.quarantine import QuarantineIndex, Unreadable, check
+from village_app.repo.search_index import SearchIndex
 
 Doc = dict[str, Any]
 T = TypeVar("T")
@@ -31,6 +32,7 @@ class VillageCaches:
     matters: MatterIndex | None = None
     rules: tuple[object, RuleBook] | None = None
     quarantine: QuarantineIndex | None = None
+    search: SearchIndex | None = None
     #: Evidence already parsed, by (id, revision): a revision never changes, and checking a
     #: stage record's shape and recomputing its outcome was a tenth of the matter page.
     evidence: dict[tuple[str, str], Any] = field(default_factory=dict)

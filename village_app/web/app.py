@@ -41,6 +41,7 @@ from village_app.web.pages import (
     organisation,
     overview,
     roster_conflicts,
+    search,
     stages,
     supervision,
     unreadable,
@@ -72,7 +73,7 @@ async def health(request: Request) -> Response:
 
 def _routes(settings: Settings) -> list[BaseRoute]:
     routes: list[BaseRoute] = [route("/healthz", health, name="health", access=PUBLIC)]
-    for module in (auth, lang, overview, organisation, matters, editing, matter, stages, live, notices, attachments, supervision, ceremonies, ledgers, roster_conflicts, unreadable):
+    for module in (auth, lang, overview, organisation, matters, editing, matter, stages, live, notices, attachments, supervision, ceremonies, ledgers, roster_conflicts, unreadable, search):
         routes.extend(module.routes)
     routes.append(PublicMount("/static", StaticFiles(directory=settings.static_dir), name="static"))
     undeclared = routes_without_access(routes)
@@ -91,6 +92,7 @@ def create_app(settings: Settings) -> Starlette:
         if state.db is not None and state.village is not None:
             store = repo.VillageStore(state.db, state.village, caches=state.caches_for(state.village))
             await store.warm_up()
+            await store.warm_up_search()
         await state.session_revocations.load(state.db)
         try:
             yield
