@@ -23,6 +23,30 @@ CEREMONY_KINDS: dict[str, str] = {"wedding": N_("婚事"), "funeral": N_("丧事
 CEREMONY_COUNCIL: Final = BodyKind.WEDDINGS_FUNERALS_COUNCIL
 
 
+#: What each kind of breach says (msgids; the numbers are its parameters).
+BREACH_TEXTS: dict[str, str] = {
+    "tables": N_("宴席%(actual)s桌，超过标准%(cap)s桌"),
+    "cost_per_table": N_("每桌%(actual)s元，超过标准%(cap)s元"),
+    "gift": N_("礼金%(actual)s元，超过标准%(cap)s元"),
+}
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A cap of the standard an event went over: which, by how much. (Registrations stored by
+    older versions carry the sentence itself, kept as ``text``.)"""
+
+    what: str
+    actual: int = 0
+    cap: int = 0
+    text: str = ""
+
+    @property
+    def message(self) -> Message:
+        msgid = BREACH_TEXTS.get(self.what)
+        return Message(msgid, {"actual": self.actual, "cap": self.cap}) if msgid else Message(self.text)
+
+
 @dataclass(frozen=True)
 class CeremonyLimits:
     """One kind's caps; ``None`` means no cap."""
@@ -59,7 +83,7 @@ class Ceremony:
     registered_by: str = ""  # the council member who registered it
     note: str = ""
     kept: bool | None = None  # computed by register_ceremony
-    breaches: tuple[str, ...] = ()  # computed, in Chinese
+    breaches: tuple[Breach, ...] = ()  # computed: each cap it went over
     id: str = ""
     created_at: str = ""
     created_by: str = ""
@@ -69,16 +93,18 @@ class Ceremony:
 
 def check_ceremony(
     ceremony: Ceremony, limits: Mapping[str, CeremonyLimits]
-) -> tuple[bool, tuple[str, ...]]:
+) -> tuple[bool, tuple[Breach, ...]]:
     """Whether the event kept the standard, and each cap it went over."""
     caps = limits.get(ceremony.kind, CeremonyLimits())
-    breaches = []
-    if caps.max_tables is not None and ceremony.tables > caps.max_tables:
-        breaches.append(f"宴席{ceremony.tables}桌，超过标准{caps.max_tables}桌")
-    if caps.max_cost_per_table is not None and ceremony.cost_per_table > caps.max_cost_per_table:
-        breaches.append(f"每桌{ceremony.cost_per_table}元，超过标准{caps.max_cost_per_table}元")
-    if caps.max_gift is not None and ceremony.gift > caps.max_gift:
-        breaches.append(f"礼金{ceremony.gift}元，超过标准{caps.max_gift}元")
+    breaches = [
+        Breach(what, actual, cap)
+        for what, actual, cap in (
+            ("tables", ceremony.tables, caps.max_tables),
+            ("cost_per_table", ceremony.cost_per_table, caps.max_cost_per_table),
+            ("gift", ceremony.gift, caps.max_gift),
+        )
+        if cap is not None and actual > cap
+    ]
     return not breaches, tuple(breaches)
 
 

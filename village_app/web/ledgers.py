@@ -266,7 +266,7 @@ async def ceremonies_ledger(store: repo.VillageStore, year: int, locale: str) ->
     rows: list[tuple[Value, ...]] = [
         (
             c.held_on, words.name(CEREMONY_KINDS, c.kind), c.family, c.tables, c.cost_per_table, c.gift,
-            words(N_("符合") if c.kept or c.kept is None else N_("未符合")), words(N_("；")).join(c.breaches),
+            words(N_("符合") if c.kept or c.kept is None else N_("未符合")), words(N_("；")).join(i18n.translate(b.message, locale) for b in c.breaches),
             c.registered_by, c.note,
         )
         for c in await store.list_ceremonies(year=year)

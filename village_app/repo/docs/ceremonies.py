@@ -9,6 +9,7 @@ from village_app.domain import (
     Ceremony,
     DocType,
 )
+from village_app.domain.ceremonies import BREACH_TEXTS, Breach
 from village_app.repo.actor import Actor
 from village_app.repo.docs._common import Doc, base_doc
 from village_app.repo.docs._fields import Fields
@@ -26,7 +27,9 @@ def ceremony_to_doc(village: str, ceremony: Ceremony, actor: Actor, *, docid: st
         registered_by=ceremony.registered_by,
         note=ceremony.note,
         kept=ceremony.kept,
-        breaches=list(ceremony.breaches),
+        breaches=[
+            {"what": b.what, "actual": b.actual, "cap": b.cap} if b.what else b.text for b in ceremony.breaches
+        ],
         corrects=ceremony.corrects,
         reason=ceremony.reason,
     )
@@ -46,10 +49,30 @@ def ceremony_from_doc(doc: Mapping[str, Any]) -> Ceremony:
         registered_by=f.text("registered_by"),
         note=f.text("note"),
         kept=f.optional_flag("kept"),
-        breaches=f.texts("breaches"),
+        breaches=_breaches(f),
         id=doc["_id"],
         created_at=doc["created_at"],
         created_by=f.text("created_by"),
         corrects=f.reference("corrects"),
         reason=f.text("reason"),
     )
+
+
+def _breaches(f: Fields) -> tuple[Breach, ...]:
+    """Each cap gone over: ``{"what", "actual", "cap"}``, or the sentence older versions stored."""
+    value = f.doc.get("breaches") or []
+    if not isinstance(value, list):
+        raise f.fail("breaches", "a list")
+    found = []
+    for item in value:
+        if isinstance(item, str):
+            found.append(Breach("", text=item))
+        elif isinstance(item, dict):
+            b = Fields(item, path="breaches.", root=f.root)
+            what = b.text("what", None)
+            if what not in BREACH_TEXTS:
+                raise b.fail("what", "tables, cost_per_table or gift")
+            found.append(Breach(what, b.integer("actual"), b.integer("cap")))
+        else:
+            raise f.fail("breaches", "texts or objects")
+    return tuple(found)
