@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import sys
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 import sync
 from village_app import accounts
@@ -96,3 +99,73 @@ async def test_hashes_made_at_either_cost_verify_under_either(
             user = await accounts.verify_user(village_db, username, f"{username}-password")
             assert user is not None and user.username == username
             assert await accounts.verify_user(village_db, username, "wrong-password") is None
+
+
+async def test_hashes_made_with_cryptography_s_scrypt_still_verify(
+    village_db: sync.Database,
+) -> None:
+    """Accounts made before the hash moved to hashlib: the same function, byte for byte."""
+    salt = os.urandom(16)
+    digest = Scrypt(salt=salt, length=32, n=2**4, r=8, p=1).derive(b"old-password")
+    await village_db.put_local(
+        {
+            "_id": "_local/user:old",
+            "type": "user",
+            "username": "old",
+            "village": "v",
+            "role": "secretary",
+            "kdf": {"name": "scrypt", "n": 2**4, "r": 8, "p": 1},
+            "salt": base64.b64encode(salt).decode(),
+            "hash": base64.b64encode(digest).decode(),
+        }
+    )
+    assert await accounts.verify_user(village_db, "old", "old-password") is not None
+    assert await accounts.verify_user(village_db, "old", "old-passwore") is None
+
+
+async def test_an_unknown_name_costs_the_same_hash(
+    village_db: sync.Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await accounts.add_user(village_db, "demo", "demo-password", village="v")
+    calls: list[tuple[int, int, int]] = []
+    real = accounts._scrypt
+
+    def counting(password: bytes, salt: bytes, n: int, r: int, p: int) -> bytes:
+        calls.append((n, r, p))
+        return real(password, salt, n, r, p)
+
+    monkeypatch.setattr(accounts, "_scrypt", counting)
+    for name in ("demo", "nobody", "not a valid name!"):
+        assert await accounts.verify_user(village_db, name, "wrong-password") is None
+    assert calls == [(accounts.SCRYPT_N, 8, 1)] * 3
+
+
+def _progress_beside(hash_once: Callable[[], object]) -> int:
+    """How many rounds of a Python loop this thread runs while another thread hashes."""
+    started, done = threading.Event(), threading.Event()
+
+    def work() -> None:
+        started.set()
+        hash_once()
+        done.set()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    started.wait()
+    rounds = 0
+    while not done.is_set():
+        rounds += 1
+    worker.join()
+    return rounds
+
+
+def test_a_hash_lets_other_threads_run() -> None:
+    """A hash in a worker thread frees the event loop only if it lets go of the GIL while it
+    works. Measured beside cryptography's Scrypt (what hashed before, which holds the GIL
+    throughout: the loop only runs when the interpreter forces a switch), in the same run:
+    a count of rounds, not a time."""
+    salt = b"\0" * 16
+    ours = _progress_beside(lambda: accounts._scrypt(b"password", salt, 2**16, 8, 1))
+    scrypt = Scrypt(salt=salt, length=32, n=2**16, r=8, p=1)
+    holding = _progress_beside(lambda: scrypt.derive(b"password"))
+    assert ours > 5 * holding, (ours, holding)

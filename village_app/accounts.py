@@ -1,10 +1,17 @@
 """Secretary accounts, kept in the village database as ``_local/user:<name>`` documents.
 
 ``_local`` documents are never replicated, so password hashes stay on the laptop that
-made them. Passwords are hashed with scrypt (``cryptography``) and a per-user random
-salt; the parameters are stored with the hash so they can be raised later without
-breaking existing accounts. Verification is constant-time, and an unknown user costs
-the same scrypt work as a known one, so timing does not reveal which names exist.
+made them. Passwords are hashed with scrypt and a per-user random salt; the parameters
+are stored with the hash so they can be raised later without breaking existing accounts.
+Verification is constant-time, and an unknown user costs the same scrypt work as a known
+one, so timing does not reveal which names exist.
+
+A hash takes tens of milliseconds of CPU, so it runs in a worker thread, never on the
+event loop (a caller that serves many requests passes a ``limiter`` bounding how many run
+at once). The hash is the standard library's ``hashlib.scrypt`` (OpenSSL's), which lets go
+of the GIL while it works; ``cryptography``'s ``Scrypt`` (which made the hashes stored so
+far, byte for byte the same function) holds the GIL for the whole hash, so in a thread it
+would still stop the event loop for as long.
 
 The cost of new hashes is ``SCRYPT_N``: ``DEFAULT_SCRYPT_N`` (2**14) unless the
 environment variable ``CUNYI_SCRYPT_N`` names another power of two, read once at import.
@@ -17,14 +24,16 @@ verify under any other.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from cryptography.exceptions import InvalidKey
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+import anyio.to_thread
+from anyio import CapacityLimiter
 
 from sync.database import Database
 from sync.errors import NotFoundError
@@ -86,8 +95,27 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _kdf(salt: bytes, n: int, r: int = _SCRYPT_R, p: int = _SCRYPT_P) -> Scrypt:
-    return Scrypt(salt=salt, length=_KEY_LENGTH, n=n, r=r, p=p)
+def _scrypt(password: bytes, salt: bytes, n: int, r: int, p: int) -> bytes:
+    # OpenSSL refuses to use more than ``maxmem`` (32 MiB unless told): room for its two
+    # buffers, 128*r*(n+2) and 128*r*p bytes, at any n up to 2**20.
+    maxmem = 128 * r * (n + p + 2) + 1024 * 1024
+    return hashlib.scrypt(
+        password, salt=salt, n=n, r=r, p=p, dklen=_KEY_LENGTH, maxmem=maxmem
+    )
+
+
+async def _hash(
+    password: str,
+    salt: bytes,
+    n: int,
+    r: int = _SCRYPT_R,
+    p: int = _SCRYPT_P,
+    *,
+    limiter: CapacityLimiter | None = None,
+) -> bytes:
+    """scrypt of ``password`` in a worker thread (``limiter``: anyio's default if ``None``)."""
+    secret = password.encode("utf-8")
+    return await anyio.to_thread.run_sync(_scrypt, secret, salt, n, r, p, limiter=limiter)
 
 
 def check_username(username: str) -> str:
@@ -123,7 +151,7 @@ async def add_user(
         "role": role,
         "kdf": {"name": "scrypt", "n": n, "r": _SCRYPT_R, "p": _SCRYPT_P},
         "salt": _b64(salt),
-        "hash": _b64(_kdf(salt, n).derive(password.encode("utf-8"))),
+        "hash": _b64(await _hash(password, salt, n)),
     }
     try:
         existing = await db.get_local(_local_id(username))
@@ -142,8 +170,13 @@ async def user_exists(db: Database, username: str) -> bool:
     return True
 
 
-async def verify_user(db: Database, username: str, password: str) -> User | None:
-    """The user if ``password`` is theirs, else ``None`` (unknown user or wrong password)."""
+async def verify_user(
+    db: Database, username: str, password: str, *, limiter: CapacityLimiter | None = None
+) -> User | None:
+    """The user if ``password`` is theirs, else ``None`` (unknown user or wrong password).
+
+    The hash runs in a worker thread; ``limiter`` bounds how many such hashes run at once
+    (the web app's, so a flood of logins cannot start hundreds of 16 MB hashes)."""
     doc: dict[str, Any] | None = None
     if _USERNAME.match(username):
         try:
@@ -152,12 +185,11 @@ async def verify_user(db: Database, username: str, password: str) -> User | None
             doc = None
     if doc is None or doc.get("type") != "user":
         # Same work as a real check, so a missing name does not answer faster.
-        _kdf(b"\0" * _SALT_LENGTH, SCRYPT_N).derive(password.encode("utf-8"))
+        await _hash(password, b"\0" * _SALT_LENGTH, SCRYPT_N, limiter=limiter)
         return None
     params = doc["kdf"]
-    kdf = _kdf(base64.b64decode(doc["salt"]), params["n"], params["r"], params["p"])
-    try:
-        kdf.verify(password.encode("utf-8"), base64.b64decode(doc["hash"]))  # constant time
-    except InvalidKey:
+    salt = base64.b64decode(doc["salt"])
+    derived = await _hash(password, salt, params["n"], params["r"], params["p"], limiter=limiter)
+    if not hmac.compare_digest(derived, base64.b64decode(doc["hash"])):  # constant time
         return None
     return User(username=doc["username"], village=doc["village"], role=doc["role"])

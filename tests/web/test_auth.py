@@ -56,16 +56,31 @@ def test_unknown_user_is_refused_the_same_way(make_client: ClientFactory) -> Non
     assert response.context["page"].error == "用户名或密码不正确。"
 
 
-def test_login_is_throttled_per_user_and_address(make_client: ClientFactory) -> None:
-    client = make_client(logged_in=False, login_max_failures=3)
+def test_login_is_throttled_per_name(make_client: ClientFactory) -> None:
+    client = make_client(
+        logged_in=False,
+        login_max_failures=3,
+        login_first_delay_seconds=600,
+        login_max_delay_seconds=600,
+    )
     for _ in range(3):
         assert log_in(client, password="wrong-password").status_code == 400
     locked = log_in(client)  # even the right password waits now
     assert locked.status_code == 429
+    assert locked.headers["retry-after"] in {"599", "600"}
     message = one(soup(locked), "#login-error").get_text()
-    assert message == "登录失败次数过多，请 15 分钟后再试。"
-    # Another username from the same address is not locked.
+    assert message == "登录失败次数过多，请 10 分钟后再试。"
+    # Another username is not locked.
     assert log_in(client, username="someone-else", password="x" * 10).status_code == 400
+
+
+def test_a_short_wait_is_not_announced_in_minutes(make_client: ClientFactory) -> None:
+    client = make_client(logged_in=False, login_max_failures=1, login_first_delay_seconds=50)
+    assert log_in(client, password="wrong-password").status_code == 400
+    locked = log_in(client)
+    assert locked.status_code == 429
+    message = one(soup(locked), "#login-error").get_text()
+    assert message == "登录失败次数过多，请稍等片刻再试。"
 
 
 def test_login_redirects_only_within_the_site(make_client: ClientFactory) -> None:

@@ -2,67 +2,47 @@
 
 from __future__ import annotations
 
-import asyncio
-import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-import sync
-from village_app import accounts
-from village_app.commands.serve import server_config
-from village_app.web import Settings, create_app
-from web.helpers import PASSWORD, USERNAME, VILLAGE
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def _village(path: Path) -> None:
-    db = await sync.open_database(str(path))
-    try:
-        await accounts.add_user(db, USERNAME, PASSWORD, village=VILLAGE)
-    finally:
-        await db.close()
+from web.helpers import USERNAME
+from web.served import login_token, make_app, serving
 
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
-    asyncio.run(_village(tmp_path / f"{VILLAGE}.sqlite"))
-    port = _free_port()
-    config = server_config(create_app(Settings(data_dir=tmp_path, login_max_failures=3)), "127.0.0.1", port)
-    config.log_level = "warning"
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:  # start-up, not a timing assertion
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join()
+    # A first wait of ten minutes: the refusals below cannot depend on how fast the test runs.
+    app = make_app(tmp_path, login_max_failures=3, login_first_delay_seconds=600)
+    with serving(app) as base:
+        yield base
 
 
 def test_forwarded_for_does_not_reset_the_login_throttle(served: str) -> None:
     with httpx.Client(base_url=served) as client:
-        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-        assert token is not None
+        token = login_token(client)
         codes = [
             client.post(
                 "/login",
-                data={"username": USERNAME, "password": f"guess-{i}", "csrf_token": token.group(1)},
+                data={"username": USERNAME, "password": f"guess-{i}", "csrf_token": token},
                 headers={"X-Forwarded-For": f"10.0.0.{i}"},
             ).status_code
             for i in range(5)
         ]
+    assert codes == [400, 400, 400, 429, 429]
+
+
+def test_a_name_is_throttled_whatever_address_the_guesses_come_from(served: str) -> None:
+    """A local process may connect from any 127.x address; the name waits all the same."""
+    with httpx.Client(base_url=served) as first:
+        token = login_token(first)
+        cookies = first.cookies
+    codes = []
+    for i in range(2, 7):
+        transport = httpx.HTTPTransport(local_address=f"127.0.0.{i}")
+        with httpx.Client(base_url=served, transport=transport, cookies=cookies) as client:
+            data = {"username": USERNAME, "password": f"guess-{i}", "csrf_token": token}
+            codes.append(client.post("/login", data=data).status_code)
     assert codes == [400, 400, 400, 429, 429]

@@ -64,9 +64,13 @@ def server_config(app: Any, host: str, port: int) -> Any:
     """The uvicorn settings ``serve`` runs with.
 
     ``proxy_headers=False``: uvicorn otherwise believes ``X-Forwarded-For`` from 127.0.0.1,
-    which on a field laptop is every client, so any request could name its own address and
-    step around the login throttle (it counts failures per name and address). Nothing sits
-    in front of ``serve``; a proxy that does would be configured on its own side."""
+    which on a field laptop is every client, so any request could name its own address (in
+    the log, and to anything that goes by the client's address; the login throttle goes by
+    the name alone, since a local process can connect from any 127.x address anyway).
+    Nothing sits in front of ``serve``; a proxy that does would be configured on its own side.
+
+    Request bodies have their own limits in the app (size, and a deadline for reading them:
+    :mod:`village_app.web.security.limits`), since uvicorn has neither."""
     import uvicorn
 
     return uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=False)

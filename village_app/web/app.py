@@ -1,7 +1,8 @@
 """The app factory: settings in, a Starlette app out.
 
-Middleware, outermost first: allowed hosts, security headers, sessions (signed cookie), the
-body-size limit, ended sessions, authentication (who is signed in, and their role), CSRF.
+Middleware, outermost first: allowed hosts, security headers, sessions (signed cookie), ended
+sessions, authentication (who is signed in, and their role), the body limits (size and time:
+a login form's before signing in, an attachment's after), CSRF.
 Whom each route admits is declared on the route (:mod:`.security.permissions`) and checked
 after routing. The village database is opened at start-up and closed at shutdown; while the
 data folder has no village yet, pages that need one say so.
@@ -49,8 +50,9 @@ from village_app.web.pages import (
 from village_app.web.rendering.templates import build_templates
 from village_app.web.security.charset import FormCharsetMiddleware
 from village_app.web.security.csrf import CsrfMiddleware
+from village_app.web.security.hashing import PasswordHashing
 from village_app.web.security.headers import SecurityHeadersMiddleware
-from village_app.web.security.limits import BodyLimitMiddleware
+from village_app.web.security.limits import BodyLimit, BodyLimitMiddleware
 from village_app.web.security.permissions import (
     PUBLIC,
     PublicMount,
@@ -113,9 +115,17 @@ def create_app(settings: Settings) -> Starlette:
             same_site="lax",
             https_only=settings.https_only,
         ),
-        Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes),
         Middleware(EndedSessionMiddleware, revocations=revocations),
         Middleware(AuthenticationMiddleware, backend=SessionBackend()),
+        # Inside authentication: the limits depend on whether anyone is signed in. Outside
+        # CSRF, which reads the body to find the form's token.
+        Middleware(
+            BodyLimitMiddleware,
+            signed_in=BodyLimit(settings.max_body_bytes, settings.body_timeout_seconds),
+            anonymous=BodyLimit(
+                settings.max_anonymous_body_bytes, settings.anonymous_body_timeout_seconds
+            ),
+        ),
         Middleware(FormCharsetMiddleware),
         Middleware(CsrfMiddleware),
     ]
@@ -137,7 +147,15 @@ def create_app(settings: Settings) -> Starlette:
                 name: r for r in app.routes if (name := getattr(r, "name", None))
             },
             session_revocations=revocations,
-            login_throttle=LoginThrottle(settings.login_max_failures, settings.login_lockout_seconds),
+            login_throttle=LoginThrottle(
+                max_failures=settings.login_max_failures,
+                first_delay=settings.login_first_delay_seconds,
+                max_delay=settings.login_max_delay_seconds,
+                forget_after=settings.login_forget_seconds,
+            ),
+            password_hashing=PasswordHashing(
+                settings.login_hash_threads, settings.login_hash_queue
+            ),
         ),
     )
     return app

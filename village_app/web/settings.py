@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
@@ -14,8 +14,17 @@ SECRET_KEY_FILE: Final = ".secret_key"
 MAX_ATTACHMENT_BYTES: Final = 10 * 1024 * 1024
 #: Room for the other form fields and multipart framing around one full-size attachment.
 _FORM_OVERHEAD: Final = 64 * 1024
+#: A login form (token, name, password, the page to return to) with room to spare.
+ANONYMOUS_MAX_BODY_BYTES: Final = 8 * 1024
 #: A key shorter than this was not written by us (token_urlsafe(48) gives 64 characters).
 _MIN_KEY_CHARS: Final = 32
+
+
+def default_hash_threads(cpu_count: int | None) -> int:
+    """Half the cores, at least one: a hash keeps a core busy for tens of milliseconds, and
+    the event loop (every other request) needs a core of its own while a flood of logins is
+    being hashed. A laptop has one secretary; one hash at a time is plenty for her."""
+    return max(1, (cpu_count or 1) // 2)
 
 
 class DataDirError(RuntimeError):
@@ -35,8 +44,24 @@ class Settings:
     #: Secure cookies need HTTPS; field laptops serve plain HTTP on 127.0.0.1.
     https_only: bool = False
     session_max_age: int = 12 * 60 * 60
+    #: Before signing in only the login form and the language switch are posted: a body
+    #: larger than this is refused unread (413).
+    max_anonymous_body_bytes: int = ANONYMOUS_MAX_BODY_BYTES
+    #: How long reading one request body may take, from its first byte asked for (408 after):
+    #: signed in, 10 MB over a slow village network; anonymous, a few KB.
+    body_timeout_seconds: float = 120.0
+    anonymous_body_timeout_seconds: float = 10.0
+    #: Failed logins in a row for one name before each further one makes it wait: first
+    #: ``login_first_delay_seconds``, doubling up to ``login_max_delay_seconds``.
     login_max_failures: int = 5
-    login_lockout_seconds: float = 15 * 60
+    login_first_delay_seconds: float = 1.0
+    login_max_delay_seconds: float = 5 * 60
+    #: A name's failures are forgotten this long after its last one (and at its next success).
+    login_forget_seconds: float = 24 * 60 * 60
+    #: Password hashes running at once (worker threads), and logins that may wait for one
+    #: before more are turned away (503).
+    login_hash_threads: int = field(default_factory=lambda: default_hash_threads(os.cpu_count()))
+    login_hash_queue: int = 16
     #: Host names the app answers to (``Host`` header); ``serve`` on a loopback address lists
     #: only loopback names, so a page on another site cannot reach it by DNS rebinding.
     allowed_hosts: tuple[str, ...] = ("*",)

@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute
 
 from sync.database import Database
 from village_app.repo import VillageCaches
+from village_app.web.security.hashing import PasswordHashing
 from village_app.web.security.sessions import SessionRevocations
 from village_app.web.security.throttle import LoginThrottle
 from village_app.web.settings import Settings
@@ -31,6 +32,7 @@ class AppState:
     routes_by_name: dict[str, BaseRoute]
     session_revocations: SessionRevocations
     login_throttle: LoginThrottle
+    password_hashing: PasswordHashing
     #: The field laptop's village database (``None`` while the data folder has none yet).
     db: Database | None = None
     village: str | None = None

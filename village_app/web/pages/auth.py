@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from dataclasses import dataclass
 
@@ -21,7 +22,8 @@ from village_app.web.state import app_state
 class LoginPage:
     next: str
     username: str = ""
-    #: A msgid; ``%(minutes)s`` in it is filled from ``wait_minutes``.
+    #: A msgid; ``%(minutes)s`` in it is filled from ``wait_minutes`` (a throttled name's
+    #: wait, rounded up).
     error: str | None = None
     wait_minutes: int = 0
     #: False while the data folder has no village yet (run ``village-app demo``).
@@ -56,23 +58,33 @@ async def _login(request: Request, form: FormData) -> Response:
     next_url = safe_next(form.get("next"))
     state = app_state(request)
     throttle = state.login_throttle
-    address = request.client.host if request.client else "-"
+    hashing = state.password_hashing
     db = state.db
 
-    minutes = throttle.wait_minutes(username, address)
-    if minutes:
+    wait = throttle.wait_seconds(username)
+    if wait:
+        if wait >= 60:
+            error = N_("登录失败次数过多，请 %(minutes)s 分钟后再试。")
+        else:
+            error = N_("登录失败次数过多，请稍等片刻再试。")
         page = LoginPage(
-            next=next_url,
-            username=username,
-            error=N_("登录失败次数过多，请 %(minutes)s 分钟后再试。"),
-            wait_minutes=minutes,
+            next=next_url, username=username, error=error, wait_minutes=math.ceil(wait / 60)
         )
-        return render(request, "login.html", page, status_code=429)
+        headers = {"Retry-After": str(math.ceil(wait))}
+        return render(request, "login.html", page, status_code=429, headers=headers)
+    if hashing.busy:  # not counted as a failure: no password was checked
+        error = N_("同时登录的人太多，请稍后再试。")
+        page = LoginPage(next=next_url, username=username, error=error)
+        return render(request, "login.html", page, status_code=503, headers={"Retry-After": "1"})
 
-    # Counted as a failure before the check and taken back on success: the check awaits the
-    # store, and attempts sent at once must not all pass the wait test before any is counted.
-    throttle.failed(username, address)
-    user = await accounts.verify_user(db, username, password) if db is not None and username else None
+    with hashing.admitted() as limiter:
+        # Counted as a failure before the check and taken back on success: the check awaits the
+        # store and the hash, and attempts sent at once must not all pass the wait test before
+        # any is counted.
+        throttle.failed(username)
+        user = None
+        if db is not None and username:
+            user = await accounts.verify_user(db, username, password, limiter=limiter)
     if user is None:
         page = LoginPage(
             next=next_url,
@@ -82,7 +94,7 @@ async def _login(request: Request, form: FormData) -> Response:
         )
         return render(request, "login.html", page, status_code=400)
 
-    throttle.succeeded(username, address)
+    throttle.succeeded(username)
     # A fresh session (and CSRF token) at login, so a token planted before it is worthless.
     request.session.clear()
     request.session["user"] = {"name": user.username, "village": user.village, "role": user.role}

@@ -3,8 +3,10 @@
 A pure ASGI middleware inside :class:`starlette.middleware.sessions.SessionMiddleware`
 (it reads ``scope["session"]``). The CSRF token lives in the signed session; htmx
 sends it as the ``X-CSRF-Token`` header (``hx-headers`` on ``<body>``), plain forms as
-the hidden ``csrf_token`` field. To read that field the body is buffered (the body
-limit sits outside, so this is bounded) and replayed to the handler.
+the hidden ``csrf_token`` field. To read that field the body is buffered and replayed to
+the handler; the body limit sits outside, so this is bounded (to a login form's size while
+no one is signed in). A session that holds no token cannot pass: it is refused before a
+byte of the body is read.
 """
 
 from __future__ import annotations
@@ -32,17 +34,18 @@ class CsrfMiddleware:
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
+        expected = scope.get("session", {}).get(CSRF_SESSION_KEY)
         token = request.headers.get(CSRF_HEADER)
-        if token is None:
+        if token is None and expected:
             body = await request.body()
             token = await _form_token(scope, body)
             receive = _replay(body)
-        expected = scope.get("session", {}).get(CSRF_SESSION_KEY)
         if not token or not expected or not secrets.compare_digest(str(token), str(expected)):
-            # The body is already consumed; let the client close rather than pipeline after it.
-            await error_response(request, 403, N_("页面已过期或请求来源不明，请刷新页面后重新提交。"))(
-                scope, receive, send
-            )
+            # The body may be unread or already consumed: close rather than read what is left.
+            message = N_("页面已过期或请求来源不明，请刷新页面后重新提交。")
+            response = error_response(request, 403, message)
+            response.headers["connection"] = "close"
+            await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
