@@ -87,7 +87,9 @@ class TcpRelay:
 
 
 class LinkProxy(TcpRelay):
-    def __init__(self, upstream_url: str, *, rtt: float = 0.0, bandwidth: float | None = None) -> None:
+    def __init__(
+        self, upstream_url: str, *, rtt: float = 0.0, bandwidth: float | None = None
+    ) -> None:
         super().__init__(upstream_url)
         self.rtt = rtt
         self.up = _Link(bandwidth, rtt / 2)
@@ -100,7 +102,9 @@ class LinkProxy(TcpRelay):
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
         try:
-            up_reader, up_writer = await asyncio.open_connection(self.upstream_host, self.upstream_port)
+            up_reader, up_writer = await asyncio.open_connection(
+                self.upstream_host, self.upstream_port
+            )
         except OSError:
             writer.close()
             return

@@ -99,28 +99,59 @@ async def _build(data_dir: Path, count: int) -> str:
             done = keys if matter.stage == "completed" else keys[: keys.index(matter.stage)]
             when = datetime(2024, 1, 1, 19, 30, tzinfo=SHANGHAI)
             for n, key in enumerate(done):
-                record = StageRecord(doc["_id"], key, held_at=when + timedelta(days=7 * n), content="记录")
-                batch.append(docs.stage_record_to_doc(VILLAGE, replace(matter, id=doc["_id"]), record, actor))
+                record = StageRecord(
+                    doc["_id"], key, held_at=when + timedelta(days=7 * n), content="记录"
+                )
+                batch.append(
+                    docs.stage_record_to_doc(VILLAGE, replace(matter, id=doc["_id"]), record, actor)
+                )
             if len(batch) >= 500:
                 await db.bulk_docs(batch)
                 batch = []
         if batch:
             await db.bulk_docs(batch)
         measured = await store.create_matter(
-            Matter(kind="major", title="修建村东机耕道", body="", year=2026, summary="硬化 1.2 公里")
+            Matter(
+                kind="major", title="修建村东机耕道", body="", year=2026, summary="硬化 1.2 公里"
+            )
         )
 
         def at(day: int) -> datetime:
             return datetime(2026, 11, day, 19, 30, tzinfo=SHANGHAI)
 
         records = [
-            StageRecord(measured.id, "proposal", held_at=at(2), attendance=Attendance(7, 6), content="提议"),
-            StageRecord(measured.id, "consultation", held_at=at(5), attendance=Attendance(9, 8), content="商议"),
-            StageRecord(measured.id, "review", held_at=at(10), attendance=Attendance(40, 35), vote=Vote(30, 3, 2)),
-            StageRecord(measured.id, "resolution", body="representatives", held_at=at(15),
-                        attendance=Attendance(30, 21), vote=Vote(18, 2, 1), content="决议"),
-            StageRecord(measured.id, "resolution_publication", content="公开",
-                        publication=Publication("决议公告", "村务公开栏", at(16))),
+            StageRecord(
+                measured.id, "proposal", held_at=at(2), attendance=Attendance(7, 6), content="提议"
+            ),
+            StageRecord(
+                measured.id,
+                "consultation",
+                held_at=at(5),
+                attendance=Attendance(9, 8),
+                content="商议",
+            ),
+            StageRecord(
+                measured.id,
+                "review",
+                held_at=at(10),
+                attendance=Attendance(40, 35),
+                vote=Vote(30, 3, 2),
+            ),
+            StageRecord(
+                measured.id,
+                "resolution",
+                body="representatives",
+                held_at=at(15),
+                attendance=Attendance(30, 21),
+                vote=Vote(18, 2, 1),
+                content="决议",
+            ),
+            StageRecord(
+                measured.id,
+                "resolution_publication",
+                content="公开",
+                publication=Publication("决议公告", "村务公开栏", at(16)),
+            ),
         ]
         for record in records:
             await store.append_stage_record(measured.id, record)
@@ -135,10 +166,12 @@ SEARCH_QUERIES = ("太阳能", "路灯", "第9998号", "修建村东机耕道", 
 
 async def _naive_search(db: sync.Database, query: str) -> int:
     """The baseline: every document of the village read and parsed, then tested."""
-    parsers = {"matter": (docs.matter_from_doc, ("title", "summary")),
-               "stage_record": (docs.stage_record_from_doc, ("subject", "content")),
-               "supervision": (docs.supervision_from_doc, ("finding", "follow_up")),
-               "ceremony": (docs.ceremony_from_doc, ("family", "note"))}
+    parsers = {
+        "matter": (docs.matter_from_doc, ("title", "summary")),
+        "stage_record": (docs.stage_record_from_doc, ("subject", "content")),
+        "supervision": (docs.supervision_from_doc, ("finding", "follow_up")),
+        "ceremony": (docs.ceremony_from_doc, ("family", "note")),
+    }
     folded, found = query.lower(), 0
     for row in (await db.all_docs(include_docs=True))["rows"]:
         doc = row.get("doc") or {}
@@ -169,7 +202,9 @@ async def _search_bench(data_dir: Path, repeat: int, naive_repeat: int) -> None:
         assert index is not None
         sizes = ", ".join(f"{len(v)} {k}" for k, v in index.entries.items())
         print(f"\nsearch index built in {built * 1000:.0f} ms ({sizes})")
-        print("\n| query | matches | index p50 ms | index max ms | full scan p50 ms | full scan max ms | speed-up |")
+        print(
+            "\n| query | matches | index p50 ms | index max ms | full scan p50 ms | full scan max ms | speed-up |"
+        )
         print("|---|---:|---:|---:|---:|---:|---:|")
         # The index first, then the baseline (whose garbage would otherwise bill the index
         # for the collector's passes).
@@ -191,8 +226,12 @@ async def _search_bench(data_dir: Path, repeat: int, naive_repeat: int) -> None:
                 raise RuntimeError(f"{query}: index found {totals[query]}, full scan {naive}")
             (f50, fmax), (s50, smax) = _ms(fast[query]), _ms(slow)
             worst = max(worst, fmax)
-            print(f"| {query} | {naive} | {f50:.1f} | {fmax:.1f} | {s50:.0f} | {smax:.0f} | {s50 / f50:.0f}x |")
-        print(f"\naim: a search under 50 ms: {'met' if worst < 50 else 'NOT met'} (worst {worst:.1f} ms)")
+            print(
+                f"| {query} | {naive} | {f50:.1f} | {fmax:.1f} | {s50:.0f} | {smax:.0f} | {s50 / f50:.0f}x |"
+            )
+        print(
+            f"\naim: a search under 50 ms: {'met' if worst < 50 else 'NOT met'} (worst {worst:.1f} ms)"
+        )
     finally:
         await db.close()
 
@@ -208,7 +247,9 @@ async def _logged_in_client(base: str) -> httpx.AsyncClient:
     login = await client.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
     assert token is not None
-    answer = await client.post("/login", data={"username": USER, "password": PASSWORD, "csrf_token": token[1]})
+    answer = await client.post(
+        "/login", data={"username": USER, "password": PASSWORD, "csrf_token": token[1]}
+    )
     assert answer.status_code in (200, 303), answer.status_code
     return client
 
@@ -266,12 +307,25 @@ async def _run(base: str, matter_id: str, client_count: int, seconds: float) -> 
             await c.aclose()
 
 
-def _serve_and_load(code: Path, data_dir: Path, matter_id: str, clients: int, seconds: float) -> list[Result]:
+def _serve_and_load(
+    code: Path, data_dir: Path, matter_id: str, clients: int, seconds: float
+) -> list[Result]:
     """Start ``village-app serve`` from the checkout ``code`` over ``data_dir`` and load it."""
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "village_app.cli", "serve", "--data", str(data_dir), "--port", str(port)],
-        cwd=code, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "village_app.cli",
+            "serve",
+            "--data",
+            str(data_dir),
+            "--port",
+            str(port),
+        ],
+        cwd=code,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         env={**os.environ, "PYTHONPATH": str(code)},
     )
     base = f"http://127.0.0.1:{port}"
@@ -294,8 +348,10 @@ def _table(title: str, results: list[Result]) -> None:
     print("| endpoint | requests | p50 ms | p95 ms | req/s | req/s vs ceiling | p95 vs ceiling |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        print(f"| {r.name} | {len(r.latencies)} | {r.p50:.1f} | {r.p95:.1f} | {r.rate:.0f} "
-              f"| {r.rate / ceiling.rate:.2f} | {r.p95 / ceiling.p95:.1f}x |")
+        print(
+            f"| {r.name} | {len(r.latencies)} | {r.p50:.1f} | {r.p95:.1f} | {r.rate:.0f} "
+            f"| {r.rate / ceiling.rate:.2f} | {r.p95 / ceiling.p95:.1f}x |"
+        )
 
 
 def main() -> int:
@@ -304,12 +360,16 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument(
-        "--baseline", type=Path, default=None,
+        "--baseline",
+        type=Path,
+        default=None,
         help="a checkout of an earlier commit (git worktree add DIR REV): served over the same "
-             "data, alternating with this one, for before/after figures from one run",
+        "data, alternating with this one, for before/after figures from one run",
     )
     parser.add_argument("--rounds", type=int, default=2, help="alternations with --baseline")
-    parser.add_argument("--search-only", action="store_true", help="measure the search, not the server")
+    parser.add_argument(
+        "--search-only", action="store_true", help="measure the search, not the server"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="cunyi-bench-") as tmp:
@@ -323,16 +383,30 @@ def main() -> int:
         runs: list[tuple[str, list[Result]]] = []
         for n in range(args.rounds if args.baseline else 1):
             if args.baseline:
-                runs.append((f"baseline ({args.baseline}), round {n + 1}",
-                             _serve_and_load(args.baseline, data_dir, matter_id, args.clients, args.seconds)))
-            runs.append((f"this checkout, round {n + 1}",
-                         _serve_and_load(ROOT, data_dir, matter_id, args.clients, args.seconds)))
+                runs.append(
+                    (
+                        f"baseline ({args.baseline}), round {n + 1}",
+                        _serve_and_load(
+                            args.baseline, data_dir, matter_id, args.clients, args.seconds
+                        ),
+                    )
+                )
+            runs.append(
+                (
+                    f"this checkout, round {n + 1}",
+                    _serve_and_load(ROOT, data_dir, matter_id, args.clients, args.seconds),
+                )
+            )
 
-    print(f"\n{args.clients} concurrent clients, {args.seconds:.0f} s each, {args.matters} matters, one uvicorn process")
+    print(
+        f"\n{args.clients} concurrent clients, {args.seconds:.0f} s each, {args.matters} matters, one uvicorn process"
+    )
     for title, results in runs:
         _table(title, results)
     worst = max(r.p95 for title, results in runs if title.startswith("this") for r in results[1:])
-    print(f"\naim: p95 under 100 ms for the pages: {'met' if worst < 100 else 'NOT met'} (worst {worst:.1f} ms)")
+    print(
+        f"\naim: p95 under 100 ms for the pages: {'met' if worst < 100 else 'NOT met'} (worst {worst:.1f} ms)"
+    )
     return 0
 
 

@@ -106,27 +106,51 @@ async def ingest(db: Database, docs: list[dict[str, Any]]) -> None:
         await db.bulk_docs(docs[i : i + 500])
 
 
-async def cunyi(transfer: str, source: Database, target: Database, proxy: LinkProxy, batch: int) -> Run:
+async def cunyi(
+    transfer: str, source: Database, target: Database, proxy: LinkProxy, batch: int
+) -> Run:
     proxy.reset_counts()
     started = time.perf_counter()
     rep = await replicate(source, target, batch_size=batch)
     seconds = time.perf_counter() - started
-    return Run(transfer, f"Cunyi (batch {batch})", seconds, rep.counters.docs_written,
-               rep.counters.requests, proxy.up.bytes, proxy.down.bytes)
+    return Run(
+        transfer,
+        f"Cunyi (batch {batch})",
+        seconds,
+        rep.counters.docs_written,
+        rep.counters.requests,
+        proxy.up.bytes,
+        proxy.down.bytes,
+    )
 
 
-async def pouchdb(transfer: str, mode: str, docs_file: str, remote: str, proxy: LinkProxy, batch: int) -> Run:
+async def pouchdb(
+    transfer: str, mode: str, docs_file: str, remote: str, proxy: LinkProxy, batch: int
+) -> Run:
     proxy.reset_counts()
     child = await asyncio.create_subprocess_exec(
-        "node", str(NODE_SCRIPT), mode, docs_file, remote, str(batch),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        "node",
+        str(NODE_SCRIPT),
+        mode,
+        docs_file,
+        remote,
+        str(batch),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await child.communicate()
     if child.returncode != 0 or not out.strip():
         raise RuntimeError(f"pouchdb_replicate.js failed: {err.decode()[-2000:]}")
     result = json.loads(out.decode().strip().splitlines()[-1])
-    return Run(transfer, f"PouchDB 9 (batch {batch})", result["seconds"], result["docs_written"],
-               result["requests"], proxy.up.bytes, proxy.down.bytes)
+    return Run(
+        transfer,
+        f"PouchDB 9 (batch {batch})",
+        result["seconds"],
+        result["docs_written"],
+        result["requests"],
+        proxy.up.bytes,
+        proxy.down.bytes,
+    )
 
 
 async def peer_replicate(server: CouchServer, couch_url: str, source: str, target: str) -> Run:
@@ -149,7 +173,9 @@ def ratio(a: float | None, b: float | None) -> str:
     return "n/a" if not a or not b else f"{a / b:.2f}x"
 
 
-async def loopback(couch_url: str, tmp: Path, server: CouchServer, n_docs: int, n_atts: int, batch: int) -> list[Run]:
+async def loopback(
+    couch_url: str, tmp: Path, server: CouchServer, n_docs: int, n_atts: int, batch: int
+) -> list[Run]:
     docs = make_docs(n_docs) + attachment_docs(n_atts, 200_000)
     tmp.mkdir(parents=True, exist_ok=True)
     laptop = await open_database(str(tmp / "laptop.sqlite"))
@@ -165,13 +191,31 @@ async def loopback(couch_url: str, tmp: Path, server: CouchServer, n_docs: int, 
         county = await open_couch_database(f"{relay.url}/bench_push_cunyi_{tag}")
         runs.append(await cunyi("laptop -> peer (push)", laptop, county, relay, batch))
         await server.create_db(f"bench_push_pouch_{tag}")
-        runs.append(await pouchdb("laptop -> peer (push)", "push", str(docs_file),
-                                  f"{relay.url}/bench_push_pouch_{tag}", relay, batch))
-        runs.append(await peer_replicate(server, couch_url, f"bench_push_cunyi_{tag}", f"bench_copy_{tag}"))
+        runs.append(
+            await pouchdb(
+                "laptop -> peer (push)",
+                "push",
+                str(docs_file),
+                f"{relay.url}/bench_push_pouch_{tag}",
+                relay,
+                batch,
+            )
+        )
+        runs.append(
+            await peer_replicate(server, couch_url, f"bench_push_cunyi_{tag}", f"bench_copy_{tag}")
+        )
         fresh = await open_database(str(tmp / "fresh.sqlite"))
         runs.append(await cunyi("peer -> fresh laptop (pull)", county, fresh, relay, batch))
-        runs.append(await pouchdb("peer -> fresh laptop (pull)", "pull", "-",
-                                  f"{relay.url}/bench_push_cunyi_{tag}", relay, batch))
+        runs.append(
+            await pouchdb(
+                "peer -> fresh laptop (pull)",
+                "pull",
+                "-",
+                f"{relay.url}/bench_push_cunyi_{tag}",
+                relay,
+                batch,
+            )
+        )
         for db in (county, fresh, laptop):
             await db.close()
     for name in (f"bench_push_cunyi_{tag}", f"bench_push_pouch_{tag}", f"bench_copy_{tag}"):
@@ -228,17 +272,21 @@ def best_of(runs: list[Run]) -> list[Run]:
 
 
 def print_loopback(runs: list[Run], args: argparse.Namespace) -> None:
-    print(f"## Loopback: {args.docs:,} records + {args.attachments} x 200 KB attachments "
-          f"(fastest of {args.repeat})\n")
+    print(
+        f"## Loopback: {args.docs:,} records + {args.attachments} x 200 KB attachments "
+        f"(fastest of {args.repeat})\n"
+    )
     print_table(runs)
     by = {(r.transfer, r.tool.split(" ")[0]): r for r in runs}
     peer = next(r for r in runs if r.tool.startswith("peer"))
     print()
     for transfer in ("laptop -> peer (push)", "peer -> fresh laptop (pull)"):
         ours, theirs = by[(transfer, "Cunyi")], by[(transfer, "PouchDB")]
-        print(f"- {transfer}: PouchDB takes {ratio(theirs.seconds, ours.seconds)} Cunyi's time "
-              f"and {ratio(theirs.requests, ours.requests)} its requests; the peer's own "
-              f"/_replicate takes {ratio(peer.seconds, ours.seconds)} Cunyi's time")
+        print(
+            f"- {transfer}: PouchDB takes {ratio(theirs.seconds, ours.seconds)} Cunyi's time "
+            f"and {ratio(theirs.requests, ours.requests)} its requests; the peer's own "
+            f"/_replicate takes {ratio(peer.seconds, ours.seconds)} Cunyi's time"
+        )
 
 
 async def main() -> None:
@@ -247,17 +295,25 @@ async def main() -> None:
     parser.add_argument("--attachments", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--rural-docs", type=int, default=2_000)
-    parser.add_argument("--rural-batches", default="100,500", help="batch sizes to try on the slow link")
+    parser.add_argument(
+        "--rural-batches", default="100,500", help="batch sizes to try on the slow link"
+    )
     parser.add_argument("--skip-rural", action="store_true")
     parser.add_argument("--skip-loopback", action="store_true")
-    parser.add_argument("--repeat", type=int, default=2,
-                        help="loopback runs; the fastest of each is shown (the machine is shared)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=2,
+        help="loopback runs; the fastest of each is shown (the machine is shared)",
+    )
     args = parser.parse_args()
     couch_url = os.environ.get("COUCHDB_URL")
     if not couch_url:
         sys.exit("COUCHDB_URL is not set: run through tests/couchpeer.py")
-    print(f"# Replication benchmark ({platform.python_version()}, {os.cpu_count()} cores, "
-          f"{platform.machine()})\n")
+    print(
+        f"# Replication benchmark ({platform.python_version()}, {os.cpu_count()} cores, "
+        f"{platform.machine()})\n"
+    )
     with tempfile.TemporaryDirectory(prefix="cunyi-bench-") as tmpdir:
         tmp = Path(tmpdir)
         async with CouchServer(couch_url) as server:
@@ -265,22 +321,33 @@ async def main() -> None:
                 runs: list[Run] = []
                 for i in range(args.repeat):
                     runs += await loopback(
-                        couch_url, tmp / f"run{i}", server, args.docs, args.attachments, args.batch_size
+                        couch_url,
+                        tmp / f"run{i}",
+                        server,
+                        args.docs,
+                        args.attachments,
+                        args.batch_size,
                     )
                 print_loopback(best_of(runs), args)
             if args.skip_rural:
                 return
             batches = [int(b) for b in args.rural_batches.split(",")]
-            print(f"\n## Rural link: {RURAL_BANDWIDTH * 8 / 1e6:.0f} Mbit/s each way, "
-                  f"{RURAL_RTT * 1000:.0f} ms round trip, {args.rural_docs:,} records\n")
+            print(
+                f"\n## Rural link: {RURAL_BANDWIDTH * 8 / 1e6:.0f} Mbit/s each way, "
+                f"{RURAL_RTT * 1000:.0f} ms round trip, {args.rural_docs:,} records\n"
+            )
             results = await rural(couch_url, tmp, server, args.rural_docs, batches)
-            print("| transfer | replicator | seconds | floor s | seconds / floor "
-                  "| floor with a checkpoint per batch s | seconds / that | HTTP requests | MB up | MB down |")
+            print(
+                "| transfer | replicator | seconds | floor s | seconds / floor "
+                "| floor with a checkpoint per batch s | seconds / that | HTTP requests | MB up | MB down |"
+            )
             print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
             for run, low, per_batch in results:
-                print(f"| {run.transfer} | {run.tool} | {run.seconds:.1f} | {low:.1f} | "
-                      f"{run.seconds / low:.2f} | {per_batch:.1f} | {run.seconds / per_batch:.2f} | "
-                      f"{run.requests} | {(run.wire_up or 0) / 1e6:.2f} | {(run.wire_down or 0) / 1e6:.2f} |")
+                print(
+                    f"| {run.transfer} | {run.tool} | {run.seconds:.1f} | {low:.1f} | "
+                    f"{run.seconds / low:.2f} | {per_batch:.1f} | {run.seconds / per_batch:.2f} | "
+                    f"{run.requests} | {(run.wire_up or 0) / 1e6:.2f} | {(run.wire_down or 0) / 1e6:.2f} |"
+                )
 
 
 if __name__ == "__main__":

@@ -126,9 +126,20 @@ def _disk_peer() -> Any:
     port = couchpeer._free_port()
     with tempfile.TemporaryDirectory(prefix="cunyi-bench-peer-") as workdir:
         proc = subprocess.Popen(
-            ["node", "-r", str(couchpeer.PRELOAD), str(couchpeer.PEER_BIN),
-             "-p", str(port), "-o", "127.0.0.1", "-n"],
-            cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "node",
+                "-r",
+                str(couchpeer.PRELOAD),
+                str(couchpeer.PEER_BIN),
+                "-p",
+                str(port),
+                "-o",
+                "127.0.0.1",
+                "-n",
+            ],
+            cwd=workdir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
         base = f"http://127.0.0.1:{port}"

@@ -172,7 +172,9 @@ class CouchDatabase(Database):
 
     async def _welcome(self) -> Doc:
         if self._welcome_doc is None:
-            self._welcome_doc = expect_dict(await self._http.request("GET", "/"), "the server welcome")
+            self._welcome_doc = expect_dict(
+                await self._http.request("GET", "/"), "the server welcome"
+            )
         return self._welcome_doc
 
     async def _is_pouchdb_server(self) -> bool:
@@ -222,9 +224,15 @@ class CouchDatabase(Database):
         """pouchdb-server ignores ``deleted_conflicts``: list the deleted leaves ourselves."""
         if not await self._is_pouchdb_server():
             return  # CouchDB omits the field when there are none
-        leaves = expect_list(await self._http.request(
-            "GET", self._path + doc_path(doc["_id"]), params={"open_revs": "all"},
-            docid=doc["_id"]), "open_revs")
+        leaves = expect_list(
+            await self._http.request(
+                "GET",
+                self._path + doc_path(doc["_id"]),
+                params={"open_revs": "all"},
+                docid=doc["_id"],
+            ),
+            "open_revs",
+        )
         deleted = deleted_leaves(leaves, doc["_rev"])
         if deleted:
             doc["_deleted_conflicts"] = deleted
@@ -245,7 +253,10 @@ class CouchDatabase(Database):
         else:
             method, path = "POST", self._path
         result = await self._http.request(
-            method, path, body=doc, docid=docid if isinstance(docid, str) else None,
+            method,
+            path,
+            body=doc,
+            docid=docid if isinstance(docid, str) else None,
             rev=rev if isinstance(rev, str) else None,
         )
         return expect_dict(result, "the write result")
@@ -257,18 +268,26 @@ class CouchDatabase(Database):
         )
         return expect_dict(result, "the delete result")
 
-    async def bulk_docs(self, docs: Sequence[Mapping[str, Any]], *, new_edits: bool = True) -> list[Doc]:
+    async def bulk_docs(
+        self, docs: Sequence[Mapping[str, Any]], *, new_edits: bool = True
+    ) -> list[Doc]:
         refused: dict[int, Doc] = {}
         for i, doc in enumerate(docs):
             if too_large(doc):
                 docid = doc.get("_id") if isinstance(doc, Mapping) else None
-                refused[i] = {"id": docid, "error": "document_too_large",
-                              "reason": "document is larger than max_document_size"}
+                refused[i] = {
+                    "id": docid,
+                    "error": "document_too_large",
+                    "reason": "document is larger than max_document_size",
+                }
         sent = [doc for i, doc in enumerate(docs) if i not in refused]
         answer: list[Any] = []
         if sent:
             body = {"docs": list(sent), "new_edits": new_edits}
-            answer = expect_list(await self._http.request("POST", self._path + "/_bulk_docs", body=body), "the _bulk_docs result")
+            answer = expect_list(
+                await self._http.request("POST", self._path + "/_bulk_docs", body=body),
+                "the _bulk_docs result",
+            )
         if not new_edits:
             return list(refused.values()) + answer
         if len(answer) != len(sent):
@@ -297,7 +316,9 @@ class CouchDatabase(Database):
         )
         path = self._path + "/_all_docs"
         if keys is not None:
-            result = await self._http.request("POST", path, params=params, body={"keys": list(keys)})
+            result = await self._http.request(
+                "POST", path, params=params, body={"keys": list(keys)}
+            )
         else:
             result = await self._http.request("GET", path, params=params)
         return expect_dict(result, "the _all_docs result")
@@ -340,7 +361,10 @@ class CouchDatabase(Database):
             params["filter"], body = "_selector", {"selector": dict(selector)}
         try:
             result = await self._http.request(
-                "POST" if body is not None else "GET", path, params=params, body=body,
+                "POST" if body is not None else "GET",
+                path,
+                params=params,
+                body=body,
                 timeout=call_timeout,
             )
         except DeadlineError:
@@ -383,7 +407,9 @@ class CouchDatabase(Database):
             for i in id_only:
                 out[i] = await self._open_revs_fallback(requests[i], revs, attachments)
             if rest:
-                answered = await self._bulk_get_round([requests[i] for i in rest], revs, attachments)
+                answered = await self._bulk_get_round(
+                    [requests[i] for i in rest], revs, attachments
+                )
                 for i, entry in zip(rest, answered, strict=True):
                     out[i] = entry
             done = [entry for entry in out if entry is not None]
@@ -403,11 +429,14 @@ class CouchDatabase(Database):
             ):
                 self.bulk_get_supported = False
             else:
-                raise self._http.error("POST", self.location + "/_bulk_get", response,
-                                       docid=None, rev=None)
+                raise self._http.error(
+                    "POST", self.location + "/_bulk_get", response, docid=None, rev=None
+                )
         return [await self._open_revs_fallback(r, revs, attachments) for r in requests]
 
-    async def _open_revs_fallback(self, req: Mapping[str, Any], revs: bool, attachments: bool) -> Doc:
+    async def _open_revs_fallback(
+        self, req: Mapping[str, Any], revs: bool, attachments: bool
+    ) -> Doc:
         docid, rev = req["id"], req.get("rev")
         call = "GET ?open_revs"
         if rev is None:  # CouchDB's _bulk_get: open_revs=all
@@ -429,21 +458,30 @@ class CouchDatabase(Database):
 
     async def get_local(self, docid: str) -> Doc:
         docid = self._local_id(docid)
-        return expect_dict(await self._http.request("GET", self._path + doc_path(docid), docid=docid), f"local document {docid!r}")
+        return expect_dict(
+            await self._http.request("GET", self._path + doc_path(docid), docid=docid),
+            f"local document {docid!r}",
+        )
 
     async def put_local(self, doc: Mapping[str, Any]) -> Doc:
         docid = self._local_id(str(doc.get("_id", "")))
         body = dict(doc, _id=docid)
-        return expect_dict(await self._http.request("PUT", self._path + doc_path(docid), body=body,
-                                               docid=docid), "the write result")
+        return expect_dict(
+            await self._http.request("PUT", self._path + doc_path(docid), body=body, docid=docid),
+            "the write result",
+        )
 
     async def delete_local(self, docid: str, rev: str | None = None) -> Doc:
         docid = self._local_id(docid)
         if rev is None:
             rev = (await self.get_local(docid)).get("_rev")
         params = query_params(rev=rev)
-        return expect_dict(await self._http.request("DELETE", self._path + doc_path(docid),
-                                               params=params, docid=docid), "the delete result")
+        return expect_dict(
+            await self._http.request(
+                "DELETE", self._path + doc_path(docid), params=params, docid=docid
+            ),
+            "the delete result",
+        )
 
     # -- settings ---------------------------------------------------------
     async def revs_limit(self) -> int:
@@ -457,11 +495,17 @@ class CouchDatabase(Database):
     def _attachment_path(self, docid: str, name: str) -> str:
         return self._path + doc_path(docid) + "/" + quote(name, safe="")
 
-    async def get_attachment(self, docid: str, name: str, *, rev: str | None = None) -> tuple[bytes, str]:
+    async def get_attachment(
+        self, docid: str, name: str, *, rev: str | None = None
+    ) -> tuple[bytes, str]:
         check_rev(rev, docid)
         response = await self._http.send(
-            "GET", self._attachment_path(docid, name), params=query_params(rev=rev),
-            headers={"Accept": "*/*"}, docid=docid, rev=rev,
+            "GET",
+            self._attachment_path(docid, name),
+            params=query_params(rev=rev),
+            headers={"Accept": "*/*"},
+            docid=docid,
+            rev=rev,
         )
         return response.content, response.headers.get("Content-Type", "application/octet-stream")
 
@@ -470,8 +514,13 @@ class CouchDatabase(Database):
     ) -> Doc:
         check_rev(rev, docid)
         result = await self._http.request(
-            "PUT", self._attachment_path(docid, name), params=query_params(rev=rev), content=data,
-            headers={"Content-Type": content_type}, docid=docid, rev=rev,
+            "PUT",
+            self._attachment_path(docid, name),
+            params=query_params(rev=rev),
+            content=data,
+            headers={"Content-Type": content_type},
+            docid=docid,
+            rev=rev,
         )
         return expect_dict(result, "the attachment write result")
 
@@ -503,7 +552,8 @@ class CouchDatabase(Database):
                 raise
             # CouchDB sorts only along an index: make the one this sort needs, then ask again.
             fields = [f if isinstance(f, str) else next(iter(f)) for f in body["sort"]]
-            await self._http.request("POST", self._path + "/_index",
-                                     body={"index": {"fields": fields}, "type": "json"})
+            await self._http.request(
+                "POST", self._path + "/_index", body={"index": {"fields": fields}, "type": "json"}
+            )
             result = await self._http.request("POST", path, body=body)
         return expect_dict(result, "the _find result")

@@ -252,7 +252,9 @@ class CouchTransport:
                 f"{method} {url}: no answer in time ({type(exc).__name__})", docid=docid, rev=rev
             ) from exc
         except httpx.TransportError as exc:
-            raise NetworkError(f"{method} {url}: {type(exc).__name__}: {exc}", docid=docid, rev=rev) from exc
+            raise NetworkError(
+                f"{method} {url}: {type(exc).__name__}: {exc}", docid=docid, rev=rev
+            ) from exc
         except AnswerTooLargeError as exc:
             raise AnswerTooLargeError(
                 f"{method} {url}: answer too large (over {_size(self.max_answer_bytes)}); "
@@ -324,7 +326,10 @@ class CouchTransport:
         if status >= 500 or status not in (400, 401, 403, 404, 409, 412, 413):
             text = peer_text(response.content[:1000].decode("utf-8", "replace"), 200)
             return PeerError(
-                f"{method} {url} answered {status}: {text}", docid=docid, rev=rev, http_status=status
+                f"{method} {url} answered {status}: {text}",
+                docid=docid,
+                rev=rev,
+                http_status=status,
             )
         if status == 403:
             # validate_doc_update's {forbidden: reason} arrives here with its reason.

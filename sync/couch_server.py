@@ -84,7 +84,9 @@ class CouchServer:
 
     # -- security and design ----------------------------------------------
     async def get_security(self, name: str) -> Doc:
-        return dict(expect_dict(await self._http.request("GET", db_path(name) + "/_security"), "_security"))
+        return dict(
+            expect_dict(await self._http.request("GET", db_path(name) + "/_security"), "_security")
+        )
 
     async def put_security(self, name: str, doc: Mapping[str, Any]) -> None:
         await self._http.request("PUT", db_path(name) + "/_security", body=dict(doc))
@@ -102,21 +104,42 @@ class CouchServer:
             body["_rev"] = current["_rev"]
         except NotFoundError:
             pass
-        return dict(expect_dict(await self._http.request("PUT", path, body=body, docid=docid), "the write result"))
+        return dict(
+            expect_dict(
+                await self._http.request("PUT", path, body=body, docid=docid), "the write result"
+            )
+        )
 
     # -- users ------------------------------------------------------------
     async def create_user(self, name: str, password: str, roles: list[str] | None = None) -> Doc:
         """A user in ``_users`` (an existing one raises :class:`ConflictError`)."""
         docid = f"org.couchdb.user:{name}"
-        body = {"_id": docid, "name": name, "password": password, "roles": list(roles or []),
-                "type": "user"}
-        return dict(expect_dict(await self._http.request("PUT", "/_users" + doc_path(docid), body=body,
-                                                    docid=docid), "the write result"))
+        body = {
+            "_id": docid,
+            "name": name,
+            "password": password,
+            "roles": list(roles or []),
+            "type": "user",
+        }
+        return dict(
+            expect_dict(
+                await self._http.request(
+                    "PUT", "/_users" + doc_path(docid), body=body, docid=docid
+                ),
+                "the write result",
+            )
+        )
 
     # -- replication ------------------------------------------------------
     async def replicate(self, source_url: str, target_url: str, **opts: Any) -> Doc:
         """One-shot ``POST /_replicate`` by the server itself; ``opts`` go into the body
         (``create_target``, ``doc_ids``, ``selector``, ...)."""
         body = {"source": source_url, "target": target_url, **opts}
-        return dict(expect_dict(await self._http.request("POST", "/_replicate", body=body,
-                                                    timeout=_REPLICATE_TIMEOUT), "the _replicate result"))
+        return dict(
+            expect_dict(
+                await self._http.request(
+                    "POST", "/_replicate", body=body, timeout=_REPLICATE_TIMEOUT
+                ),
+                "the _replicate result",
+            )
+        )

@@ -66,7 +66,9 @@ def check_rev(rev: str | None, docid: str) -> None:
 
 
 def missing_entry(docid: str, rev: str | None) -> Doc:
-    return {"error": {"id": docid, "rev": rev or "undefined", "error": "not_found", "reason": "missing"}}
+    return {
+        "error": {"id": docid, "rev": rev or "undefined", "error": "not_found", "reason": "missing"}
+    }
 
 
 def bulk_get_entry(entry: Any, docid: str, rev: str | None, call: str = "_bulk_get") -> Doc:
@@ -104,6 +106,7 @@ def leaf_order(entries: Sequence[Doc]) -> list[Doc]:
     """``open_revs=all`` entries in CouchDB's order: ascending by generation, then rev id
     (fabric_doc_open_revs sorts its replies as Erlang terms); pouchdb-server lists the
     leaves in its own order. Entries without a doc keep their place after the docs."""
+
     def key(entry: Doc) -> tuple[int, int, str]:
         ok = entry.get("ok")
         rev = ok.get("_rev") if isinstance(ok, dict) else None
@@ -122,8 +125,9 @@ def bulk_get_results(answer: Any, requests: Sequence[Mapping[str, Any]]) -> list
     :func:`leaf_order`."""
     by_id = {
         expect_dict(result, "a _bulk_get result").get("id"): result
-        for result in expect_list(expect_dict(answer, "the _bulk_get result").get("results"),
-                                  "_bulk_get results")
+        for result in expect_list(
+            expect_dict(answer, "the _bulk_get result").get("results"), "_bulk_get results"
+        )
     }
     asked = {req["id"] for req in requests}
     extra = [docid for docid in by_id if docid not in asked]
@@ -140,7 +144,9 @@ def bulk_get_results(answer: Any, requests: Sequence[Mapping[str, Any]]) -> list
         if not docs:
             raise PeerError(f"_bulk_get answered nothing for {req['id']!r}")
         entries = [bulk_get_entry(d, req["id"], req.get("rev")) for d in docs]
-        out.append({"id": req["id"], "docs": leaf_order(entries) if req.get("rev") is None else entries})
+        out.append(
+            {"id": req["id"], "docs": leaf_order(entries) if req.get("rev") is None else entries}
+        )
     return out
 
 
@@ -167,8 +173,10 @@ def deleted_leaves(open_revs: Sequence[Any], winner: str) -> list[str]:
     deleted = [
         entry["ok"]["_rev"]
         for entry in open_revs
-        if isinstance(entry, dict) and isinstance(entry.get("ok"), dict)
-        and entry["ok"].get("_deleted") and entry["ok"].get("_rev") != winner
+        if isinstance(entry, dict)
+        and isinstance(entry.get("ok"), dict)
+        and entry["ok"].get("_deleted")
+        and entry["ok"].get("_rev") != winner
     ]
     deleted.sort(key=lambda rev: (int(rev.split("-", 1)[0]), rev), reverse=True)
     return deleted

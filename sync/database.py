@@ -76,7 +76,9 @@ class Database(abc.ABC):
         return await self.put({"_id": docid, "_rev": rev, "_deleted": True})
 
     @abc.abstractmethod
-    async def bulk_docs(self, docs: Sequence[Mapping[str, Any]], *, new_edits: bool = True) -> list[Doc]:
+    async def bulk_docs(
+        self, docs: Sequence[Mapping[str, Any]], *, new_edits: bool = True
+    ) -> list[Doc]:
         """``POST /db/_bulk_docs``. With ``new_edits=True`` one result per doc, either
         ``{"ok": true, "id", "rev"}`` or ``{"id", "error", "reason"}``; with ``new_edits=False`` the
         revisions are stored as given (with ``_revisions`` history), conflicts may arise, and the
@@ -144,7 +146,9 @@ class Database(abc.ABC):
 
     # -- attachments ------------------------------------------------------
     @abc.abstractmethod
-    async def get_attachment(self, docid: str, name: str, *, rev: str | None = None) -> tuple[bytes, str]:
+    async def get_attachment(
+        self, docid: str, name: str, *, rev: str | None = None
+    ) -> tuple[bytes, str]:
         """The attachment's bytes and content type."""
 
     @abc.abstractmethod

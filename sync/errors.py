@@ -139,7 +139,11 @@ _BY_STATUS: dict[int, type[CouchError]] = {
 
 
 def error_for_status(
-    status: int, reason: str = "", *, docid: str | None = None, rev: str | None = None,
+    status: int,
+    reason: str = "",
+    *,
+    docid: str | None = None,
+    rev: str | None = None,
     error: str | None = None,
 ) -> CouchError:
     """The named error for an HTTP status (5xx and unknown codes become :class:`PeerError`)."""

@@ -170,8 +170,10 @@ class PeerCleanup:
     def leftovers(self) -> list[str]:
         """The databases of the suite still on the server."""
         return [
-            name for name in self.all_dbs()
-            if name.startswith(DB_PREFIX) or name in self.made
+            name
+            for name in self.all_dbs()
+            if name.startswith(DB_PREFIX)
+            or name in self.made
             or (LEGACY_NAME.fullmatch(name) and name not in self.before)
         ]
 
@@ -194,8 +196,10 @@ def _report_peer_faults(path: Path) -> None:
         return
     faults = [line for line in text.splitlines() if line.startswith("[peer] ")]
     if faults:
-        print(f"couchpeer: the peer caught {len(faults)} internal error(s); first: {faults[0][:200]}",
-              file=sys.stderr)
+        print(
+            f"couchpeer: the peer caught {len(faults)} internal error(s); first: {faults[0][:200]}",
+            file=sys.stderr,
+        )
 
 
 def main(argv: list[str]) -> int:

@@ -53,8 +53,12 @@ async def test_adding_again_sets_a_new_password(village_db: sync.Database) -> No
 
 @pytest.mark.parametrize(
     ("username", "password", "field"),
-    [("", "long-enough", "username"), ("has space", "long-enough", "username"),
-     ("ok", "short", "password"), ("../x", "long-enough", "username")],
+    [
+        ("", "long-enough", "username"),
+        ("has space", "long-enough", "username"),
+        ("ok", "short", "password"),
+        ("../x", "long-enough", "username"),
+    ],
 )
 async def test_bad_username_or_password_is_refused(
     village_db: sync.Database, username: str, password: str, field: str

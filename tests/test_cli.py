@@ -8,7 +8,10 @@ from village_app.cli import COMMAND_MODULES, build_parser
 
 def test_help_lists_every_command() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "village_app.cli", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "village_app.cli", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     for name in COMMAND_MODULES:
         assert name in out

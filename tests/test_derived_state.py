@@ -44,15 +44,42 @@ async def _commendation(store: repo.VillageStore) -> tuple[Matter, StageRecord]:
     """A moral review matter published on the 红榜, through its publication."""
     await store.save_village(Village(V, "测试村", "东溪镇", "青禾县"))
     matter = await store.create_matter(
-        Matter(kind="council", title="好媳妇评选", body="moral_review_council", year=2026, commendation=True)
+        Matter(
+            kind="council",
+            title="好媳妇评选",
+            body="moral_review_council",
+            year=2026,
+            commendation=True,
+        )
     )
     steps = [
         StageRecord(matter.id, "council_proposal", held_at=T0, content="提名张某"),
-        StageRecord(matter.id, "deliberation", held_at=T0 + timedelta(days=2), attendance=Attendance(9, 8), content="纪要"),
-        StageRecord(matter.id, "council_vote", held_at=T0 + timedelta(days=4), attendance=Attendance(9, 8), vote=Vote(7, 1, 0)),
-        StageRecord(matter.id, "council_resolution", held_at=T0 + timedelta(days=5), content="评张某为好媳妇"),
-        StageRecord(matter.id, "council_publication", content="红榜",
-                    publication=Publication("红榜", "村务公开栏", T0 + timedelta(days=6))),
+        StageRecord(
+            matter.id,
+            "deliberation",
+            held_at=T0 + timedelta(days=2),
+            attendance=Attendance(9, 8),
+            content="纪要",
+        ),
+        StageRecord(
+            matter.id,
+            "council_vote",
+            held_at=T0 + timedelta(days=4),
+            attendance=Attendance(9, 8),
+            vote=Vote(7, 1, 0),
+        ),
+        StageRecord(
+            matter.id,
+            "council_resolution",
+            held_at=T0 + timedelta(days=5),
+            content="评张某为好媳妇",
+        ),
+        StageRecord(
+            matter.id,
+            "council_publication",
+            content="红榜",
+            publication=Publication("红榜", "村务公开栏", T0 + timedelta(days=6)),
+        ),
     ]
     record = None
     for step in steps:
@@ -62,7 +89,9 @@ async def _commendation(store: repo.VillageStore) -> tuple[Matter, StageRecord]:
 
 
 async def _public_records(db: sync.Database, matter_id: str) -> list[str]:
-    found = await db.find({"$and": [kiosk_selector(), {"type": "stage_record", "matter": matter_id}]})
+    found = await db.find(
+        {"$and": [kiosk_selector(), {"type": "stage_record", "matter": matter_id}]}
+    )
     return sorted(d["_id"] for d in found["docs"])
 
 
@@ -70,7 +99,9 @@ async def _sync(source: str, target: str) -> None:
     await sync.replicate(source, target)
 
 
-async def test_two_laptops_cannot_leave_a_private_record_on_the_kiosk(tmp_path: Path, couch_db_url: str) -> None:
+async def test_two_laptops_cannot_leave_a_private_record_on_the_kiosk(
+    tmp_path: Path, couch_db_url: str
+) -> None:
     a_path, b_path = str(tmp_path / "a" / f"{V}.sqlite"), str(tmp_path / "b" / f"{V}.sqlite")
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
@@ -84,14 +115,20 @@ async def test_two_laptops_cannot_leave_a_private_record_on_the_kiosk(tmp_path: 
     a = await sync.open_database(a_path)
     corrected = await _store(a, "a").correct_record(
         publication.id,
-        StageRecord(matter.id, "council_publication", content="红榜（更正）",
-                    publication=Publication("红榜", "村务公开栏", T0 + timedelta(days=7))),
+        StageRecord(
+            matter.id,
+            "council_publication",
+            content="红榜（更正）",
+            publication=Publication("红榜", "村务公开栏", T0 + timedelta(days=7)),
+        ),
         "日期写错",
     )
     await a.close()
     b = await sync.open_database(b_path)
     store_b = _store(b, "b")
-    await store_b.update_matter(Matter(**{**(await store_b.get_matter(matter.id)).__dict__, "commendation": False}))
+    await store_b.update_matter(
+        Matter(**{**(await store_b.get_matter(matter.id)).__dict__, "commendation": False})
+    )
     assert await _public_records(b, matter.id) == []
     await b.close()
 
@@ -113,7 +150,7 @@ async def test_two_laptops_cannot_leave_a_private_record_on_the_kiosk(tmp_path: 
         await b.close()
 
 
-_KILLED_BETWEEN = textwrap.dedent('''
+_KILLED_BETWEEN = textwrap.dedent("""
     import asyncio, os, signal, sys
     from dataclasses import replace
     import sync
@@ -138,11 +175,13 @@ _KILLED_BETWEEN = textwrap.dedent('''
             await store.append_stage_record(matter_id, record)
 
     asyncio.run(main(*sys.argv[1:]))
-''')
+""")
 
 
 @pytest.mark.parametrize("what", ["flags", "stage"])
-def test_a_process_killed_between_two_writes_is_repaired_at_start_up(tmp_path: Path, what: str) -> None:
+def test_a_process_killed_between_two_writes_is_repaired_at_start_up(
+    tmp_path: Path, what: str
+) -> None:
     import asyncio
 
     data = tmp_path / "data"
@@ -156,13 +195,17 @@ def test_a_process_killed_between_two_writes_is_repaired_at_start_up(tmp_path: P
                 matter, _ = await _commendation(_store(db))
             else:
                 await _store(db).save_village(Village(V, "测试村", "东溪镇", "青禾县"))
-                matter = await _store(db).create_matter(Matter(kind="major", title="村道硬化", body="", year=2026))
+                matter = await _store(db).create_matter(
+                    Matter(kind="major", title="村道硬化", body="", year=2026)
+                )
             return matter.id
         finally:
             await db.close()
 
     matter_id = asyncio.run(before())
-    done = subprocess.run([sys.executable, "-c", _KILLED_BETWEEN, path, V, matter_id, what], env=os.environ.copy())
+    done = subprocess.run(
+        [sys.executable, "-c", _KILLED_BETWEEN, path, V, matter_id, what], env=os.environ.copy()
+    )
     assert done.returncode == -signal.SIGKILL
 
     async def state() -> tuple[Any, list[str]]:

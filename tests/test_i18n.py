@@ -47,7 +47,8 @@ def test_translations_keep_their_placeholders() -> None:
     wrong = [
         m.id
         for m in _catalog()
-        if isinstance(m.id, str) and m.string
+        if isinstance(m.id, str)
+        and m.string
         and set(placeholder.findall(m.id)) != set(placeholder.findall(str(m.string)))
     ]
     assert wrong == []

@@ -52,12 +52,16 @@ class RacedDatabase:
             await self._race(doc["_id"])
         return await self._db.put(doc)
 
-    async def bulk_docs(self, docs: Sequence[Mapping[str, Any]], *, new_edits: bool = True) -> list[dict[str, Any]]:
+    async def bulk_docs(
+        self, docs: Sequence[Mapping[str, Any]], *, new_edits: bool = True
+    ) -> list[dict[str, Any]]:
         if docs and docs[0].get("_rev"):
             await self._race(docs[0]["_id"])
         return await self._db.bulk_docs(docs, new_edits=new_edits)
 
-    async def put_attachment(self, docid: str, name: str, data: bytes, content_type: str, *, rev: str) -> dict[str, Any]:
+    async def put_attachment(
+        self, docid: str, name: str, data: bytes, content_type: str, *, rev: str
+    ) -> dict[str, Any]:
         await self._race(docid)
         return await self._db.put_attachment(docid, name, data, content_type, rev=rev)
 
@@ -84,15 +88,20 @@ async def _matter_with_record(store: repo.VillageStore) -> tuple[Matter, StageRe
     record = await store.append_stage_record(
         matter.id,
         StageRecord(
-            matter.id, "proposal", held_at=datetime(2026, 3, 2, 19, 30, tzinfo=SHANGHAI),
-            attendance=Attendance(5, 5), content="提议",
+            matter.id,
+            "proposal",
+            held_at=datetime(2026, 3, 2, 19, 30, tzinfo=SHANGHAI),
+            attendance=Attendance(5, 5),
+            content="提议",
         ),
     )
     return matter, record
 
 
 @pytest.mark.parametrize("races", [1, 2])
-async def test_record_flags_follow_the_matter_through_a_race(raced: RacedDatabase, races: int) -> None:
+async def test_record_flags_follow_the_matter_through_a_race(
+    raced: RacedDatabase, races: int
+) -> None:
     store = _store(raced)
     matter, record = await _matter_with_record(store)
     raced.races = races
@@ -118,7 +127,9 @@ async def test_a_refused_flag_write_is_not_passed_over(raced: RacedDatabase) -> 
     original = raced.bulk_docs
 
     async def refusing(docs: Sequence[Mapping[str, Any]], **kw: Any) -> list[dict[str, Any]]:
-        return [{"id": d["_id"], "error": "forbidden", "reason": "evidence is read-only"} for d in docs]
+        return [
+            {"id": d["_id"], "error": "forbidden", "reason": "evidence is read-only"} for d in docs
+        ]
 
     raced.bulk_docs = refusing  # type: ignore[method-assign]
     with pytest.raises(sync.errors.ForbiddenError):
@@ -133,8 +144,11 @@ async def test_the_stage_follows_the_records_through_a_race(raced: RacedDatabase
     await store.append_stage_record(
         matter.id,
         StageRecord(
-            matter.id, "proposal", held_at=datetime(2026, 3, 2, 19, 30, tzinfo=SHANGHAI),
-            attendance=Attendance(5, 5), content="提议",
+            matter.id,
+            "proposal",
+            held_at=datetime(2026, 3, 2, 19, 30, tzinfo=SHANGHAI),
+            attendance=Attendance(5, 5),
+            content="提议",
         ),
     )
     assert raced.raced == 1
@@ -145,14 +159,19 @@ async def test_the_stage_follows_the_records_through_a_race(raced: RacedDatabase
         await store.append_stage_record(
             other.id,
             StageRecord(
-                other.id, "proposal", held_at=datetime(2026, 3, 3, 19, 30, tzinfo=SHANGHAI),
-                attendance=Attendance(5, 5), content="提议",
+                other.id,
+                "proposal",
+                held_at=datetime(2026, 3, 3, 19, 30, tzinfo=SHANGHAI),
+                attendance=Attendance(5, 5),
+                content="提议",
             ),
         )
     assert other.id in caught.value.ids
 
 
-async def test_an_attachment_is_added_through_a_race_or_refused_loudly(raced: RacedDatabase) -> None:
+async def test_an_attachment_is_added_through_a_race_or_refused_loudly(
+    raced: RacedDatabase,
+) -> None:
     store = _store(raced)
     _, record = await _matter_with_record(store)
     raced.races = 2
@@ -164,7 +183,9 @@ async def test_an_attachment_is_added_through_a_race_or_refused_loudly(raced: Ra
     assert "第二页.png" not in (await raced.get(record.id)).get("_attachments", {})
 
 
-async def test_an_ended_session_is_kept_through_a_race_or_refused_loudly(raced: RacedDatabase) -> None:
+async def test_an_ended_session_is_kept_through_a_race_or_refused_loudly(
+    raced: RacedDatabase,
+) -> None:
     revocations = SessionRevocations(3600)
     await revocations.end("first", raced)  # type: ignore[arg-type]
     raced.races = 2

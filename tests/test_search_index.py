@@ -34,16 +34,29 @@ async def _titles(store: repo.VillageStore, query: str) -> list[str]:
 
 async def test_follows_writes_replication_and_deletions(db: sync.Database) -> None:
     store = _store(db)
-    first = await store.create_matter(Matter(kind="major", title="太阳能路灯一期", body="", year=2026))
+    first = await store.create_matter(
+        Matter(kind="major", title="太阳能路灯一期", body="", year=2026)
+    )
     assert await _titles(store, "太阳能") == ["太阳能路灯一期"]
     index = store.caches.search
-    second = await store.create_matter(Matter(kind="major", title="太阳能路灯二期", body="", year=2026))
+    second = await store.create_matter(
+        Matter(kind="major", title="太阳能路灯二期", body="", year=2026)
+    )
     assert await _titles(store, "太阳能") == ["太阳能路灯二期", "太阳能路灯一期"]
     assert store.caches.search is index  # caught up, not rebuilt
     # An older record replicated in late still sorts by when it was made.
-    old = {"_id": f"matter:{V}:01AAAAAAAAAAAAAAAAAAAAAAAA", "_rev": "1-" + "a" * 32, "type": "matter",
-           "village": V, "kind": "major", "title": "太阳能路灯试点", "body": "", "year": 2020,
-           "created_at": "2020-01-01T00:00:00Z", "created_by": "other"}
+    old = {
+        "_id": f"matter:{V}:01AAAAAAAAAAAAAAAAAAAAAAAA",
+        "_rev": "1-" + "a" * 32,
+        "type": "matter",
+        "village": V,
+        "kind": "major",
+        "title": "太阳能路灯试点",
+        "body": "",
+        "year": 2020,
+        "created_at": "2020-01-01T00:00:00Z",
+        "created_by": "other",
+    }
     await db.bulk_docs([old], new_edits=False)
     assert await _titles(store, "太阳能") == ["太阳能路灯二期", "太阳能路灯一期", "太阳能路灯试点"]
     # A revision that fails its schema leaves the index; a deleted one too.
@@ -53,7 +66,11 @@ async def test_follows_writes_replication_and_deletions(db: sync.Database) -> No
     await db.put({**doc, "_deleted": True})
     assert await _titles(store, "太阳能") == ["太阳能路灯试点"]
     # Another village's records are never searched.
-    other = {**old, "_id": "matter:990101001011:01BBBBBBBBBBBBBBBBBBBBBBBB", "village": "990101001011"}
+    other = {
+        **old,
+        "_id": "matter:990101001011:01BBBBBBBBBBBBBBBBBBBBBBBB",
+        "village": "990101001011",
+    }
     await db.bulk_docs([other], new_edits=False)
     assert await _titles(store, "太阳能") == ["太阳能路灯试点"]
 
@@ -62,6 +79,12 @@ def test_queries_are_normalized_and_cut_around_the_match() -> None:
     assert normalize_query("  太阳能\t 路灯\n") == "太阳能 路灯"
     assert normalize_query("字" * 80) == "字" * 50
     long = "前" * 40 + "Solar 路灯" + "后" * 80
-    found = hit(_entry("matter", "m", "", [("title", "标题"), ("summary", long)], title="标题"), "solar")
+    found = hit(
+        _entry("matter", "m", "", [("title", "标题"), ("summary", long)], title="标题"), "solar"
+    )
     assert found.field == "summary" and found.match == "Solar"
-    assert found.before == "…" + "前" * 24 and found.after.startswith(" 路灯") and found.after.endswith("…")
+    assert (
+        found.before == "…" + "前" * 24
+        and found.after.startswith(" 路灯")
+        and found.after.endswith("…")
+    )

@@ -99,9 +99,7 @@ def _scrypt(password: bytes, salt: bytes, n: int, r: int, p: int) -> bytes:
     # OpenSSL refuses to use more than ``maxmem`` (32 MiB unless told): room for its two
     # buffers, 128*r*(n+2) and 128*r*p bytes, at any n up to 2**20.
     maxmem = 128 * r * (n + p + 2) + 1024 * 1024
-    return hashlib.scrypt(
-        password, salt=salt, n=n, r=r, p=p, dklen=_KEY_LENGTH, maxmem=maxmem
-    )
+    return hashlib.scrypt(password, salt=salt, n=n, r=r, p=p, dklen=_KEY_LENGTH, maxmem=maxmem)
 
 
 async def _hash(

@@ -77,7 +77,9 @@ async def open_embedded_database(
     try:
         await db._run(db._open, create, synchronous)
         if threading == "hybrid":
-            db._fast = _schema.connect(db.location, create=False, synchronous=synchronous, init=False)
+            db._fast = _schema.connect(
+                db.location, create=False, synchronous=synchronous, init=False
+            )
     except BaseException:
         await db.close()
         raise
@@ -96,7 +98,9 @@ class EmbeddedDatabase(Database):
         self._executor = (
             None if threading == "inline" else ThreadPoolExecutor(1, f"sqlite-{self.name}")
         )
-        self._checkpointer = None if threading == "inline" else Checkpointer(self.location, self.name)
+        self._checkpointer = (
+            None if threading == "inline" else Checkpointer(self.location, self.name)
+        )
 
     # -- plumbing ------------------------------------------------------------
     def _open(self, create: bool, synchronous: str) -> None:
@@ -121,7 +125,11 @@ class EmbeddedDatabase(Database):
         return self._conn
 
     def _read(
-        self, fn: Callable[..., T], *args: Any, _conn: sqlite3.Connection | None = None, **kwargs: Any
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        _conn: sqlite3.Connection | None = None,
+        **kwargs: Any,
     ) -> T:
         """Run ``fn(conn, ...)`` inside one read transaction (one snapshot)."""
         conn = _conn or self.conn
@@ -174,9 +182,7 @@ class EmbeddedDatabase(Database):
     def _info(self, conn: sqlite3.Connection) -> Doc:
         counts = dict(conn.execute("SELECT deleted, count(*) FROM docs GROUP BY deleted"))
         size = sum(
-            os.path.getsize(p)
-            for p in (self.location, self.location + "-wal")
-            if os.path.exists(p)
+            os.path.getsize(p) for p in (self.location, self.location + "-wal") if os.path.exists(p)
         )
         return {
             "db_name": self.name,
@@ -231,7 +237,9 @@ class EmbeddedDatabase(Database):
     async def put(self, doc: Mapping[str, Any]) -> Doc:
         (result,) = await self.bulk_docs([doc])
         if "error" in result:
-            cls = DocumentTooLargeError if result["error"] == "document_too_large" else ConflictError
+            cls = (
+                DocumentTooLargeError if result["error"] == "document_too_large" else ConflictError
+            )
             raise cls(result["reason"], docid=result["id"], rev=doc.get("_rev"))
         return dict(result)
 

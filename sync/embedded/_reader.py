@@ -80,9 +80,7 @@ def get_local(conn: sqlite3.Connection, docid: str) -> dict[str, Any]:
     return {"_id": docid, "_rev": f"0-{row[0]}", **loads(row[1])}
 
 
-def get(
-    conn: sqlite3.Connection, docid: str, rev: str | None, opts: Options
-) -> dict[str, Any]:
+def get(conn: sqlite3.Connection, docid: str, rev: str | None, opts: Options) -> dict[str, Any]:
     if docid.startswith(LOCAL_PREFIX):
         return get_local(conn, docid)
     tree = load_tree(conn, docid)
@@ -135,7 +133,9 @@ def open_revs(
         if node is None or body is None:
             out.append({"missing": rev_of(key)})
         else:
-            out.append({"ok": render(conn, docid, rev_of(key), body, node.deleted, tree, opts, key)})
+            out.append(
+                {"ok": render(conn, docid, rev_of(key), body, node.deleted, tree, opts, key)}
+            )
     return out
 
 
@@ -175,7 +175,12 @@ def bulk_get(
             if "ok" in item:
                 docs.append(item)
             else:
-                err = {"id": docid, "rev": item["missing"], "error": "not_found", "reason": "missing"}
+                err = {
+                    "id": docid,
+                    "rev": item["missing"],
+                    "error": "not_found",
+                    "reason": "missing",
+                }
                 docs.append({"error": err})
         results.append({"id": docid, "docs": docs})
     return {"results": results}

@@ -59,10 +59,12 @@ CREATE TABLE IF NOT EXISTS docs (
     {", ".join(INDEXED_FIELDS)}
 );
 CREATE UNIQUE INDEX IF NOT EXISTS docs_seq ON docs(seq);
-{"".join(
-    f"CREATE INDEX IF NOT EXISTS docs_{f} ON docs({f}) WHERE {f} IS NOT NULL;"
-    for f in INDEXED_FIELDS
-)}
+{
+    "".join(
+        f"CREATE INDEX IF NOT EXISTS docs_{f} ON docs({f}) WHERE {f} IS NOT NULL;"
+        for f in INDEXED_FIELDS
+    )
+}
 CREATE TABLE IF NOT EXISTS bodies (id INTEGER PRIMARY KEY, body NOT NULL);
 CREATE TABLE IF NOT EXISTS attachments (digest TEXT PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS local_docs (

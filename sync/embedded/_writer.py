@@ -267,7 +267,11 @@ class _Batch:
             return None  # only the history changed: the body sent is not kept
         if "_attachments" in body:
             body["_attachments"] = _attachments.resolve(
-                self.conn, doc.id, body["_attachments"], prior, rev_generation(path[0]),
+                self.conn,
+                doc.id,
+                body["_attachments"],
+                prior,
+                rev_generation(path[0]),
                 new_edits=False,
             )
         if body_json is None:

@@ -90,7 +90,9 @@ def changes_page(answer: Any, location: str) -> ChangesPage:
     )
 
 
-def missing_revs(answer: Any, asked: Mapping[str, list[str]], location: str) -> dict[str, list[str]]:
+def missing_revs(
+    answer: Any, asked: Mapping[str, list[str]], location: str
+) -> dict[str, list[str]]:
     """The revisions ``_revs_diff`` reports missing; only ones that were asked about."""
     if not isinstance(answer, Mapping):
         raise _bad(location, "_revs_diff", "not a JSON object")
@@ -174,8 +176,12 @@ def _history_matches(revisions: Any, rev: str) -> bool:
         return False
     ids, start = revisions.get("ids"), revisions.get("start")
     return (
-        isinstance(ids, list) and bool(ids) and ids[0] == sig
-        and isinstance(start, int) and not isinstance(start, bool) and str(start) == gen
+        isinstance(ids, list)
+        and bool(ids)
+        and ids[0] == sig
+        and isinstance(start, int)
+        and not isinstance(start, bool)
+        and str(start) == gen
     )
 
 

@@ -214,7 +214,9 @@ class BatchLoop:
         return rows
 
     # -- 2. fetch ---------------------------------------------------------
-    async def _fetch(self, pages: asyncio.Queue[_Page | None], batches: asyncio.Queue[_Batch | None]) -> None:
+    async def _fetch(
+        self, pages: asyncio.Queue[_Page | None], batches: asyncio.Queue[_Batch | None]
+    ) -> None:
         while (page := await pages.get()) is not None:
             self.rep.check_cancelled()
             docs = await self._missing_docs(page.rows)
@@ -276,7 +278,9 @@ class BatchLoop:
             await self.rep.deny(_denial(failure))
 
     # -- 4. settle --------------------------------------------------------
-    async def _settle(self, written: asyncio.Queue[_Written | None], slots: asyncio.Semaphore) -> None:
+    async def _settle(
+        self, written: asyncio.Queue[_Written | None], slots: asyncio.Semaphore
+    ) -> None:
         counters = self.rep.counters
         while (item := await written.get()) is not None:
             batch, task = item
@@ -318,8 +322,11 @@ def _announced_attachment_bytes(doc: Doc | None) -> int:
     atts = (doc or {}).get("_attachments")
     if not isinstance(atts, Mapping):
         return 0
-    raw = sum(int(a["length"]) for a in atts.values()
-              if isinstance(a, Mapping) and isinstance(a.get("length"), int))
+    raw = sum(
+        int(a["length"])
+        for a in atts.values()
+        if isinstance(a, Mapping) and isinstance(a.get("length"), int)
+    )
     return raw * 4 // 3
 
 

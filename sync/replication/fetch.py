@@ -63,7 +63,9 @@ class RevisionFetcher:
         where = self.source.location
         results = answer.get("results") if isinstance(answer, Mapping) else None
         if not isinstance(results, list):
-            raise MalformedAnswerError(f"malformed answer from {where} to _bulk_get: no results list")
+            raise MalformedAnswerError(
+                f"malformed answer from {where} to _bulk_get: no results list"
+            )
         docs: list[Doc] = []
         answered: set[tuple[str, str]] = set()
         for result in results:

@@ -103,7 +103,9 @@ class _Session:
     """The parts of a run that outlive one attempt: both sides, the checkpointer (its
     session id), the fetcher (whether ``_bulk_get`` works) and the traffic baseline."""
 
-    def __init__(self, rep: Replication, source: Database, target: Database, server_selector: bool) -> None:
+    def __init__(
+        self, rep: Replication, source: Database, target: Database, server_selector: bool
+    ) -> None:
         self.rep = rep
         self.src, self.tgt = guarded(source, rep), guarded(target, rep)
         self.traffic = Traffic(rep.counters, source, target)
@@ -129,8 +131,13 @@ class _Session:
             # A retry: the last checkpoint this run wrote (or read) is known already.
             since = self.rep.counters.last_seq
         batch_loop = BatchLoop(
-            self.rep, self.src, self.tgt, self.checkpointer, self.fetcher,
-            server_selector=self.server_selector, refresh_traffic=self.traffic.refresh,
+            self.rep,
+            self.src,
+            self.tgt,
+            self.checkpointer,
+            self.fetcher,
+            server_selector=self.server_selector,
+            refresh_traffic=self.traffic.refresh,
         )
         await batch_loop.run(since)
         self.traffic.refresh()
@@ -159,8 +166,13 @@ async def _attempts(rep: Replication, opened: list[Database]) -> None:
                 raise
             delay = backoff.next_delay()
             rep.counters.retries += 1
-            log.info("replication %s -> %s: %s; retrying in %.1f s",
-                     rep.source_location, rep.target_location, exc, delay)
+            log.info(
+                "replication %s -> %s: %s; retrying in %.1f s",
+                rep.source_location,
+                rep.target_location,
+                exc,
+                delay,
+            )
             await rep.set_state(State.PAUSED, error=exc)
             await rep.emit("retry", error=exc, retry_in=delay)
             await rep.interruptible(asyncio.sleep(delay))
@@ -173,7 +185,9 @@ class SyncReplication:
     ``"push"`` / ``"pull"``. Awaiting it waits for both; if one fails the other is
     cancelled and the error raised."""
 
-    def __init__(self, a: Database | str, b: Database | str, replications: tuple[Replication, Replication]) -> None:
+    def __init__(
+        self, a: Database | str, b: Database | str, replications: tuple[Replication, Replication]
+    ) -> None:
         self.a, self.b = a, b
         self.push, self.pull = replications
         self._task: asyncio.Task[None] | None = None

@@ -28,8 +28,12 @@ from village_app import accounts
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,7 +44,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def _prepare(data_dir: Path, extra: Callable[[sync.Database], Awaitable[None]] | None) -> None:
+async def _prepare(
+    data_dir: Path, extra: Callable[[sync.Database], Awaitable[None]] | None
+) -> None:
     db = await sync.open_database(str(data_dir / f"{VILLAGE}.sqlite"))
     try:
         await accounts.add_user(db, USERNAME, PASSWORD, village=VILLAGE)
@@ -52,7 +58,9 @@ async def _prepare(data_dir: Path, extra: Callable[[sync.Database], Awaitable[No
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[str]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[str]:
     """The small village, plus what the test module's ``prepare_village(db)`` adds."""
     data_dir = tmp_path_factory.mktemp("browser-data")
     extra = getattr(request.module, "prepare_village", None)
@@ -62,8 +70,19 @@ def server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequ
     port = _free_port()
     log = (tmp_path_factory.getbasetemp() / f"serve-{port}.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "village_app.cli", "serve", "--data", str(data_dir), "--port", str(port)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "village_app.cli",
+            "serve",
+            "--data",
+            str(data_dir),
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -90,7 +109,9 @@ def browser() -> Iterator[Browser]:
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (make test installs Debian's chromium)")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
         yield chromium
         chromium.close()
 
@@ -98,11 +119,15 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser, server: str) -> Iterator[Page]:
     """A fresh browser context (no cookies) on a 1366x768 laptop screen."""
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN", base_url=server)
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 768}, locale="zh-CN", base_url=server
+    )
     context.set_default_timeout(15_000)
     tab = context.new_page()
     refused: list[str] = []
-    tab.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    tab.on(
+        "console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None
+    )
     yield tab
     context.close()
     assert refused == []  # the pages need nothing the policy forbids

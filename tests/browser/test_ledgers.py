@@ -18,8 +18,14 @@ pytestmark = [pytest.mark.browser]
 
 async def prepare_village(db: sync.Database) -> None:
     matter = await villagedata.through_consultation(db)
-    review = StageRecord(matter.id, "review", held_at=villagedata.at(9), place="村部",
-                         attendance=Attendance(30, 24), vote=Vote(20, 2, 2))
+    review = StageRecord(
+        matter.id,
+        "review",
+        held_at=villagedata.at(9),
+        place="村部",
+        attendance=Attendance(30, 24),
+        vote=Vote(20, 2, 2),
+    )
     await villagedata.store(db).append_stage_record(matter.id, review)
 
 

@@ -35,8 +35,13 @@ def _submit(page: Page, stage: str) -> None:
 
 
 def _meeting(day: int, expected: int, present: int, **more: str) -> dict[str, str]:
-    return {"held_at": f"2026-11-{day:02d}T19:30", "place": "村委会议室", "expected": str(expected),
-            "present": str(present), **more}
+    return {
+        "held_at": f"2026-11-{day:02d}T19:30",
+        "place": "村委会议室",
+        "expected": str(expected),
+        "present": str(present),
+        **more,
+    }
 
 
 def test_major_matter_through_six_stages(page: Page, shots: Path, tmp_path: Path) -> None:
@@ -71,14 +76,26 @@ def test_major_matter_through_six_stages(page: Page, shots: Path, tmp_path: Path
     expect(page.locator("#stage-consultation")).to_have_attribute("data-status", "done")
 
     # 3. Party members' review with a vote; the live result shows while typing.
-    _fill(page, "review", {**_meeting(10, 40, 35), "in_favour": "30", "against": "3", "abstain": "2"})
-    expect(page.locator('#live-review [data-live="outcome"]')).to_have_attribute("data-passed", "yes")
+    _fill(
+        page, "review", {**_meeting(10, 40, 35), "in_favour": "30", "against": "3", "abstain": "2"}
+    )
+    expect(page.locator('#live-review [data-live="outcome"]')).to_have_attribute(
+        "data-passed", "yes"
+    )
     _submit(page, "review")
     expect(page.locator("#stage-review")).to_have_attribute("data-status", "done")
 
     # 4. Representatives' meeting: 20 of 30 present is refused as not quorate...
-    _fill(page, "resolution", {"body": "representatives", **_meeting(15, 30, 20), "in_favour": "18",
-                               "content": "同意硬化村东机耕道，由村集体资金支付。"})
+    _fill(
+        page,
+        "resolution",
+        {
+            "body": "representatives",
+            **_meeting(15, 30, 20),
+            "in_favour": "18",
+            "content": "同意硬化村东机耕道，由村集体资金支付。",
+        },
+    )
     live = page.locator('#live-resolution [data-live="outcome"]')
     expect(live).to_have_attribute("data-quorate", "no")
     expect(live).to_contain_text("至少需21人")
@@ -99,9 +116,16 @@ def test_major_matter_through_six_stages(page: Page, shots: Path, tmp_path: Path
     page.screenshot(path=shots / "06-representatives-21-counts.png", full_page=True)
 
     # 5. Publication of the resolution, then its printable notice.
-    _fill(page, "resolution_publication", {"what": "关于修建村东机耕道的决议公告", "where": "村务公开栏",
-                                           "published_at": "2026-11-16T09:00",
-                                           "content": "经村民代表会议表决通过，现将决议公开如下：硬化村东机耕道。"})
+    _fill(
+        page,
+        "resolution_publication",
+        {
+            "what": "关于修建村东机耕道的决议公告",
+            "where": "村务公开栏",
+            "published_at": "2026-11-16T09:00",
+            "content": "经村民代表会议表决通过，现将决议公开如下：硬化村东机耕道。",
+        },
+    )
     _submit(page, "resolution_publication")
     expect(page.locator("#stage-resolution_publication")).to_have_attribute("data-status", "done")
     matter_url = page.url
@@ -118,8 +142,16 @@ def test_major_matter_through_six_stages(page: Page, shots: Path, tmp_path: Path
     page.goto(matter_url)
 
     # 6. Publication of the result: the procedure is complete.
-    _fill(page, "result_publication", {"what": "村东机耕道实施结果公告", "where": "村务公开栏",
-                                       "published_at": "2026-11-25T09:00", "content": "机耕道已完工并通过验收。"})
+    _fill(
+        page,
+        "result_publication",
+        {
+            "what": "村东机耕道实施结果公告",
+            "where": "村务公开栏",
+            "published_at": "2026-11-25T09:00",
+            "content": "机耕道已完工并通过验收。",
+        },
+    )
     _submit(page, "result_publication")
     expect(page.locator("#completed")).to_have_text("四议两公开程序已全部完成。")
     expect(page.locator("#current-stage")).to_have_text("已完成")
@@ -158,7 +190,10 @@ def test_a_server_error_is_told_in_the_page_language(page: Page) -> None:
     """static/app.js has no words of its own: the flash bar takes the page's (data-server-error)."""
     _log_in(page)
     page.goto("/matters")
-    for lang, words in (("zh_CN", "系统出错（500），记录未被修改"), ("en", "Something went wrong (500). Nothing was changed")):
+    for lang, words in (
+        ("zh_CN", "系统出错（500），记录未被修改"),
+        ("en", "Something went wrong (500). Nothing was changed"),
+    ):
         if lang == "en":
             page.click('.lang-switch button[data-lang="en"]')
             expect(page.locator("html")).to_have_attribute("lang", "en")

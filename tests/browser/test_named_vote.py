@@ -22,14 +22,18 @@ async def prepare_village(db: sync.Database) -> None:
 
 
 @pytest.mark.parametrize("width,height", [(1366, 768), (390, 844)])
-def test_counts_left_blank_are_taken_from_the_named_vote(page: Page, shots: Path, width: int, height: int) -> None:
+def test_counts_left_blank_are_taken_from_the_named_vote(
+    page: Page, shots: Path, width: int, height: int
+) -> None:
     page.set_viewport_size({"width": width, "height": height})
     page.goto("/login")
     page.fill('input[name="username"]', USERNAME)
     page.fill('input[name="password"]', PASSWORD)
     page.click('button[type="submit"].primary')
     page.goto("/matters")
-    page.locator("table a, .matters a").filter(has_text="机耕道").nth(0 if width > 1000 else 1).click()
+    page.locator("table a, .matters a").filter(has_text="机耕道").nth(
+        0 if width > 1000 else 1
+    ).click()
     form = page.locator("#stage-form-review")
     form.locator('[name="held_at"]').fill("2026-11-10T19:00")
     form.locator('[name="place"]').fill("村委会议室")

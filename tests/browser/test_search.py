@@ -19,13 +19,24 @@ pytestmark = [pytest.mark.browser]
 async def prepare_village(db: sync.Database) -> None:
     store = villagedata.store(db)
     await villagedata.major_matter(db)
-    await store.create_matter(Matter(kind="major", title="主干道太阳能路灯安装", body="", year=2026,
-                                     summary="沿主干道安装 40 盏太阳能路灯，夜间照明覆盖全村。"))
-    await store.create_matter(Matter(kind="major", title="<b>加粗</b>太阳能热水器", body="", year=2026))
+    await store.create_matter(
+        Matter(
+            kind="major",
+            title="主干道太阳能路灯安装",
+            body="",
+            year=2026,
+            summary="沿主干道安装 40 盏太阳能路灯，夜间照明覆盖全村。",
+        )
+    )
+    await store.create_matter(
+        Matter(kind="major", title="<b>加粗</b>太阳能热水器", body="", year=2026)
+    )
 
 
 @pytest.mark.parametrize("width,height", [(1366, 768), (390, 844)])
-def test_typing_in_the_header_box_shows_results(page: Page, shots: Path, width: int, height: int) -> None:
+def test_typing_in_the_header_box_shows_results(
+    page: Page, shots: Path, width: int, height: int
+) -> None:
     page.set_viewport_size({"width": width, "height": height})
     page.goto("/login")
     page.fill('input[name="username"]', USERNAME)

@@ -21,13 +21,19 @@ async def prepare_village(db: sync.Database) -> None:
     doc = await db.get(matter.id, revs=True)
     revisions = doc.pop("_revisions")
     start = revisions["start"] + 1
-    broken = {**doc, "title": 12345, "_rev": f"{start}-{'b' * 32}",
-              "_revisions": {"start": start, "ids": ["b" * 32, *revisions["ids"]]}}
+    broken = {
+        **doc,
+        "title": 12345,
+        "_rev": f"{start}-{'b' * 32}",
+        "_revisions": {"start": start, "ids": ["b" * 32, *revisions["ids"]]},
+    }
     await db.bulk_docs([broken], new_edits=False)
 
 
 @pytest.mark.parametrize("width,height", [(1366, 768), (390, 844)])
-def test_the_overview_warns_and_the_list_fits_the_screen(page: Page, shots: Path, width: int, height: int) -> None:
+def test_the_overview_warns_and_the_list_fits_the_screen(
+    page: Page, shots: Path, width: int, height: int
+) -> None:
     page.set_viewport_size({"width": width, "height": height})
     page.goto("/login")
     page.fill('input[name="username"]', USERNAME)

@@ -44,7 +44,9 @@ def test_forms_without_javascript(plain_page: Page, shots: Path, tmp_path: Path)
     form.locator('[name="present"]').fill("3")
     form.locator('[name="content"]').fill("提议")
     form.locator('button[type="submit"]').click()
-    expect(page.locator('#stage-form-proposal .field-error[data-field="present"]')).to_contain_text("未达法定人数")
+    expect(page.locator('#stage-form-proposal .field-error[data-field="present"]')).to_contain_text(
+        "未达法定人数"
+    )
     page.screenshot(path=shots / "20-no-js-refused.png", full_page=True)
 
     # ...and, corrected, is saved with its scan; the browser lands on the matter page.

@@ -25,7 +25,10 @@ async def _verify(path: Path, username: str, password: str) -> accounts.User | N
 def _user_add(data: Path, *extra: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "village_app.cli", "user", "add", "--data", str(data), *extra],
-        input=stdin, capture_output=True, text=True, timeout=60,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

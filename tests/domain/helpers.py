@@ -88,6 +88,7 @@ def council(body: str = "weddings_funerals_council") -> Story:
 
 def tiny_png() -> bytes:
     """The smallest valid PNG (1x1, grey): checked by content like any scan."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return (
             struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))

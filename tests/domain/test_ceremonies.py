@@ -27,10 +27,17 @@ def test_kept_at_the_caps_and_broken_above_them() -> None:
     assert at_caps.kept is True and at_caps.breaches == ()
     over = register_ceremony(Ceremony("wedding", "林家", date(2026, 5, 1), 16, 601, 500), LIMITS)
     assert over.kept is False
-    assert over.breaches == (Breach("tables", 16, 15), Breach("cost_per_table", 601, 600), Breach("gift", 500, 200))
+    assert over.breaches == (
+        Breach("tables", 16, 15),
+        Breach("cost_per_table", 601, 600),
+        Breach("gift", 500, 200),
+    )
     # The domain says which cap and by how much; the words come from the catalog.
     assert [translate(b.message, "zh_CN") for b in over.breaches] == [
-        "宴席16桌，超过标准15桌", "每桌601元，超过标准600元", "礼金500元，超过标准200元"]
+        "宴席16桌，超过标准15桌",
+        "每桌601元，超过标准600元",
+        "礼金500元，超过标准200元",
+    ]
     assert translate(over.breaches[0].message, "en").startswith("16 tables")
 
 

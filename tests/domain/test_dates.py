@@ -21,7 +21,10 @@ def test_dates_in_words() -> None:
     assert format_date(date(2026, 1, 5), "zh_CN") == "2026年1月5日"
     # 17:30 UTC is already the next day in Shanghai.
     assert format_date(datetime(2026, 11, 24, 17, 30, tzinfo=UTC), "zh_CN") == "2026年11月25日"
-    assert format_datetime(datetime(2026, 11, 25, 11, 5, tzinfo=UTC), "zh_CN") == "2026年11月25日 19:05"
+    assert (
+        format_datetime(datetime(2026, 11, 25, 11, 5, tzinfo=UTC), "zh_CN")
+        == "2026年11月25日 19:05"
+    )
     assert format_date(date(2026, 11, 25), "en") == "25 November 2026"
 
 

@@ -83,7 +83,9 @@ class FaultProxy(TcpRelay):
                 body = b'{"error":"internal_server_error","reason":"fault proxy"}'
                 await _respond(writer, 500, _PHRASES[500], body)
                 return
-            up_reader, up_writer = await asyncio.open_connection(self.upstream_host, self.upstream_port)
+            up_reader, up_writer = await asyncio.open_connection(
+                self.upstream_host, self.upstream_port
+            )
             try:
                 up_writer.write(request)
                 await up_writer.drain()

@@ -20,7 +20,9 @@ def rev(gen: int, tag: str) -> str:
     return f"{gen}-{hashlib.md5(tag.encode()).hexdigest()}"
 
 
-def _history_doc(docid: str, tags: list[str], body: Mapping[str, Any], *, deleted: bool = False) -> Doc:
+def _history_doc(
+    docid: str, tags: list[str], body: Mapping[str, Any], *, deleted: bool = False
+) -> Doc:
     """A revision for ``new_edits=false``: ``tags`` oldest first, the last one the leaf."""
     revs = [rev(i + 1, t) for i, t in enumerate(tags)]
     doc: Doc = {

@@ -26,10 +26,17 @@ async def seed(db: Database) -> None:
     await db.put({"_id": "a", "n": 1})
     gone = await db.put({"_id": "gone"})
     await db.delete("gone", gone["rev"])
-    await db.bulk_docs([
-        {"_id": "c", "_rev": SEED_REV, "_revisions": {"start": 2, "ids": ["b" * 32, "a" * 32]}},
-        {"_id": "c", "_rev": "2-" + "c" * 32, "_revisions": {"start": 2, "ids": ["c" * 32, "a" * 32]}},
-    ], new_edits=False)
+    await db.bulk_docs(
+        [
+            {"_id": "c", "_rev": SEED_REV, "_revisions": {"start": 2, "ids": ["b" * 32, "a" * 32]}},
+            {
+                "_id": "c",
+                "_rev": "2-" + "c" * 32,
+                "_revisions": {"start": 2, "ids": ["c" * 32, "a" * 32]},
+            },
+        ],
+        new_edits=False,
+    )
 
 
 async def snapshot(db: Database) -> dict[str, Any]:
@@ -41,12 +48,17 @@ async def snapshot(db: Database) -> dict[str, Any]:
     return {
         "counts": (info["doc_count"], info["doc_del_count"]),
         "last_seq": main["last_seq"],
-        "main": sorted((r["id"], sorted(c["rev"] for c in r["changes"]), r.get("deleted", False))
-                       for r in main["results"]),
-        "all_docs_style": sorted((r["id"], sorted(c["rev"] for c in r["changes"]))
-                                 for r in every["results"]),
+        "main": sorted(
+            (r["id"], sorted(c["rev"] for c in r["changes"]), r.get("deleted", False))
+            for r in main["results"]
+        ),
+        "all_docs_style": sorted(
+            (r["id"], sorted(c["rev"] for c in r["changes"])) for r in every["results"]
+        ),
         "all_docs": (await db.all_docs(include_docs=True))["rows"],
-        "leaves": {docid: sorted(e["ok"]["_rev"] for e in found) for docid, found in leaves.items()},
+        "leaves": {
+            docid: sorted(e["ok"]["_rev"] for e in found) for docid, found in leaves.items()
+        },
     }
 
 
@@ -71,8 +83,14 @@ CASES: dict[str, tuple[Call, type[CouchError]]] = {
     "id is a number": (lambda db: db.put({"_id": 5, "n": 1}), BadRequestError),
     "id is a list": (lambda db: db.put({"_id": ["a"], "n": 1}), BadRequestError),
     "id is empty": (lambda db: db.put({"_id": "", "n": 1}), BadRequestError),
-    "malformed rev in body": (lambda db: db.put({"_id": "a", "_rev": "bogus", "n": 9}), BadRequestError),
-    "rev without generation": (lambda db: db.put({"_id": "a", "_rev": "x-abc", "n": 9}), BadRequestError),
+    "malformed rev in body": (
+        lambda db: db.put({"_id": "a", "_rev": "bogus", "n": 9}),
+        BadRequestError,
+    ),
+    "rev without generation": (
+        lambda db: db.put({"_id": "a", "_rev": "x-abc", "n": 9}),
+        BadRequestError,
+    ),
     "rev is a number": (lambda db: db.put({"_id": "a", "_rev": 5, "n": 9}), BadRequestError),
     "malformed rev on delete": (lambda db: db.delete("a", "bogus"), BadRequestError),
     "malformed rev on get": (lambda db: db.get("a", rev="bogus"), BadRequestError),
@@ -89,7 +107,9 @@ async def test_refused_and_unchanged(db: Database, case: str) -> None:
     before = await snapshot(db)
     with pytest.raises(CouchError) as refused:
         await call(db)
-    assert type(refused.value) is expected, f"{case}: {type(refused.value).__name__}: {refused.value}"
+    assert type(refused.value) is expected, (
+        f"{case}: {type(refused.value).__name__}: {refused.value}"
+    )
     after = await snapshot(db)
     assert (await db.changes(since=before.pop("last_seq")))["results"] == []
     after.pop("last_seq")

@@ -83,7 +83,9 @@ def test_selector_filter_support_from_the_welcome() -> None:
     assert not selector_filter_supported({"express-pouchdb": "Welcome!", "version": "4.2.0"})
 
 
-async def test_open_creates_or_refuses(couch_url: str, fresh_name: str, server: CouchServer) -> None:
+async def test_open_creates_or_refuses(
+    couch_url: str, fresh_name: str, server: CouchServer
+) -> None:
     with pytest.raises(NotFoundError):
         await open_couch_database(f"{couch_url}/{fresh_name}", create=False)
     assert fresh_name not in await server.all_dbs()
@@ -115,14 +117,19 @@ async def test_name_with_reserved_characters(
 
 # -- credentials ----------------------------------------------------------
 async def test_credentials_from_url_and_environment(
-    couch_url: str, server: CouchServer, fresh_name: str, monkeypatch: pytest.MonkeyPatch,
+    couch_url: str,
+    server: CouchServer,
+    fresh_name: str,
+    monkeypatch: pytest.MonkeyPatch,
     new_couch_user_name: Callable[[], str],
 ) -> None:
     user, password = new_couch_user_name(), "p@ss:w/rd 村"
     await server.create_user(user, password, ["village_v1"])
     await server.create_db(fresh_name)
-    await server.put_security(fresh_name, {"admins": {"names": [], "roles": []},
-                                           "members": {"names": [user], "roles": []}})
+    await server.put_security(
+        fresh_name,
+        {"admins": {"names": [], "roles": []}, "members": {"names": [user], "roles": []}},
+    )
     assert (await server.get_security(fresh_name))["members"]["names"] == [user]
     host = host_of(couch_url)
     url = f"http://{quote(user)}:{quote(password, safe='')}@{host}/{fresh_name}"
@@ -138,7 +145,9 @@ async def test_credentials_from_url_and_environment(
 
 
 # -- validate_doc_update --------------------------------------------------
-async def test_validation_refusals_are_named(couch_url: str, server: CouchServer, fresh_name: str) -> None:
+async def test_validation_refusals_are_named(
+    couch_url: str, server: CouchServer, fresh_name: str
+) -> None:
     await server.create_db(fresh_name)
     await server.put_design(fresh_name, {"_id": "_design/rules", "validate_doc_update": VALIDATE})
     await server.put_design(fresh_name, {"_id": "_design/rules", "validate_doc_update": VALIDATE})
@@ -166,7 +175,9 @@ async def test_stats_count_requests_and_bytes(make_db: Callable[[str], Any]) -> 
     assert db.stats.bytes_received >= before[2] + 1000
 
 
-async def test_stats_count_the_bytes_on_the_wire(make_db: Callable[[str], Any], peer_is_pouchdb: bool) -> None:
+async def test_stats_count_the_bytes_on_the_wire(
+    make_db: Callable[[str], Any], peer_is_pouchdb: bool
+) -> None:
     if not peer_is_pouchdb:
         pytest.skip("needs a server that gzips JSON answers (pouchdb-server does)")
     db: CouchDatabase = await make_db("couch")
@@ -179,7 +190,10 @@ async def test_stats_count_the_bytes_on_the_wire(make_db: Callable[[str], Any], 
 
 async def test_large_bodies_travel_gzipped_and_arrive_whole(make_db: Callable[[str], Any]) -> None:
     db: CouchDatabase = await make_db("couch")
-    docs = [{"_id": f"rec{i:04d}", "text": "村民代表会议决议：修缮村道。" * 20, "n": i} for i in range(200)]
+    docs = [
+        {"_id": f"rec{i:04d}", "text": "村民代表会议决议：修缮村道。" * 20, "n": i}
+        for i in range(200)
+    ]
     plain = len(json.dumps({"docs": docs}, ensure_ascii=False).encode())
     sent_before = db.stats.bytes_sent
     results = await db.bulk_docs(docs)
@@ -209,10 +223,23 @@ async def test_bulk_get_fallback_gives_the_same_answer(make_db: Callable[[str], 
     first = await db.put({"_id": "a", "n": 1})
     await db.put({"_id": "a", "_rev": first["rev"], "n": 2})
     branch = "2-" + "f" * 32  # a conflicting leaf: a request without rev gives both leaves
-    await db.bulk_docs([{"_id": "a", "_rev": branch, "n": 3, "_revisions": {
-        "start": 2, "ids": ["f" * 32, first["rev"].split("-", 1)[1]]}}], new_edits=False)
-    requests = [{"id": "a"}, {"id": "a", "rev": first["rev"]}, {"id": "gone"},
-                {"id": "a", "rev": "5-" + "0" * 32}]
+    await db.bulk_docs(
+        [
+            {
+                "_id": "a",
+                "_rev": branch,
+                "n": 3,
+                "_revisions": {"start": 2, "ids": ["f" * 32, first["rev"].split("-", 1)[1]]},
+            }
+        ],
+        new_edits=False,
+    )
+    requests = [
+        {"id": "a"},
+        {"id": "a", "rev": first["rev"]},
+        {"id": "gone"},
+        {"id": "a", "rev": "5-" + "0" * 32},
+    ]
     native = await db.bulk_get(requests)
     db.bulk_get_supported = False
     assert await db.bulk_get(requests) == native
@@ -296,7 +323,9 @@ async def broken_server(mode: str) -> AsyncIterator[CouchDatabase]:
         ("hangup", NetworkError, "RemoteProtocolError"),
     ],
 )
-async def test_broken_servers_give_named_errors(mode: str, error: type[Exception], words: str) -> None:
+async def test_broken_servers_give_named_errors(
+    mode: str, error: type[Exception], words: str
+) -> None:
     async with broken_server(mode) as db:
         with pytest.raises(error) as raised:
             await db.info()

@@ -30,7 +30,9 @@ async def test_info_names_the_vendor(server: CouchServer) -> None:
     assert "@" not in server.url
 
 
-async def test_create_list_delete(server: CouchServer, peer_is_pouchdb: bool, new_name: Callable[[], str]) -> None:
+async def test_create_list_delete(
+    server: CouchServer, peer_is_pouchdb: bool, new_name: Callable[[], str]
+) -> None:
     name = new_name()
     await server.create_db(name)
     assert name in await server.all_dbs()
@@ -46,17 +48,23 @@ async def test_create_list_delete(server: CouchServer, peer_is_pouchdb: bool, ne
 async def test_security_round_trip(server: CouchServer, new_name: Callable[[], str]) -> None:
     name = new_name()
     await server.create_db(name)
-    security = {"admins": {"names": [], "roles": ["county"]},
-                "members": {"names": [], "roles": ["village_v1", "county"]}}
+    security = {
+        "admins": {"names": [], "roles": ["county"]},
+        "members": {"names": [], "roles": ["village_v1", "county"]},
+    }
     await server.put_security(name, security)
     assert await server.get_security(name) == security
 
 
-async def test_put_design_creates_then_replaces(server: CouchServer, new_name: Callable[[], str]) -> None:
+async def test_put_design_creates_then_replaces(
+    server: CouchServer, new_name: Callable[[], str]
+) -> None:
     name = new_name()
     db = await server.database(name)
     async with db:
-        first = await server.put_design(name, {"_id": "rules", "validate_doc_update": "function(){}"})
+        first = await server.put_design(
+            name, {"_id": "rules", "validate_doc_update": "function(){}"}
+        )
         second = await server.put_design(name, {"_id": "_design/rules", "language": "javascript"})
         assert first["id"] == second["id"] == "_design/rules"
         stored = await db.get("_design/rules")
@@ -72,11 +80,15 @@ async def test_create_user(server: CouchServer, new_couch_user_name: Callable[[]
         await server.create_user(name, "again")
 
 
-async def test_servers_own_replicator(couch_url: str, server: CouchServer, new_name: Callable[[], str]) -> None:
+async def test_servers_own_replicator(
+    couch_url: str, server: CouchServer, new_name: Callable[[], str]
+) -> None:
     source, target = new_name(), new_name()
     async with await open_couch_database(f"{couch_url}/{source}") as db:
         await db.bulk_docs([{"_id": f"d{i}", "n": i} for i in range(5)])
-    result = await server.replicate(f"{couch_url}/{source}", f"{couch_url}/{target}", create_target=True)
+    result = await server.replicate(
+        f"{couch_url}/{source}", f"{couch_url}/{target}", create_target=True
+    )
     assert result["ok"] is True
     async with await open_couch_database(f"{couch_url}/{target}", create=False) as copy:
         assert (await copy.info())["doc_count"] == 5

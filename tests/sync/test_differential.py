@@ -110,7 +110,8 @@ class History:
     #: new_revid hashes the body and the parent, not the id), so two documents created
     #: with the same body have the same first rev, each with its own label.
     to_label: tuple[dict[tuple[str, str], str], dict[tuple[str, str], str]] = field(
-        default_factory=lambda: ({}, {}))
+        default_factory=lambda: ({}, {})
+    )
     paths: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     #: Revs written with a body (not only named in a ``_revisions`` path).
     bodied: set[str] = field(default_factory=set)
@@ -149,7 +150,11 @@ class History:
             found = await self.stores[0].get(docid, open_revs="all")
         except NotFoundError:
             return {}
-        return {self.label(0, docid, e["ok"]["_rev"]): bool(e["ok"].get("_deleted")) for e in found if "ok" in e}
+        return {
+            self.label(0, docid, e["ok"]["_rev"]): bool(e["ok"].get("_deleted"))
+            for e in found
+            if "ok" in e
+        }
 
     # -- applying one operation to both stores ------------------------------
     async def both(self, call: Any) -> list[Any]:
@@ -167,7 +172,12 @@ class History:
     async def normal_write(self, docid: str, parent: str | None, deleted: bool, value: int) -> None:
         new_gen = gen(parent) + 1 if parent else 1
         for leaf, leaf_deleted in (await self.leaves(docid)).items():
-            if leaf != parent and is_generated(leaf) and gen(leaf) == new_gen and leaf_deleted == deleted:
+            if (
+                leaf != parent
+                and is_generated(leaf)
+                and gen(leaf) == new_gen
+                and leaf_deleted == deleted
+            ):
                 return  # would tie with another generated leaf: see the module docstring
 
         async def write(i: int, store: Database) -> str:
@@ -188,7 +198,9 @@ class History:
         for i, rev in enumerate(revs):
             assert gen(rev) == new_gen, f"store {i} wrote {rev} on top of {parent}"
             self.to_rev[i][label], self.to_label[i][docid, rev] = rev, label
-        self.paths[docid][label] = [*self.paths[docid].get(parent, []), label] if parent else [label]
+        self.paths[docid][label] = (
+            [*self.paths[docid].get(parent, []), label] if parent else [label]
+        )
         self.bodied.add(label)
 
     async def expect_conflict(self, docid: str, rev_label: str | None, value: int) -> None:
@@ -230,8 +242,9 @@ class History:
         path = [*base, target, *new]
         await self.write_path(docid, path, len(base) + 1, op, old=[len(base)])
 
-    async def write_path(self, docid: str, path: list[str], first_new: int, op: Op,
-                         old: list[int] | None = None) -> None:
+    async def write_path(
+        self, docid: str, path: list[str], first_new: int, op: Op, old: list[int] | None = None
+    ) -> None:
         """Write ``path`` (labels, root first) with new_edits=false; labels from
         ``first_new`` on (and before, those not known yet) are recorded with it."""
 
@@ -239,8 +252,10 @@ class History:
             doc: dict[str, Any] = {
                 "_id": docid,
                 "_rev": self.rev(i, path[-1]),
-                "_revisions": {"start": gen(path[-1]),
-                               "ids": [self.rev(i, lab).split("-", 1)[1] for lab in reversed(path)]},
+                "_revisions": {
+                    "start": gen(path[-1]),
+                    "ids": [self.rev(i, lab).split("-", 1)[1] for lab in reversed(path)],
+                },
             }
             if op.deleted:
                 doc["_deleted"] = True
@@ -281,7 +296,9 @@ class History:
                     return
                 await self.expect_conflict(docid, old, op.value)  # an ancestor: stale
             elif not leaves[old]:
-                await self.normal_write(docid, old, False, op.value)  # a live losing leaf: extends it
+                await self.normal_write(
+                    docid, old, False, op.value
+                )  # a live losing leaf: extends it
 
 
 async def compare(history: History) -> None:
@@ -292,41 +309,78 @@ async def compare(history: History) -> None:
         for i, store in enumerate(stores):
             feed = await store.changes(style=style, doc_ids=history.ids)
             # Sorted by id: a clustered CouchDB's feed comes in no fixed order.
-            rows.append(sorted((r["id"], sorted(history.label(i, r["id"], c["rev"]) for c in r["changes"]),
-                                bool(r.get("deleted"))) for r in feed["results"]))
+            rows.append(
+                sorted(
+                    (
+                        r["id"],
+                        sorted(history.label(i, r["id"], c["rev"]) for c in r["changes"]),
+                        bool(r.get("deleted")),
+                    )
+                    for r in feed["results"]
+                )
+            )
         assert rows[0] == rows[1], f"changes style={style}"
         feeds[style] = rows[1]
     for docid, revs, deleted in feeds["main_only"]:
         docs = []
         for i, store in enumerate(stores):
             rev = history.rev(i, revs[0])
-            doc = await store.get(docid, rev=rev, revs=True) if deleted else await store.get(
-                docid, conflicts=True, deleted_conflicts=True, revs=True)
+            doc = (
+                await store.get(docid, rev=rev, revs=True)
+                if deleted
+                else await store.get(docid, conflicts=True, deleted_conflicts=True, revs=True)
+            )
             leaves = await store.get(docid, open_revs="all")
             revisions = doc["_revisions"]
-            docs.append({
-                "rev": history.label(i, docid, doc["_rev"]),
-                "body": {k: v for k, v in doc.items() if not k.startswith("_")},
-                "deleted": bool(doc.get("_deleted")),
-                "conflicts": sorted(history.label(i, docid, r) for r in doc.get("_conflicts", [])),
-                "deleted_conflicts": sorted(history.label(i, docid, r) for r in doc.get("_deleted_conflicts", [])),
-                "revisions": [history.label(i, docid, f"{revisions['start'] - k}-{rid}")
-                              for k, rid in enumerate(revisions["ids"])],
-                "leaves": sorted((history.label(i, docid, e["ok"]["_rev"]), bool(e["ok"].get("_deleted")),
-                                  e["ok"].get("v")) for e in leaves),
-            })
+            docs.append(
+                {
+                    "rev": history.label(i, docid, doc["_rev"]),
+                    "body": {k: v for k, v in doc.items() if not k.startswith("_")},
+                    "deleted": bool(doc.get("_deleted")),
+                    "conflicts": sorted(
+                        history.label(i, docid, r) for r in doc.get("_conflicts", [])
+                    ),
+                    "deleted_conflicts": sorted(
+                        history.label(i, docid, r) for r in doc.get("_deleted_conflicts", [])
+                    ),
+                    "revisions": [
+                        history.label(i, docid, f"{revisions['start'] - k}-{rid}")
+                        for k, rid in enumerate(revisions["ids"])
+                    ],
+                    "leaves": sorted(
+                        (
+                            history.label(i, docid, e["ok"]["_rev"]),
+                            bool(e["ok"].get("_deleted")),
+                            e["ok"].get("v"),
+                        )
+                        for e in leaves
+                    ),
+                }
+            )
         assert docs[0] == docs[1], f"document {docid}"
         assert docs[1]["deleted"] == deleted
     # CouchDB counts every rev in the tree as known, stub or not; pouchdb-server only revs
     # with a body, so on it the stubs (inner revs of new_edits=false paths) are left out.
-    asked = {docid: [*(lab for lab in history.paths[docid]
-                       if lab in history.bodied or not history.stubs_count_as_missing),
-                     *UNKNOWN_REVS] for docid in history.ids}
+    asked = {
+        docid: [
+            *(
+                lab
+                for lab in history.paths[docid]
+                if lab in history.bodied or not history.stubs_count_as_missing
+            ),
+            *UNKNOWN_REVS,
+        ]
+        for docid in history.ids
+    }
     asked[history.ids[0] + "_nobody"] = list(UNKNOWN_REVS)
     missing = []
     for i, store in enumerate(stores):
-        diff = await store.revs_diff({d: [history.rev(i, lab) for lab in labs] for d, labs in asked.items()})
-        missing.append({d: sorted(history.label(i, d, r) for r in v["missing"]) for d, v in diff.items()})
+        diff = await store.revs_diff(
+            {d: [history.rev(i, lab) for lab in labs] for d, labs in asked.items()}
+        )
+        missing.append(
+            {d: sorted(history.label(i, d, r) for r in v["missing"]) for d, v in diff.items()}
+        )
     assert missing[0] == missing[1], "revs_diff"
 
 
@@ -343,25 +397,44 @@ def test_same_revision_trees(couch_db_url: str, tmp_path: Path, peer_is_pouchdb:
         async def run_example(ops: list[Op]) -> None:
             prefix = f"x{next(examples)}"
             ids = tuple(f"{prefix}_{k}" for k in range(DOCS_PER_EXAMPLE))
-            history = History((embedded, peer), ids, stubs_count_as_missing=peer_is_pouchdb,
-                              peer_hangs_on_stale_tombstone=peer_is_pouchdb,
-                              peer_skips_grafts=peer_is_pouchdb)
+            history = History(
+                (embedded, peer),
+                ids,
+                stubs_count_as_missing=peer_is_pouchdb,
+                peer_hangs_on_stale_tombstone=peer_is_pouchdb,
+                peer_skips_grafts=peer_is_pouchdb,
+            )
             for op in ops:
                 await history.apply(op)
             await compare(history)
 
         # derandomize: the same 200 histories on every run, so CI and a developer see the
         # same examples (pouchdb-server has rare timing-dependent hangs of its own).
-        @settings(max_examples=200, deadline=None, derandomize=True,
-                  suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+        @settings(
+            max_examples=200,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        )
         @given(ops=OPS)
         # CouchDB gives docs 0 and 1, created with the same body, the same first rev (its
         # new_revid hashes no doc id): the labels must be told apart per document.
-        @example(ops=[Op("create", 0, 0, 1, False, 1), Op("create", 1, 0, 1, False, 1),
-                      Op("update", 0, 0, 1, False, 2)])
+        @example(
+            ops=[
+                Op("create", 0, 0, 1, False, 1),
+                Op("create", 1, 0, 1, False, 1),
+                Op("update", 0, 0, 1, False, 2),
+            ]
+        )
         # A graft of 2-<x> (doc 0) onto a new root chain, then a branch on its first path.
-        @example(ops=[Op("branch", 0, 0, 2, False, 1), Op("graft", 0, 0, 1, False, 5),
-                      Op("branch", 0, 1, 1, False, 3), Op("stale", 0, 3, 1, False, 4)])
+        @example(
+            ops=[
+                Op("branch", 0, 0, 2, False, 1),
+                Op("graft", 0, 0, 1, False, 5),
+                Op("branch", 0, 1, 1, False, 3),
+                Op("stale", 0, 3, 1, False, 4),
+            ]
+        )
         def check(ops: list[Op]) -> None:
             runner.run(run_example(ops))
 

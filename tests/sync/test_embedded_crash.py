@@ -119,7 +119,9 @@ def test_sigkill_mid_write_loses_no_committed_batch_and_leaves_none_in_part(tmp_
 async def _write_own_docs(path: str, prefix: str) -> None:
     db = await open_embedded_database(path)
     for n in range(15):
-        await db.bulk_docs([{"_id": f"{prefix}{n:02d}-{i:02d}", "type": "multi"} for i in range(20)])
+        await db.bulk_docs(
+            [{"_id": f"{prefix}{n:02d}-{i:02d}", "type": "multi"} for i in range(20)]
+        )
         while True:  # both processes race to update one document: conflicts, never lost writes
             doc = await db.get("shared")
             try:

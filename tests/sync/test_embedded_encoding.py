@@ -31,7 +31,7 @@ def _stdlib(value: object) -> str:
     "value",
     [
         {"title": "村道路灯", "n": 3, "x": 0.1, "big": 2**63, "neg": -(2**63), "e": 1e16},
-        {"nested": {"a": [1, None, True, False, "é\n\"\\"], "b": {}}, "empty": []},
+        {"nested": {"a": [1, None, True, False, 'é\n"\\'], "b": {}}, "empty": []},
         {"k": "\u2028\u2029\x00"},
     ],
 )
@@ -64,7 +64,9 @@ async def test_both_forms_round_trip_through_the_store(db: EmbeddedDatabase) -> 
         assert result["rev"] == "1-" + hashlib.md5(data).hexdigest()
     feed = await db.changes(include_docs=True)
     assert {r["doc"]["_id"]: r["doc"].get("n") for r in feed["results"]} == {
-        "fast": 2**63 - 1, "big": 2**80}
+        "fast": 2**63 - 1,
+        "big": 2**80,
+    }
     raw = sqlite3.connect(db.location)
     try:
         kinds = dict(

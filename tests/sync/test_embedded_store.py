@@ -47,7 +47,9 @@ def branch(docid: str, *revs: str, deleted: bool = False, **body: object) -> dic
     return doc
 
 
-async def test_stemming_to_revs_limit_drops_old_revisions(db: EmbeddedDatabase, tmp_path: Path) -> None:
+async def test_stemming_to_revs_limit_drops_old_revisions(
+    db: EmbeddedDatabase, tmp_path: Path
+) -> None:
     await db.set_revs_limit(3)
     assert await db.revs_limit() == 3
     rev = (await db.put({"_id": "a", "n": 0}))["rev"]
@@ -119,24 +121,38 @@ async def test_attachments_content_addressed_stubs_and_replicated_data(
 ) -> None:
     data = "公开栏照片".encode() * 100
     b64 = base64.b64encode(data).decode()
-    one = await db.put({"_id": "p1", "_attachments": {"a.jpg": {"content_type": "image/jpeg", "data": b64}}})
-    await db.put({"_id": "p2", "_attachments": {"b.jpg": {"content_type": "image/jpeg", "data": b64}}})
+    one = await db.put(
+        {"_id": "p1", "_attachments": {"a.jpg": {"content_type": "image/jpeg", "data": b64}}}
+    )
+    await db.put(
+        {"_id": "p2", "_attachments": {"b.jpg": {"content_type": "image/jpeg", "data": b64}}}
+    )
     with sqlite3.connect(tmp_path / "store.sqlite") as raw:
         assert raw.execute("SELECT count(*) FROM attachments").fetchone()[0] == 1
     stub = (await db.get("p1"))["_attachments"]["a.jpg"]
     assert stub["stub"] is True and stub["length"] == len(data) and stub["revpos"] == 1
     assert stub["digest"].startswith("md5-")
-    two = await db.put({"_id": "p1", "_rev": one["rev"], "title": "x",
-                        "_attachments": {"a.jpg": {"stub": True}}})
+    two = await db.put(
+        {"_id": "p1", "_rev": one["rev"], "title": "x", "_attachments": {"a.jpg": {"stub": True}}}
+    )
     kept = await db.get("p1", attachments=True)
-    assert kept["_attachments"]["a.jpg"]["data"] == b64 and kept["_attachments"]["a.jpg"]["revpos"] == 1
+    assert (
+        kept["_attachments"]["a.jpg"]["data"] == b64
+        and kept["_attachments"]["a.jpg"]["revpos"] == 1
+    )
     assert await db.get_attachment("p1", "a.jpg") == (data, "image/jpeg")
     with pytest.raises(PreconditionFailedError):
         await db.put({"_id": "p1", "_rev": two["rev"], "_attachments": {"nope": {"stub": True}}})
     # as the replicator sends it: new_edits=false with the data inline and the sender's revpos
     await db.bulk_docs(
-        [branch("r", "1-a", "2-b", _attachments={"f.txt": {"content_type": "text/plain",
-                                                              "data": "aGk=", "revpos": 1}})],
+        [
+            branch(
+                "r",
+                "1-a",
+                "2-b",
+                _attachments={"f.txt": {"content_type": "text/plain", "data": "aGk=", "revpos": 1}},
+            )
+        ],
         new_edits=False,
     )
     got = await db.get("r")
@@ -150,8 +166,14 @@ async def test_attachments_content_addressed_stubs_and_replicated_data(
 
 async def test_find_uses_the_field_indexes_and_matches_exactly(db: EmbeddedDatabase) -> None:
     docs: list[dict[str, Any]] = [
-        {"_id": f"m{i:03d}", "type": "matter" if i % 3 else "vote", "village": f"V{i % 4}",
-         "stage": ["提议", "审议"][i % 2], "created_at": f"2026-01-{1 + i % 28:02d}", "n": i}
+        {
+            "_id": f"m{i:03d}",
+            "type": "matter" if i % 3 else "vote",
+            "village": f"V{i % 4}",
+            "stage": ["提议", "审议"][i % 2],
+            "created_at": f"2026-01-{1 + i % 28:02d}",
+            "n": i,
+        }
         for i in range(60)
     ]
     docs.append({"_id": "odd", "type": "matter", "village": ["V1"], "stage": None})
@@ -165,9 +187,14 @@ async def test_find_uses_the_field_indexes_and_matches_exactly(db: EmbeddedDatab
     ):
         plan = " ".join(await db.explain_find(selector))
         assert "USING INDEX docs_" in plan, (selector, plan)
-    found = await db.find({"type": "matter", "village": "V1"}, sort=[{"n": "desc"}], limit=3,
-                          fields=["_id", "n"])
-    assert found["docs"] == [{"_id": "m053", "n": 53}, {"_id": "m049", "n": 49}, {"_id": "m041", "n": 41}]
+    found = await db.find(
+        {"type": "matter", "village": "V1"}, sort=[{"n": "desc"}], limit=3, fields=["_id", "n"]
+    )
+    assert found["docs"] == [
+        {"_id": "m053", "n": 53},
+        {"_id": "m049", "n": 49},
+        {"_id": "m041", "n": 41},
+    ]
     by_in = await db.find({"village": {"$in": ["V1"]}})  # the array-valued field matches by element
     assert "odd" in [d["_id"] for d in by_in["docs"]]
     below = await db.find({"stage": {"$lt": "审议"}})  # null sorts below strings
@@ -185,7 +212,9 @@ async def test_changes_filters_and_local_docs_stay_out(db: EmbeddedDatabase) -> 
     assert [r["id"] for r in feed["results"]] == [f"c{i}" for i in range(6)]
     assert feed["last_seq"] == 6
     page = await db.changes(limit=2, since=str(feed["results"][1]["seq"]))
-    assert [r["id"] for r in page["results"]] == ["c2", "c3"] and page["last_seq"] == page["results"][-1]["seq"]
+    assert [r["id"] for r in page["results"]] == ["c2", "c3"] and page["last_seq"] == page[
+        "results"
+    ][-1]["seq"]
     picked = await db.changes(selector={"type": "matter"}, include_docs=True)
     assert [r["doc"]["_id"] for r in picked["results"]] == ["c1", "c3", "c5"]
     assert [r["id"] for r in (await db.changes(doc_ids=["c4", "zz"]))["results"]] == ["c4"]
@@ -235,7 +264,8 @@ async def test_two_objects_on_one_file_lose_no_update(tmp_path: Path) -> None:
             return done
 
         await asyncio.gather(
-            bump(a, 25), bump(b, 25),
+            bump(a, 25),
+            bump(b, 25),
             a.bulk_docs([{"_id": f"a{i}"} for i in range(200)]),
             b.bulk_docs([{"_id": f"b{i}"} for i in range(200)]),
         )
@@ -283,6 +313,7 @@ async def test_bulk_docs_edge_cases(db: EmbeddedDatabase, tmp_path: Path) -> Non
         assert (await other.put({"_id": "dup", "v": 1}))["rev"] == results[0]["rev"]
     finally:
         await other.close()
+
     # a refused batch changes nothing, not even the attachment store
     async def state() -> tuple[int, int, int]:
         info = await db.info()
@@ -290,10 +321,15 @@ async def test_bulk_docs_edge_cases(db: EmbeddedDatabase, tmp_path: Path) -> Non
 
     before = await state()
     with pytest.raises(PreconditionFailedError):
-        await db.bulk_docs([
-            {"_id": "fine", "_attachments": {"a": {"content_type": "text/plain", "data": "eA=="}}},
-            {"_id": "bad", "_attachments": {"b": {"stub": True}}},
-        ])
+        await db.bulk_docs(
+            [
+                {
+                    "_id": "fine",
+                    "_attachments": {"a": {"content_type": "text/plain", "data": "eA=="}},
+                },
+                {"_id": "bad", "_attachments": {"b": {"stub": True}}},
+            ]
+        )
     assert await state() == before
     with sqlite3.connect(tmp_path / "store.sqlite") as raw:
         assert raw.execute("SELECT count(*) FROM attachments").fetchone()[0] == 0

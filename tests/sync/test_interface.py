@@ -39,12 +39,36 @@ def rows_by_id(feed: dict[str, Any]) -> dict[str, set[str]]:
 async def branchy(db: Database) -> None:
     """Doc ``c``: 1-a -> 2-b, 1-a -> 2-c -> 3-d(deleted); doc ``e``: 1-a -> {2-b, 2-e}."""
     docs: list[dict[str, Any]] = [
-        {"_id": "c", "_rev": f"2-{h('b')}", "v": "b", "_revisions": {"start": 2, "ids": [h("b"), h("a")]}},
-        {"_id": "c", "_rev": f"2-{h('c')}", "v": "c", "_revisions": {"start": 2, "ids": [h("c"), h("a")]}},
-        {"_id": "c", "_rev": f"3-{h('d')}", "_deleted": True,
-         "_revisions": {"start": 3, "ids": [h("d"), h("c"), h("a")]}},
-        {"_id": "e", "_rev": f"2-{h('b')}", "v": "b", "_revisions": {"start": 2, "ids": [h("b"), h("a")]}},
-        {"_id": "e", "_rev": f"2-{h('e')}", "v": "e", "_revisions": {"start": 2, "ids": [h("e"), h("a")]}},
+        {
+            "_id": "c",
+            "_rev": f"2-{h('b')}",
+            "v": "b",
+            "_revisions": {"start": 2, "ids": [h("b"), h("a")]},
+        },
+        {
+            "_id": "c",
+            "_rev": f"2-{h('c')}",
+            "v": "c",
+            "_revisions": {"start": 2, "ids": [h("c"), h("a")]},
+        },
+        {
+            "_id": "c",
+            "_rev": f"3-{h('d')}",
+            "_deleted": True,
+            "_revisions": {"start": 3, "ids": [h("d"), h("c"), h("a")]},
+        },
+        {
+            "_id": "e",
+            "_rev": f"2-{h('b')}",
+            "v": "b",
+            "_revisions": {"start": 2, "ids": [h("b"), h("a")]},
+        },
+        {
+            "_id": "e",
+            "_rev": f"2-{h('e')}",
+            "v": "e",
+            "_revisions": {"start": 2, "ids": [h("e"), h("a")]},
+        },
     ]
     assert await db.bulk_docs(docs, new_edits=False) == []
 
@@ -76,7 +100,13 @@ async def test_create_read_update(db: Database) -> None:
     match = REV.match(created["rev"])
     assert match and match.group(1) == "1"
     doc = await db.get("a")
-    assert doc == {"_id": "a", "_rev": created["rev"], "text": "村议", "n": 1, "nested": {"k": [1, 2]}}
+    assert doc == {
+        "_id": "a",
+        "_rev": created["rev"],
+        "text": "村议",
+        "n": 1,
+        "nested": {"k": [1, 2]},
+    }
     updated = await db.put({**doc, "n": 2})
     assert updated["rev"].startswith("2-")
     assert (await db.get("a"))["n"] == 2
@@ -151,10 +181,21 @@ async def test_new_edits_false_branches_and_the_winner(db: Database) -> None:
 
 
 async def test_winner_is_longest_path_among_live_leaves(db: Database) -> None:
-    await db.bulk_docs([
-        {"_id": "w", "_rev": f"3-{h('1')}", "_revisions": {"start": 3, "ids": [h("1"), h("2"), h("3")]}},
-        {"_id": "w", "_rev": f"2-{h('f')}", "_revisions": {"start": 2, "ids": [h("f"), h("3")]}},
-    ], new_edits=False)
+    await db.bulk_docs(
+        [
+            {
+                "_id": "w",
+                "_rev": f"3-{h('1')}",
+                "_revisions": {"start": 3, "ids": [h("1"), h("2"), h("3")]},
+            },
+            {
+                "_id": "w",
+                "_rev": f"2-{h('f')}",
+                "_revisions": {"start": 2, "ids": [h("f"), h("3")]},
+            },
+        ],
+        new_edits=False,
+    )
     w = await db.get("w", conflicts=True)
     assert w["_rev"] == f"3-{h('1')}" and w["_conflicts"] == [f"2-{h('f')}"]
     # Deleting the winner hands the document to the other branch.
@@ -163,10 +204,23 @@ async def test_winner_is_longest_path_among_live_leaves(db: Database) -> None:
 
 
 async def test_all_leaves_deleted_means_not_found(db: Database) -> None:
-    await db.bulk_docs([
-        {"_id": "g", "_rev": f"2-{h('b')}", "_deleted": True, "_revisions": {"start": 2, "ids": [h("b"), h("a")]}},
-        {"_id": "g", "_rev": f"2-{h('c')}", "_deleted": True, "_revisions": {"start": 2, "ids": [h("c"), h("a")]}},
-    ], new_edits=False)
+    await db.bulk_docs(
+        [
+            {
+                "_id": "g",
+                "_rev": f"2-{h('b')}",
+                "_deleted": True,
+                "_revisions": {"start": 2, "ids": [h("b"), h("a")]},
+            },
+            {
+                "_id": "g",
+                "_rev": f"2-{h('c')}",
+                "_deleted": True,
+                "_revisions": {"start": 2, "ids": [h("c"), h("a")]},
+            },
+        ],
+        new_edits=False,
+    )
     with pytest.raises(NotFoundError):
         await db.get("g")
     assert leaf_revs(await db.get("g", open_revs="all")) == {f"2-{h('b')}", f"2-{h('c')}"}
@@ -286,11 +340,13 @@ async def test_local_docs_are_not_in_changes_or_all_docs(db: Database) -> None:
 async def test_revs_diff(db: Database) -> None:
     await branchy(db)
     unknown = f"3-{h('9')}"
-    diff = await db.revs_diff({
-        "c": [f"2-{h('b')}", f"3-{h('d')}", unknown],
-        "e": [f"2-{h('e')}"],
-        "nobody": [f"1-{h('1')}"],
-    })
+    diff = await db.revs_diff(
+        {
+            "c": [f"2-{h('b')}", f"3-{h('d')}", unknown],
+            "e": [f"2-{h('e')}"],
+            "nobody": [f"1-{h('1')}"],
+        }
+    )
     assert set(diff) == {"c", "nobody"}
     assert diff["c"]["missing"] == [unknown]
     assert diff["nobody"]["missing"] == [f"1-{h('1')}"]
@@ -298,13 +354,15 @@ async def test_revs_diff(db: Database) -> None:
 
 async def test_bulk_get(db: Database) -> None:
     await branchy(db)
-    answer = await db.bulk_get([
-        {"id": "c", "rev": f"3-{h('d')}"},
-        {"id": "c", "rev": f"2-{h('b')}"},
-        {"id": "e"},
-        {"id": "c", "rev": f"7-{h('7')}"},
-        {"id": "ghost"},
-    ])
+    answer = await db.bulk_get(
+        [
+            {"id": "c", "rev": f"3-{h('d')}"},
+            {"id": "c", "rev": f"2-{h('b')}"},
+            {"id": "e"},
+            {"id": "c", "rev": f"7-{h('7')}"},
+            {"id": "ghost"},
+        ]
+    )
     results = answer["results"]
     assert [r["id"] for r in results] == ["c", "c", "e", "c", "ghost"]
     dead = results[0]["docs"][0]["ok"]
@@ -313,13 +371,16 @@ async def test_bulk_get(db: Database) -> None:
     # No rev: CouchDB answers open_revs=all, every leaf in ascending (generation, rev id)
     # order (chttpd_db:bulk_get_open_doc_revs1, fabric_doc_open_revs), not only the winner.
     assert [(d["ok"]["_rev"], d["ok"]["v"]) for d in results[2]["docs"]] == [
-        (f"2-{h('b')}", "b"), (f"2-{h('e')}", "e")]
+        (f"2-{h('b')}", "b"),
+        (f"2-{h('e')}", "e"),
+    ]
     for missing in (results[3], results[4]):
         error = missing["docs"][0]["error"]
         assert error["id"] == missing["id"] and error["error"] == "not_found"
     assert results[3]["docs"][0]["error"]["rev"] == f"7-{h('7')}"
-    assert results[4]["docs"] == [{"error": {"id": "ghost", "rev": "undefined",
-                                             "error": "not_found", "reason": "missing"}}]
+    assert results[4]["docs"] == [
+        {"error": {"id": "ghost", "rev": "undefined", "error": "not_found", "reason": "missing"}}
+    ]
 
 
 async def test_bulk_get_without_rev_lists_deleted_leaves_too(db: Database) -> None:
@@ -327,7 +388,9 @@ async def test_bulk_get_without_rev_lists_deleted_leaves_too(db: Database) -> No
     answer = await db.bulk_get([{"id": "c"}, {"id": "e", "rev": f"2-{h('b')}"}])
     every = answer["results"][0]["docs"]
     assert [(d["ok"]["_rev"], bool(d["ok"].get("_deleted"))) for d in every] == [
-        (f"2-{h('b')}", False), (f"3-{h('d')}", True)]
+        (f"2-{h('b')}", False),
+        (f"3-{h('d')}", True),
+    ]
     assert every[1]["ok"]["_revisions"]["ids"] == [h("d"), h("c"), h("a")]
     assert [d["ok"]["_rev"] for d in answer["results"][1]["docs"]] == [f"2-{h('b')}"]
     # A single-leaf document: the one leaf; open_revs=all gives the same order.
@@ -335,7 +398,9 @@ async def test_bulk_get_without_rev_lists_deleted_leaves_too(db: Database) -> No
     solo = (await db.bulk_get([{"id": "solo"}]))["results"][0]["docs"]
     assert len(solo) == 1 and solo[0]["ok"]["n"] == 1
     assert [e["ok"]["_rev"] for e in await db.get("e", open_revs="all")] == [
-        f"2-{h('b')}", f"2-{h('e')}"]
+        f"2-{h('b')}",
+        f"2-{h('e')}",
+    ]
 
 
 # -- all_docs -------------------------------------------------------------
@@ -380,9 +445,17 @@ async def test_revs_limit_and_stemming(db: Database, request: pytest.FixtureRequ
 async def test_attachments_inline_stubs_and_raw(db: Database) -> None:
     text = "村议 notes".encode()
     # Not text/*: CouchDB gzips compressible types and then digests the gzipped bytes.
-    created = await db.put({"_id": "a", "_attachments": {
-        "notes.txt": {"content_type": "application/octet-stream",
-                      "data": base64.b64encode(text).decode()}}})
+    created = await db.put(
+        {
+            "_id": "a",
+            "_attachments": {
+                "notes.txt": {
+                    "content_type": "application/octet-stream",
+                    "data": base64.b64encode(text).decode(),
+                }
+            },
+        }
+    )
     stub = (await db.get("a"))["_attachments"]["notes.txt"]
     digest = "md5-" + base64.b64encode(hashlib.md5(text).digest()).decode()
     assert stub["stub"] is True and stub["digest"] == digest
@@ -391,7 +464,9 @@ async def test_attachments_inline_stubs_and_raw(db: Database) -> None:
     inline = (await db.get("a", attachments=True))["_attachments"]["notes.txt"]
     assert base64.b64decode(inline["data"]) == text
     blob = bytes(range(256)) * 4
-    second = await db.put_attachment("a", "scan.bin", blob, "application/octet-stream", rev=created["rev"])
+    second = await db.put_attachment(
+        "a", "scan.bin", blob, "application/octet-stream", rev=created["rev"]
+    )
     assert second["rev"].startswith("2-")
     data, content_type = await db.get_attachment("a", "scan.bin")
     assert data == blob and content_type.startswith("application/octet-stream")
@@ -413,9 +488,14 @@ async def test_attachment_data_does_not_count_towards_the_document_size(db: Data
     # CouchDB's max_document_size (8 MB) is on the JSON body; a photo of 6.5 MB is
     # over 8 MB in base64 and must still be written, as replication writes it.
     blob = random.Random(5).randbytes(6_500_000)
-    doc = {"_id": "photo", "_rev": "1-" + "a" * 32, "_revisions": {"start": 1, "ids": ["a" * 32]},
-           "_attachments": {"p.jpg": {"content_type": "image/jpeg",
-                                      "data": base64.b64encode(blob).decode()}}}
+    doc = {
+        "_id": "photo",
+        "_rev": "1-" + "a" * 32,
+        "_revisions": {"start": 1, "ids": ["a" * 32]},
+        "_attachments": {
+            "p.jpg": {"content_type": "image/jpeg", "data": base64.b64encode(blob).decode()}
+        },
+    }
     assert [r for r in await db.bulk_docs([doc], new_edits=False) if "error" in r] == []
     assert (await db.get_attachment("photo", "p.jpg"))[0] == blob
 
@@ -447,13 +527,20 @@ async def test_find_operators(db: Database) -> None:
     assert sorted(await found_ids(db, {"info.role": "secretary"})) == ["p1"]
     assert sorted(await found_ids(db, {"info": {"$exists": False}, "type": "person"})) == ["p3"]
     assert sorted(await found_ids(db, {"stage": {"$exists": True}})) == ["m1"]
-    assert sorted(await found_ids(db, {"$and": [{"village": "v1"}, {"age": {"$gt": 40}}]})) == ["p3"]
-    assert sorted(await found_ids(db, {"$or": [{"village": "v2"}, {"type": "matter"}]})) == ["m1", "p2"]
+    assert sorted(await found_ids(db, {"$and": [{"village": "v1"}, {"age": {"$gt": 40}}]})) == [
+        "p3"
+    ]
+    assert sorted(await found_ids(db, {"$or": [{"village": "v2"}, {"type": "matter"}]})) == [
+        "m1",
+        "p2",
+    ]
 
 
 async def test_find_sort_limit_fields(db: Database) -> None:
     await db.bulk_docs(PEOPLE)
-    oldest = await db.find({"age": {"$gt": 0}}, sort=[{"age": "desc"}], limit=2, fields=["_id", "age"])
+    oldest = await db.find(
+        {"age": {"$gt": 0}}, sort=[{"age": "desc"}], limit=2, fields=["_id", "age"]
+    )
     assert oldest["docs"] == [{"_id": "p3", "age": 60}, {"_id": "p2", "age": 45}]
     youngest = await found_ids(db, {"age": {"$gt": 0}}, sort=["age"], limit=1, skip=1)
     assert youngest == ["p2"]
@@ -472,7 +559,11 @@ async def test_find_returns_everything_without_limit(db: Database) -> None:
 
 # -- design docs ----------------------------------------------------------
 async def test_design_docs(db: Database) -> None:
-    ddoc = {"_id": "_design/app", "validate_doc_update": "function(n, o, u) {}", "language": "javascript"}
+    ddoc = {
+        "_id": "_design/app",
+        "validate_doc_update": "function(n, o, u) {}",
+        "language": "javascript",
+    }
     result = await db.put(ddoc)
     assert result["id"] == "_design/app"
     stored = await db.get("_design/app")
@@ -514,11 +605,35 @@ async def test_a_revision_written_again_under_another_parent(
     sorts first (1-a), whatever the order of the writes."""
     x, a, b = h("9"), h("a"), h("b")
     kind = request.node.callspec.params["db"]
-    assert await db.bulk_docs([{"_id": "x", "_rev": f"2-{x}", "v": "on b",
-                                "_revisions": {"start": 2, "ids": [x, b]}}], new_edits=False) == []
+    assert (
+        await db.bulk_docs(
+            [
+                {
+                    "_id": "x",
+                    "_rev": f"2-{x}",
+                    "v": "on b",
+                    "_revisions": {"start": 2, "ids": [x, b]},
+                }
+            ],
+            new_edits=False,
+        )
+        == []
+    )
     seq = (await db.changes())["last_seq"]
-    assert await db.bulk_docs([{"_id": "x", "_rev": f"2-{x}", "v": "on a",
-                                "_revisions": {"start": 2, "ids": [x, a]}}], new_edits=False) == []
+    assert (
+        await db.bulk_docs(
+            [
+                {
+                    "_id": "x",
+                    "_rev": f"2-{x}",
+                    "v": "on a",
+                    "_revisions": {"start": 2, "ids": [x, a]},
+                }
+            ],
+            new_edits=False,
+        )
+        == []
+    )
     if kind == "couch" and request.getfixturevalue("peer_is_pouchdb"):
         # Only the comparison with CouchDB is skipped: pouchdb kept the first write alone.
         assert (await db.get("x", revs=True))["_revisions"]["ids"] == [x, b]
@@ -531,18 +646,32 @@ async def test_a_revision_written_again_under_another_parent(
     assert (await db.get("x", rev=f"2-{x}", revs=True))["_revisions"]["ids"] == [x, a]
     every = await db.get("x", open_revs="all", revs=True)
     assert [(e["ok"]["_rev"], e["ok"]["_revisions"]["ids"], e["ok"]["v"]) for e in every] == [
-        (f"2-{x}", [x, a], "on a"), (f"2-{x}", [x, b], "on b")]
+        (f"2-{x}", [x, a], "on a"),
+        (f"2-{x}", [x, b], "on b"),
+    ]
     every_doc = (await db.changes(style="all_docs"))["results"]
     assert [c["rev"] for c in every_doc[-1]["changes"]] == [f"2-{x}", f"2-{x}"]
     # A path through 2-x from 1-a again joins the tree rooted at 1-a.
-    assert await db.bulk_docs([{"_id": "x", "_rev": f"3-{h('c')}", "v": "c",
-                                "_revisions": {"start": 3, "ids": [h("c"), x, a]}}],
-                              new_edits=False) == []
+    assert (
+        await db.bulk_docs(
+            [
+                {
+                    "_id": "x",
+                    "_rev": f"3-{h('c')}",
+                    "v": "c",
+                    "_revisions": {"start": 3, "ids": [h("c"), x, a]},
+                }
+            ],
+            new_edits=False,
+        )
+        == []
+    )
     three = await db.get("x", revs=True, conflicts=True)
     assert three["_rev"] == f"3-{h('c')}" and three["_revisions"]["ids"] == [h("c"), x, a]
     assert three["_conflicts"] == [f"2-{x}"]
-    assert [e["ok"]["_revisions"]["ids"] for e in await db.get("x", open_revs=[f"2-{x}"], revs=True)] \
-        == [[x, a]]
+    assert [
+        e["ok"]["_revisions"]["ids"] for e in await db.get("x", open_revs=[f"2-{x}"], revs=True)
+    ] == [[x, a]]
 
 
 async def test_with_a_validate_function_a_known_revision_is_not_merged_again(db: Database) -> None:
@@ -553,15 +682,30 @@ async def test_with_a_validate_function_a_known_revision_is_not_merged_again(db:
     changes nothing (pouchdb-server ignores any known revision, so it agrees here)."""
     x, a, b, y = h("9"), h("a"), h("b"), h("c")
     await db.put({"_id": "_design/rules", "validate_doc_update": "function (doc, old, user) {}"})
-    await db.bulk_docs([{"_id": "x", "_rev": f"2-{x}", "v": "on b",
-                         "_revisions": {"start": 2, "ids": [x, b]}}], new_edits=False)
-    await db.bulk_docs([{"_id": "w", "_rev": f"3-{y}", "v": "y",
-                         "_revisions": {"start": 3, "ids": [y, x, a]}}], new_edits=False)
+    await db.bulk_docs(
+        [{"_id": "x", "_rev": f"2-{x}", "v": "on b", "_revisions": {"start": 2, "ids": [x, b]}}],
+        new_edits=False,
+    )
+    await db.bulk_docs(
+        [{"_id": "w", "_rev": f"3-{y}", "v": "y", "_revisions": {"start": 3, "ids": [y, x, a]}}],
+        new_edits=False,
+    )
     seq = (await db.changes())["last_seq"]
-    assert await db.bulk_docs([
-        {"_id": "x", "_rev": f"2-{x}", "v": "on a", "_revisions": {"start": 2, "ids": [x, a]}},
-        {"_id": "w", "_rev": f"2-{x}", "v": "x", "_revisions": {"start": 2, "ids": [x, a]}},
-    ], new_edits=False) == []
+    assert (
+        await db.bulk_docs(
+            [
+                {
+                    "_id": "x",
+                    "_rev": f"2-{x}",
+                    "v": "on a",
+                    "_revisions": {"start": 2, "ids": [x, a]},
+                },
+                {"_id": "w", "_rev": f"2-{x}", "v": "x", "_revisions": {"start": 2, "ids": [x, a]}},
+            ],
+            new_edits=False,
+        )
+        == []
+    )
     assert (await db.changes(since=seq))["results"] == []
     doc = await db.get("x", revs=True, conflicts=True)
     # (pouchdb-server with a validate function keeps only [x] of the history sent first)

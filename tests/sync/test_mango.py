@@ -95,12 +95,20 @@ def test_collate_orders_like_couchdb() -> None:
 
 
 def test_sort_ascending_descending_and_missing_fields_left_out() -> None:
-    docs: list[dict[str, Any]] = [{"_id": "a", "k": 2}, {"_id": "b", "k": 1}, {"_id": "c"},
-                                  {"_id": "d", "k": "x"}]
+    docs: list[dict[str, Any]] = [
+        {"_id": "a", "k": 2},
+        {"_id": "b", "k": 1},
+        {"_id": "c"},
+        {"_id": "d", "k": "x"},
+    ]
     assert [d["_id"] for d in sort_docs(docs, ["k"])] == ["b", "a", "d"]
     assert [d["_id"] for d in sort_docs(docs, [{"k": "desc"}])] == ["d", "a", "b"]
     assert [d["_id"] for d in sort_docs(docs, None)] == ["a", "b", "c", "d"]
-    multi = [{"_id": "x", "a": 1, "b": 2}, {"_id": "y", "a": 1, "b": 1}, {"_id": "z", "a": 0, "b": 9}]
+    multi = [
+        {"_id": "x", "a": 1, "b": 2},
+        {"_id": "y", "a": 1, "b": 1},
+        {"_id": "z", "a": 0, "b": 9},
+    ]
     assert [d["_id"] for d in sort_docs(multi, ["a", "b"])] == ["z", "y", "x"]
     with pytest.raises(BadRequestError):
         sort_docs(multi, [{"a": "asc"}, {"b": "desc"}])

@@ -47,7 +47,9 @@ async def test_every_pair(make_db: MakeDb, source_kind: str, target_kind: str) -
     assert [e.state for e in events if e.kind == "state"] == [State.ACTIVE, State.COMPLETE]
     # Traffic is known where a side speaks HTTP.
     if "couch" in (source_kind, target_kind):
-        assert first.counters.requests and first.counters.bytes_sent and first.counters.bytes_received
+        assert (
+            first.counters.requests and first.counters.bytes_sent and first.counters.bytes_received
+        )
     else:
         assert first.counters.requests is None
     assert sum(e.kind == "change" for e in events) == first.counters.batches >= 35 // 7
@@ -68,7 +70,9 @@ async def test_every_pair(make_db: MakeDb, source_kind: str, target_kind: str) -
 
 
 @pytest.mark.parametrize(("a_kind", "b_kind"), [("embedded", "couch"), ("couch", "embedded")])
-async def test_sync_both_ways_merges_and_tags_directions(make_db: MakeDb, a_kind: str, b_kind: str) -> None:
+async def test_sync_both_ways_merges_and_tags_directions(
+    make_db: MakeDb, a_kind: str, b_kind: str
+) -> None:
     a = await make_db(a_kind)
     b = await make_db(b_kind)
     await a.bulk_docs([{"_id": f"a{i}", "side": "a"} for i in range(5)])
@@ -132,8 +136,9 @@ async def test_selector_replicates_only_matching_winners(make_db: MakeDb, source
     assert again.counters.docs_written == 0
 
 
-
-async def test_a_target_log_alone_counts_only_while_the_source_takes_no_log(make_db: MakeDb) -> None:
+async def test_a_target_log_alone_counts_only_while_the_source_takes_no_log(
+    make_db: MakeDb,
+) -> None:
     # A log left by a run from a read-only source of this name says it got past everything
     # this source holds; but this source takes a log and has none: it is a new database
     # (its sequences mean nothing to that log), so everything is compared again.
@@ -142,10 +147,15 @@ async def test_a_target_log_alone_counts_only_while_the_source_takes_no_log(make
     await source.bulk_docs([{"_id": f"r{i}"} for i in range(5)])
     rid = replication_id(source.location, target.location, ReplicationOptions())
     last = (await source.changes())["last_seq"]
-    await target.put_local({
-        "_id": f"_local/{rid}", "session_id": "old", "source_last_seq": last,
-        "source_read_only": True, "history": [{"session_id": "old", "recorded_seq": last}],
-    })
+    await target.put_local(
+        {
+            "_id": f"_local/{rid}",
+            "session_id": "old",
+            "source_last_seq": last,
+            "source_read_only": True,
+            "history": [{"session_id": "old", "recorded_seq": last}],
+        }
+    )
 
     done = await replicate(source, target)
 
@@ -176,8 +186,9 @@ async def test_a_batch_ends_early_when_its_attachments_grow_large(make_db: MakeD
     # hundred scans would be held in memory whole, so it is cut short (at any row's seq).
     county = await make_db("couch")
     laptop = await make_db("embedded")
-    await county.bulk_docs([{"_id": f"scan:{i}", "_attachments": {"p.jpg": attachment(30_000, i)}}
-                            for i in range(6)])
+    await county.bulk_docs(
+        [{"_id": f"scan:{i}", "_attachments": {"p.jpg": attachment(30_000, i)}} for i in range(6)]
+    )
 
     done = await replicate(county, laptop, max_batch_attachment_bytes=70_000)
 
@@ -191,7 +202,9 @@ async def test_a_batch_of_large_bodies_is_written_in_several_requests(
     # No attachments at all: the bodies alone (8 x ~300 KB) would make one 2.4 MB _bulk_docs.
     laptop = await make_db("embedded")
     county = await make_db("couch")
-    await laptop.bulk_docs([{"_id": f"minutes:{i}", "text": "议" * 100_000, "i": i} for i in range(8)])
+    await laptop.bulk_docs(
+        [{"_id": f"minutes:{i}", "text": "议" * 100_000, "i": i} for i in range(8)]
+    )
     sizes: list[int] = []
     write = county.bulk_docs
 

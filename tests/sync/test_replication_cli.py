@@ -21,13 +21,20 @@ SUMMARY = re.compile(
 
 async def cli(*args: str, stdout: int | None = None) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "village_app.cli", "replicate", *args,
+        sys.executable,
+        "-m",
+        "village_app.cli",
+        "replicate",
+        *args,
         stdout=stdout if stdout is not None else asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, cwd=ROOT,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=ROOT,
     )
 
 
-async def test_plain_lines_and_a_summary_when_not_on_a_terminal(make_db: MakeDb, couch_url: str) -> None:
+async def test_plain_lines_and_a_summary_when_not_on_a_terminal(
+    make_db: MakeDb, couch_url: str
+) -> None:
     laptop = await make_db("embedded")
     county = await make_db("couch")
     await laptop.bulk_docs([{"_id": f"r{i:03}", "published": i % 2 == 0} for i in range(250)])
@@ -37,7 +44,11 @@ async def test_plain_lines_and_a_summary_when_not_on_a_terminal(make_db: MakeDb,
 
     assert child.returncode == 0, err.decode()
     text = out.decode()
-    assert [line.split(":")[0] for line in text.splitlines()[:-1]] == ["batch 1", "batch 2", "batch 3"]
+    assert [line.split(":")[0] for line in text.splitlines()[:-1]] == [
+        "batch 1",
+        "batch 2",
+        "batch 3",
+    ]
     summary = SUMMARY.search(text)
     assert summary is not None, text
     assert summary.groups()[:2] == (laptop.location, county.location)

@@ -64,7 +64,9 @@ async def test_flaky_link_loses_nothing(make_db: MakeDb, couch_url: str, directi
             await county_via_proxy.close()
 
 
-async def test_wrong_password_stops_at_once_and_writes_nothing(make_db: MakeDb, couch_url: str) -> None:
+async def test_wrong_password_stops_at_once_and_writes_nothing(
+    make_db: MakeDb, couch_url: str
+) -> None:
     laptop = await make_db("embedded")
     county = await make_db("couch")
     await laptop.bulk_docs([{"_id": f"r{i}"} for i in range(5)])
@@ -117,8 +119,15 @@ async def test_wrong_password_on_the_command_line(make_db: MakeDb, couch_url: st
     county = await make_db("couch")
     wrong = with_password(f"{couch_url}/{county.name}", "nope")
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "village_app.cli", "replicate", laptop.location, wrong,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=ROOT,
+        sys.executable,
+        "-m",
+        "village_app.cli",
+        "replicate",
+        laptop.location,
+        wrong,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=ROOT,
     )
     out, err = await asyncio.wait_for(child.communicate(), 60)
     assert child.returncode == 1
@@ -127,18 +136,23 @@ async def test_wrong_password_on_the_command_line(make_db: MakeDb, couch_url: st
     assert (await county.info())["doc_count"] == 0
 
 
-async def test_refused_documents_are_denied_and_the_rest_replicates(make_db: MakeDb, couch_url: str) -> None:
+async def test_refused_documents_are_denied_and_the_rest_replicates(
+    make_db: MakeDb, couch_url: str
+) -> None:
     laptop = await make_db("embedded")
     county = await make_db("couch")
     async with CouchServer(couch_url) as server:
-        await server.put_design(county.name, {
-            "_id": "_design/guard",
-            "validate_doc_update": "function (doc) { if (doc.secret) "
-                                   "{ throw({forbidden: 'no secrets in the county database'}); } }",
-        })
+        await server.put_design(
+            county.name,
+            {
+                "_id": "_design/guard",
+                "validate_doc_update": "function (doc) { if (doc.secret) "
+                "{ throw({forbidden: 'no secrets in the county database'}); } }",
+            },
+        )
     await laptop.bulk_docs(
-        [{"_id": f"ok{i}", "i": i} for i in range(6)] + [{"_id": "bad1", "secret": True},
-                                                         {"_id": "bad2", "secret": True}]
+        [{"_id": f"ok{i}", "i": i} for i in range(6)]
+        + [{"_id": "bad1", "secret": True}, {"_id": "bad2", "secret": True}]
     )
 
     done = await replicate(laptop, county, batch_size=3)
@@ -166,8 +180,9 @@ async def test_malformed_answers_fail_clearly_and_keep_both_sides_consistent(
     laptop = await make_db("embedded")
     async with FaultProxy(couch_url, seed=1, fault_rate=0.0) as proxy:
         county, via_proxy = await proxied(make_db, proxy)
-        await county.bulk_docs([{"_id": f"c{i}", "_attachments": {"a": attachment(100, i)}}
-                                for i in range(5)])
+        await county.bulk_docs(
+            [{"_id": f"c{i}", "_attachments": {"a": attachment(100, i)}} for i in range(5)]
+        )
         await laptop.bulk_docs([{"_id": f"l{i}"} for i in range(5)])
         proxy.answers[fragment] = body
         source, target = (laptop, via_proxy) if fragment == "/_revs_diff" else (via_proxy, laptop)
@@ -200,8 +215,9 @@ async def test_no_write_access_fails_the_replication_before_its_checkpoint(
     laptop = await make_db("embedded")
     await laptop.bulk_docs([{"_id": f"record:{i}"} for i in range(5)])
     refusal = b'{"error":"forbidden","reason":"You are not allowed to access this db."}'
-    async with FaultProxy(couch_url, seed=1, fault_rate=0.0,
-                          answers={"/_bulk_docs": (403, refusal)}) as proxy:
+    async with FaultProxy(
+        couch_url, seed=1, fault_rate=0.0, answers={"/_bulk_docs": (403, refusal)}
+    ) as proxy:
         county, via_proxy = await proxied(make_db, proxy)
         try:
             rep = replicate(laptop, via_proxy, **FAST_RETRIES)
@@ -227,7 +243,8 @@ async def test_a_fetched_revision_without_its_history_fails_the_replication(
         county, via_proxy = await proxied(make_db, proxy)
         second = await _second_revision(county)
         proxy.answers["/_bulk_get"] = _bulk_get_answer(
-            {"ok": {"_id": "matter:1", "_rev": second, "n": 2}})
+            {"ok": {"_id": "matter:1", "_rev": second, "n": 2}}
+        )
         try:
             rep = replicate(via_proxy, laptop, **FAST_RETRIES)
             with pytest.raises(PeerError, match="_revisions"):
@@ -254,8 +271,9 @@ async def test_a_database_the_account_may_not_use_is_named_in_the_error(
     laptop = await make_db("embedded")
     county = await make_db("couch")
     # CouchDB answers a HEAD by a non-member with a bare 403: no body says why.
-    async with FaultProxy(couch_url, seed=1, fault_rate=0.0,
-                          answers={f"/{county.name}": (403, b"")}) as proxy:
+    async with FaultProxy(
+        couch_url, seed=1, fault_rate=0.0, answers={f"/{county.name}": (403, b"")}
+    ) as proxy:
         rep = replicate(laptop, f"{proxy.url}/{county.name}", **FAST_RETRIES)
         with pytest.raises(ForbiddenError) as caught:
             await rep
@@ -273,8 +291,16 @@ async def test_a_revision_the_source_cannot_give_now_is_retried_not_skipped(
     async with FaultProxy(couch_url, seed=1, fault_rate=0.0) as proxy:
         county, via_proxy = await proxied(make_db, proxy)
         second = await _second_revision(county)
-        proxy.answers["/_bulk_get"] = _bulk_get_answer({"error": {
-            "id": "matter:1", "rev": second, "error": "timeout", "reason": "a shard did not answer"}})
+        proxy.answers["/_bulk_get"] = _bulk_get_answer(
+            {
+                "error": {
+                    "id": "matter:1",
+                    "rev": second,
+                    "error": "timeout",
+                    "reason": "a shard did not answer",
+                }
+            }
+        )
         try:
             rep = replicate(via_proxy, laptop, backoff_initial=0.01, backoff_max=0.02, retries=2)
             with pytest.raises(PeerError, match="a shard did not answer"):

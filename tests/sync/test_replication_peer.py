@@ -45,8 +45,12 @@ async def test_two_laptops_conflict_then_resolve_through_the_county(make_db: Mak
     await sync(laptop2, county)
 
     # Offline, both secretaries edit the same matter.
-    edit1 = await laptop1.put({"_id": "matter:road", "_rev": created["rev"], "title": "Repair the road with gravel"})
-    edit2 = await laptop2.put({"_id": "matter:road", "_rev": created["rev"], "title": "Repair the road with concrete"})
+    edit1 = await laptop1.put(
+        {"_id": "matter:road", "_rev": created["rev"], "title": "Repair the road with gravel"}
+    )
+    edit2 = await laptop2.put(
+        {"_id": "matter:road", "_rev": created["rev"], "title": "Repair the road with concrete"}
+    )
     await sync(laptop1, county)
     await sync(laptop2, county)
     await sync(laptop1, county)
@@ -61,7 +65,9 @@ async def test_two_laptops_conflict_then_resolve_through_the_county(make_db: Mak
     winner = await laptop2.get("matter:road", conflicts=True)
     (loser,) = winner.pop("_conflicts")
     merged = {**winner, "title": "Repair the road: gravel now, concrete next year"}
-    results = await laptop2.bulk_docs([merged, {"_id": "matter:road", "_rev": loser, "_deleted": True}])
+    results = await laptop2.bulk_docs(
+        [merged, {"_id": "matter:road", "_rev": loser, "_deleted": True}]
+    )
     assert all(r.get("ok") for r in results)
     await sync(laptop2, county)
     await sync(laptop1, county)

@@ -37,12 +37,21 @@ async def test_sigkilled_replication_resumes_and_resends_at_most_one_batch(
 ) -> None:
     laptop = await make_db("embedded")
     county = await make_db("couch")
-    await laptop.bulk_docs([{"_id": f"record:{i:05}", "i": i, "pad": "x" * 200} for i in range(DOCS)])
+    await laptop.bulk_docs(
+        [{"_id": f"record:{i:05}", "i": i, "pad": "x" * 200} for i in range(DOCS)]
+    )
     county_url = f"{couch_url}/{county.name}"
 
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", CHILD, laptop.location, county_url, str(BATCH),
-        stdout=asyncio.subprocess.PIPE, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        sys.executable,
+        "-c",
+        CHILD,
+        laptop.location,
+        county_url,
+        str(BATCH),
+        stdout=asyncio.subprocess.PIPE,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert child.stdout is not None
     batches = 0

@@ -87,7 +87,9 @@ def test_what_is_retried() -> None:
     assert is_transient(PeerError("GET http://x/db answered 503: busy", http_status=503))
     assert not is_transient(PeerError("POST http://x/db answered 501: no", http_status=501))
     # CouchDB 3 sheds load with 429; its own replicator backs off and tries again.
-    assert is_transient(PeerError("POST http://x/db answered 429: too_many_requests", http_status=429))
+    assert is_transient(
+        PeerError("POST http://x/db answered 429: too_many_requests", http_status=429)
+    )
     assert is_transient(PeerError("POST http://x/db answered 408: timeout", http_status=408))
     assert not is_transient(PeerError("GET http://x/db: malformed JSON in the answer"))
     assert not is_transient(MalformedAnswerError("malformed answer from x to _revs_diff"))
@@ -129,7 +131,10 @@ def test_write_chunks_count_the_document_body() -> None:
     assert len(_chunks(small, 1_000_000)) == 1
     assert [len(c) for c in _chunks([*small[:2], big[0], *small[2:4]], 200_000)] == [2, 1, 2]
     # Inline attachment data counts by its length, on top of the body.
-    att = {"_id": "a", "_attachments": {"p.jpg": {"content_type": "image/jpeg", "data": "A" * 50_000}}}
+    att = {
+        "_id": "a",
+        "_attachments": {"p.jpg": {"content_type": "image/jpeg", "data": "A" * 50_000}},
+    }
     assert 50_000 < _estimated_size(att) < 51_000
 
 

@@ -19,19 +19,27 @@ def _stub(data: bytes, content_type: str) -> dict[str, str]:
 
 
 async def _replicated(db: Any) -> None:
-    await db.put({
-        "_id": f"stage_record:{VILLAGE}:R", "type": "stage_record", "village": VILLAGE,
-        "_attachments": {
-            "page.html": _stub(_HTML, "text/html"),
-            "scan.pdf": _stub(_HTML, "application/pdf"),  # declared a PDF, is not
-            "poly.pdf": _stub(_POLYGLOT, "application/pdf"),
-            "sheet.png": _stub(PNG, "image/png"),
-        },
-    })
-    await db.put({
-        "_id": f"member_private:{VILLAGE}:M", "type": "member_private", "village": VILLAGE,
-        "_attachments": {"id-card.png": _stub(PNG, "image/png")},
-    })
+    await db.put(
+        {
+            "_id": f"stage_record:{VILLAGE}:R",
+            "type": "stage_record",
+            "village": VILLAGE,
+            "_attachments": {
+                "page.html": _stub(_HTML, "text/html"),
+                "scan.pdf": _stub(_HTML, "application/pdf"),  # declared a PDF, is not
+                "poly.pdf": _stub(_POLYGLOT, "application/pdf"),
+                "sheet.png": _stub(PNG, "image/png"),
+            },
+        }
+    )
+    await db.put(
+        {
+            "_id": f"member_private:{VILLAGE}:M",
+            "type": "member_private",
+            "village": VILLAGE,
+            "_attachments": {"id-card.png": _stub(PNG, "image/png")},
+        }
+    )
 
 
 def test_markup_is_never_served_as_a_page(make_client: ClientFactory) -> None:
@@ -58,7 +66,10 @@ def test_checked_scans_are_shown_inline_with_their_type(make_client: ClientFacto
 
 def test_attachments_of_other_documents_are_not_found(make_client: ClientFactory) -> None:
     client = make_client(setup=_replicated)
-    assert client.get(f"/records/member_private:{VILLAGE}:M/attachments/id-card.png").status_code == 404
+    assert (
+        client.get(f"/records/member_private:{VILLAGE}:M/attachments/id-card.png").status_code
+        == 404
+    )
     for path in (
         "/records/_local%2Fuser:secretary/attachments/x.png",
         "/records/..%2F..%2Fsecret/attachments/x.png",
@@ -70,7 +81,9 @@ def test_attachments_of_other_documents_are_not_found(make_client: ClientFactory
 
 def test_attachment_needs_a_session(make_client: ClientFactory) -> None:
     client = make_client(setup=_replicated, logged_in=False)
-    response = client.get(f"/records/stage_record:{VILLAGE}:R/attachments/sheet.png", follow_redirects=False)
+    response = client.get(
+        f"/records/stage_record:{VILLAGE}:R/attachments/sheet.png", follow_redirects=False
+    )
     assert response.status_code == 303
     assert "/login?next=" in response.headers["location"]
 

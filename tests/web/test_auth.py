@@ -88,7 +88,12 @@ def test_login_redirects_only_within_the_site(make_client: ClientFactory) -> Non
     token = csrf_of(client)
     response = client.post(
         "/login",
-        data={"username": USERNAME, "password": PASSWORD, "csrf_token": token, "next": "//evil.example/"},
+        data={
+            "username": USERNAME,
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "//evil.example/",
+        },
         follow_redirects=False,
     )
     assert response.headers["location"] == "/"

@@ -13,16 +13,36 @@ from web.helpers import ClientFactory, attr, form_token, one, page_of, soup
 
 async def _council_and_standard(db: Any) -> None:
     await villagedata.small_village(db)
-    await villagedata.store(db).add_member(Member(BodyKind.WEDDINGS_FUNERALS_COUNCIL, "田理事", "理事长",
-                                              dt.date(2024, 1, 1), convenor=True))
-    await villagedata.store(db).add_village_rule("红白事标准", "红白事简办标准", "婚事不超过15桌",
-                                limits={"wedding": {"max_tables": 15, "max_gift": 200}})
+    await villagedata.store(db).add_member(
+        Member(
+            BodyKind.WEDDINGS_FUNERALS_COUNCIL,
+            "田理事",
+            "理事长",
+            dt.date(2024, 1, 1),
+            convenor=True,
+        )
+    )
+    await villagedata.store(db).add_village_rule(
+        "红白事标准",
+        "红白事简办标准",
+        "婚事不超过15桌",
+        limits={"wedding": {"max_tables": 15, "max_gift": 200}},
+    )
 
 
 def _register(client: Any, **fields: str) -> Any:
-    data = {"kind": "wedding", "family": "张家", "held_on": "2026-05-01", "tables": "12", "gift": "200",
-            "registered_by": "田理事", **fields}
-    return client.post("/ceremonies?year=2026", data={**data, **form_token(client)}, follow_redirects=False)
+    data = {
+        "kind": "wedding",
+        "family": "张家",
+        "held_on": "2026-05-01",
+        "tables": "12",
+        "gift": "200",
+        "registered_by": "田理事",
+        **fields,
+    }
+    return client.post(
+        "/ceremonies?year=2026", data={**data, **form_token(client)}, follow_redirects=False
+    )
 
 
 def test_events_are_registered_and_checked_against_the_standard(make_client: ClientFactory) -> None:
@@ -45,7 +65,9 @@ def test_events_are_registered_and_checked_against_the_standard(make_client: Cli
     assert page_of(client.get("/ceremonies?year=2025")).ceremonies == ()
 
 
-def test_a_registration_by_someone_off_the_council_is_refused_beside_the_field(make_client: ClientFactory) -> None:
+def test_a_registration_by_someone_off_the_council_is_refused_beside_the_field(
+    make_client: ClientFactory,
+) -> None:
     client = make_client(setup=_council_and_standard)
     refused = _register(client, registered_by="陈会长")
     assert refused.status_code == 422
@@ -61,7 +83,10 @@ def test_kind_names_and_the_council_link_in_english(make_client: ClientFactory) 
     assert soup(client.get("/councils/residents_council")).select_one("#ceremonies-link") is None
     client.cookies.set("lang", "en")
     html = soup(client.get("/ceremonies"))
-    assert [o.get_text() for o in html.select('select[name="kind"] option')] == ["Wedding", "Funeral"]
+    assert [o.get_text() for o in html.select('select[name="kind"] option')] == [
+        "Wedding",
+        "Funeral",
+    ]
     wedding = html.select_one('#standard tr[data-kind="wedding"] td')
     assert wedding is not None and wedding.get_text() == "Wedding"
     back = html.select_one('main a[href="/councils/weddings_funerals_council"]')

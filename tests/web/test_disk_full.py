@@ -20,19 +20,28 @@ from web.helpers import ClientFactory, form_token
 def _fill_up(db: Any) -> None:
     """SQLite's own "database or disk is full" (SQLITE_FULL), as a full disk gives it: the
     file may not grow past the pages it has."""
-    db.conn.execute("PRAGMA max_page_count = " + str(db.conn.execute("PRAGMA page_count").fetchone()[0]))
+    db.conn.execute(
+        "PRAGMA max_page_count = " + str(db.conn.execute("PRAGMA page_count").fetchone()[0])
+    )
 
 
 def test_a_save_on_a_full_disk_says_so_and_keeps_nothing(make_client: ClientFactory) -> None:
     client = make_client(setup=villagedata.small_village)
     db = app_state(client.app).db  # type: ignore[arg-type]
     assert db is not None
+
     async def fill() -> None:
         await db._run(_fill_up, db)  # type: ignore[attr-defined]
 
     client.portal.call(fill)  # type: ignore[union-attr]
     big = "村道硬化。" * 3000  # a page or two more than the file has room for
-    data = {"kind": "major", "title": "修建村西水渠", "year": "2026", "summary": big, **form_token(client, "/matters/new")}
+    data = {
+        "kind": "major",
+        "title": "修建村西水渠",
+        "year": "2026",
+        "summary": big,
+        **form_token(client, "/matters/new"),
+    }
     response = client.post("/matters", data=data, follow_redirects=False)
     assert response.status_code == 507
     assert "磁盘已满" in response.text and "no transaction" not in response.text
@@ -56,7 +65,9 @@ async def test_the_store_names_a_full_disk(tmp_path: Path) -> None:
         await db.close()
 
 
-async def test_the_demo_is_never_left_half_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_demo_is_never_left_half_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real_open = sync.open_database
 
     async def small_disk(path: str, **kw: Any) -> Any:

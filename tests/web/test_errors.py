@@ -27,7 +27,10 @@ def test_htmx_error_goes_to_the_flash_bar(client: TestClient) -> None:
     assert response.status_code == 404
     assert response.headers["HX-Retarget"] == "#flash"
     html = soup(response)
-    assert html.find("html") is None and html.select_one('.error-message[data-status="404"]') is not None
+    assert (
+        html.find("html") is None
+        and html.select_one('.error-message[data-status="404"]') is not None
+    )
 
 
 def test_wrong_method_is_a_chinese_405(client: TestClient) -> None:
@@ -54,7 +57,10 @@ def test_the_script_brings_no_words_of_its_own(client: TestClient) -> None:
     script = (Path(__file__).resolve().parents[2] / "static" / "app.js").read_text(encoding="utf-8")
     assert not re.search(r"[\u3000-\u9fff\uff00-\uffef]", script)
     assert "dataset.serverError" in script
-    for lang, words in (("zh_CN", "系统出错（%(status)s）"), ("en", "Something went wrong (%(status)s)")):
+    for lang, words in (
+        ("zh_CN", "系统出错（%(status)s）"),
+        ("en", "Something went wrong (%(status)s)"),
+    ):
         client.cookies.set("lang", lang)
         flash = soup(client.get("/")).select_one("#flash")
         assert flash is not None and str(flash["data-server-error"]).startswith(words)

@@ -17,14 +17,18 @@ from web.helpers import ClientFactory, soup
 def _form(client: TestClient, path: str) -> dict[str, str]:
     """The hidden fields of the page's first form that creates something (CSRF token and
     idempotency key)."""
-    form = soup(client.get(path)).select_one("form[method=post]:has(input[name=form_key]):not([action$=logout])")
+    form = soup(client.get(path)).select_one(
+        "form[method=post]:has(input[name=form_key]):not([action$=logout])"
+    )
     assert form is not None
     return {str(i["name"]): str(i.get("value", "")) for i in form.select("input[type=hidden]")}
 
 
 def _at_once(client: TestClient, path: str, data: dict[str, str], times: int) -> list[Any]:
     with ThreadPoolExecutor(times) as pool:
-        return list(pool.map(lambda _: client.post(path, data=data, follow_redirects=False), range(times)))
+        return list(
+            pool.map(lambda _: client.post(path, data=data, follow_redirects=False), range(times))
+        )
 
 
 def _count(client: TestClient, doc_type: str) -> int:
@@ -39,15 +43,24 @@ def _count(client: TestClient, doc_type: str) -> int:
 
 
 @pytest.mark.parametrize("times", [5, 40])
-def test_concurrent_identical_proposals_store_one_record(make_client: ClientFactory, times: int) -> None:
+def test_concurrent_identical_proposals_store_one_record(
+    make_client: ClientFactory, times: int
+) -> None:
     client = make_client(setup=villagedata.small_village)
     db = app_state(client.app).db  # type: ignore[arg-type]
     assert db is not None
     matter = client.portal.call(villagedata.major_matter, db)  # type: ignore[union-attr]
     path = f"/matters/{matter.id}/stages/proposal"
     hidden = _form(client, f"/matters/{matter.id}")
-    data = {**hidden, "body": "party_branch", "held_at": "2026-11-02T19:00", "place": "村委会议室",
-            "expected": "7", "present": "6", "content": "提议修路"}
+    data = {
+        **hidden,
+        "body": "party_branch",
+        "held_at": "2026-11-02T19:00",
+        "place": "村委会议室",
+        "expected": "7",
+        "present": "6",
+        "content": "提议修路",
+    }
     answers = _at_once(client, path, data, times)
     assert {a.status_code for a in answers} == {303}
     assert len({a.headers["location"] for a in answers}) == 1

@@ -11,7 +11,9 @@ from web.helpers import ClientFactory, attr, csrf_of, one, soup
 
 def test_language_switch_sets_a_cookie_and_the_page_follows(client: TestClient) -> None:
     token = csrf_of(client, "/")
-    response = client.post("/lang", data={"lang": "en", "next": "/", "csrf_token": token}, follow_redirects=False)
+    response = client.post(
+        "/lang", data={"lang": "en", "next": "/", "csrf_token": token}, follow_redirects=False
+    )
     assert response.status_code == 303 and response.headers["location"] == "/"
     assert response.cookies["lang"] == "en"
     page = client.get("/")
@@ -26,7 +28,9 @@ def test_language_switch_sets_a_cookie_and_the_page_follows(client: TestClient) 
 
 def test_unknown_language_falls_back_to_chinese(client: TestClient) -> None:
     token = csrf_of(client, "/")
-    response = client.post("/lang", data={"lang": "xx", "csrf_token": token}, follow_redirects=False)
+    response = client.post(
+        "/lang", data={"lang": "xx", "csrf_token": token}, follow_redirects=False
+    )
     assert response.cookies["lang"] == "zh_CN"
 
 
@@ -39,9 +43,20 @@ def test_every_page_renders_in_both_languages(make_client: ClientFactory) -> Non
 
     client = make_client(setup=setup)
     matter_id = made["matter"].id
-    pages = ["/", "/councils", "/matters", "/matters/new", "/supervision", "/ceremonies", f"/matters/{matter_id}",
-             f"/matters/{matter_id}/edit", f"/matters/{matter_id}/conflicts", f"/matters/{matter_id}/stages/review",
-             *(f"/councils/{kind}" for kind in ROSTER_BODIES), "/councils/residents_council/conflicts"]
+    pages = [
+        "/",
+        "/councils",
+        "/matters",
+        "/matters/new",
+        "/supervision",
+        "/ceremonies",
+        f"/matters/{matter_id}",
+        f"/matters/{matter_id}/edit",
+        f"/matters/{matter_id}/conflicts",
+        f"/matters/{matter_id}/stages/review",
+        *(f"/councils/{kind}" for kind in ROSTER_BODIES),
+        "/councils/residents_council/conflicts",
+    ]
     for lang in ("en", "zh_CN"):
         client.post("/lang", data={"lang": lang, "next": "/", "csrf_token": csrf_of(client, "/")})
         for path in pages:

@@ -38,29 +38,69 @@ async def village(db: sync.Database) -> None:
     store = villagedata.store(db)
     matter = await villagedata.through_consultation(db)
     review = StageRecord(
-        matter.id, "review", held_at=villagedata.at(9), place="村部", attendance=Attendance(30, 24,
-        attendees=tuple(f"党员{i}" for i in range(24))), vote=Vote(20, 2, 2, by_name=tuple((f"党员{i}", "for" if i < 20 else "against" if i < 22 else "abstain") for i in range(24))),
+        matter.id,
+        "review",
+        held_at=villagedata.at(9),
+        place="村部",
+        attendance=Attendance(30, 24, attendees=tuple(f"党员{i}" for i in range(24))),
+        vote=Vote(
+            20,
+            2,
+            2,
+            by_name=tuple(
+                (f"党员{i}", "for" if i < 20 else "against" if i < 22 else "abstain")
+                for i in range(24)
+            ),
+        ),
     )
     await store.append_stage_record(matter.id, review)
-    consultation = next(r for r in await store.list_stage_records(matter.id) if r.stage == "consultation")
-    fixed = StageRecord(matter.id, "consultation", body="two_committees", held_at=villagedata.at(5),
-                        place="村委会议室", attendance=Attendance(7, 7), content="商议意见")
+    consultation = next(
+        r for r in await store.list_stage_records(matter.id) if r.stage == "consultation"
+    )
+    fixed = StageRecord(
+        matter.id,
+        "consultation",
+        body="two_committees",
+        held_at=villagedata.at(5),
+        place="村委会议室",
+        attendance=Attendance(7, 7),
+        content="商议意见",
+    )
     await store.correct_record(consultation.id, fixed, "实到人数记错")
     council = Matter(kind="council", title="修订议事会章程", body="residents_council", year=2025)
     await store.create_matter(council)
-    first = await store.add_supervision(SupervisionEntry("机耕道预算未公示", "周监督", noted_at=villagedata.at(10), matter=matter.id))
+    first = await store.add_supervision(
+        SupervisionEntry(
+            "机耕道预算未公示", "周监督", noted_at=villagedata.at(10), matter=matter.id
+        )
+    )
     await store.add_supervision(
-        SupervisionEntry("", "吴监督", status="closed", follow_up="已在公开栏补公示", noted_at=villagedata.at(12)),
+        SupervisionEntry(
+            "", "吴监督", status="closed", follow_up="已在公开栏补公示", noted_at=villagedata.at(12)
+        ),
         thread_id=first.id,
     )
-    await store.add_member(Member(BodyKind.WEDDINGS_FUNERALS_COUNCIL, "田理事", "理事长", dt.date(2024, 1, 1), convenor=True))
-    await store.add_ceremony(Ceremony("wedding", "张家", dt.date(2026, 5, 1), 12, 600, 200, registered_by="田理事"))
+    await store.add_member(
+        Member(
+            BodyKind.WEDDINGS_FUNERALS_COUNCIL,
+            "田理事",
+            "理事长",
+            dt.date(2024, 1, 1),
+            convenor=True,
+        )
+    )
+    await store.add_ceremony(
+        Ceremony("wedding", "张家", dt.date(2026, 5, 1), 12, 600, 200, registered_by="田理事")
+    )
     await accounts.add_user(db, "viewer", VIEWER_PASSWORD, village=VILLAGE, role="viewer")
 
 
 def _sheets(response: Any) -> dict[str, Worksheet]:
     assert response.status_code == 200
-    assert response.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert (
+        response.headers["content-type"]
+        == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     book = load_workbook(io.BytesIO(response.content))
     return {ws.title: ws for ws in book.worksheets}
 
@@ -79,7 +119,9 @@ def _rows(ws: Worksheet, first: int) -> list[list[Any]]:
     return [[c.value for c in row] for row in ws.iter_rows(min_row=first)]
 
 
-def test_the_matters_register_has_a_row_per_matter_and_each_stage(make_client: ClientFactory) -> None:
+def test_the_matters_register_has_a_row_per_matter_and_each_stage(
+    make_client: ClientFactory,
+) -> None:
     client = make_client(setup=village)
     response = client.get("/ledgers/matters.xlsx")
     disposition = response.headers["content-disposition"]
@@ -94,7 +136,13 @@ def test_the_matters_register_has_a_row_per_matter_and_each_stage(make_client: C
     assert _header(major, 4)[6:10] == ["日期", "应到", "实到", "结果"]
     assert major.freeze_panes == "A5"
     [row] = _rows(major, 5)
-    assert row[:5] == ["修建村东机耕道", "村级重大事项", "村党支部", 2026, "村民会议或村民代表会议决议"]
+    assert row[:5] == [
+        "修建村东机耕道",
+        "村级重大事项",
+        "村党支部",
+        2026,
+        "村民会议或村民代表会议决议",
+    ]
     assert row[6] == dt.datetime(2026, 11, 2)  # a real Excel date
     assert _cell(major, 5, 7).is_date and _cell(major, 5, 7).number_format == "yyyy-mm-dd"
     assert row[10:14] == [dt.datetime(2026, 11, 5), 7, 7, "会议有效"]  # the corrected consultation
@@ -123,14 +171,31 @@ def test_a_filtered_export_has_only_the_filtered_matters(make_client: ClientFact
 def test_the_meeting_records_mark_corrections_and_name_nobody(make_client: ClientFactory) -> None:
     client = make_client(setup=village)
     [ws] = _sheets(client.get("/ledgers/meetings.xlsx?kind=major")).values()
-    assert _header(ws) == ["事项", "阶段", "组织", "时间", "地点", "会议形式", "应到", "实到", "出席率",
-                           "赞成", "反对", "弃权", "结果", "更正情况"]
+    assert _header(ws) == [
+        "事项",
+        "阶段",
+        "组织",
+        "时间",
+        "地点",
+        "会议形式",
+        "应到",
+        "实到",
+        "出席率",
+        "赞成",
+        "反对",
+        "弃权",
+        "结果",
+        "更正情况",
+    ]
     rows = _rows(ws, 4)
     assert [r[1] for r in rows] == ["党支部会提议", "两委会商议", "两委会商议", "党员大会审议"]
     assert rows[1][7] == 6 and rows[1][13] == "已被更正，以更正记录为准"
     assert rows[2][7] == 7 and rows[2][13] == "更正记录，原因：实到人数记错"
     review = rows[3]
-    assert review[3] == dt.datetime(2026, 11, 9, 19, 0) and _cell(ws, 7, 4).number_format == "yyyy-mm-dd hh:mm"
+    assert (
+        review[3] == dt.datetime(2026, 11, 9, 19, 0)
+        and _cell(ws, 7, 4).number_format == "yyyy-mm-dd hh:mm"
+    )
     assert review[4:12] == ["村部", "现场会议", 30, 24, "80.0%", 20, 2, 2]
     assert review[12] == "表决通过"
     cells = " ".join(str(v) for r in rows for v in r)
@@ -139,12 +204,38 @@ def test_the_meeting_records_mark_corrections_and_name_nobody(make_client: Clien
 
 def test_the_supervision_register_has_a_row_per_entry(make_client: ClientFactory) -> None:
     client = make_client(setup=village)
-    assert attr(one(soup(client.get("/supervision")), "#ledger-links a"), "href") == "/ledgers/supervision.xlsx"
+    assert (
+        attr(one(soup(client.get("/supervision")), "#ledger-links a"), "href")
+        == "/ledgers/supervision.xlsx"
+    )
     [ws] = _sheets(client.get("/ledgers/supervision.xlsx")).values()
-    assert _header(ws) == ["监督事项编号", "时间", "发现的问题", "状态", "跟进情况", "记录人", "相关事项", "更正情况"]
+    assert _header(ws) == [
+        "监督事项编号",
+        "时间",
+        "发现的问题",
+        "状态",
+        "跟进情况",
+        "记录人",
+        "相关事项",
+        "更正情况",
+    ]
     first, follow_up = _rows(ws, 4)
-    assert first == [1, dt.datetime(2026, 11, 10, 19, 0), "机耕道预算未公示", "待整改", None, "周监督", "修建村东机耕道", None]
-    assert follow_up[0] == 1 and follow_up[3:7] == ["已办结", "已在公开栏补公示", "吴监督", "修建村东机耕道"]
+    assert first == [
+        1,
+        dt.datetime(2026, 11, 10, 19, 0),
+        "机耕道预算未公示",
+        "待整改",
+        None,
+        "周监督",
+        "修建村东机耕道",
+        None,
+    ]
+    assert follow_up[0] == 1 and follow_up[3:7] == [
+        "已办结",
+        "已在公开栏补公示",
+        "吴监督",
+        "修建村东机耕道",
+    ]
     assert _cell(ws, 4, 2).is_date
 
 
@@ -163,7 +254,9 @@ def test_the_ceremonies_register_is_the_secretarys_only(make_client: ClientFacto
     assert viewer.get("/ledgers/matters.xlsx").status_code == 200
 
 
-def test_the_print_page_has_the_rows_and_the_download_keeps_the_filters(make_client: ClientFactory) -> None:
+def test_the_print_page_has_the_rows_and_the_download_keeps_the_filters(
+    make_client: ClientFactory,
+) -> None:
     client: TestClient = make_client(setup=village)
     response = client.get("/ledgers/meetings/print?kind=major")
     page = page_of(response)
@@ -173,7 +266,10 @@ def test_the_print_page_has_the_rows_and_the_download_keeps_the_filters(make_cli
     assert "landscape" in (one(html, "#ledger").get("class") or [])
     assert attr(one(html, "#ledger-xlsx"), "href") == "/ledgers/meetings.xlsx?kind=major"
     matters = soup(client.get("/ledgers/matters/print"))
-    assert [attr(s, "data-sheet") for s in matters.select(".ledger-part")] == ["村级重大事项", "议事会事项"]
+    assert [attr(s, "data-sheet") for s in matters.select(".ledger-part")] == [
+        "村级重大事项",
+        "议事会事项",
+    ]
     assert one(matters, "th.group").get_text() == "党支部会提议"
 
 

@@ -20,14 +20,34 @@ def test_quorum_while_typing_20_of_30_then_21(client: TestClient) -> None:
 
 
 def test_vote_result_is_computed_never_typed(client: TestClient) -> None:
-    passed = page_of(_check(client, body="representatives", expected="30", present="25", in_favour="13", against="12")).live
+    passed = page_of(
+        _check(
+            client,
+            body="representatives",
+            expected="30",
+            present="25",
+            in_favour="13",
+            against="12",
+        )
+    ).live
     assert passed.outcome.passed is True
-    failed = page_of(_check(client, body="representatives", expected="30", present="25", in_favour="12", against="13")).live
+    failed = page_of(
+        _check(
+            client,
+            body="representatives",
+            expected="30",
+            present="25",
+            in_favour="12",
+            against="13",
+        )
+    ).live
     assert failed.outcome.passed is False and failed.outcome.votes_needed == 13
 
 
 def test_impossible_counts_are_explained(client: TestClient) -> None:
-    response = _check(client, body="representatives", expected="30", present="25", in_favour="20", against="6")
+    response = _check(
+        client, body="representatives", expected="30", present="25", in_favour="20", against="6"
+    )
     live = page_of(response).live
     assert live.error_field == "in_favour" and "超过实到人数25" in live.error
     more_present = page_of(_check(client, body="party_members", expected="10", present="11")).live

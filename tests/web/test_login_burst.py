@@ -8,9 +8,7 @@ from web.helpers import USERNAME, ClientFactory, csrf_of
 
 
 def test_a_burst_of_wrong_passwords_gets_no_more_tries(make_client: ClientFactory) -> None:
-    client = make_client(
-        logged_in=False, login_max_failures=3, login_first_delay_seconds=600
-    )
+    client = make_client(logged_in=False, login_max_failures=3, login_first_delay_seconds=600)
     token = csrf_of(client)
 
     def attempt(i: int) -> int:

@@ -11,7 +11,9 @@ async def _three_matters(db):  # type: ignore[no-untyped-def]
     await villagedata.small_village(db)
     await villagedata.through_consultation(db)
     await villagedata.major_matter(db, "村集体资金使用")
-    council = Matter(kind="council", title="修订红白事办理标准", body="residents_council", year=2025)
+    council = Matter(
+        kind="council", title="修订红白事办理标准", body="residents_council", year=2025
+    )
     await villagedata.store(db).create_matter(council)
 
 
@@ -26,7 +28,11 @@ def test_matters_list_filters_by_stage_body_and_year(make_client: ClientFactory)
     response = client.get("/matters?year=2025")
     by_year = page_of(response)
     assert by_year.filters == MatterFilters(year=2025) and len(by_year.matters) == 1
-    assert (by_year.total, by_year.pages, by_year.has_next) == (1, 1, False)  # counted for every filter
+    assert (by_year.total, by_year.pages, by_year.has_next) == (
+        1,
+        1,
+        False,
+    )  # counted for every filter
     assert one(soup(response), "#total").get_text() == "共 1 项"
 
 
@@ -50,7 +56,13 @@ def test_create_a_major_matter(make_client: ClientFactory) -> None:
     assert page_of(client.get("/matters/new")).form.values["kind"] == "major"
     response = client.post(
         "/matters",
-        data={"kind": "major", "title": "新建文化广场", "year": "2026", "summary": "建设约 800 平方米", **form_token(client)},
+        data={
+            "kind": "major",
+            "title": "新建文化广场",
+            "year": "2026",
+            "summary": "建设约 800 平方米",
+            **form_token(client),
+        },
         follow_redirects=False,
     )
     assert response.status_code == 303
@@ -62,7 +74,9 @@ def test_create_a_major_matter(make_client: ClientFactory) -> None:
 
 def test_a_matter_without_a_title_is_refused_beside_the_field(make_client: ClientFactory) -> None:
     client = make_client(setup=villagedata.small_village)
-    response = client.post("/matters", data={"kind": "major", "title": " ", "year": "2026", **form_token(client)})
+    response = client.post(
+        "/matters", data={"kind": "major", "title": " ", "year": "2026", **form_token(client)}
+    )
     assert response.status_code == 422
     assert page_of(response).form.errors == {"title": "请填写事项名称"}
     assert one(soup(response), '[data-field="title"]').get_text() == "请填写事项名称"
@@ -70,7 +84,9 @@ def test_a_matter_without_a_title_is_refused_beside_the_field(make_client: Clien
 
 def test_a_council_matter_needs_its_council(make_client: ClientFactory) -> None:
     client = make_client(setup=villagedata.small_village)
-    response = client.post("/matters", data={"kind": "council", "title": "议题", "year": "2026", **form_token(client)})
+    response = client.post(
+        "/matters", data={"kind": "council", "title": "议题", "year": "2026", **form_token(client)}
+    )
     assert response.status_code == 422 and "body" in page_of(response).form.errors
 
 

@@ -13,11 +13,24 @@ async def _published(db: Any) -> None:
     matter = await villagedata.through_consultation(db)
     at = villagedata.at
     steps = [
-        StageRecord(matter.id, "review", held_at=at(10), attendance=Attendance(40, 35), vote=Vote(30, 3, 2)),
-        StageRecord(matter.id, "resolution", body="representatives", held_at=at(15), attendance=Attendance(30, 21),
-                    vote=Vote(18, 2, 1), content="同意硬化村东机耕道。"),
-        StageRecord(matter.id, "resolution_publication", content="经村民代表会议表决通过，现予公开。",
-                    publication=Publication("关于修建村东机耕道的决议公告", "村务公开栏", at(16, 9))),
+        StageRecord(
+            matter.id, "review", held_at=at(10), attendance=Attendance(40, 35), vote=Vote(30, 3, 2)
+        ),
+        StageRecord(
+            matter.id,
+            "resolution",
+            body="representatives",
+            held_at=at(15),
+            attendance=Attendance(30, 21),
+            vote=Vote(18, 2, 1),
+            content="同意硬化村东机耕道。",
+        ),
+        StageRecord(
+            matter.id,
+            "resolution_publication",
+            content="经村民代表会议表决通过，现予公开。",
+            publication=Publication("关于修建村东机耕道的决议公告", "村务公开栏", at(16, 9)),
+        ),
     ]
     for record in steps:
         await villagedata.store(db).append_stage_record(matter.id, record)
@@ -53,19 +66,43 @@ def _moral_review(commendation: bool) -> Any:
         from village_app.domain import Attendance, Matter, Publication, StageRecord, Vote
 
         await villagedata.small_village(db)
-        matter = await villagedata.store(db).create_matter(Matter(
-            kind="council", title="赡养老人问题评议", body="moral_review_council", year=2026,
-            commendation=commendation))
+        matter = await villagedata.store(db).create_matter(
+            Matter(
+                kind="council",
+                title="赡养老人问题评议",
+                body="moral_review_council",
+                year=2026,
+                commendation=commendation,
+            )
+        )
         at = villagedata.at
         records = [
             StageRecord(matter.id, "council_proposal", held_at=at(1), content="评议某户赡养问题"),
-            StageRecord(matter.id, "deliberation", held_at=at(3), attendance=Attendance(5, 5), content="纪要"),
-            StageRecord(matter.id, "council_vote", held_at=at(5), attendance=Attendance(5, 5), vote=Vote(5, 0, 0)),
+            StageRecord(
+                matter.id,
+                "deliberation",
+                held_at=at(3),
+                attendance=Attendance(5, 5),
+                content="纪要",
+            ),
+            StageRecord(
+                matter.id,
+                "council_vote",
+                held_at=at(5),
+                attendance=Attendance(5, 5),
+                vote=Vote(5, 0, 0),
+            ),
             StageRecord(matter.id, "council_resolution", held_at=at(5, 20), content="决议"),
         ]
         if commendation:  # only a commendation (红榜) is published
-            records.append(StageRecord(matter.id, "council_publication", content="评议结果",
-                                       publication=Publication("评议结果公告", "村务公开栏", at(6, 9))))
+            records.append(
+                StageRecord(
+                    matter.id,
+                    "council_publication",
+                    content="评议结果",
+                    publication=Publication("评议结果公告", "村务公开栏", at(6, 9)),
+                )
+            )
         for record in records:
             await villagedata.store(db).append_stage_record(matter.id, record)
 
@@ -80,15 +117,23 @@ def test_a_commendation_has_a_notice(make_client: ClientFactory) -> None:
     assert response.status_code == 200 and page_of(response).matter.commendation
 
 
-def test_a_private_moral_review_matter_has_no_public_stage_and_no_notice(make_client: ClientFactory) -> None:
+def test_a_private_moral_review_matter_has_no_public_stage_and_no_notice(
+    make_client: ClientFactory,
+) -> None:
     client = make_client(setup=_moral_review(False))
     matter = page_of(client.get("/matters")).matters[0]
     assert matter.stage == "completed"  # done after the resolution: no 公开 stage
     page = soup(client.get(f"/matters/{matter.id}"))
     assert page.select_one('a[data-action="notice"]') is None
     assert [li["data-stage"] for li in page.select("li[data-stage]")] == [
-        "council_proposal", "deliberation", "council_vote", "council_resolution"]
-    any_record = next(s.record for s in page_of(client.get(f"/matters/{matter.id}")).view.stages if s.record)
+        "council_proposal",
+        "deliberation",
+        "council_vote",
+        "council_resolution",
+    ]
+    any_record = next(
+        s.record for s in page_of(client.get(f"/matters/{matter.id}")).view.stages if s.record
+    )
     refused = client.get(f"/matters/{matter.id}/notices/{any_record.id}")
     assert refused.status_code == 404 and "没有公告可打印" in refused.text
     assert client.get(f"/matters/{matter.id}/stages/council_publication").status_code == 404

@@ -27,7 +27,10 @@ def test_council_page_and_adding_a_member(make_client: ClientFactory) -> None:
         follow_redirects=False,
     )
     assert added.status_code == 303
-    names = [td.get_text() for td in soup(client.get("/councils/residents_council")).select("#members td:first-child")]
+    names = [
+        td.get_text()
+        for td in soup(client.get("/councils/residents_council")).select("#members td:first-child")
+    ]
     assert "赵新" in names
 
 
@@ -35,14 +38,24 @@ def test_a_second_convenor_is_refused_beside_the_field(make_client: ClientFactor
     client = _client(make_client)
     response = client.post(
         "/councils/residents_council/members",
-        data={"name": "钱二", "role": "委员", "convenor": "on", "term_start": "2026-01-01", **form_token(client)},
+        data={
+            "name": "钱二",
+            "role": "委员",
+            "convenor": "on",
+            "term_start": "2026-01-01",
+            **form_token(client),
+        },
     )
     assert response.status_code == 422
     assert "convenor" in page_of(response).form.errors
-    assert one(soup(response), '[data-field="convenor"]').get_text().startswith("村民议事会已有召集人")
+    assert (
+        one(soup(response), '[data-field="convenor"]').get_text().startswith("村民议事会已有召集人")
+    )
 
 
-def test_supervisor_who_sits_on_the_villagers_committee_is_ineligible(make_client: ClientFactory) -> None:
+def test_supervisor_who_sits_on_the_villagers_committee_is_ineligible(
+    make_client: ClientFactory,
+) -> None:
     client = _client(make_client)
     response = client.post(
         "/councils/supervision_committee/members",
@@ -62,13 +75,25 @@ def test_ending_a_term_keeps_the_seat_and_refuses_a_stale_edit(make_client: Clie
     roster = page_of(client.get("/councils/residents_council")).roster
     member = next(m for m in roster.members if m.name == "林委员")
     url = f"/councils/residents_council/members/{member.id}/term"
-    done = client.post(url, data={"term_end": "2026-12-31", "rev": member.rev, **form_token(client)}, follow_redirects=False)
+    done = client.post(
+        url,
+        data={"term_end": "2026-12-31", "rev": member.rev, **form_token(client)},
+        follow_redirects=False,
+    )
     assert done.status_code == 303
-    after = next(m for m in page_of(client.get("/councils/residents_council")).roster.members if m.id == member.id)
+    after = next(
+        m
+        for m in page_of(client.get("/councils/residents_council")).roster.members
+        if m.id == member.id
+    )
     assert str(after.term_end) == "2026-12-31"
-    stale = client.post(url, data={"term_end": "2027-01-31", "rev": member.rev, **form_token(client)})
+    stale = client.post(
+        url, data={"term_end": "2027-01-31", "rev": member.rev, **form_token(client)}
+    )
     assert stale.status_code == 409
     assert page_of(stale).form.errors[""] == "此成员信息已被他人修改，请刷新后再试"
-    elsewhere = client.post(f"/councils/supervision_committee/members/{member.id}/term",
-                            data={"term_end": "2026-12-31", "rev": after.rev, **form_token(client)})
+    elsewhere = client.post(
+        f"/councils/supervision_committee/members/{member.id}/term",
+        data={"term_end": "2026-12-31", "rev": after.rev, **form_token(client)},
+    )
     assert elsewhere.status_code == 404

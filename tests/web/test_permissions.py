@@ -76,7 +76,10 @@ async def _village(db: sync.Database) -> None:
     await villagedata.store(db).append_stage_record(
         matter.id,
         StageRecord(
-            matter.id, "review", held_at=villagedata.at(9), attendance=Attendance(30, 24),
+            matter.id,
+            "review",
+            held_at=villagedata.at(9),
+            attendance=Attendance(30, 24),
             vote=Vote(20, 2, 2),
         ),
     )
@@ -129,7 +132,9 @@ def _expected_ok(access: str, role: str) -> bool:
 
 
 @pytest.mark.parametrize("mode", sorted(MODES))
-def test_every_route_declares_its_access_and_is_in_the_table(make_client: ClientFactory, mode: str) -> None:
+def test_every_route_declares_its_access_and_is_in_the_table(
+    make_client: ClientFactory, mode: str
+) -> None:
     client = make_client(logged_in=False)
     routes = client.app.routes  # type: ignore[attr-defined]
     assert routes_without_access(routes) == []
@@ -160,12 +165,14 @@ def test_every_route_answers_each_role_as_declared(make_client: ClientFactory, r
             data = {"csrf_token": token} if method == "POST" else None
             response = client.request(method, path, data=data, follow_redirects=False)
             where = f"{role} {method} {path} ({route.name}): {response.status_code}"
-            to_login = response.status_code == 303 and "/login" in response.headers.get("location", "")
+            to_login = response.status_code == 303 and "/login" in response.headers.get(
+                "location", ""
+            )
             if _expected_ok(FIELD[route.name], role):
                 assert response.status_code not in (401, 403), where
                 assert not to_login or route.name == "logout", where
             elif role == "anonymous":
-                assert (to_login if method == "GET" else response.status_code == 401), where
+                assert to_login if method == "GET" else response.status_code == 401, where
             else:
                 assert response.status_code == 403, where
             seen += 1

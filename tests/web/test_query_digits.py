@@ -7,7 +7,10 @@ import pytest
 from starlette.testclient import TestClient
 
 
-@pytest.mark.parametrize("query", ["/matters?year=²", "/matters?page=²", "/matters?year=2026&page=①", "/ceremonies?year=²"])
+@pytest.mark.parametrize(
+    "query",
+    ["/matters?year=²", "/matters?page=²", "/matters?year=2026&page=①", "/ceremonies?year=²"],
+)
 def test_non_ascii_digits_are_ignored_not_a_500(client: TestClient, query: str) -> None:
     response = client.get(query)
     assert response.status_code == 200

@@ -29,18 +29,38 @@ def test_a_reading_account_cannot_write(make_client: ClientFactory, role: str) -
     assert client.get("/matters").status_code == 200
     assert client.get("/ceremonies").status_code == 403  # names families: the secretary's only
     token = csrf_of(client, "/")
-    data = {"csrf_token": token, "kind": "major", "title": "修建村西水渠", "year": "2026", "summary": "x"}
+    data = {
+        "csrf_token": token,
+        "kind": "major",
+        "title": "修建村西水渠",
+        "year": "2026",
+        "summary": "x",
+    }
     response = client.post("/matters", data=data, follow_redirects=False)
     assert response.status_code == 403
     assert page_of(client.get("/matters")).total == 0
     htmx = client.post("/matters", data=data, headers={"X-CSRF-Token": token, "HX-Request": "true"})
     assert htmx.status_code == 403
-    assert client.post("/lang", data={"csrf_token": token, "lang": "en", "next": "/"}, follow_redirects=False).status_code == 303
-    assert client.post("/logout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
+    assert (
+        client.post(
+            "/lang", data={"csrf_token": token, "lang": "en", "next": "/"}, follow_redirects=False
+        ).status_code
+        == 303
+    )
+    assert (
+        client.post("/logout", data={"csrf_token": token}, follow_redirects=False).status_code
+        == 303
+    )
 
 
 def test_the_secretary_still_writes(make_client: ClientFactory) -> None:
     client = make_client(setup=_with_reader("viewer"))
-    data = {**{"csrf_token": csrf_of(client, "/")}, "kind": "major", "title": "修建村西水渠", "year": "2026", "summary": "x"}
+    data = {
+        **{"csrf_token": csrf_of(client, "/")},
+        "kind": "major",
+        "title": "修建村西水渠",
+        "year": "2026",
+        "summary": "x",
+    }
     assert client.post("/matters", data=data, follow_redirects=False).status_code == 303
     assert client.get("/ceremonies").status_code == 200

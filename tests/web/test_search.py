@@ -24,16 +24,39 @@ async def _village(db: Any) -> None:
     await villagedata.small_village(db)
     store = villagedata.store(db)
     await villagedata.through_consultation(db)
-    lamps = await store.create_matter(Matter(kind="major", title="主干道太阳能路灯安装", body="", year=2026,
-                                             summary="沿主干道安装 40 盏路灯。"))
+    lamps = await store.create_matter(
+        Matter(
+            kind="major",
+            title="主干道太阳能路灯安装",
+            body="",
+            year=2026,
+            summary="沿主干道安装 40 盏路灯。",
+        )
+    )
     await store.create_matter(Matter(kind="major", title=SCRIPT_TITLE, body="", year=2026))
     noted = dt.datetime(2026, 11, 3, 10, 0, tzinfo=SHANGHAI)
-    await store.add_supervision(SupervisionEntry("太阳能路灯的采购价格未公示", "周监督", noted_at=noted,
-                                                 matter=lamps.id))
-    await store.add_member(Member(BodyKind.WEDDINGS_FUNERALS_COUNCIL, "田理事", "理事长",
-                                  dt.date(2024, 1, 1), convenor=True))
-    await store.add_ceremony(Ceremony("wedding", "张家", dt.date(2026, 5, 1), 10, registered_by="田理事",
-                                      note="以太阳能热水器代替彩礼"))
+    await store.add_supervision(
+        SupervisionEntry("太阳能路灯的采购价格未公示", "周监督", noted_at=noted, matter=lamps.id)
+    )
+    await store.add_member(
+        Member(
+            BodyKind.WEDDINGS_FUNERALS_COUNCIL,
+            "田理事",
+            "理事长",
+            dt.date(2024, 1, 1),
+            convenor=True,
+        )
+    )
+    await store.add_ceremony(
+        Ceremony(
+            "wedding",
+            "张家",
+            dt.date(2026, 5, 1),
+            10,
+            registered_by="田理事",
+            note="以太阳能热水器代替彩礼",
+        )
+    )
     await accounts.add_user(db, "viewer", VIEWER_PASSWORD, village=VILLAGE, role="viewer")
 
 
@@ -51,16 +74,25 @@ def _viewer(make_client: ClientFactory) -> TestClient:
     return client
 
 
-def test_a_substring_finds_matters_supervision_and_ceremonies_grouped(make_client: ClientFactory) -> None:
+def test_a_substring_finds_matters_supervision_and_ceremonies_grouped(
+    make_client: ClientFactory,
+) -> None:
     client = make_client(setup=_village)
     response = _search(client, "太阳能")
     page = page_of(response)
     assert isinstance(page, SearchPage) and page.ceremonies
     groups = {g.kind: g for g in page.results.groups}
     assert list(groups) == ["matter", "supervision", "ceremony"]
-    assert sorted(h.entry.title for h in groups["matter"].hits) == sorted(["主干道太阳能路灯安装", SCRIPT_TITLE])
+    assert sorted(h.entry.title for h in groups["matter"].hits) == sorted(
+        ["主干道太阳能路灯安装", SCRIPT_TITLE]
+    )
     lamps = next(h for h in groups["matter"].hits if h.entry.title == "主干道太阳能路灯安装")
-    assert (lamps.field, lamps.before, lamps.match, lamps.after) == ("title", "主干道", "太阳能", "路灯安装")
+    assert (lamps.field, lamps.before, lamps.match, lamps.after) == (
+        "title",
+        "主干道",
+        "太阳能",
+        "路灯安装",
+    )
     html = soup(response)
     item = one(html, f'.search-group[data-kind="matter"] li[data-id="{lamps.entry.id}"]')
     assert attr(one(item, "a"), "href") == f"/matters/{lamps.entry.id}"
@@ -80,7 +112,9 @@ def test_stage_record_contents_link_to_their_stage(make_client: ClientFactory) -
     assert group.kind == "stage_record" and group.total == 1
     [found] = group.hits
     assert found.match == "consultation 内" and found.field == "content"
-    link = one(soup(_search(client, "consultation 内")), '.search-group[data-kind="stage_record"] a')
+    link = one(
+        soup(_search(client, "consultation 内")), '.search-group[data-kind="stage_record"] a'
+    )
     assert attr(link, "href") == f"/matters/{found.entry.matter}#stage-consultation"
     assert link.get_text().startswith("修建村东机耕道")
 
@@ -110,7 +144,9 @@ def test_a_title_with_markup_is_shown_as_text(make_client: ClientFactory) -> Non
     assert "<script>alert(1)</script>" in hit.get_text()  # the text, escaped in the markup
 
 
-def test_htmx_gets_the_results_block_and_the_index_follows_new_records(make_client: ClientFactory) -> None:
+def test_htmx_gets_the_results_block_and_the_index_follows_new_records(
+    make_client: ClientFactory,
+) -> None:
     client = make_client(setup=_village)
     fragment = _search(client, "机耕道", **{"HX-Request": "true"})
     assert fragment.status_code == 200
@@ -119,14 +155,19 @@ def test_htmx_gets_the_results_block_and_the_index_follows_new_records(make_clie
     state = app_state(client.app)  # type: ignore[arg-type]
     index = state.caches_for(VILLAGE).search
     assert index is not None and index.built  # built at start-up, not per query
-    created = client.post("/matters", data={"kind": "major", "title": "村西机耕道延伸", "year": "2026",
-                                            **form_token(client)}, follow_redirects=False)
+    created = client.post(
+        "/matters",
+        data={"kind": "major", "title": "村西机耕道延伸", "year": "2026", **form_token(client)},
+        follow_redirects=False,
+    )
     assert created.status_code == 303
     assert _matters_found(page_of(_search(client, "机耕道"))) == 2
     assert state.caches_for(VILLAGE).search is index
 
 
-def test_the_box_is_in_every_signed_in_header_and_works_without_javascript(make_client: ClientFactory) -> None:
+def test_the_box_is_in_every_signed_in_header_and_works_without_javascript(
+    make_client: ClientFactory,
+) -> None:
     client = make_client(setup=_village)
     for path in ("/", "/matters", "/supervision", "/ceremonies"):
         form = one(soup(client.get(path)), "header form.site-search")
@@ -135,9 +176,14 @@ def test_the_box_is_in_every_signed_in_header_and_works_without_javascript(make_
     page = soup(_search(client, "路灯"))
     assert attr(one(page, "#site-search-q"), "value") == "路灯"
     empty = _search(client, "   ")
-    assert page_of(empty).results.groups == () and soup(empty).select_one("#search-hint") is not None
+    assert (
+        page_of(empty).results.groups == () and soup(empty).select_one("#search-hint") is not None
+    )
     nothing = _search(client, "没有这个词")
-    assert page_of(nothing).results.groups == () and "没有找到" in one(soup(nothing), "#search-total").get_text()
+    assert (
+        page_of(nothing).results.groups == ()
+        and "没有找到" in one(soup(nothing), "#search-total").get_text()
+    )
     client.post("/logout", data=form_token(client))
     assert soup(client.get("/login")).select_one("form.site-search") is None
 
@@ -150,4 +196,7 @@ def test_the_current_stage_links_to_its_form(make_client: ClientFactory) -> None
     assert client.get(attr(link, "href")).status_code == 200
     client.post("/logout", data=form_token(client))
     assert log_in(client, "viewer", VIEWER_PASSWORD).status_code == 303
-    assert attr(one(soup(client.get(f"/matters/{matter.id}")), "#current-stage a"), "href") == "#stage-review"
+    assert (
+        attr(one(soup(client.get(f"/matters/{matter.id}")), "#current-stage a"), "href")
+        == "#stage-review"
+    )

@@ -10,7 +10,9 @@ from web.helpers import ClientFactory, attr, csrf_of, one, soup
 
 
 @pytest.mark.parametrize("token", [None, "", "forged-token"])
-def test_unsafe_request_without_the_right_csrf_token_is_403(client: TestClient, token: str | None) -> None:
+def test_unsafe_request_without_the_right_csrf_token_is_403(
+    client: TestClient, token: str | None
+) -> None:
     data = {"lang": "en", "next": "/"}
     if token is not None:
         data["csrf_token"] = token
@@ -24,7 +26,9 @@ def test_unsafe_request_without_the_right_csrf_token_is_403(client: TestClient, 
 def test_csrf_header_is_accepted_for_htmx(client: TestClient) -> None:
     token = csrf_of(client, "/")
     response = client.post(
-        "/lang", data={"lang": "en", "next": "/"}, headers={"X-CSRF-Token": token, "HX-Request": "true"},
+        "/lang",
+        data={"lang": "en", "next": "/"},
+        headers={"X-CSRF-Token": token, "HX-Request": "true"},
         follow_redirects=False,
     )
     assert response.status_code == 303
@@ -63,7 +67,9 @@ def test_streamed_body_over_the_limit_is_cut_off(client: TestClient) -> None:
             yield b"x" * 65536
 
     response = client.post(
-        "/lang", content=chunks(), headers={"X-CSRF-Token": token, "content-type": "application/x-www-form-urlencoded"},
+        "/lang",
+        content=chunks(),
+        headers={"X-CSRF-Token": token, "content-type": "application/x-www-form-urlencoded"},
         follow_redirects=False,
     )
     assert response.status_code == 413

@@ -12,13 +12,17 @@ COOKIE = "cunyi_session"
 
 
 def _log_out(client: TestClient) -> None:
-    response = client.post("/logout", data={"csrf_token": csrf_of(client, "/")}, follow_redirects=False)
+    response = client.post(
+        "/logout", data={"csrf_token": csrf_of(client, "/")}, follow_redirects=False
+    )
     assert response.status_code == 303
 
 
 def _get_with(client: TestClient, cookie: str, path: str = "/") -> int:
     client.cookies.clear()
-    return client.get(path, headers={"Cookie": f"{COOKIE}={cookie}"}, follow_redirects=False).status_code
+    return client.get(
+        path, headers={"Cookie": f"{COOKIE}={cookie}"}, follow_redirects=False
+    ).status_code
 
 
 def test_a_copy_of_the_cookie_is_refused_after_logout(make_client: ClientFactory) -> None:
@@ -54,6 +58,10 @@ def test_login_starts_a_fresh_session_and_token(make_client: ClientFactory) -> N
     before_cookie = client.cookies[COOKIE]
     assert log_in(client).status_code == 303
     assert client.cookies[COOKIE] != before_cookie
-    after = client.post("/lang", data={"lang": "en", "next": "/", "csrf_token": before_token}, follow_redirects=False)
+    after = client.post(
+        "/lang",
+        data={"lang": "en", "next": "/", "csrf_token": before_token},
+        follow_redirects=False,
+    )
     assert after.status_code == 403
     assert csrf_of(client, "/") != before_token

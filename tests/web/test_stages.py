@@ -25,13 +25,27 @@ def reviewed(make_client: ClientFactory) -> tuple[TestClient, str]:
 
 
 def _meeting(client: TestClient, **fields: str) -> dict[str, str]:
-    return {"held_at": "2026-11-10T19:00", "place": "村委会议室", "form": "现场会议", **fields, **form_token(client)}
+    return {
+        "held_at": "2026-11-10T19:00",
+        "place": "村委会议室",
+        "form": "现场会议",
+        **fields,
+        **form_token(client),
+    }
 
 
 def _review(client: TestClient, matter_id: str) -> None:
     response = client.post(
         f"/matters/{matter_id}/stages/review",
-        data=_meeting(client, expected="40", present="35", in_favour="30", against="3", abstain="2", content="同意"),
+        data=_meeting(
+            client,
+            expected="40",
+            present="35",
+            in_favour="30",
+            against="3",
+            abstain="2",
+            content="同意",
+        ),
         follow_redirects=False,
     )
     assert response.status_code == 303, page_of(response).form.state.errors
@@ -44,7 +58,10 @@ def test_stage_form_page_without_javascript(reviewed: tuple[TestClient, str]) ->
     assert form.spec.key == "review" and form.bodies == ("party_members",)
     html = soup(response)
     node = one(html, "form#stage-form-review")
-    assert attr(node, "action").endswith(f"/matters/{matter_id}/stages/review") and attr(node, "enctype") == "multipart/form-data"
+    assert (
+        attr(node, "action").endswith(f"/matters/{matter_id}/stages/review")
+        and attr(node, "enctype") == "multipart/form-data"
+    )
     assert node.select_one('input[type="file"][name="attachment"]') is not None
 
 
@@ -52,17 +69,36 @@ def test_skipping_a_stage_is_refused(reviewed: tuple[TestClient, str]) -> None:
     client, matter_id = reviewed
     response = client.post(
         f"/matters/{matter_id}/stages/resolution",
-        data=_meeting(client, body="representatives", expected="30", present="25", in_favour="20", content="决议"),
+        data=_meeting(
+            client,
+            body="representatives",
+            expected="30",
+            present="25",
+            in_favour="20",
+            content="决议",
+        ),
     )
     assert response.status_code == 409
     assert page_of(response).form.state.errors["stage"].startswith("不能跳过阶段")
 
 
-def test_representatives_meeting_20_of_30_is_refused_21_counts(reviewed: tuple[TestClient, str]) -> None:
+def test_representatives_meeting_20_of_30_is_refused_21_counts(
+    reviewed: tuple[TestClient, str],
+) -> None:
     client, matter_id = reviewed
     _review(client, matter_id)
     url = f"/matters/{matter_id}/stages/resolution"
-    refused = client.post(url, data=_meeting(client, body="representatives", expected="30", present="20", in_favour="18", content="决议"))
+    refused = client.post(
+        url,
+        data=_meeting(
+            client,
+            body="representatives",
+            expected="30",
+            present="20",
+            in_favour="18",
+            content="决议",
+        ),
+    )
     assert refused.status_code == 422
     errors = page_of(refused).form.state.errors
     assert errors["present"] == "实到20人，未达法定人数（应到30人，至少需21人）"
@@ -71,7 +107,15 @@ def test_representatives_meeting_20_of_30_is_refused_21_counts(reviewed: tuple[T
 
     counted = client.post(
         url,
-        data=_meeting(client, body="representatives", expected="30", present="21", in_favour="18", against="2", content="决议"),
+        data=_meeting(
+            client,
+            body="representatives",
+            expected="30",
+            present="21",
+            in_favour="18",
+            against="2",
+            content="决议",
+        ),
         follow_redirects=False,
     )
     assert counted.status_code == 303
@@ -86,21 +130,34 @@ def test_a_failed_meeting_may_be_kept_as_evidence(reviewed: tuple[TestClient, st
     _review(client, matter_id)
     kept = client.post(
         f"/matters/{matter_id}/stages/resolution",
-        data=_meeting(client, body="representatives", expected="30", present="20", in_favour="18", content="决议", keep_failed="on"),
+        data=_meeting(
+            client,
+            body="representatives",
+            expected="30",
+            present="20",
+            in_favour="18",
+            content="决议",
+            keep_failed="on",
+        ),
         follow_redirects=False,
     )
     assert kept.status_code == 303
     response = client.get(f"/matters/{matter_id}")
     stage = next(s for s in page_of(response).view.stages if s.spec.key == "resolution")
     assert stage.status == "failed" and len(stage.attempts) == 1
-    assert soup(response).select_one('#stage-resolution [data-outcome="failed"] [data-quorate="no"]') is not None
+    assert (
+        soup(response).select_one('#stage-resolution [data-outcome="failed"] [data-quorate="no"]')
+        is not None
+    )
 
 
 def test_votes_over_those_present_are_refused(reviewed: tuple[TestClient, str]) -> None:
     client, matter_id = reviewed
     response = client.post(
         f"/matters/{matter_id}/stages/review",
-        data=_meeting(client, expected="40", present="30", in_favour="25", against="6", abstain="0"),
+        data=_meeting(
+            client, expected="40", present="30", in_favour="25", against="6", abstain="0"
+        ),
     )
     assert response.status_code == 422
     assert "超过实到人数30" in page_of(response).form.state.errors["in_favour"]
@@ -110,13 +167,15 @@ def test_htmx_adds_the_record_in_place(reviewed: tuple[TestClient, str]) -> None
     client, matter_id = reviewed
     response = client.post(
         f"/matters/{matter_id}/stages/review",
-        data=_meeting(client, expected="40", present="35", in_favour="30", against="3", content="同意"),
+        data=_meeting(
+            client, expected="40", present="35", in_favour="30", against="3", content="同意"
+        ),
         headers={"HX-Request": "true"},
     )
     assert response.status_code == 200
     html = soup(response)
     assert html.find("html") is None
-    assert attr(one(html, 'section#timeline li#stage-review'), "data-status") == "done"
+    assert attr(one(html, "section#timeline li#stage-review"), "data-status") == "done"
     assert html.select_one("form#stage-form-resolution") is not None
 
 
@@ -137,7 +196,10 @@ def test_scanned_sheet_is_stored_and_served(reviewed: tuple[TestClient, str]) ->
     response = client.post(
         f"/matters/{matter_id}/stages/review",
         data=_meeting(client, expected="40", present="35", in_favour="30", content="同意"),
-        files=[("attachment", ("签到表.pdf", PDF, "application/pdf")), ("attachment", ("photo.jpg", PNG, "image/jpeg"))],
+        files=[
+            ("attachment", ("签到表.pdf", PDF, "application/pdf")),
+            ("attachment", ("photo.jpg", PNG, "image/jpeg")),
+        ],
         follow_redirects=False,
     )
     assert response.status_code == 303
@@ -172,11 +234,24 @@ def test_correction_shows_both_records(reviewed: tuple[TestClient, str]) -> None
     url = f"/matters/{matter_id}/records/{original.id}/correct"
     form = page_of(client.get(url)).form
     assert form.correcting.id == original.id and form.state.values["present"] == "35"
-    no_reason = client.post(url, data=_meeting(client, expected="40", present="36", in_favour="31", against="3", abstain="2"))
+    no_reason = client.post(
+        url,
+        data=_meeting(
+            client, expected="40", present="36", in_favour="31", against="3", abstain="2"
+        ),
+    )
     assert no_reason.status_code == 409 and "reason" in page_of(no_reason).form.state.errors
     done = client.post(
         url,
-        data=_meeting(client, expected="40", present="36", in_favour="31", against="3", abstain="2", reason="签到表漏记一人"),
+        data=_meeting(
+            client,
+            expected="40",
+            present="36",
+            in_favour="31",
+            against="3",
+            abstain="2",
+            reason="签到表漏记一人",
+        ),
         follow_redirects=False,
     )
     assert done.status_code == 303
@@ -204,12 +279,20 @@ def test_a_scan_added_later_never_replaces_one(reviewed: tuple[TestClient, str])
     record = view.stages[0].record
     url = f"/matters/{matter_id}/records/{record.id}/attachments"
     for _ in range(2):
-        added = client.post(url, data=form_token(client), files={"attachment": ("签到表.pdf", PDF, "application/pdf")},
-                            follow_redirects=False)
+        added = client.post(
+            url,
+            data=form_token(client),
+            files={"attachment": ("签到表.pdf", PDF, "application/pdf")},
+            follow_redirects=False,
+        )
         assert added.status_code == 303
     stored = page_of(client.get(f"/matters/{matter_id}")).view.stages[0].record
     assert [a.name for a in stored.attachments] == ["签到表-2.pdf", "签到表.pdf"]
-    bad = client.post(url, data=form_token(client), files={"attachment": ("x.pdf", b"MZ\x90\x00", "application/pdf")})
+    bad = client.post(
+        url,
+        data=form_token(client),
+        files={"attachment": ("x.pdf", b"MZ\x90\x00", "application/pdf")},
+    )
     assert bad.status_code == 422
     assert page_of(bad).message == "附件只能是JPEG、PNG图片或PDF文件"
 
@@ -218,31 +301,48 @@ def test_every_error_is_listed_at_the_top_of_the_form(reviewed: tuple[TestClient
     client, matter_id = reviewed
     response = client.post(
         f"/matters/{matter_id}/stages/resolution",
-        data=_meeting(client, body="representatives", expected="30", present="25", in_favour="20", content="决议"),
+        data=_meeting(
+            client,
+            body="representatives",
+            expected="30",
+            present="25",
+            in_favour="20",
+            content="决议",
+        ),
     )
     assert response.status_code == 409  # the review comes first: an error about no field shown
     summary = soup(response).select(".error-summary li")
     assert [li.get_text() for li in summary] == ["不能跳过阶段：请先完成“党员大会审议”"]
 
 
-def test_a_named_vote_is_kept_and_shown_only_on_the_record(reviewed: tuple[TestClient, str]) -> None:
+def test_a_named_vote_is_kept_and_shown_only_on_the_record(
+    reviewed: tuple[TestClient, str],
+) -> None:
     client, matter_id = reviewed
     named = {"voted_for": "张三、李四\n王五", "voted_against": "赵六", "voted_abstain": ""}
     # Counts left blank are taken from the names; counts that disagree are refused beside the list.
-    refused = client.post(f"/matters/{matter_id}/stages/review",
-                          data=_meeting(client, expected="5", present="4", in_favour="4", **named))
+    refused = client.post(
+        f"/matters/{matter_id}/stages/review",
+        data=_meeting(client, expected="5", present="4", in_favour="4", **named),
+    )
     assert refused.status_code == 422
     assert "by_name" in page_of(refused).form.state.errors
     assert soup(refused).select_one("details.named-vote[open] [data-field='by_name']") is not None
-    done = client.post(f"/matters/{matter_id}/stages/review", data=_meeting(client, expected="5", present="4", **named),
-                       follow_redirects=False)
+    done = client.post(
+        f"/matters/{matter_id}/stages/review",
+        data=_meeting(client, expected="5", present="4", **named),
+        follow_redirects=False,
+    )
     assert done.status_code == 303, page_of(done).form.state.errors
     view = page_of(client.get(f"/matters/{matter_id}")).view
     vote = next(s for s in view.stages if s.spec.key == "review").record.vote
     assert (vote.in_favour, vote.against, vote.abstain) == (3, 1, 0)
     assert dict(vote.by_name) == {"张三": "for", "李四": "for", "王五": "for", "赵六": "against"}
     html = soup(client.get(f"/matters/{matter_id}"))
-    shown = {li["data-choice"]: li.get_text() for li in html.select("#stage-review details.named-vote li")}
+    shown = {
+        li["data-choice"]: li.get_text()
+        for li in html.select("#stage-review details.named-vote li")
+    }
     assert shown == {"for": "赞成：张三、李四、王五", "against": "反对：赵六"}
 
 
@@ -259,7 +359,14 @@ def test_what_the_form_asks_comes_from_the_procedure(reviewed: tuple[TestClient,
     resolution = client.get(f"/matters/{matter_id}/stages/resolution")
     assert page_of(resolution).form.bases == ("adults", "households", "members")
     options = soup(resolution).select('select[name="basis"] option')
-    assert [o.get_text() for o in options] == ["villagers aged 18 and over", "household representatives", "Members"]
+    assert [o.get_text() for o in options] == [
+        "villagers aged 18 and over",
+        "household representatives",
+        "Members",
+    ]
     assert soup(resolution).select_one('input[name="township_staff"]') is not None
     legend = soup(resolution).select_one("legend")
-    assert legend is not None and legend.get_text().strip() == "4. Villagers' (representatives') resolution"
+    assert (
+        legend is not None
+        and legend.get_text().strip() == "4. Villagers' (representatives') resolution"
+    )

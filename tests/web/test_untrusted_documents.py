@@ -35,10 +35,18 @@ from web.helpers import PNG, ClientFactory, soup
 #: Values no field of the stored shape accepts where they are put (per kind of field).
 NOT_TEXT = st.sampled_from([0, 12.5, True, [], {}, ["x"]])
 NOT_INT: st.SearchStrategy[object] = st.sampled_from(["lots", -1, 1.5, True, None, [], 10**12])
-NOT_TIME = st.sampled_from([
-    0, "not-a-time", "0001-01-01T00:00", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:00+00:00",
-    "2026-02-30T10:00:00+08:00", [], True,
-])
+NOT_TIME = st.sampled_from(
+    [
+        0,
+        "not-a-time",
+        "0001-01-01T00:00",
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:00+00:00",
+        "2026-02-30T10:00:00+08:00",
+        [],
+        True,
+    ]
+)
 NOT_DATE = st.sampled_from(["not a date", 5, "0001-01-01", "9999-12-31", "2026-13-01", [], True])
 NOT_FLAG = st.sampled_from(["yes", 1, [], "true"])
 NOT_OBJECT = st.sampled_from(["lots", 7, ["a"], True])
@@ -63,7 +71,9 @@ BREAKS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "publication.published_at": NOT_TIME,
         "stage": st.one_of(NOT_TEXT, st.just(None)),
         "township_staff": st.sampled_from(["张三", [1, 2], {}]),
-        "rule": st.sampled_from(["x", 3, {"quorum": "lots"}, {"quorum": {"members": [1, 0]}, "majority": 5}]),
+        "rule": st.sampled_from(
+            ["x", 3, {"quorum": "lots"}, {"quorum": {"members": [1, 0]}, "majority": 5}]
+        ),
         "corrects": BAD_ID,
     },
     "member": {
@@ -86,9 +96,16 @@ BREAKS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
         "tables": NOT_INT,
         "family": st.one_of(NOT_TEXT, st.just(None)),
     },
-    "village_rule": {"title": st.one_of(NOT_TEXT, st.just(None)), "published": NOT_FLAG, "limits": NOT_OBJECT},
+    "village_rule": {
+        "title": st.one_of(NOT_TEXT, st.just(None)),
+        "published": NOT_FLAG,
+        "limits": NOT_OBJECT,
+    },
     "body": {"rule": st.sampled_from(["x", 3, {"quorum": "lots"}]), "charter": NOT_TEXT},
-    "village": {"name": st.one_of(NOT_TEXT, st.just(None)), "created_at": st.sampled_from([None, 5])},
+    "village": {
+        "name": st.one_of(NOT_TEXT, st.just(None)),
+        "created_at": st.sampled_from([None, 5]),
+    },
 }
 
 
@@ -98,23 +115,62 @@ async def _village(db: sync.Database) -> None:
     matter = await villagedata.through_consultation(db)
     await store.append_stage_record(
         matter.id,
-        StageRecord(matter.id, "review", held_at=villagedata.at(9), attendance=Attendance(30, 24), vote=Vote(20, 2, 2)),
+        StageRecord(
+            matter.id,
+            "review",
+            held_at=villagedata.at(9),
+            attendance=Attendance(30, 24),
+            vote=Vote(20, 2, 2),
+        ),
     )
     await store.add_attachment((await store.list_stage_records(matter.id))[0].id, "签到表.png", PNG)
-    await store.add_supervision(SupervisionEntry("公开不及时", villagedata.SUPERVISORS[0], noted_at=villagedata.at(10), matter=matter.id))
-    await store.add_member(Member(BodyKind.WEDDINGS_FUNERALS_COUNCIL, "田理事", "理事长", dt.date(2024, 1, 1), convenor=True))
-    await store.add_village_rule("红白事标准", "红白事简办标准", "婚事不超过15桌", limits={"wedding": {"max_tables": 15}})
-    await store.add_ceremony(Ceremony(kind="wedding", family="张家", held_on=dt.date(2026, 5, 1), tables=12, registered_by="田理事"))
+    await store.add_supervision(
+        SupervisionEntry(
+            "公开不及时", villagedata.SUPERVISORS[0], noted_at=villagedata.at(10), matter=matter.id
+        )
+    )
+    await store.add_member(
+        Member(
+            BodyKind.WEDDINGS_FUNERALS_COUNCIL,
+            "田理事",
+            "理事长",
+            dt.date(2024, 1, 1),
+            convenor=True,
+        )
+    )
+    await store.add_village_rule(
+        "红白事标准", "红白事简办标准", "婚事不超过15桌", limits={"wedding": {"max_tables": 15}}
+    )
+    await store.add_ceremony(
+        Ceremony(
+            kind="wedding",
+            family="张家",
+            held_on=dt.date(2026, 5, 1),
+            tables=12,
+            registered_by="田理事",
+        )
+    )
     await store.save_body(Body(BodyKind.RESIDENTS_COUNCIL, charter="章程"))
     await store.append_stage_record(
         matter.id,
-        StageRecord(matter.id, "resolution", body="representatives", held_at=villagedata.at(12),
-                    attendance=Attendance(30, 21), vote=Vote(18, 2, 1), content="决议"),
+        StageRecord(
+            matter.id,
+            "resolution",
+            body="representatives",
+            held_at=villagedata.at(12),
+            attendance=Attendance(30, 21),
+            vote=Vote(18, 2, 1),
+            content="决议",
+        ),
     )
     await store.append_stage_record(
         matter.id,
-        StageRecord(matter.id, "resolution_publication", content="公告",
-                    publication=Publication("决议公告", "村务公开栏", villagedata.at(13))),
+        StageRecord(
+            matter.id,
+            "resolution_publication",
+            content="公告",
+            publication=Publication("决议公告", "村务公开栏", villagedata.at(13)),
+        ),
     )
 
 
@@ -133,7 +189,9 @@ def _break(doc: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     return broken
 
 
-def _revisions(doc: dict[str, Any], body: dict[str, Any], *, sibling: bool) -> tuple[str, dict[str, Any]]:
+def _revisions(
+    doc: dict[str, Any], body: dict[str, Any], *, sibling: bool
+) -> tuple[str, dict[str, Any]]:
     """A new revision on top of the winner, or (``sibling``) a branch beside it."""
     start, ids = doc["_revisions"]["start"], doc["_revisions"]["ids"]
     digest = hashlib.md5(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
@@ -191,7 +249,11 @@ def _crawl(client: TestClient) -> list[str]:
     todo, seen, answers = ["/unreadable", "/"], set(), []
     while todo:
         path = todo.pop()
-        if path in seen or not path.startswith("/") or path.startswith(("/static", "/logout", "/lang")):
+        if (
+            path in seen
+            or not path.startswith("/")
+            or path.startswith(("/static", "/logout", "/lang"))
+        ):
             continue
         seen.add(path)
         response = client.get(path, follow_redirects=False)
@@ -207,16 +269,31 @@ def _crawl(client: TestClient) -> list[str]:
 @settings(
     # Each example starts an app and crawls it (about 5 s); shrinking is off so that a failure
     # reports at once, with its plan in the message.
-    max_examples=10, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
+    max_examples=10,
+    deadline=None,
+    derandomize=True,
+    phases=[Phase.explicit, Phase.generate],
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(plan=breakages())
-def test_malformed_documents_are_quarantined_and_every_page_works(make_client: ClientFactory, plan: list[Breakage]) -> None:
+def test_malformed_documents_are_quarantined_and_every_page_works(
+    make_client: ClientFactory, plan: list[Breakage]
+) -> None:
     client = make_client(setup=_village)
     broken = _apply(client, plan)
     answers = _crawl(client)
     assert not [a for a in answers if a.startswith("5")], (answers, plan)
     reached = {a.split(" ", 1)[1] for a in answers}
-    assert {"/", "/matters", "/councils", "/supervision", "/ceremonies", "/unreadable"} <= reached, answers
-    listed = {str(row["data-id"]) for row in soup(client.get("/unreadable")).select("#unreadable-list tr[data-id]")}
+    assert {
+        "/",
+        "/matters",
+        "/councils",
+        "/supervision",
+        "/ceremonies",
+        "/unreadable",
+    } <= reached, answers
+    listed = {
+        str(row["data-id"])
+        for row in soup(client.get("/unreadable")).select("#unreadable-list tr[data-id]")
+    }
     assert broken <= listed, (broken - listed, plan)

@@ -34,7 +34,14 @@ async def small_village(db: sync.Database) -> None:
 
 
 async def major_matter(db: sync.Database, title: str = "修建村东机耕道") -> Matter:
-    matter = Matter(kind="major", title=title, body="", year=2026, summary="硬化村东机耕道 1.2 公里。", category="道路")
+    matter = Matter(
+        kind="major",
+        title=title,
+        body="",
+        year=2026,
+        summary="硬化村东机耕道 1.2 公里。",
+        category="道路",
+    )
     return await store(db).create_matter(matter)
 
 
@@ -47,10 +54,18 @@ async def through_consultation(db: sync.Database) -> Matter:
     from village_app.domain import Attendance
 
     matter = await major_matter(db)
-    for stage, body, day in (("proposal", "party_branch", 2), ("consultation", "two_committees", 5)):
+    for stage, body, day in (
+        ("proposal", "party_branch", 2),
+        ("consultation", "two_committees", 5),
+    ):
         record = StageRecord(
-            matter=matter.id, stage=stage, body=body, held_at=at(day), place="村委会议室",
-            attendance=Attendance(7, 6), content=f"{stage} 内容",
+            matter=matter.id,
+            stage=stage,
+            body=body,
+            held_at=at(day),
+            place="村委会议室",
+            attendance=Attendance(7, 6),
+            content=f"{stage} 内容",
         )
         await store(db).append_stage_record(matter.id, record)
     return matter

@@ -60,13 +60,29 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("source", help="a .sqlite path or a CouchDB database URL")
     p.add_argument("target", help="a .sqlite path or a CouchDB database URL (created if missing)")
-    p.add_argument("--continuous", action="store_true", help="keep following SOURCE until interrupted")
-    p.add_argument("--selector", type=_selector, metavar="JSON",
-                   help='replicate only documents matching a Mango selector, e.g. \'{"published": true}\'')
-    p.add_argument("--batch-size", type=_positive, default=100, metavar="N",
-                   help="changes per batch (a checkpoint follows each batch; default 100)")
-    p.add_argument("--doc-id", action="append", dest="doc_ids", metavar="ID",
-                   help="replicate only this document (may be repeated)")
+    p.add_argument(
+        "--continuous", action="store_true", help="keep following SOURCE until interrupted"
+    )
+    p.add_argument(
+        "--selector",
+        type=_selector,
+        metavar="JSON",
+        help="replicate only documents matching a Mango selector, e.g. '{\"published\": true}'",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=_positive,
+        default=100,
+        metavar="N",
+        help="changes per batch (a checkpoint follows each batch; default 100)",
+    )
+    p.add_argument(
+        "--doc-id",
+        action="append",
+        dest="doc_ids",
+        metavar="ID",
+        help="replicate only this document (may be repeated)",
+    )
     p.set_defaults(handler=run)
 
 
@@ -142,7 +158,10 @@ async def replicate_command(args: argparse.Namespace, *, out: TextIO, err: TextI
     print(summary(rep), file=out)
     fixed = await repair_after_pull(args.target)
     if fixed:
-        print(f"repaired {fixed} derived values (matter stages, publicity flags) after the pull", file=out)
+        print(
+            f"repaired {fixed} derived values (matter stages, publicity flags) after the pull",
+            file=out,
+        )
     return exit_status(rep, signals, err)
 
 
@@ -193,7 +212,9 @@ async def repair_after_pull(target: str) -> int:
         return 0
     db = await sync.open_database(str(path), create=False)
     try:
-        return await repo.VillageStore(db, path.stem, repo.Actor("village-app replicate")).repair_derived()
+        return await repo.VillageStore(
+            db, path.stem, repo.Actor("village-app replicate")
+        ).repair_derived()
     finally:
         await db.close()
 

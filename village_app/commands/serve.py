@@ -14,7 +14,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--data", default="data", help="data folder (one .sqlite file per village)")
-    p.add_argument("--village", default=None, help="village file stem when the data folder holds several")
+    p.add_argument(
+        "--village", default=None, help="village file stem when the data folder holds several"
+    )
     p.add_argument("--mode", choices=["field"], default="field")
     p.set_defaults(handler=run)
 

@@ -12,12 +12,18 @@ from pathlib import Path
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("user", help="manage accounts (user add)")
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    add = actions.add_parser("add", help="create an account, or set a new password for an existing one")
+    add = actions.add_parser(
+        "add", help="create an account, or set a new password for an existing one"
+    )
     add.add_argument("username")
     add.add_argument("--data", default="data", help="data folder (one .sqlite file per village)")
-    add.add_argument("--village", default=None, help="village file stem when the data folder holds several")
+    add.add_argument(
+        "--village", default=None, help="village file stem when the data folder holds several"
+    )
     add.add_argument("--role", default="secretary", choices=["secretary", "reviewer", "viewer"])
-    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
     add.set_defaults(handler=run_add)
 
 
@@ -40,7 +46,10 @@ def run_add(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if path is None or not path.exists():
-        print(f"error: no village in {args.data}: run `village-app demo --data {args.data}` first", file=sys.stderr)
+        print(
+            f"error: no village in {args.data}: run `village-app demo --data {args.data}` first",
+            file=sys.stderr,
+        )
         return 2
     password = _read_password(args.password_stdin)
     if password is None:

@@ -102,12 +102,16 @@ async def _build_aside(path: Path, script: dict[str, Any]) -> None:
         db = await sync.open_database(str(building))
         try:
             await build_demo(db, script)
-            await db.put_local({"_id": MARKER, "version": VERSION, "village": script["village"]["code"]})
+            await db.put_local(
+                {"_id": MARKER, "version": VERSION, "village": script["village"]["code"]}
+            )
         finally:
             await db.close()  # the last connection's close folds the WAL into the file
         os.replace(building, path)
     except StorageFullError:
-        raise DemoError("the disk is full: the demo was not loaded (nothing was left behind)") from None
+        raise DemoError(
+            "the disk is full: the demo was not loaded (nothing was left behind)"
+        ) from None
     finally:
         for leftover in _aside(path):
             leftover.unlink(missing_ok=True)

@@ -96,7 +96,8 @@ async def _organisation(demo: _Demo) -> None:
             body = Body(kind=kind, charter=s["charters"].get(kind, ""), rule=s["rules"].get(kind))
             await demo.store.save_body(body)
     for rule in s["village_rules"]:
-        await demo.store.add_village_rule(rule["kind"],
+        await demo.store.add_village_rule(
+            rule["kind"],
             rule["title"],
             rule["text"],
             limits=rule.get("limits"),
@@ -137,9 +138,7 @@ async def _organisation(demo: _Demo) -> None:
                     close_relatives=relatives.get(name, ()),
                     phone=phone(demo.rng),
                 )
-                demo.roster.setdefault(body, []).append(
-                    await demo.store.add_member(member)
-                )
+                demo.roster.setdefault(body, []).append(await demo.store.add_member(member))
 
 
 def _expected(demo: _Demo, body: str) -> int:
@@ -270,7 +269,8 @@ def _attachments(demo: _Demo, matter_key: str, record: StageRecord) -> list[repo
 async def _matter(demo: _Demo, plan: dict[str, Any]) -> None:
     start = datetime.combine(date.fromisoformat(plan["start"]), time(19, 30), SHANGHAI)
     demo.at(start - timedelta(days=2))
-    matter = await demo.store.create_matter(Matter(
+    matter = await demo.store.create_matter(
+        Matter(
             kind=plan["kind"],
             title=plan["title"],
             body=plan.get("body", ""),
@@ -293,7 +293,8 @@ async def _matter(demo: _Demo, plan: dict[str, Any]) -> None:
         if failed:
             demo.at(when)
             record = _record(demo, matter, key, when, plan, failed=failed)
-            await demo.store.append_stage_record(matter.id,
+            await demo.store.append_stage_record(
+                matter.id,
                 record,
                 attachments=_attachments(demo, plan["key"], record) if plan.get("attach") else (),
             )
@@ -307,7 +308,8 @@ async def _matter(demo: _Demo, plan: dict[str, Any]) -> None:
         demo.at(when)
         record = _record(demo, matter, key, when, plan)
         attachments = _attachments(demo, plan["key"], record) if plan.get("attach") else []
-        records[key] = await demo.store.append_stage_record(matter.id, record, attachments=attachments
+        records[key] = await demo.store.append_stage_record(
+            matter.id, record, attachments=attachments
         )
         when += timedelta(days=100 if key == "resolution_publication" else 7)
     fix = plan.get("correct")
@@ -321,8 +323,7 @@ async def _matter(demo: _Demo, plan: dict[str, Any]) -> None:
             target.held_at or when,
             {fix["stage"]: {"present": 26, "vote": fix["vote"]}},
         )
-        await demo.store.correct_record(target.id, corrected, fix["reason"]
-        )
+        await demo.store.correct_record(target.id, corrected, fix["reason"])
 
 
 async def _supervision(demo: _Demo) -> None:
@@ -331,7 +332,8 @@ async def _supervision(demo: _Demo) -> None:
         noted = datetime.combine(date.fromisoformat(item["noted"]), time(10), SHANGHAI)
         matter = demo.matters[item["matter"]].id if item["matter"] else None
         demo.at(noted)
-        first = await demo.store.add_supervision(SupervisionEntry(item["finding"], chair, noted_at=noted, matter=matter),
+        first = await demo.store.add_supervision(
+            SupervisionEntry(item["finding"], chair, noted_at=noted, matter=matter),
         )
         for status, follow_up, day in item["follow_ups"]:
             when = datetime.combine(date.fromisoformat(day), time(10), SHANGHAI)

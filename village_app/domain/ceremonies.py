@@ -44,7 +44,11 @@ class Breach:
     @property
     def message(self) -> Message:
         msgid = BREACH_TEXTS.get(self.what)
-        return Message(msgid, {"actual": self.actual, "cap": self.cap}) if msgid else Message(self.text)
+        return (
+            Message(msgid, {"actual": self.actual, "cap": self.cap})
+            if msgid
+            else Message(self.text)
+        )
 
 
 @dataclass(frozen=True)

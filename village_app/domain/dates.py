@@ -88,8 +88,6 @@ def parse_local(text: str, *, field: str = "held_at") -> datetime:
     return local
 
 
-
-
 #: Where a village's records begin: nothing before it is entered (a typo of the year, mostly).
 RECORDS_BEGIN = date(2000, 1, 1)
 

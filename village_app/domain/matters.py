@@ -75,9 +75,7 @@ def validate_matter(matter: Matter) -> Matter:
     if not title:
         raise ValidationError(N_("请填写事项名称"), field="title", ids=[matter.id])
     if len(title) > MAX_TITLE:
-        raise ValidationError(
-            N_("事项名称不能超过%(max)s字"), {"max": MAX_TITLE}, field="title"
-        )
+        raise ValidationError(N_("事项名称不能超过%(max)s字"), {"max": MAX_TITLE}, field="title")
     if len(matter.summary) > MAX_TEXT:
         raise ValidationError(N_("内容不能超过%(max)s字"), {"max": MAX_TEXT}, field="summary")
     body = matter.body or (BodyKind.PARTY_BRANCH if kind is MatterKind.MAJOR else "")

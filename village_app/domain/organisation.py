@@ -78,7 +78,9 @@ def body_kind(value: str, *, field_name: str = "body") -> BodyKind:
     try:
         return BodyKind(value)
     except ValueError:
-        raise ValidationError(N_("未知的组织：%(body)s"), {"body": value}, field=field_name) from None
+        raise ValidationError(
+            N_("未知的组织：%(body)s"), {"body": value}, field=field_name
+        ) from None
 
 
 def body_name(kind: str) -> str:

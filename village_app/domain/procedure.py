@@ -160,13 +160,17 @@ def matter_kind(value: str) -> MatterKind:
     try:
         return MatterKind(value)
     except ValueError:
-        raise ValidationError(N_("未知的事项类别：%(kind)s"), {"kind": value}, field="kind") from None
+        raise ValidationError(
+            N_("未知的事项类别：%(kind)s"), {"kind": value}, field="kind"
+        ) from None
 
 
 #: The procedure of a moral review matter that is not a commendation (``Matter.procedure``):
 #: it names people, so it has no public stage and no notice (only a commendation is published).
 PRIVATE_COUNCIL = "council_private"
-PRIVATE_COUNCIL_STAGES: tuple[StageSpec, ...] = tuple(s for s in COUNCIL_STAGES if not s.publication)
+PRIVATE_COUNCIL_STAGES: tuple[StageSpec, ...] = tuple(
+    s for s in COUNCIL_STAGES if not s.publication
+)
 
 
 def stages_for(kind: str) -> tuple[StageSpec, ...]:

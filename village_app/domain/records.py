@@ -145,7 +145,9 @@ def _validate_fields(
     if spec.meeting and record.attendance is None:
         raise ValidationError(N_("请填写应到和实到人数"), field="expected", ids=ids)
     if record.form and record.form not in MEETING_FORMS:
-        raise ValidationError(N_("会议形式应为现场会议、视频会议或书面征求意见"), field="form", ids=ids)
+        raise ValidationError(
+            N_("会议形式应为现场会议、视频会议或书面征求意见"), field="form", ids=ids
+        )
     if spec.vote and record.vote is None:
         raise ValidationError(N_("请填写表决票数"), field="in_favour", ids=ids)
     if record.vote is not None and record.attendance is None:
@@ -199,7 +201,9 @@ def record_stage(
     ids = [i for i in (matter.id,) if i]
     if record.corrects:
         raise CorrectionInvalid(N_("更正请使用更正功能"), field="corrects", ids=ids)
-    spec = check_stage_allowed(matter.procedure, done_stages(history), record.stage, matter_id=matter.id)
+    spec = check_stage_allowed(
+        matter.procedure, done_stages(history), record.stage, matter_id=matter.id
+    )
     checked = _validate_fields(
         matter, spec, replace(record, matter=matter.id or record.matter), rules
     )

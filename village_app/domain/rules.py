@@ -61,12 +61,14 @@ class Threshold:
         return math.floor(limit) + 1 if self.strict else max(math.ceil(limit), 1)
 
     def describe(self) -> Message:
-        """"More than two thirds" (strict) or "at least two thirds", to be translated."""
+        """ "More than two thirds" (strict) or "at least two thirds", to be translated."""
         name = _FRACTION_NAMES.get(self.fraction)
         share: Param = (
             Message(name) if name else f"{self.fraction.numerator}/{self.fraction.denominator}"
         )
-        return Message(N_("超过%(share)s") if self.strict else N_("不少于%(share)s"), {"share": share})
+        return Message(
+            N_("超过%(share)s") if self.strict else N_("不少于%(share)s"), {"share": share}
+        )
 
     def to_data(self) -> dict[str, Any]:
         return {

@@ -20,7 +20,11 @@ from village_app.i18n import N_, Message
 
 STATUSES: tuple[str, ...] = ("open", "rectifying", "closed")
 #: Status -> its name (a msgid).
-STATUS_NAMES: dict[str, str] = {"open": N_("待整改"), "rectifying": N_("整改中"), "closed": N_("已办结")}
+STATUS_NAMES: dict[str, str] = {
+    "open": N_("待整改"),
+    "rectifying": N_("整改中"),
+    "closed": N_("已办结"),
+}
 _NEXT = {
     "open": {"open", "rectifying", "closed"},
     "rectifying": {"rectifying", "closed"},

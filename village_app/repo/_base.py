@@ -172,4 +172,6 @@ def _creation_order(doc: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def _unknown(doc: Mapping[str, Any]) -> Unreadable:
-    return Unreadable(str(doc.get("_id")), str(doc.get("_rev", "")), str(doc.get("type")), "unreadable")
+    return Unreadable(
+        str(doc.get("_id")), str(doc.get("_rev", "")), str(doc.get("type")), "unreadable"
+    )

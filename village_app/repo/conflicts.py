@@ -33,7 +33,9 @@ class ConflictRecords(StoreBase):
         # A version that cannot be read is not offered (it is not shown, and cannot be kept);
         # keeping any other version closes its branch with the rest.
         return [
-            v for v in [winner, *(r["ok"] for r in others if "ok" in r)] if check(v, self.village) is None
+            v
+            for v in [winner, *(r["ok"] for r in others if "ok" in r)]
+            if check(v, self.village) is None
         ]
 
     async def conflicted(self, docids: Sequence[str]) -> list[str]:
@@ -59,7 +61,12 @@ class ConflictRecords(StoreBase):
         doc = {k: v for k, v in chosen.items() if not k.startswith("_")}
         for fixed in ("type", "village", "created_at", "created_by"):
             doc[fixed] = winner[fixed]  # what a document is and who made it never change
-        doc.update(_id=docid, _rev=winner["_rev"], updated_at=self.actor.stamp(), updated_by=self.actor.user)
+        doc.update(
+            _id=docid,
+            _rev=winner["_rev"],
+            updated_at=self.actor.stamp(),
+            updated_by=self.actor.user,
+        )
         rev = await self._put_editable(doc)
         # Closing a losing branch cannot conflict (each names its own leaf), but a refusal must
         # not pass unseen: the conflict would stay while the page said it was resolved.

@@ -83,7 +83,9 @@ class MatterIndex:
         )["rows"]
         found = [r["doc"] for r in rows if r.get("doc") and r["doc"].get("type") == DocType.MATTER]
         self.docs = {
-            d["_id"]: _summary(d) for d in found if d.get("village") == self.village and _readable(d)
+            d["_id"]: _summary(d)
+            for d in found
+            if d.get("village") == self.village and _readable(d)
         }
         self._changed()
         self.built = True

@@ -49,7 +49,6 @@ class NewAttachment:
 OPAQUE_CONTENT_TYPE = "application/octet-stream"
 
 
-
 class MatterQuery(TypedDict, total=False):
     """The filters and the page of :meth:`MatterRecords.find_matters`."""
 
@@ -74,7 +73,6 @@ def _unique_names(wanted: Sequence[str], taken: Sequence[str]) -> list[str]:
         used.add(candidate)
         names.append(candidate)
     return names
-
 
 
 def _record_flags(matter: Matter | None) -> dict[str, bool]:
@@ -111,7 +109,9 @@ class MatterRecords(SupervisionRecords):
         old = await self.get_matter(matter.id)
         if not matter.rev:
             raise ValidationError(N_("缺少版本信息，请刷新后再试"), field="rev")
-        checked = validate_matter(replace(matter, kind=old.kind, body=old.body, village=self.village))
+        checked = validate_matter(
+            replace(matter, kind=old.kind, body=old.body, village=self.village)
+        )
         doc = docs.matter_to_doc(
             self.village,
             replace(checked, stage=old.stage, created_at=old.created_at, created_by=old.created_by),
@@ -145,7 +145,9 @@ class MatterRecords(SupervisionRecords):
 
         async def attempt() -> None:
             records = await self._find_all({"type": DocType.STAGE_RECORD, "matter": matter.id})
-            stale = [{**d, **wanted} for d in records if any(d.get(k) != v for k, v in wanted.items())]
+            stale = [
+                {**d, **wanted} for d in records if any(d.get(k) != v for k, v in wanted.items())
+            ]
             if stale:
                 raise_for_results(await self.db.bulk_docs(stale))
 
@@ -159,7 +161,12 @@ class MatterRecords(SupervisionRecords):
         changed one side before they synced, leave them disagreeing; this runs at start-up and
         after every pull. A record whose matter cannot be read is made private (fail closed).
         Returns how many documents were fixed."""
-        matters = {m.id: m for m in self._read(await self._find_all({"type": DocType.MATTER}), docs.matter_from_doc)}
+        matters = {
+            m.id: m
+            for m in self._read(
+                await self._find_all({"type": DocType.MATTER}), docs.matter_from_doc
+            )
+        }
         raw_records = await self._find_all({"type": DocType.STAGE_RECORD})
         records: dict[str, list[StageRecord]] = {}
         for record in self._read(raw_records, docs.stage_record_from_doc):
@@ -179,7 +186,9 @@ class MatterRecords(SupervisionRecords):
         for docid in stale:
             fixed += await self._set_record_flags(docid, matters)
         if fixed:
-            log.warning("%s: repaired %d derived values (stage, publicity flags)", self.village, fixed)
+            log.warning(
+                "%s: repaired %d derived values (stage, publicity flags)", self.village, fixed
+            )
         return fixed
 
     async def _set_record_flags(self, docid: str, matters: dict[str, Matter]) -> int:
@@ -235,7 +244,11 @@ class MatterRecords(SupervisionRecords):
         await self._matter_index().summaries()
         found = await self.unreadable()
         if found:
-            log.warning("%s: %d unreadable documents quarantined (see /unreadable)", self.village, len(found))
+            log.warning(
+                "%s: %d unreadable documents quarantined (see /unreadable)",
+                self.village,
+                len(found),
+            )
 
     async def stage_counts(self, *, kind: str | None = None) -> dict[str, int]:
         """How many matters (of one kind, or all) are at each stage (for the overview)."""
@@ -279,7 +292,10 @@ class MatterRecords(SupervisionRecords):
         if checked:
             names = _unique_names([c.name for c in checked], ())
             doc["_attachments"] = {
-                name: {"content_type": c.content_type, "data": base64.b64encode(c.data).decode("ascii")}
+                name: {
+                    "content_type": c.content_type,
+                    "data": base64.b64encode(c.data).decode("ascii"),
+                }
                 for name, c in zip(names, checked, strict=True)
             }
         first = await self._put_once(doc, docs.stage_record_from_doc)
@@ -356,7 +372,9 @@ class MatterRecords(SupervisionRecords):
     def _check_dates(self, record: StageRecord) -> None:
         window = self._window()
         window.check(record.held_at, field="held_at")
-        window.check(record.publication.published_at if record.publication else None, field="published_at")
+        window.check(
+            record.publication.published_at if record.publication else None, field="published_at"
+        )
 
     async def add_attachment(self, record_id: str, filename: str, data: bytes) -> AttachmentRef:
         """Add a scan to an existing evidence record (stage record or supervision entry).
@@ -389,4 +407,7 @@ class MatterRecords(SupervisionRecords):
         except NotFoundError:
             raise NotFound(N_("附件不存在"), ids=[record_id]) from None
         sniffed = sniff_content_type(data)
-        return data, sniffed if sniffed is not None and sniffed == stored_type else OPAQUE_CONTENT_TYPE
+        return (
+            data,
+            sniffed if sniffed is not None and sniffed == stored_type else OPAQUE_CONTENT_TYPE,
+        )

@@ -94,9 +94,7 @@ class OrganisationRecords(ConflictRecords):
             rows = await self.db.all_docs(
                 keys=[docs.private_id(m.id) for m in members], include_docs=True
             )
-            extra = {
-                r["id"]: r["doc"] for r in rows["rows"] if isinstance(r.get("doc"), dict)
-            }
+            extra = {r["id"]: r["doc"] for r in rows["rows"] if isinstance(r.get("doc"), dict)}
             members = [
                 replace(m, phone=p.phone, close_relatives=p.close_relatives)
                 for m in members
@@ -169,8 +167,13 @@ class OrganisationRecords(ConflictRecords):
                 N_("请填写标题和内容"), field="title" if not title.strip() else "text"
             )
         doc = docs.village_rule_to_doc(
-            self.village, kind, title.strip(), text.strip(), self.actor,
-            published=published, limits=limits,
+            self.village,
+            kind,
+            title.strip(),
+            text.strip(),
+            self.actor,
+            published=published,
+            limits=limits,
         )
         await self._put_new(doc)
         return doc

@@ -54,12 +54,16 @@ def check(doc: Mapping[str, Any], village: str) -> Unreadable | None:
         return None
     try:
         if doc.get("village") != village:
-            raise MalformedDocument(doc.get("_id"), doc.get("_rev"), "village: another village's code")
+            raise MalformedDocument(
+                doc.get("_id"), doc.get("_rev"), "village: another village's code"
+            )
         parse(doc)
     except MalformedDocument as exc:
         return Unreadable(exc.docid, exc.rev, str(doc_type), exc.reason)
     except Exception as exc:  # a parser's own slip must quarantine too, never break a page
-        return Unreadable(str(doc.get("_id")), str(doc.get("_rev", "")), str(doc_type), type(exc).__name__)
+        return Unreadable(
+            str(doc.get("_id")), str(doc.get("_rev", "")), str(doc_type), type(exc).__name__
+        )
     return None
 
 
@@ -84,7 +88,9 @@ class QuarantineIndex:
             rows = result.get("results", [])
             for row in rows:
                 doc = row.get("doc") or {}
-                problem = None if row.get("deleted") or doc.get("_deleted") else check(doc, self.village)
+                problem = (
+                    None if row.get("deleted") or doc.get("_deleted") else check(doc, self.village)
+                )
                 if problem is None:
                     self.found.pop(row.get("id", ""), None)
                 else:

@@ -52,4 +52,9 @@ def raise_for_results(results: Sequence[dict[str, Any]]) -> None:
 
 
 #: CouchDB's per-document error names and the HTTP status each stands for.
-_STATUS_OF_ERROR: Final = {"forbidden": 403, "unauthorized": 401, "bad_request": 400, "not_found": 404}
+_STATUS_OF_ERROR: Final = {
+    "forbidden": 403,
+    "unauthorized": 401,
+    "bad_request": 400,
+    "not_found": 404,
+}

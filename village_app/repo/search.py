@@ -42,7 +42,9 @@ class SearchRecords(StoreBase):
             index = self.caches.search = SearchIndex(self.db, self.village)
         return index
 
-    async def search(self, text: str, *, ceremonies: bool = False, per_kind: int = 20) -> SearchResults:
+    async def search(
+        self, text: str, *, ceremonies: bool = False, per_kind: int = 20
+    ) -> SearchResults:
         """Records whose text contains ``text`` (case-insensitive, whitespace collapsed), newest
         first, at most ``per_kind`` of each kind. ``ceremonies``: also the 红白事 register, which
         names families (the caller admits only the secretary)."""

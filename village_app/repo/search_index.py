@@ -70,7 +70,9 @@ class Hit:
     after: str
 
 
-def _entry(kind: str, record_id: str, created_at: str, pairs: Iterable[tuple[str, str]], **link: Any) -> Entry:
+def _entry(
+    kind: str, record_id: str, created_at: str, pairs: Iterable[tuple[str, str]], **link: Any
+) -> Entry:
     fields = tuple((name, text) for name, text in pairs if text)
     folded = _SEPARATOR.join(text.lower() for _, text in fields)
     return Entry(kind, record_id, created_at, fields, folded, **link)
@@ -78,27 +80,42 @@ def _entry(kind: str, record_id: str, created_at: str, pairs: Iterable[tuple[str
 
 def _matter(doc: Mapping[str, Any]) -> Entry:
     m = docs.matter_from_doc(doc)
-    return _entry(MATTER, m.id, m.created_at, (("title", m.title), ("summary", m.summary)), title=m.title)
+    return _entry(
+        MATTER, m.id, m.created_at, (("title", m.title), ("summary", m.summary)), title=m.title
+    )
 
 
 def _stage_record(doc: Mapping[str, Any]) -> Entry:
     r = docs.stage_record_from_doc(doc)
-    return _entry(STAGE_RECORD, r.id, r.created_at, (("subject", r.subject), ("content", r.content)),
-                  matter=r.matter, stage=r.stage)
+    return _entry(
+        STAGE_RECORD,
+        r.id,
+        r.created_at,
+        (("subject", r.subject), ("content", r.content)),
+        matter=r.matter,
+        stage=r.stage,
+    )
 
 
 def _supervision(doc: Mapping[str, Any]) -> Entry:
     e = docs.supervision_from_doc(doc)
     # A follow-up names its thread; a correction of a first entry names the entry it corrects.
     thread = e.thread or e.corrects or e.id
-    return _entry(SUPERVISION, e.id, e.created_at, (("finding", e.finding), ("follow_up", e.follow_up)),
-                  matter=e.matter, thread=thread)
+    return _entry(
+        SUPERVISION,
+        e.id,
+        e.created_at,
+        (("finding", e.finding), ("follow_up", e.follow_up)),
+        matter=e.matter,
+        thread=thread,
+    )
 
 
 def _ceremony(doc: Mapping[str, Any]) -> Entry:
     c = docs.ceremony_from_doc(doc)
-    return _entry(CEREMONY, c.id, c.created_at, (("family", c.family), ("note", c.note)),
-                  year=c.held_on.year)
+    return _entry(
+        CEREMONY, c.id, c.created_at, (("family", c.family), ("note", c.note)), year=c.held_on.year
+    )
 
 
 _PARSERS: Final[dict[str, tuple[str, Callable[[Mapping[str, Any]], Entry]]]] = {

@@ -22,7 +22,9 @@ from village_app.repo.organisation import OrganisationRecords
 
 
 class SupervisionRecords(OrganisationRecords):
-    async def list_supervision_entries(self, *, matter: str | None = None) -> list[SupervisionEntry]:
+    async def list_supervision_entries(
+        self, *, matter: str | None = None
+    ) -> list[SupervisionEntry]:
         selector: dict[str, Any] = {"type": DocType.SUPERVISION}
         if matter:
             selector["matter"] = matter
@@ -53,7 +55,9 @@ class SupervisionRecords(OrganisationRecords):
                 raise NotFound(N_("监督事项不存在"), ids=[thread_id])
         checked = record_supervision(entry, roster, thread, today=date.today())
         doc = docs.supervision_to_doc(self.village, replace(checked, id=docid or ""), self.actor)
-        return await self._put_once(doc, docs.supervision_from_doc) or docs.supervision_from_doc(doc)
+        return await self._put_once(doc, docs.supervision_from_doc) or docs.supervision_from_doc(
+            doc
+        )
 
     async def correct_supervision(
         self, target_id: str, entry: SupervisionEntry, reason: str

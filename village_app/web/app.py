@@ -75,7 +75,25 @@ async def health(request: Request) -> Response:
 
 def _routes(settings: Settings) -> list[BaseRoute]:
     routes: list[BaseRoute] = [route("/healthz", health, name="health", access=PUBLIC)]
-    for module in (auth, lang, overview, organisation, matters, editing, matter, stages, live, notices, attachments, supervision, ceremonies, ledgers, roster_conflicts, unreadable, search):
+    for module in (
+        auth,
+        lang,
+        overview,
+        organisation,
+        matters,
+        editing,
+        matter,
+        stages,
+        live,
+        notices,
+        attachments,
+        supervision,
+        ceremonies,
+        ledgers,
+        roster_conflicts,
+        unreadable,
+        search,
+    ):
         routes.extend(module.routes)
     routes.append(PublicMount("/static", StaticFiles(directory=settings.static_dir), name="static"))
     undeclared = routes_without_access(routes)
@@ -89,10 +107,14 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         state = app_state(app)
         path = settings.village_db_path()
-        state.db = await sync.open_database(str(path), create=False) if path and path.exists() else None
+        state.db = (
+            await sync.open_database(str(path), create=False) if path and path.exists() else None
+        )
         state.village = path.stem if path else None
         if state.db is not None and state.village is not None:
-            store = repo.VillageStore(state.db, state.village, caches=state.caches_for(state.village))
+            store = repo.VillageStore(
+                state.db, state.village, caches=state.caches_for(state.village)
+            )
             await store.warm_up()
             await store.warm_up_search()
         await state.session_revocations.load(state.db)
@@ -143,9 +165,7 @@ def create_app(settings: Settings) -> Starlette:
             templates_by_locale={
                 locale: build_templates(settings.templates_dir, locale) for locale in i18n.LOCALES
             },
-            routes_by_name={
-                name: r for r in app.routes if (name := getattr(r, "name", None))
-            },
+            routes_by_name={name: r for r in app.routes if (name := getattr(r, "name", None))},
             session_revocations=revocations,
             login_throttle=LoginThrottle(
                 max_failures=settings.login_max_failures,
@@ -159,4 +179,3 @@ def create_app(settings: Settings) -> Starlette:
         ),
     )
     return app
-

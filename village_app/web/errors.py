@@ -63,7 +63,9 @@ class ErrorPage:
     field: str | None = None
 
 
-def error_response(request: Request, status: int, message: str | None = None, field: str | None = None) -> Response:
+def error_response(
+    request: Request, status: int, message: str | None = None, field: str | None = None
+) -> Response:
     title, default = _MESSAGES.get(status, _MESSAGES[500] if status >= 500 else _MESSAGES[400])
     page = ErrorPage(status=status, title=title, message=message or default, field=field)
     # htmx swaps 4xx answers; an error that is not a form's goes to the flash bar instead
@@ -94,10 +96,14 @@ async def _store_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CouchError)
     if isinstance(exc, StorageFullError):
         log.error("disk full on %s: %s", request.url.path, exc)
-        return error_response(request, 507, N_("磁盘已满，这次的内容没有保存。请清理电脑的磁盘空间后再试。"))
+        return error_response(
+            request, 507, N_("磁盘已满，这次的内容没有保存。请清理电脑的磁盘空间后再试。")
+        )
     if isinstance(exc, ReadOnlyStorageError):
         log.error("read-only data on %s: %s", request.url.path, exc)
-        return error_response(request, 503, N_("数据文件夹是只读的，无法保存。请检查数据文件夹的位置和权限。"))
+        return error_response(
+            request, 503, N_("数据文件夹是只读的，无法保存。请检查数据文件夹的位置和权限。")
+        )
     if exc.status >= 500:
         log.error("store error on %s: %s", request.url.path, exc)
         return error_response(request, 500)
@@ -118,7 +124,9 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return response
 
 
-def exception_handlers(domain_errors: tuple[type[Exception], ...] = ()) -> dict[type[Exception] | int, object]:
+def exception_handlers(
+    domain_errors: tuple[type[Exception], ...] = (),
+) -> dict[type[Exception] | int, object]:
     handlers: dict[type[Exception] | int, object] = {
         HTTPException: _http_exception,
         CouchError: _store_error,

@@ -73,7 +73,11 @@ def _filter_words(words: _Words, filters: MatterFilters) -> list[str]:
         (N_("提议组织"), words.name(BODY_NAMES, filters.body) if filters.body else ""),
         (N_("年度"), str(filters.year or "")),
     )
-    return [words.format(N_("%(label)s：%(value)s"), label=words(label), value=value) for label, value in shown if value]
+    return [
+        words.format(N_("%(label)s：%(value)s"), label=words(label), value=value)
+        for label, value in shown
+        if value
+    ]
 
 
 def _names(village: str, title: str, year: int | None) -> tuple[str, str]:
@@ -85,7 +89,10 @@ def _names(village: str, title: str, year: int | None) -> tuple[str, str]:
 async def _matters(store: repo.VillageStore, filters: MatterFilters) -> list[Matter]:
     """Every matter the list shows for ``filters`` (all its pages), in the list's order."""
     return await store.list_matters(
-        stage=filters.stage or None, body=filters.body or None, year=filters.year, kind=filters.kind or None
+        stage=filters.stage or None,
+        body=filters.body or None,
+        year=filters.year,
+        kind=filters.kind or None,
     )
 
 
@@ -137,8 +144,12 @@ async def matters_ledger(store: repo.VillageStore, filters: MatterFilters, local
     for matter in await _matters(store, filters):
         view = await store.matter_view(matter.id)
         row: list[Value] = [
-            matter.title, words.name(KIND_NAMES, matter.kind), words.name(BODY_NAMES, matter.body), matter.year,
-            words.name(STAGE_NAMES, view.current_stage), i18n.to_local(matter.created_at).date() if matter.created_at else None,
+            matter.title,
+            words.name(KIND_NAMES, matter.kind),
+            words.name(BODY_NAMES, matter.body),
+            matter.year,
+            words.name(STAGE_NAMES, view.current_stage),
+            i18n.to_local(matter.created_at).date() if matter.created_at else None,
         ]
         for stage in view.stages:
             record, result = _stage_result(words, stage)
@@ -151,14 +162,24 @@ async def matters_ledger(store: repo.VillageStore, filters: MatterFilters, local
                 result,
             ]
         rows[str(matter.kind)].append(tuple(row))
-    kinds = [filters.kind] if filters.kind else [k for k, found in rows.items() if found] or [str(MatterKind.MAJOR)]
-    sheets = tuple(Sheet(words.name(KIND_NAMES, k), _matter_columns(words, k), tuple(rows[k])) for k in kinds)
+    kinds = (
+        [filters.kind]
+        if filters.kind
+        else [k for k, found in rows.items() if found] or [str(MatterKind.MAJOR)]
+    )
+    sheets = tuple(
+        Sheet(words.name(KIND_NAMES, k), _matter_columns(words, k), tuple(rows[k])) for k in kinds
+    )
     village = await _village_name(store)
     title = words(N_("事项台账"))
     filename, suffix = _names(village, title, filters.year)
     return Ledger(
-        title=f"{village}{title}", subtitle=_subtitle(words, _filter_words(words, filters)),
-        sheets=sheets, filename=filename, ascii_filename=f"matters{suffix}.xlsx", landscape=True,
+        title=f"{village}{title}",
+        subtitle=_subtitle(words, _filter_words(words, filters)),
+        sheets=sheets,
+        filename=filename,
+        ascii_filename=f"matters{suffix}.xlsx",
+        landscape=True,
     )
 
 
@@ -174,21 +195,35 @@ def _correction_note(words: _Words, record: StageRecord, superseded: set[str]) -
     return words(N_("；")).join(notes)
 
 
-def _record_row(words: _Words, title: str, record: StageRecord, superseded: set[str]) -> tuple[Value, ...]:
-    attendance, vote, outcome, pub = record.attendance, record.vote, record.outcome, record.publication
+def _record_row(
+    words: _Words, title: str, record: StageRecord, superseded: set[str]
+) -> tuple[Value, ...]:
+    attendance, vote, outcome, pub = (
+        record.attendance,
+        record.vote,
+        record.outcome,
+        record.publication,
+    )
     when = record.when
     if pub is not None:
         result = words(N_("已公开"))
     else:
         result = i18n.translate(outcome.summary(), words.locale) if outcome else ""
     return (
-        title, words.name(STAGE_NAMES, record.stage), words.name(BODY_NAMES, record.body) if record.body else "",
+        title,
+        words.name(STAGE_NAMES, record.stage),
+        words.name(BODY_NAMES, record.body) if record.body else "",
         when.astimezone(i18n.TIMEZONE) if when else None,
-        pub.where if pub else record.place, words(record.form) if pub is None else "",
-        attendance.expected if attendance else None, attendance.present if attendance else None,
+        pub.where if pub else record.place,
+        words(record.form) if pub is None else "",
+        attendance.expected if attendance else None,
+        attendance.present if attendance else None,
         attendance.ratio_percent() if attendance else "",
-        vote.in_favour if vote else None, vote.against if vote else None, vote.abstain if vote else None,
-        result, _correction_note(words, record, superseded),
+        vote.in_favour if vote else None,
+        vote.against if vote else None,
+        vote.abstain if vote else None,
+        result,
+        _correction_note(words, record, superseded),
     )
 
 
@@ -199,22 +234,42 @@ async def meetings_ledger(store: repo.VillageStore, filters: MatterFilters, loca
     for matter in await _matters(store, filters):
         chains = fold_corrections(await store.list_stage_records(matter.id))
         superseded = {v.id for c in chains for v in c.superseded}
-        for chain in sorted(chains, key=lambda c: (c.root.when or dt.datetime.min.replace(tzinfo=i18n.TIMEZONE), c.root.created_at)):
-            rows += [_record_row(words, matter.title, version, superseded) for version in chain.versions]
+        for chain in sorted(
+            chains,
+            key=lambda c: (
+                c.root.when or dt.datetime.min.replace(tzinfo=i18n.TIMEZONE),
+                c.root.created_at,
+            ),
+        ):
+            rows += [
+                _record_row(words, matter.title, version, superseded) for version in chain.versions
+            ]
     columns = (
-        Column(words(N_("事项")), max_width=30), Column(words(N_("阶段"))), Column(words(N_("组织"))),
-        Column(words(N_("时间")), "datetime"), Column(words(N_("地点")), max_width=20), Column(words(N_("会议形式"))),
-        Column(words(N_("应到")), "number"), Column(words(N_("实到")), "number"), Column(words(N_("出席率"))),
-        Column(words(N_("赞成")), "number"), Column(words(N_("反对")), "number"), Column(words(N_("弃权")), "number"),
-        Column(words(N_("结果")), max_width=30), Column(words(N_("更正情况")), max_width=30),
+        Column(words(N_("事项")), max_width=30),
+        Column(words(N_("阶段"))),
+        Column(words(N_("组织"))),
+        Column(words(N_("时间")), "datetime"),
+        Column(words(N_("地点")), max_width=20),
+        Column(words(N_("会议形式"))),
+        Column(words(N_("应到")), "number"),
+        Column(words(N_("实到")), "number"),
+        Column(words(N_("出席率"))),
+        Column(words(N_("赞成")), "number"),
+        Column(words(N_("反对")), "number"),
+        Column(words(N_("弃权")), "number"),
+        Column(words(N_("结果")), max_width=30),
+        Column(words(N_("更正情况")), max_width=30),
     )
     village = await _village_name(store)
     title = words(N_("会议记录台账"))
     filename, suffix = _names(village, title, filters.year)
     return Ledger(
-        title=f"{village}{title}", subtitle=_subtitle(words, _filter_words(words, filters)),
-        sheets=(Sheet(title, columns, tuple(rows)),), filename=filename,
-        ascii_filename=f"meetings{suffix}.xlsx", landscape=True,
+        title=f"{village}{title}",
+        subtitle=_subtitle(words, _filter_words(words, filters)),
+        sheets=(Sheet(title, columns, tuple(rows)),),
+        filename=filename,
+        ascii_filename=f"meetings{suffix}.xlsx",
+        landscape=True,
     )
 
 
@@ -224,7 +279,9 @@ async def meetings_ledger(store: repo.VillageStore, filters: MatterFilters, loca
 async def supervision_ledger(store: repo.VillageStore, locale: str) -> Ledger:
     """One row per supervision entry, numbered by the finding (thread) it belongs to."""
     words = _Words(locale)
-    threads = sorted(await store.list_supervision(), key=lambda t: (t.entries[0].root.created_at, t.id))
+    threads = sorted(
+        await store.list_supervision(), key=lambda t: (t.entries[0].root.created_at, t.id)
+    )
     titles: dict[str, str] = {}
     rows: list[tuple[Value, ...]] = []
     for number, thread in enumerate(threads, start=1):
@@ -236,24 +293,42 @@ async def supervision_ledger(store: repo.VillageStore, locale: str) -> Ledger:
                 except NotFound:  # not (yet) replicated here
                     titles[entry.matter] = entry.matter
             when = entry.noted_at or (i18n.to_local(entry.created_at) if entry.created_at else None)
-            note = words.format(N_("更正记录，原因：%(reason)s"), reason=entry.reason) if chain.corrected else ""
-            rows.append((
-                number, when.astimezone(i18n.TIMEZONE) if when else None, entry.finding,
-                words.name(STATUS_NAMES, entry.status), entry.follow_up, entry.recorded_by,
-                titles.get(entry.matter or "", ""), note,
-            ))
+            note = (
+                words.format(N_("更正记录，原因：%(reason)s"), reason=entry.reason)
+                if chain.corrected
+                else ""
+            )
+            rows.append(
+                (
+                    number,
+                    when.astimezone(i18n.TIMEZONE) if when else None,
+                    entry.finding,
+                    words.name(STATUS_NAMES, entry.status),
+                    entry.follow_up,
+                    entry.recorded_by,
+                    titles.get(entry.matter or "", ""),
+                    note,
+                )
+            )
     columns = (
-        Column(words(N_("监督事项编号")), "number"), Column(words(N_("时间")), "datetime"),
-        Column(words(N_("发现的问题")), max_width=40), Column(words(N_("状态"))),
-        Column(words(N_("跟进情况")), max_width=40), Column(words(N_("记录人"))),
-        Column(words(N_("相关事项")), max_width=30), Column(words(N_("更正情况")), max_width=24),
+        Column(words(N_("监督事项编号")), "number"),
+        Column(words(N_("时间")), "datetime"),
+        Column(words(N_("发现的问题")), max_width=40),
+        Column(words(N_("状态"))),
+        Column(words(N_("跟进情况")), max_width=40),
+        Column(words(N_("记录人"))),
+        Column(words(N_("相关事项")), max_width=30),
+        Column(words(N_("更正情况")), max_width=24),
     )
     village = await _village_name(store)
     title = words(N_("村务监督台账"))
     return Ledger(
-        title=f"{village}{title}", subtitle=_subtitle(words, []),
-        sheets=(Sheet(title, columns, tuple(rows)),), filename=f"{village}{title}.xlsx",
-        ascii_filename="supervision.xlsx", landscape=True,
+        title=f"{village}{title}",
+        subtitle=_subtitle(words, []),
+        sheets=(Sheet(title, columns, tuple(rows)),),
+        filename=f"{village}{title}.xlsx",
+        ascii_filename="supervision.xlsx",
+        landscape=True,
     )
 
 
@@ -265,23 +340,39 @@ async def ceremonies_ledger(store: repo.VillageStore, year: int, locale: str) ->
     words = _Words(locale)
     rows: list[tuple[Value, ...]] = [
         (
-            c.held_on, words.name(CEREMONY_KINDS, c.kind), c.family, c.tables, c.cost_per_table, c.gift,
-            words(N_("符合") if c.kept or c.kept is None else N_("未符合")), words(N_("；")).join(i18n.translate(b.message, locale) for b in c.breaches),
-            c.registered_by, c.note,
+            c.held_on,
+            words.name(CEREMONY_KINDS, c.kind),
+            c.family,
+            c.tables,
+            c.cost_per_table,
+            c.gift,
+            words(N_("符合") if c.kept or c.kept is None else N_("未符合")),
+            words(N_("；")).join(i18n.translate(b.message, locale) for b in c.breaches),
+            c.registered_by,
+            c.note,
         )
         for c in await store.list_ceremonies(year=year)
     ]
     columns = (
-        Column(words(N_("办理日期")), "date"), Column(words(N_("类别"))), Column(words(N_("户主"))),
-        Column(words(N_("桌数")), "number"), Column(words(N_("每桌标准（元）")), "number"),
-        Column(words(N_("礼金（元）")), "number"), Column(words(N_("是否符合标准"))),
-        Column(words(N_("超标情况")), max_width=36), Column(words(N_("登记人"))), Column(words(N_("备注")), max_width=30),
+        Column(words(N_("办理日期")), "date"),
+        Column(words(N_("类别"))),
+        Column(words(N_("户主"))),
+        Column(words(N_("桌数")), "number"),
+        Column(words(N_("每桌标准（元）")), "number"),
+        Column(words(N_("礼金（元）")), "number"),
+        Column(words(N_("是否符合标准"))),
+        Column(words(N_("超标情况")), max_width=36),
+        Column(words(N_("登记人"))),
+        Column(words(N_("备注")), max_width=30),
     )
     village = await _village_name(store)
     title = words(N_("红白事登记台账"))
     condition = words.format(N_("%(label)s：%(value)s"), label=words(N_("年度")), value=year)
     return Ledger(
-        title=f"{village}{title}", subtitle=_subtitle(words, [condition]),
-        sheets=(Sheet(title, columns, tuple(rows)),), filename=f"{village}{title}-{year}.xlsx",
-        ascii_filename=f"ceremonies-{year}.xlsx", landscape=True,
+        title=f"{village}{title}",
+        subtitle=_subtitle(words, [condition]),
+        sheets=(Sheet(title, columns, tuple(rows)),),
+        filename=f"{village}{title}-{year}.xlsx",
+        ascii_filename=f"ceremonies-{year}.xlsx",
+        landscape=True,
     )

@@ -25,7 +25,9 @@ def store(request: Request) -> repo.VillageStore:
         return made
     state = app_state(request)
     if state.db is None:
-        raise HTTPException(404, N_("数据目录中还没有村庄。请先运行 village-app demo 载入示例村，或创建村庄数据。"))
+        raise HTTPException(
+            404, N_("数据目录中还没有村庄。请先运行 village-app demo 载入示例村，或创建村庄数据。")
+        )
     user = current_user(request) or {}
     code = user.get("village") or state.village
     if not code:

@@ -116,5 +116,7 @@ def find_village_file(data_dir: Path) -> Path | None:
         return None
     if len(files) > 1:
         names = ", ".join(f.stem for f in files)
-        raise DataDirError(f"{data_dir} holds several villages ({names}): choose one with --village")
+        raise DataDirError(
+            f"{data_dir} holds several villages ({names}): choose one with --village"
+        )
     return files[0]

@@ -47,7 +47,9 @@ def safe_id(value: object) -> bool:
 class Fields:
     """Typed, strict access to one document's fields (or to a nested object of it)."""
 
-    def __init__(self, doc: Mapping[str, Any], *, path: str = "", root: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, doc: Mapping[str, Any], *, path: str = "", root: Mapping[str, Any] | None = None
+    ) -> None:
         self.doc = doc
         self.root = root if root is not None else doc
         self.path = path
@@ -64,7 +66,9 @@ class Fields:
         if doc.get("type") != doc_type:
             raise fields.fail("type", repr(doc_type))
         if not safe_id(docid) or not str(docid).startswith(f"{doc_type}:{village}:"):
-            raise MalformedDocument(docid, doc.get("_rev"), f"_id: expected {doc_type}:{village}:... usable in a URL")
+            raise MalformedDocument(
+                docid, doc.get("_rev"), f"_id: expected {doc_type}:{village}:... usable in a URL"
+            )
         fields.moment("created_at", required=True)
         fields.text("created_by")
         fields.moment("updated_at")
@@ -74,7 +78,9 @@ class Fields:
     def fail(self, key: str, expected: str) -> MalformedDocument:
         got = _kind(self.doc.get(key)) if key in self.doc else "nothing"
         return MalformedDocument(
-            self.root.get("_id"), self.root.get("_rev"), f"{self.path}{key}: expected {expected}, got {got}"
+            self.root.get("_id"),
+            self.root.get("_rev"),
+            f"{self.path}{key}: expected {expected}, got {got}",
         )
 
     def _get(self, key: str, default: Any) -> Any:
@@ -102,7 +108,9 @@ class Fields:
             raise self.fail(key, "an id without / ? # % or control characters")
         return value
 
-    def integer(self, key: str, default: int | object = _REQUIRED_INT, *, maximum: int = 10**9) -> int:
+    def integer(
+        self, key: str, default: int | object = _REQUIRED_INT, *, maximum: int = 10**9
+    ) -> int:
         value = self._get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
             raise self.fail(key, f"a whole number from 0 to {maximum}")
@@ -137,13 +145,21 @@ class Fields:
         if value in (None, "") and not required:
             return None
         try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else None
+            parsed = (
+                datetime.fromisoformat(value.replace("Z", "+00:00"))
+                if isinstance(value, str)
+                else None
+            )
         except ValueError:
             parsed = None
         if parsed is not None and parsed.tzinfo is None:
             parsed = None  # every stored time carries its offset
         # The wall-clock date first: converting year 1 or 9999 to UTC overflows.
-        if parsed is None or not EARLIEST <= parsed.date() <= LATEST or not EARLIEST <= parsed.astimezone(UTC).date() <= LATEST:
+        if (
+            parsed is None
+            or not EARLIEST <= parsed.date() <= LATEST
+            or not EARLIEST <= parsed.astimezone(UTC).date() <= LATEST
+        ):
             raise self.fail(key, f"a time with its offset from {EARLIEST.year} to {LATEST.year}")
         return parsed
 
@@ -183,5 +199,6 @@ class Fields:
             return []
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
             raise self.fail(key, "a list of objects")
-        return [Fields(v, path=f"{self.path}{key}[{i}].", root=self.root) for i, v in enumerate(value)]
-
+        return [
+            Fields(v, path=f"{self.path}{key}[{i}].", root=self.root) for i, v in enumerate(value)
+        ]

@@ -15,8 +15,12 @@ from village_app.repo.docs._common import Doc, base_doc
 from village_app.repo.docs._fields import Fields
 
 
-def ceremony_to_doc(village: str, ceremony: Ceremony, actor: Actor, *, docid: str | None = None) -> Doc:
-    doc = base_doc(DocType.CEREMONY, village, docid or actor.new_id(DocType.CEREMONY, village), actor)
+def ceremony_to_doc(
+    village: str, ceremony: Ceremony, actor: Actor, *, docid: str | None = None
+) -> Doc:
+    doc = base_doc(
+        DocType.CEREMONY, village, docid or actor.new_id(DocType.CEREMONY, village), actor
+    )
     doc.update(
         kind=ceremony.kind,
         family=ceremony.family,
@@ -28,7 +32,8 @@ def ceremony_to_doc(village: str, ceremony: Ceremony, actor: Actor, *, docid: st
         note=ceremony.note,
         kept=ceremony.kept,
         breaches=[
-            {"what": b.what, "actual": b.actual, "cap": b.cap} if b.what else b.text for b in ceremony.breaches
+            {"what": b.what, "actual": b.actual, "cap": b.cap} if b.what else b.text
+            for b in ceremony.breaches
         ],
         corrects=ceremony.corrects,
         reason=ceremony.reason,

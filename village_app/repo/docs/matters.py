@@ -138,7 +138,14 @@ def _attachment_refs(f: Fields) -> tuple[AttachmentRef, ...]:
         stub = stubs.nested(name)
         if stub is None or not safe_id(name):
             raise f.fail("_attachments", "attachments named without / ? # % or control characters")
-        refs.append(AttachmentRef(name, stub.text("content_type"), stub.integer("length", 0, maximum=2**40), stub.text("digest")))
+        refs.append(
+            AttachmentRef(
+                name,
+                stub.text("content_type"),
+                stub.integer("length", 0, maximum=2**40),
+                stub.text("digest"),
+            )
+        )
     return tuple(refs)
 
 
@@ -147,7 +154,12 @@ def stage_record_from_doc(doc: Mapping[str, Any]) -> StageRecord:
     f = Fields.of(doc, DocType.STAGE_RECORD)
     a, v, p = f.nested("attendance"), f.nested("vote"), f.nested("publication")
     attendance = (
-        Attendance(a.integer("expected"), a.integer("present"), a.text("basis", "members"), a.texts("names"))
+        Attendance(
+            a.integer("expected"),
+            a.integer("present"),
+            a.text("basis", "members"),
+            a.texts("names"),
+        )
         if a
         else None
     )
@@ -199,7 +211,8 @@ def stage_record_from_doc(doc: Mapping[str, Any]) -> StageRecord:
 def _by_name(vote: Fields) -> tuple[tuple[str, str], ...]:
     value = vote.doc.get("by_name") or []
     if not isinstance(value, list) or not all(
-        isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair) for pair in value
+        isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair)
+        for pair in value
     ):
         raise vote.fail("by_name", "a list of [name, choice] pairs")
     return tuple((name, choice) for name, choice in value)

@@ -36,8 +36,10 @@ def village_to_doc(village: Village, actor: Actor) -> Doc:
 def village_from_doc(doc: Mapping[str, Any]) -> Village:
     f = Fields.of(doc, DocType.VILLAGE)
     return Village(
-        code=f.text("code", None), name=f.text("name", None),
-        township=f.text("township"), county=f.text("county"),
+        code=f.text("code", None),
+        name=f.text("name", None),
+        township=f.text("township"),
+        county=f.text("county"),
     )
 
 

@@ -51,13 +51,24 @@ async def _add_attachment(request: Request, form: FormData) -> Response:
         raise InvalidAttachment(N_("请选择要上传的文件"), field="attachment")
     if upload.size is not None and upload.size > app_state(request).settings.max_attachment_bytes:
         raise PayloadTooLarge
-    await resolve.store(request).add_attachment(record_id, upload.filename, await upload.read(),
+    await resolve.store(request).add_attachment(
+        record_id,
+        upload.filename,
+        await upload.read(),
     )
     url = request.url_for("matter", matter_id=matter.id)
     return RedirectResponse(f"{url}#record-{record_id}", status_code=303)
 
 
 routes = [
-    route("/records/{record_id}/attachments/{name}", attachment, name="attachment", access=SIGNED_IN),
-    route("/matters/{matter_id}/records/{record_id}/attachments", add_attachment, name="attachment_add", access=SECRETARY, methods=("POST",)),
+    route(
+        "/records/{record_id}/attachments/{name}", attachment, name="attachment", access=SIGNED_IN
+    ),
+    route(
+        "/matters/{matter_id}/records/{record_id}/attachments",
+        add_attachment,
+        name="attachment_add",
+        access=SECRETARY,
+        methods=("POST",),
+    ),
 ]

@@ -48,10 +48,16 @@ class CeremoniesPage:
 
 def _year(request: Request) -> int:
     raw = request.query_params.get("year", "")
-    return int(raw) if raw.isascii() and raw.isdigit() and 2000 <= int(raw) <= 2100 else now_local().year
+    return (
+        int(raw)
+        if raw.isascii() and raw.isdigit() and 2000 <= int(raw) <= 2100
+        else now_local().year
+    )
 
 
-async def _page(request: Request, year: int, state: forms.FormState | None = None) -> CeremoniesPage:
+async def _page(
+    request: Request, year: int, state: forms.FormState | None = None
+) -> CeremoniesPage:
     store = resolve.store(request)
     council = await store.list_members(CEREMONY_COUNCIL, on=now_local().date(), private=False)
     this_year = now_local().year

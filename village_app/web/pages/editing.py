@@ -37,7 +37,12 @@ class ConflictsPage:
 
 
 def _values(matter: Matter) -> dict[str, str]:
-    values = {"title": matter.title, "summary": matter.summary, "category": matter.category, "rev": matter.rev}
+    values = {
+        "title": matter.title,
+        "summary": matter.summary,
+        "category": matter.category,
+        "rev": matter.rev,
+    }
     if matter.commendation:
         values["commendation"] = "on"
     return values
@@ -45,7 +50,9 @@ def _values(matter: Matter) -> dict[str, str]:
 
 async def edit_form(request: Request) -> Response:
     matter = await resolve.matter(request)
-    return render(request, "matter_edit.html", MatterEditPage(matter, forms.FormState(_values(matter))))
+    return render(
+        request, "matter_edit.html", MatterEditPage(matter, forms.FormState(_values(matter)))
+    )
 
 
 async def edit(request: Request) -> Response:
@@ -97,7 +104,15 @@ async def _resolve_conflict(request: Request, form: FormData) -> Response:
 
 routes = [
     route("/matters/{matter_id}/edit", edit_form, name="matter_edit_form", access=SECRETARY),
-    route("/matters/{matter_id}/edit", edit, name="matter_edit", access=SECRETARY, methods=("POST",)),
+    route(
+        "/matters/{matter_id}/edit", edit, name="matter_edit", access=SECRETARY, methods=("POST",)
+    ),
     route("/matters/{matter_id}/conflicts", conflicts, name="matter_conflicts", access=SECRETARY),
-    route("/matters/{matter_id}/conflicts", resolve_conflict, name="matter_conflict_resolve", access=SECRETARY, methods=("POST",)),
+    route(
+        "/matters/{matter_id}/conflicts",
+        resolve_conflict,
+        name="matter_conflict_resolve",
+        access=SECRETARY,
+        methods=("POST",),
+    ),
 ]

@@ -38,15 +38,23 @@ class LedgerPage:
 
 def _year(request: Request) -> int:
     raw = request.query_params.get("year", "")
-    return int(raw) if raw.isascii() and raw.isdigit() and 2000 <= int(raw) <= 2100 else now_local().year
+    return (
+        int(raw)
+        if raw.isascii() and raw.isdigit() and 2000 <= int(raw) <= 2100
+        else now_local().year
+    )
 
 
 async def _matters(request: Request) -> Ledger:
-    return await ledgers.matters_ledger(resolve.store(request), parse_filters(request), request_locale(request))
+    return await ledgers.matters_ledger(
+        resolve.store(request), parse_filters(request), request_locale(request)
+    )
 
 
 async def _meetings(request: Request) -> Ledger:
-    return await ledgers.meetings_ledger(resolve.store(request), parse_filters(request), request_locale(request))
+    return await ledgers.meetings_ledger(
+        resolve.store(request), parse_filters(request), request_locale(request)
+    )
 
 
 async def _supervision(request: Request) -> Ledger:
@@ -54,7 +62,9 @@ async def _supervision(request: Request) -> Ledger:
 
 
 async def _ceremonies(request: Request) -> Ledger:
-    return await ledgers.ceremonies_ledger(resolve.store(request), _year(request), request_locale(request))
+    return await ledgers.ceremonies_ledger(
+        resolve.store(request), _year(request), request_locale(request)
+    )
 
 
 async def index(request: Request) -> Response:

@@ -61,7 +61,9 @@ def check_meeting(values: FormData | QueryParams, rules: RuleBook, locale: str) 
             return LiveResult(body=body, rule=rule)
         outcome = evaluate_meeting(rule, attendance, forms.vote(form))
     except DomainError as exc:
-        return LiveResult(body=body, rule=rule, error=exc.message(locale), error_field=exc.field or "")
+        return LiveResult(
+            body=body, rule=rule, error=exc.message(locale), error_field=exc.field or ""
+        )
     except (ValueError, ValidationError):
         return LiveResult(body=body, rule=rule)
     return LiveResult(body=body, rule=rule, outcome=outcome, ratio=attendance.ratio_percent())

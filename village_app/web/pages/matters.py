@@ -26,7 +26,11 @@ from village_app.web.rendering.templates import render, request_locale
 from village_app.web.security.permissions import SECRETARY, SIGNED_IN, route
 
 PAGE_SIZE = 25  # fits a 1366x768 screen with little scrolling
-STAGE_KEYS: tuple[str, ...] = (*(s.key for s in MAJOR_STAGES), *(s.key for s in COUNCIL_STAGES), COMPLETED)
+STAGE_KEYS: tuple[str, ...] = (
+    *(s.key for s in MAJOR_STAGES),
+    *(s.key for s in COUNCIL_STAGES),
+    COMPLETED,
+)
 BODY_KEYS: tuple[str, ...] = (str(BodyKind.PARTY_BRANCH), *(str(c) for c in COUNCILS))
 KINDS: tuple[str, ...] = (str(MatterKind.MAJOR), str(MatterKind.COUNCIL))
 
@@ -39,7 +43,12 @@ class MatterFilters:
     kind: str = ""
 
     def query(self, page: int = 1) -> str:
-        pairs = (("kind", self.kind), ("stage", self.stage), ("body", self.body), ("year", self.year or ""))
+        pairs = (
+            ("kind", self.kind),
+            ("stage", self.stage),
+            ("body", self.body),
+            ("year", self.year or ""),
+        )
         parts = [f"{k}={v}" for k, v in pairs if v]
         if page > 1:
             parts.append(f"page={page}")
@@ -87,8 +96,13 @@ def _page_number(request: Request) -> int:
 
 
 async def _find(request: Request, filters: MatterFilters, number: int) -> tuple[list[Matter], int]:
-    return await resolve.store(request).find_matters(stage=filters.stage or None, body=filters.body or None, year=filters.year, kind=filters.kind or None,
-        limit=PAGE_SIZE, skip=(number - 1) * PAGE_SIZE,
+    return await resolve.store(request).find_matters(
+        stage=filters.stage or None,
+        body=filters.body or None,
+        year=filters.year,
+        kind=filters.kind or None,
+        limit=PAGE_SIZE,
+        skip=(number - 1) * PAGE_SIZE,
     )
 
 

@@ -24,9 +24,12 @@ class NoticePage:
     decision: StageRecord | None
 
 
-
 #: The stage whose vote a publication reports.
-_DECIDED_BY = {"resolution_publication": "resolution", "result_publication": "resolution", "council_publication": "council_vote"}
+_DECIDED_BY = {
+    "resolution_publication": "resolution",
+    "result_publication": "resolution",
+    "council_publication": "council_vote",
+}
 
 
 async def notice(request: Request) -> Response:
@@ -49,4 +52,6 @@ async def notice(request: Request) -> Response:
     return render(request, "notice.html", NoticePage(village, matter, publication, decision))
 
 
-routes = [route("/matters/{matter_id}/notices/{record_id}", notice, name="notice", access=SIGNED_IN)]
+routes = [
+    route("/matters/{matter_id}/notices/{record_id}", notice, name="notice", access=SIGNED_IN)
+]

@@ -122,9 +122,7 @@ async def _end_term(request: Request, form: FormData) -> Response:
         term_end = forms.day(form, "term_end")
         if term_end is None:
             raise ValidationError(N_("请填写任期结束日期"), field="term_end")
-        await store.update_member(
-            replace(member, term_end=term_end, rev=forms.text(form, "rev"))
-        )
+        await store.update_member(replace(member, term_end=term_end, rev=forms.text(form, "rev")))
     except DomainError as exc:
         (roster,) = await _rosters(request, kind)
         page = CouncilPage(roster, state.fail(exc, request_locale(request)))
@@ -135,6 +133,18 @@ async def _end_term(request: Request, form: FormData) -> Response:
 routes = [
     route("/councils", councils, name="councils", access=SIGNED_IN),
     route("/councils/{body}", council, name="council", access=SIGNED_IN),
-    route("/councils/{body}/members", add_member, name="member_add", access=SECRETARY, methods=("POST",)),
-    route("/councils/{body}/members/{member_id}/term", end_term, name="member_end_term", access=SECRETARY, methods=("POST",)),
+    route(
+        "/councils/{body}/members",
+        add_member,
+        name="member_add",
+        access=SECRETARY,
+        methods=("POST",),
+    ),
+    route(
+        "/councils/{body}/members/{member_id}/term",
+        end_term,
+        name="member_end_term",
+        access=SECRETARY,
+        methods=("POST",),
+    ),
 ]

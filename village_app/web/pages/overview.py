@@ -66,7 +66,9 @@ def summarise_bodies(members: list[Member]) -> tuple[BodySummary, ...]:
 
 
 def _counts(stages: tuple[StageSpec, ...], counts: dict[str, int]) -> tuple[StageCount, ...]:
-    return tuple(StageCount(key, counts.get(key, 0)) for key in (*(s.key for s in stages), COMPLETED))
+    return tuple(
+        StageCount(key, counts.get(key, 0)) for key in (*(s.key for s in stages), COMPLETED)
+    )
 
 
 async def overview(request: Request) -> Response:

@@ -62,7 +62,11 @@ async def _conflicting(request: Request, body: str) -> tuple[ConflictingDoc, ...
 
 async def roster_conflicts(request: Request) -> Response:
     body = str(resolve.body_kind(request.path_params["body"]))
-    return render(request, "roster_conflicts.html", RosterConflictsPage(body, await _conflicting(request, body)))
+    return render(
+        request,
+        "roster_conflicts.html",
+        RosterConflictsPage(body, await _conflicting(request, body)),
+    )
 
 
 async def resolve_roster_conflict(request: Request) -> Response:
@@ -83,6 +87,14 @@ async def _resolve(request: Request, form: FormData) -> Response:
 
 
 routes = [
-    route("/councils/{body}/conflicts", roster_conflicts, name="roster_conflicts", access=SECRETARY),
-    route("/councils/{body}/conflicts", resolve_roster_conflict, name="roster_conflict_resolve", access=SECRETARY, methods=("POST",)),
+    route(
+        "/councils/{body}/conflicts", roster_conflicts, name="roster_conflicts", access=SECRETARY
+    ),
+    route(
+        "/councils/{body}/conflicts",
+        resolve_roster_conflict,
+        name="roster_conflict_resolve",
+        access=SECRETARY,
+        methods=("POST",),
+    ),
 ]

@@ -50,7 +50,11 @@ async def stage_page(request: Request) -> Response:
 
 
 def _form_error(request: Request, page: StagePage, status: int) -> Response:
-    headers = {"HX-Retarget": f"#{page.form.dom_id}", "HX-Reswap": "outerHTML"} if is_htmx(request) else None
+    headers = (
+        {"HX-Retarget": f"#{page.form.dom_id}", "HX-Reswap": "outerHTML"}
+        if is_htmx(request)
+        else None
+    )
     return render(request, "stage.html", page, block="form", status_code=status, headers=headers)
 
 
@@ -71,14 +75,18 @@ async def _record_stage(request: Request, form: FormData) -> Response:
     try:
         record = forms.stage_record(form, matter.id, spec)
         uploads = await _uploads(form, app_state(request).settings.max_attachment_bytes)
-        await resolve.store(request).append_stage_record(matter.id, record,
+        await resolve.store(request).append_stage_record(
+            matter.id,
+            record,
             attachments=uploads,
             # A failed meeting is refused unless the secretary keeps it on purpose, as evidence.
             refuse_failed=forms.text(form, "keep_failed") != "on",
             key=forms.form_key(form),
         )
     except DomainError as exc:
-        page = StagePage(await build_form(request, matter, spec, state.fail(exc, request_locale(request))))
+        page = StagePage(
+            await build_form(request, matter, spec, state.fail(exc, request_locale(request)))
+        )
         return _form_error(request, page, exc.status)
     if is_htmx(request):
         return await _timeline(request, matter.id)
@@ -116,7 +124,12 @@ async def _correct(request: Request, form: FormData) -> Response:
     try:
         new = forms.stage_record(form, matter.id, spec)
         uploads = await _uploads(form, app_state(request).settings.max_attachment_bytes)
-        await resolve.store(request).correct_record(record.id, new, forms.text(form, "reason"), attachments=uploads, key=forms.form_key(form),
+        await resolve.store(request).correct_record(
+            record.id,
+            new,
+            forms.text(form, "reason"),
+            attachments=uploads,
+            key=forms.form_key(form),
         )
     except DomainError as exc:
         failed = state.fail(exc, request_locale(request))
@@ -128,7 +141,24 @@ async def _correct(request: Request, form: FormData) -> Response:
 
 routes = [
     route("/matters/{matter_id}/stages/{stage}", stage_page, name="stage_form", access=SECRETARY),
-    route("/matters/{matter_id}/stages/{stage}", record_stage, name="stage_record", access=SECRETARY, methods=("POST",)),
-    route("/matters/{matter_id}/records/{record_id}/correct", correction_page, name="correction_form", access=SECRETARY),
-    route("/matters/{matter_id}/records/{record_id}/correct", correct, name="correction_record", access=SECRETARY, methods=("POST",)),
+    route(
+        "/matters/{matter_id}/stages/{stage}",
+        record_stage,
+        name="stage_record",
+        access=SECRETARY,
+        methods=("POST",),
+    ),
+    route(
+        "/matters/{matter_id}/records/{record_id}/correct",
+        correction_page,
+        name="correction_form",
+        access=SECRETARY,
+    ),
+    route(
+        "/matters/{matter_id}/records/{record_id}/correct",
+        correct,
+        name="correction_record",
+        access=SECRETARY,
+        methods=("POST",),
+    ),
 ]

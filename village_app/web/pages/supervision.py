@@ -44,10 +44,14 @@ class SupervisionPage:
         return sum(1 for t in self.threads if t.is_open)
 
 
-async def _page(request: Request, state: forms.FormState | None = None, failed_thread: str = "") -> SupervisionPage:
+async def _page(
+    request: Request, state: forms.FormState | None = None, failed_thread: str = ""
+) -> SupervisionPage:
     store = resolve.store(request)
     threads = await store.list_supervision()
-    roster = await store.list_members(BodyKind.SUPERVISION_COMMITTEE, on=now_local().date(), private=False)
+    roster = await store.list_members(
+        BodyKind.SUPERVISION_COMMITTEE, on=now_local().date(), private=False
+    )
     # Open items first; within each group the most recent activity first.
     recent = sorted(threads, key=lambda t: t.latest.created_at, reverse=True)
     ordered = [t for t in recent if t.is_open] + [t for t in recent if not t.is_open]
@@ -58,7 +62,11 @@ async def _page(request: Request, state: forms.FormState | None = None, failed_t
         except NotFound:  # a matter not (yet) replicated here: the link says so by its plain label
             continue
     return SupervisionPage(
-        tuple(ordered), tuple(m.name for m in roster), state or forms.FormState(), failed_thread, matter_titles=titles
+        tuple(ordered),
+        tuple(m.name for m in roster),
+        state or forms.FormState(),
+        failed_thread,
+        matter_titles=titles,
     )
 
 
@@ -84,12 +92,16 @@ async def _add(request: Request, thread_id: str | None, form: FormData) -> Respo
         )
         if entry.matter:  # only this village's matters
             await resolve.store(request).get_matter(entry.matter)
-        await resolve.store(request).add_supervision(entry, thread_id=thread_id, key=forms.form_key(form))
+        await resolve.store(request).add_supervision(
+            entry, thread_id=thread_id, key=forms.form_key(form)
+        )
     except DomainError as exc:
         page = await _page(request, state.fail(exc, request_locale(request)), thread_id or "")
         return render(request, "supervision.html", page, status_code=exc.status)
     back = forms.text(form, "next")
-    return RedirectResponse(safe_next(back) if back else request.url_for("supervision"), status_code=303)
+    return RedirectResponse(
+        safe_next(back) if back else request.url_for("supervision"), status_code=303
+    )
 
 
 async def add_finding(request: Request) -> Response:
@@ -103,5 +115,11 @@ async def add_follow_up(request: Request) -> Response:
 routes = [
     route("/supervision", supervision, name="supervision", access=SIGNED_IN),
     route("/supervision", add_finding, name="supervision_add", access=SECRETARY, methods=("POST",)),
-    route("/supervision/{thread_id}", add_follow_up, name="supervision_follow_up", access=SECRETARY, methods=("POST",)),
+    route(
+        "/supervision/{thread_id}",
+        add_follow_up,
+        name="supervision_follow_up",
+        access=SECRETARY,
+        methods=("POST",),
+    ),
 ]

@@ -74,7 +74,9 @@ def integer(form: FormData, name: str, label: str) -> int | None:
     if not raw:
         return None
     if not re.fullmatch(r"[0-9]{1,7}", raw):  # not \d: it takes ٣ and ３, which int() reads too
-        raise ValidationError(N_("%(label)s应为不超过七位的非负整数"), {"label": Message(label)}, field=name)
+        raise ValidationError(
+            N_("%(label)s应为不超过七位的非负整数"), {"label": Message(label)}, field=name
+        )
     return int(raw)
 
 
@@ -94,7 +96,9 @@ def day(form: FormData, name: str) -> date | None:
     try:
         value = date.fromisoformat(raw)
     except ValueError:
-        raise ValidationError(N_("日期格式不正确：%(date)s（应为 2026-11-25）"), {"date": raw}, field=name) from None
+        raise ValidationError(
+            N_("日期格式不正确：%(date)s（应为 2026-11-25）"), {"date": raw}, field=name
+        ) from None
     check_date_range(value, field=name, text=raw)
     return value
 
@@ -110,19 +114,38 @@ def attendance(form: FormData) -> Attendance | None:
         raise ValidationError(N_("请填写实到人数"), field="present")
     # Only a villagers' meeting counts adults or households; every other body counts members,
     # whatever a stale <select> still says.
-    basis = (text(form, "basis") or "adults") if text(form, "body") == "villagers_meeting" else "members"
-    return Attendance(expected=expected, present=present, basis=basis, attendees=names(form, "attendees"))
+    basis = (
+        (text(form, "basis") or "adults")
+        if text(form, "body") == "villagers_meeting"
+        else "members"
+    )
+    return Attendance(
+        expected=expected, present=present, basis=basis, attendees=names(form, "attendees")
+    )
 
 
 #: A named vote's choices and the form fields listing who made each (one name a line).
-_NAMED_FIELDS: tuple[tuple[Choice, str], ...] = (("for", "voted_for"), ("against", "voted_against"), ("abstain", "voted_abstain"))
+_NAMED_FIELDS: tuple[tuple[Choice, str], ...] = (
+    ("for", "voted_for"),
+    ("against", "voted_against"),
+    ("abstain", "voted_abstain"),
+)
 
 
 def vote(form: FormData) -> Vote | None:
     """The counts; with a named vote (optional), who voted how. Counts left blank beside a
     named vote are taken from it; counts typed must agree with it (the domain checks)."""
-    counts = [integer(form, n, label) for n, label in (("in_favour", N_("赞成票")), ("against", N_("反对票")), ("abstain", N_("弃权票")))]
-    by_name = tuple((name, choice) for choice, field_name in _NAMED_FIELDS for name in names(form, field_name))
+    counts = [
+        integer(form, n, label)
+        for n, label in (
+            ("in_favour", N_("赞成票")),
+            ("against", N_("反对票")),
+            ("abstain", N_("弃权票")),
+        )
+    ]
+    by_name = tuple(
+        (name, choice) for choice, field_name in _NAMED_FIELDS for name in names(form, field_name)
+    )
     if by_name and all(c is None for c in counts):
         counts = [sum(1 for _, choice in by_name if choice == c) for c, _ in _NAMED_FIELDS]
     if all(c is None for c in counts):
@@ -142,7 +165,9 @@ def stage_record(form: FormData, matter_id: str, spec: StageSpec) -> StageRecord
             stage=spec.key,
             subject=text(form, "subject"),
             content=text(form, "content"),
-            publication=Publication(what=text(form, "what"), where=text(form, "where"), published_at=published_at),
+            publication=Publication(
+                what=text(form, "what"), where=text(form, "where"), published_at=published_at
+            ),
         )
     return StageRecord(
         matter=matter_id,
@@ -177,7 +202,12 @@ def record_values(record: StageRecord) -> dict[str, str]:
     }
     if record.attendance:
         a = record.attendance
-        values.update(expected=str(a.expected), present=str(a.present), basis=a.basis, attendees="、".join(a.attendees))
+        values.update(
+            expected=str(a.expected),
+            present=str(a.present),
+            basis=a.basis,
+            attendees="、".join(a.attendees),
+        )
     if record.vote:
         v = record.vote
         values.update(in_favour=str(v.in_favour), against=str(v.against), abstain=str(v.abstain))

@@ -41,7 +41,9 @@ CSRF_HEADER = "x-csrf-token"
 
 def is_htmx(request: Request) -> bool:
     """An htmx request that wants a fragment (a boosted link wants the whole page)."""
-    return request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+    return (
+        request.headers.get("hx-request") == "true" and request.headers.get("hx-boosted") != "true"
+    )
 
 
 def request_locale(request: Request) -> str:
@@ -122,7 +124,9 @@ def render(
         return _FragmentResponse(
             bytes(response.body), templates.get_template(name), context, status_code, headers
         )
-    return templates.TemplateResponse(request, name, context, status_code=status_code, headers=headers)
+    return templates.TemplateResponse(
+        request, name, context, status_code=status_code, headers=headers
+    )
 
 
 @pass_context

@@ -124,13 +124,20 @@ def _write_sheet(ws: Worksheet, ledger: Ledger, sheet: Sheet) -> None:
         if group:
             ws.cell(row=first, column=col, value=group)
             if span > 1:
-                ws.merge_cells(start_row=first, start_column=col, end_row=first, end_column=col + span - 1)
+                ws.merge_cells(
+                    start_row=first, start_column=col, end_row=first, end_column=col + span - 1
+                )
         for offset in range(span):
             column = sheet.columns[col - 1 + offset]
             row = first + header_rows - 1 if group else first
             ws.cell(row=row, column=col + offset, value=column.header)
             if not group and header_rows == 2:
-                ws.merge_cells(start_row=first, start_column=col + offset, end_row=first + 1, end_column=col + offset)
+                ws.merge_cells(
+                    start_row=first,
+                    start_column=col + offset,
+                    end_row=first + 1,
+                    end_column=col + offset,
+                )
         col += span
     for r in range(first, first + header_rows):
         for c in range(1, width + 1):
@@ -147,12 +154,17 @@ def _write_sheet(ws: Worksheet, ledger: Ledger, sheet: Sheet) -> None:
             if column.kind == "text":
                 cell.alignment = wrap
     for c, column in enumerate(sheet.columns, start=1):
-        widths = [_display_width(column.header), *(_display_width(v) for v in _column(sheet.rows, c - 1) if v is not None)]
+        widths = [
+            _display_width(column.header),
+            *(_display_width(v) for v in _column(sheet.rows, c - 1) if v is not None),
+        ]
         if column.kind == "date":
             widths.append(10)
         elif column.kind == "datetime":
             widths.append(16)
-        ws.column_dimensions[get_column_letter(c)].width = max(_MIN_WIDTH, min(max(widths) + 2, column.max_width))
+        ws.column_dimensions[get_column_letter(c)].width = max(
+            _MIN_WIDTH, min(max(widths) + 2, column.max_width)
+        )
     ws.freeze_panes = f"A{body}"
     # Printed from Excel too: landscape when wide, one page wide, the header on every page.
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -184,5 +196,9 @@ def workbook_bytes(ledger: Ledger) -> bytes:
 def xlsx_response(ledger: Ledger) -> Response:
     """A download with the ledger's Chinese file name (RFC 6266/5987) and an ASCII fallback."""
     fallback = ledger.ascii_filename.replace('"', "").replace("\\", "")
-    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(ledger.filename, safe='')}"
-    return Response(workbook_bytes(ledger), media_type=XLSX_TYPE, headers={"Content-Disposition": disposition})
+    disposition = (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(ledger.filename, safe='')}"
+    )
+    return Response(
+        workbook_bytes(ledger), media_type=XLSX_TYPE, headers={"Content-Disposition": disposition}
+    )

@@ -45,7 +45,11 @@ class FormCharsetMiddleware:
         if scope["type"] == "http":
             content_type = Headers(scope=scope).get("content-type", "")
             charset = _declared_charset(content_type)
-            if content_type.lower().startswith(_FORMS) and charset is not None and not _is_utf8(charset):
+            if (
+                content_type.lower().startswith(_FORMS)
+                and charset is not None
+                and not _is_utf8(charset)
+            ):
                 message = N_("表单的字符编码不受支持，请用浏览器重新提交。")
                 await error_response(Request(scope, receive), 400, message)(scope, receive, send)
                 return

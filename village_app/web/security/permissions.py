@@ -38,7 +38,9 @@ class Access:
     label: str
 
     def admits(self, scopes: Collection[str]) -> bool:
-        return self.roles is None or ("authenticated" in scopes and not self.roles.isdisjoint(scopes))
+        return self.roles is None or (
+            "authenticated" in scopes and not self.roles.isdisjoint(scopes)
+        )
 
 
 #: The login page, the language switch, static files, the health check.
@@ -112,5 +114,7 @@ def route(
 def routes_without_access(routes: Iterable[BaseRoute]) -> list[str]:
     """Routes that do not declare whom they admit (each would be open to anyone)."""
     return [
-        str(getattr(r, "path", r)) for r in routes if not isinstance(getattr(r, "access", None), Access)
+        str(getattr(r, "path", r))
+        for r in routes
+        if not isinstance(getattr(r, "access", None), Access)
     ]

@@ -44,7 +44,9 @@ class SessionRevocations:
             return
         ended = doc.get("ended")
         if isinstance(ended, dict):
-            self._ended.update({str(k): float(v) for k, v in ended.items() if isinstance(v, int | float)})
+            self._ended.update(
+                {str(k): float(v) for k, v in ended.items() if isinstance(v, int | float)}
+            )
         self._prune()
 
     async def end(self, session_id: str, db: Database | None) -> None:
