@@ -195,3 +195,20 @@ def test_a_future_ceremony_names_the_date_not_the_registrar(make_client: ClientF
     response = client.post("/ceremonies", data=data)
     assert response.status_code == 422
     assert "不能晚于今天" in response.text and "不是红白理事会的在任成员" not in response.text
+
+
+def test_a_field_over_the_parser_limit_says_too_long(proposed: tuple[TestClient, str]) -> None:
+    """Over 1 MB in one field: 内容过长 (413), not 页面已过期 (403) or the parser's English."""
+    client, _ = proposed
+    token = form_token(client, "/matters/new")
+    big = "修" * 400_000  # 1.2 MB in UTF-8
+    plain = client.post(
+        "/matters", files={"title": (None, big), "csrf_token": (None, token["csrf_token"])}
+    )
+    assert plain.status_code == 413 and "内容过长" in plain.text
+    htmx = client.post(
+        "/matters",
+        files={"title": (None, big)},
+        headers={"X-CSRF-Token": token["csrf_token"], "HX-Request": "true"},
+    )
+    assert htmx.status_code == 413 and "内容过长" in htmx.text and "maximum size" not in htmx.text

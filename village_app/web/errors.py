@@ -40,6 +40,15 @@ _MESSAGES: Final[dict[int, tuple[str, str]]] = {
 }
 
 
+#: The form parser's limit on one field (python-multipart's part size, 1 MB by default).
+FIELD_TOO_LARGE: Final = N_("内容过长：每一项填写的内容不能超过 1 MB。")
+
+
+def is_field_too_large(exc: HTTPException) -> bool:
+    """The form parser refused a field over its size limit (it says so only in its message)."""
+    return exc.status_code == 400 and "maximum size" in str(exc.detail)
+
+
 class PageNotFound(HTTPException):
     """A URL part that names nothing (the resolve layer raises it with the id)."""
 
@@ -76,6 +85,8 @@ def error_response(
 
 async def _http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if is_field_too_large(exc):  # the form parser's words are English and say 400
+        return error_response(request, 413, FIELD_TOO_LARGE)
     detail = exc.detail if exc.detail and exc.detail != _default_phrase(exc.status_code) else None
     response = error_response(request, exc.status_code, detail)
     if exc.headers:

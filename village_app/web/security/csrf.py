@@ -15,11 +15,12 @@ import secrets
 from typing import Final
 
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from village_app.i18n import N_
-from village_app.web.errors import error_response
+from village_app.web.errors import FIELD_TOO_LARGE, error_response, is_field_too_large
 from village_app.web.rendering.templates import CSRF_FIELD, CSRF_HEADER, CSRF_SESSION_KEY
 
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -38,7 +39,13 @@ class CsrfMiddleware:
         token = request.headers.get(CSRF_HEADER)
         if token is None and expected:
             body = await request.body()
-            token = await _form_token(scope, body)
+            try:
+                token = await _form_token(scope, body)
+            except _FieldTooLarge:
+                response = error_response(request, 413, FIELD_TOO_LARGE)
+                response.headers["connection"] = "close"
+                await response(scope, receive, send)
+                return
             receive = _replay(body)
         if not token or not expected or not secrets.compare_digest(str(token), str(expected)):
             # The body may be unread or already consumed: close rather than read what is left.
@@ -50,6 +57,10 @@ class CsrfMiddleware:
         await self.app(scope, receive, send)
 
 
+class _FieldTooLarge(Exception):
+    pass
+
+
 async def _form_token(scope: Scope, body: bytes) -> str | None:
     content_type = Request(scope).headers.get("content-type", "")
     if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
@@ -57,7 +68,11 @@ async def _form_token(scope: Scope, body: bytes) -> str | None:
     form: FormData
     try:
         form = await Request(scope, _replay(body)).form()
-    except Exception:  # a malformed body simply has no token
+    except HTTPException as exc:
+        if is_field_too_large(exc):
+            raise _FieldTooLarge from exc
+        return None  # a malformed body simply has no token
+    except Exception:
         return None
     try:
         value = form.get(CSRF_FIELD)
