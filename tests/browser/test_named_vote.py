@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 from web import villagedata
-from web.helpers import PASSWORD, USERNAME
 
 import sync
+from browser.helpers import log_in
 
 pytestmark = [pytest.mark.browser]
 
@@ -25,11 +25,7 @@ async def prepare_village(db: sync.Database) -> None:
 def test_counts_left_blank_are_taken_from_the_named_vote(
     page: Page, shots: Path, width: int, height: int
 ) -> None:
-    page.set_viewport_size({"width": width, "height": height})
-    page.goto("/login")
-    page.fill('input[name="username"]', USERNAME)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('button[type="submit"].primary')
+    log_in(page, width=width, height=height)
     page.goto("/matters")
     page.locator("table a, .matters a").filter(has_text="机耕道").nth(
         0 if width > 1000 else 1

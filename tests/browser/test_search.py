@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 from web import villagedata
-from web.helpers import PASSWORD, USERNAME
 
 import sync
+from browser.helpers import log_in
 from village_app.domain import Matter
 
 pytestmark = [pytest.mark.browser]
@@ -37,11 +37,7 @@ async def prepare_village(db: sync.Database) -> None:
 def test_typing_in_the_header_box_shows_results(
     page: Page, shots: Path, width: int, height: int
 ) -> None:
-    page.set_viewport_size({"width": width, "height": height})
-    page.goto("/login")
-    page.fill('input[name="username"]', USERNAME)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('button[type="submit"].primary')
+    log_in(page, width=width, height=height)
     page.goto("/matters")
     box = page.locator("header #site-search-q")
     expect(box).to_be_visible()

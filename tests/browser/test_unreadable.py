@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 from web import villagedata
-from web.helpers import PASSWORD, USERNAME
 
 import sync
+from browser.helpers import log_in
 
 pytestmark = [pytest.mark.browser]
 
@@ -34,11 +34,7 @@ async def prepare_village(db: sync.Database) -> None:
 def test_the_overview_warns_and_the_list_fits_the_screen(
     page: Page, shots: Path, width: int, height: int
 ) -> None:
-    page.set_viewport_size({"width": width, "height": height})
-    page.goto("/login")
-    page.fill('input[name="username"]', USERNAME)
-    page.fill('input[name="password"]', PASSWORD)
-    page.click('button[type="submit"].primary')
+    log_in(page, width=width, height=height)
     warning = page.locator("#unreadable-warning")
     expect(warning).to_contain_text("1 条同步来的记录格式不正确")
     warning.locator("a").click()

@@ -18,6 +18,7 @@ from sync.database import Database
 from village_app.domain import DocType
 from village_app.repo.docs._fields import MalformedDocument
 from village_app.repo.docs.matters import matter_from_doc
+from village_app.repo.feed import follow_changes
 from village_app.repo.ids import make_id
 
 #: Fields the matters list needs (keeps the index small).
@@ -91,23 +92,18 @@ class MatterIndex:
         self.built = True
 
     async def _catch_up(self) -> None:
-        while True:
-            result = await self.db.changes(since=self.seq, include_docs=True, limit=1000)
-            rows = result.get("results", [])
-            for row in rows:
-                doc = row.get("doc") or {}
-                if row.get("deleted") or doc.get("_deleted"):
-                    if self.docs.pop(row["id"], None) is not None:
-                        self._changed()
-                elif doc.get("type") == DocType.MATTER and doc.get("village") == self.village:
-                    if _readable(doc):
-                        self.docs[row["id"]] = _summary(doc)
-                    else:
-                        self.docs.pop(row["id"], None)
-                    self._changed()
-            self.seq = result.get("last_seq", self.seq)
-            if len(rows) < 1000:
-                return
+        self.seq = await follow_changes(self.db, self.seq, self._apply)
+
+    def _apply(self, docid: str, doc: Doc | None) -> None:
+        if doc is None:
+            if self.docs.pop(docid, None) is not None:
+                self._changed()
+        elif doc.get("type") == DocType.MATTER and doc.get("village") == self.village:
+            if _readable(doc):
+                self.docs[docid] = _summary(doc)
+            else:
+                self.docs.pop(docid, None)
+            self._changed()
 
     async def summaries(self, *, stage: str | None = None) -> list[Doc]:
         """Every matter of the village (summary fields), newest first; only those at ``stage``

@@ -19,6 +19,7 @@ from sync.database import Database
 from village_app.domain import DocType
 from village_app.repo import docs
 from village_app.repo.docs._fields import MalformedDocument
+from village_app.repo.feed import follow_changes
 
 log = logging.getLogger(__name__)
 
@@ -83,18 +84,12 @@ class QuarantineIndex:
         self.found[item.id] = item
 
     async def catch_up(self) -> list[Unreadable]:
-        while True:
-            result = await self.db.changes(since=self.seq, include_docs=True, limit=1000)
-            rows = result.get("results", [])
-            for row in rows:
-                doc = row.get("doc") or {}
-                problem = (
-                    None if row.get("deleted") or doc.get("_deleted") else check(doc, self.village)
-                )
-                if problem is None:
-                    self.found.pop(row.get("id", ""), None)
-                else:
-                    self.note(problem)
-            self.seq = result.get("last_seq", self.seq)
-            if len(rows) < 1000:
-                return sorted(self.found.values(), key=lambda u: (u.type, u.id))
+        self.seq = await follow_changes(self.db, self.seq, self._apply)
+        return sorted(self.found.values(), key=lambda u: (u.type, u.id))
+
+    def _apply(self, docid: str, doc: dict[str, Any] | None) -> None:
+        problem = None if doc is None else check(doc, self.village)
+        if problem is None:
+            self.found.pop(docid, None)
+        else:
+            self.note(problem)

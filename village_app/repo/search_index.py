@@ -24,6 +24,7 @@ from typing import Any, Final
 from sync.database import Database
 from village_app.domain import DocType
 from village_app.repo import docs
+from village_app.repo.feed import follow_changes
 from village_app.repo.ids import make_id
 
 Doc = dict[str, Any]
@@ -222,18 +223,13 @@ class SearchIndex:
         self.built = True
 
     async def _catch_up(self) -> None:
-        while True:
-            result = await self.db.changes(since=self.seq, include_docs=True, limit=1000)
-            rows = result.get("results", [])
-            for row in rows:
-                doc = row.get("doc") or {}
-                if row.get("deleted") or doc.get("_deleted"):
-                    self._drop(row["id"])
-                else:
-                    self._put(doc)
-            self.seq = result.get("last_seq", self.seq)
-            if len(rows) < 1000:
-                return
+        self.seq = await follow_changes(self.db, self.seq, self._apply)
+
+    def _apply(self, docid: str, doc: dict[str, Any] | None) -> None:
+        if doc is None:
+            self._drop(docid)
+        else:
+            self._put(doc)
 
     async def current(self) -> None:
         """Build the index on first use, then bring it up to date (one call when nothing changed)."""
