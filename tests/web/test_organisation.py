@@ -97,3 +97,21 @@ def test_ending_a_term_keeps_the_seat_and_refuses_a_stale_edit(make_client: Clie
         data={"term_end": "2026-12-31", "rev": after.rev, **form_token(client)},
     )
     assert elsewhere.status_code == 404
+
+
+def test_the_address_of_a_refused_save_leads_back_to_its_page_not_a_405(
+    make_client: ClientFactory,
+) -> None:
+    """After a refused add the address bar shows the form's POST URL; entering it again (a GET)
+    goes to the page the form is on."""
+    client = make_client(setup=villagedata.small_village)
+    refused = client.post(
+        "/councils/residents_council/members", data={"name": "", **form_token(client)}
+    )
+    assert refused.status_code == 422
+    again = client.get("/councils/residents_council/members", follow_redirects=False)
+    assert again.status_code == 303 and again.headers["location"].endswith(
+        "/councils/residents_council"
+    )
+    thread = client.get("/supervision/supervision:x", follow_redirects=False)
+    assert thread.status_code == 303 and thread.headers["location"].endswith("/supervision")

@@ -13,7 +13,7 @@ from village_app.domain import InvalidAttachment
 from village_app.i18n import N_
 from village_app.web import resolve
 from village_app.web.errors import PayloadTooLarge
-from village_app.web.security.permissions import SECRETARY, SIGNED_IN, route
+from village_app.web.security.permissions import SECRETARY, SIGNED_IN, back_to, route
 from village_app.web.state import app_state
 
 
@@ -70,5 +70,8 @@ routes = [
         name="attachment_add",
         access=SECRETARY,
         methods=("POST",),
+    ),
+    back_to(
+        "/matters/{matter_id}/records/{record_id}/attachments", "matter", name="attachment_add_back"
     ),
 ]

@@ -22,7 +22,7 @@ from village_app.i18n import N_
 from village_app.web import resolve
 from village_app.web.rendering import forms
 from village_app.web.rendering.templates import render, request_locale
-from village_app.web.security.permissions import SECRETARY, SIGNED_IN, route
+from village_app.web.security.permissions import SECRETARY, SIGNED_IN, back_to, route
 
 
 @dataclass(frozen=True)
@@ -147,4 +147,6 @@ routes = [
         access=SECRETARY,
         methods=("POST",),
     ),
+    back_to("/councils/{body}/members", "council", name="member_add_back"),
+    back_to("/councils/{body}/members/{member_id}/term", "council", name="member_end_term_back"),
 ]

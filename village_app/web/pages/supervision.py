@@ -21,7 +21,7 @@ from village_app.web import resolve
 from village_app.web.pages.auth import safe_next
 from village_app.web.rendering import forms
 from village_app.web.rendering.templates import render, request_locale
-from village_app.web.security.permissions import SECRETARY, SIGNED_IN, route
+from village_app.web.security.permissions import SECRETARY, SIGNED_IN, back_to, route
 
 
 @dataclass(frozen=True)
@@ -122,4 +122,5 @@ routes = [
         access=SECRETARY,
         methods=("POST",),
     ),
+    back_to("/supervision/{thread_id}", "supervision", name="supervision_follow_up_back"),
 ]

@@ -111,6 +111,18 @@ def route(
     return GuardedRoute(path, endpoint, access=access, methods=methods, name=name)
 
 
+def back_to(path: str, page_name: str, *, name: str) -> GuardedRoute:
+    """A GET on a URL that only takes a form's POST (the address bar after a refused save,
+    reloaded or entered again) goes to the page the form is on instead of a 405."""
+
+    async def redirect(request: Request) -> Response:
+        target = next(r for r in request.app.routes if getattr(r, "name", None) == page_name)
+        params = {k: v for k, v in request.path_params.items() if k in target.param_convertors}
+        return RedirectResponse(request.url_for(page_name, **params), status_code=303)
+
+    return route(path, redirect, name=name, access=SIGNED_IN)
+
+
 def routes_without_access(routes: Iterable[BaseRoute]) -> list[str]:
     """Routes that do not declare whom they admit (each would be open to anyone)."""
     return [
