@@ -1,5 +1,6 @@
 """Server-level CouchDB helpers: databases, ``_security``, design documents, ``_users``,
-and the server's own replicator (``POST /_replicate``, used by the interop tests).
+the server's own replicator (``POST /_replicate``, used by the interop tests), and what
+changed across databases (``_db_updates``, for a program following many of them).
 
 Create databases as an admin: CouchDB requires it, and pouchdb-server crashes
 on an anonymous or non-admin ``PUT /newdb``.
@@ -8,11 +9,12 @@ on an anonymous or non-admin ``PUT /newdb``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from sync.couch import CouchDatabase, selector_filter_supported
 from sync.couch_http import (
     DEFAULT_TIMEOUT,
+    LONGPOLL_MARGIN,
     CouchStats,
     CouchTransport,
     db_path,
@@ -22,7 +24,7 @@ from sync.couch_http import (
     split_url,
 )
 from sync.database import Doc
-from sync.errors import NotFoundError
+from sync.errors import DeadlineError, NotFoundError, PeerError
 
 __all__ = ["CouchServer"]
 
@@ -65,6 +67,49 @@ class CouchServer:
 
     async def all_dbs(self) -> list[str]:
         return list(expect_list(await self._http.request("GET", "/_all_dbs"), "_all_dbs"))
+
+    async def db_info(self, name: str) -> Doc:
+        """``GET /db`` as the server answers it (a missing database raises
+        :class:`NotFoundError`). Unlike :meth:`CouchDatabase.info` it adds nothing: one
+        request, whatever the server (``update_seq`` is opaque: compare it for equality only)."""
+        return dict(expect_dict(await self._http.request("GET", db_path(name)), "database info"))
+
+    async def db_updates(
+        self,
+        *,
+        since: Any = None,
+        feed: Literal["normal", "longpoll"] = "normal",
+        timeout: float | None = None,
+    ) -> Doc:
+        """``GET /_db_updates``: ``{"results": [{"db_name", "type", "seq"}], "last_seq"}``, the
+        databases created, updated and deleted after ``since`` (an opaque sequence, ``"now"``,
+        or ``None`` for all the server remembers). ``feed="longpoll"`` waits up to ``timeout``
+        seconds for one; a feed that stays silent past that ends empty.
+
+        A server without the feed refuses it: pouchdb-server with 400, CouchDB without its
+        ``_global_changes`` database with an error of its own; the caller falls back to
+        polling ``_all_dbs``."""
+        params = {"feed": feed}
+        if since is not None:
+            params["since"] = str(since)
+        call_timeout: float | None = None
+        if feed == "longpoll":
+            wait = timeout if timeout is not None else 60.0
+            params["timeout"] = str(int(wait * 1000))
+            call_timeout = wait + LONGPOLL_MARGIN
+        try:
+            answer = await self._http.request(
+                "GET", "/_db_updates", params=params, timeout=call_timeout
+            )
+        except DeadlineError:
+            if feed == "longpoll":
+                return {"results": [], "last_seq": since}
+            raise
+        result = dict(expect_dict(answer, "the _db_updates result"))
+        expect_list(result.get("results"), "_db_updates results")
+        if "last_seq" not in result:
+            raise PeerError("the _db_updates result has no last_seq")
+        return result
 
     async def create_db(self, name: str) -> None:
         """Create ``name``; an existing one raises :class:`PreconditionFailedError`."""
