@@ -17,6 +17,7 @@ from village_app.domain import (
     MatterView,
     NotFound,
     StageRecord,
+    SupervisionEntry,
     ValidationError,
     correct_stage_record,
     done_stages,
@@ -269,6 +270,23 @@ class MatterRecords(SupervisionRecords):
         records = await self.list_stage_records(matter_id)
         supervision = await self.list_supervision_entries(matter=matter_id)
         return fold_matter(matter, records, supervision)
+
+    async def matter_views(self) -> list[MatterView]:
+        """Every readable matter folded as :meth:`matter_view` folds one, oldest first, read
+        with one query per type rather than three per matter (the county indexer summarises
+        a whole village at once). Nothing is written: the stage of each view comes from its
+        records, whatever the matter document says."""
+        found = await self._find_all({"type": DocType.MATTER})
+        matters = self._read(found, docs.matter_from_doc)
+        records: dict[str, list[StageRecord]] = {}
+        raw = await self._find_all({"type": DocType.STAGE_RECORD})
+        for record in self._read(raw, docs.stage_record_from_doc):
+            records.setdefault(record.matter, []).append(record)
+        entries: dict[str, list[SupervisionEntry]] = {}
+        for entry in await self.list_supervision_entries():
+            if entry.matter:
+                entries.setdefault(entry.matter, []).append(entry)
+        return [fold_matter(m, records.get(m.id, []), entries.get(m.id, [])) for m in matters]
 
     async def _refresh_stage(self, matter: Matter, records: Sequence[StageRecord]) -> None:
         """Keep the matter's denormalised ``stage`` (for lists and the kiosk filter) in step;
