@@ -89,7 +89,7 @@ class CouchServer:
         A server without the feed refuses it: pouchdb-server with 400, CouchDB without its
         ``_global_changes`` database with an error of its own; the caller falls back to
         polling ``_all_dbs``."""
-        params = {"feed": feed}
+        params: dict[str, str] = {"feed": feed}
         if since is not None:
             params["since"] = str(since)
         call_timeout: float | None = None
