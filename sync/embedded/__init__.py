@@ -51,6 +51,7 @@ from sync.errors import (
     ConflictError,
     DocumentTooLargeError,
     NotFoundError,
+    ReadOnlyStorageError,
 )
 from sync.revtree import parse_rev
 
@@ -69,16 +70,26 @@ async def open_embedded_database(
     create: bool = True,
     threading: Threading = "hybrid",
     synchronous: str = "NORMAL",
+    read_only: bool = False,
 ) -> EmbeddedDatabase:
     """Open (or with ``create`` create) the database stored in the file ``path``.
 
-    ``synchronous="FULL"`` makes commits survive power loss too (see ``_schema``)."""
-    db = EmbeddedDatabase(path, threading=threading)
+    ``synchronous="FULL"`` makes commits survive power loss too (see ``_schema``).
+    A file or folder this user cannot write raises :class:`ReadOnlyStorageError`;
+    ``read_only=True`` opens an existing file for reading alone (see
+    :func:`sync.embedded._schema.connect_read_only`): every write then raises that error."""
+    if read_only and create:
+        raise BadRequestError("a database opened read-only cannot be created")
+    db = EmbeddedDatabase(path, threading=threading, read_only=read_only)
     try:
         await db._run(db._open, create, synchronous)
         if threading == "hybrid":
             db._fast = _schema.connect(
-                db.location, create=False, synchronous=synchronous, init=False
+                db.location,
+                create=False,
+                synchronous=synchronous,
+                init=False,
+                read_only=read_only,
             )
     except BaseException:
         await db.close()
@@ -87,11 +98,15 @@ async def open_embedded_database(
 
 
 class EmbeddedDatabase(Database):
-    def __init__(self, path: str, *, threading: Threading = "hybrid") -> None:
+    def __init__(
+        self, path: str, *, threading: Threading = "hybrid", read_only: bool = False
+    ) -> None:
         if threading not in ("hybrid", "thread", "inline"):
             raise ValueError(f"threading must be hybrid, thread or inline, not {threading!r}")
         self.location = str(Path(path).resolve())
         self.name = Path(path).stem
+        #: Opened for reading alone: every write raises :class:`ReadOnlyStorageError`.
+        self.read_only = read_only
         self._key = os.path.realpath(self.location)
         self._conn: sqlite3.Connection | None = None
         self._fast: sqlite3.Connection | None = None  # point reads on the loop ("hybrid")
@@ -99,7 +114,7 @@ class EmbeddedDatabase(Database):
             None if threading == "inline" else ThreadPoolExecutor(1, f"sqlite-{self.name}")
         )
         self._checkpointer = (
-            None if threading == "inline" else Checkpointer(self.location, self.name)
+            None if threading == "inline" or read_only else Checkpointer(self.location, self.name)
         )
 
     # -- plumbing ------------------------------------------------------------
@@ -110,7 +125,15 @@ class EmbeddedDatabase(Database):
             create=create,
             synchronous=synchronous,
             autocheckpoint=4000 if self._checkpointer is None else 65536,
+            read_only=self.read_only,
         )
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise ReadOnlyStorageError(
+                f"{self.location} is open read-only: nothing can be written to it",
+                docid=self.location,
+            )
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._executor is None:
@@ -154,7 +177,10 @@ class EmbeddedDatabase(Database):
             self._fast.close()
             self._fast = None
         if self._conn is not None:
-            await self._run(self._close_main, self._conn)
+            if self.read_only:
+                await self._run(self._conn.close)
+            else:
+                await self._run(self._close_main, self._conn)
             self._conn = None
         if self._executor is not None:
             self._executor.shutdown(wait=True)
@@ -205,6 +231,7 @@ class EmbeddedDatabase(Database):
     async def set_revs_limit(self, n: int) -> None:
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise BadRequestError("revs_limit must be a positive integer")
+        self._check_writable()
 
         def write() -> None:
             self.conn.execute("UPDATE meta SET value = ? WHERE key = 'revs_limit'", (n,))
@@ -259,6 +286,7 @@ class EmbeddedDatabase(Database):
         prepared = [prepare(d, new_edits=new_edits) for d in docs]
         if not prepared:
             return []
+        self._check_writable()
         results = await self._run(
             functools.partial(_writer.write, self.conn, prepared, new_edits=new_edits)
         )

@@ -40,9 +40,10 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import urllib.parse
 from pathlib import Path
 
-from sync.errors import NotFoundError
+from sync.errors import NotFoundError, ReadOnlyStorageError, StorageFullError
 
 INDEXED_FIELDS = ("type", "village", "matter", "stage", "created_at")
 
@@ -88,12 +89,29 @@ def connect(
     synchronous: str = "NORMAL",
     init: bool = True,
     autocheckpoint: int = 4000,
+    read_only: bool = False,
 ) -> sqlite3.Connection:
     """Open (and with ``create`` initialise) a database file; ``init=False`` for a second
     connection to a file already opened (and so initialised). ``autocheckpoint`` is the
-    WAL size in pages at which a commit checkpoints (see ``_checkpoint.py``)."""
+    WAL size in pages at which a commit checkpoints (see ``_checkpoint.py``).
+
+    A file (or folder) that cannot be written raises :class:`ReadOnlyStorageError`; with
+    ``read_only`` it is opened for reading alone (:func:`connect_read_only`)."""
     if not create and not Path(path).exists():
         raise NotFoundError("Database does not exist.", docid=path)
+    if read_only:
+        return connect_read_only(path)
+    try:
+        return _connect(path, create, synchronous, init, autocheckpoint)
+    except sqlite3.OperationalError as exc:
+        raise storage_error(exc, path) from exc
+    except PermissionError as exc:  # creating the file in a folder we may not write
+        raise ReadOnlyStorageError(_cannot_write(path, exc.strerror), docid=path) from exc
+
+
+def _connect(
+    path: str, create: bool, synchronous: str, init: bool, autocheckpoint: int
+) -> sqlite3.Connection:
     if create:
         _create_private(path)
     # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
@@ -120,6 +138,76 @@ def connect(
             conn.execute("ROLLBACK")
         raise
     return conn
+
+
+def connect_read_only(path: str) -> sqlite3.Connection:
+    """Open an existing file for reading alone: a copy on a read-only stick, or a file or
+    folder this user may not write (a replication source, ``serve`` on such a folder).
+
+    ``mode=ro`` first. Reading a WAL file needs its ``-shm`` index, which SQLite creates
+    beside the file, or finds there already; in a folder we cannot write, with no ``-shm``
+    there, ``mode=ro`` cannot open it. Then ``immutable=1``: SQLite reads the main file
+    alone, with no locks, no ``-shm`` and no look at a ``-wal``. That is only right when
+    (1) the main file holds everything: a ``-wal`` with frames in it holds commits the
+    main file lacks, which ``immutable`` would silently leave out, so such a file is
+    refused (copy the folder somewhere writable); and (2) nothing writes the file while it
+    is open: a writer could change pages under a reader that takes no locks. A folder we
+    cannot even create a ``-shm`` in is one we cannot write; its owner could, but a WAL
+    writer keeps a ``-wal`` while it has the file open, and there is none. Opening a file
+    someone else is writing at this moment (with its ``-wal``, in a folder we cannot
+    write) is refused by (1) too. What remains is a writer starting after we opened it:
+    not guarded against; a read-only medium, or a copy, rules it out."""
+    try:
+        conn = _open_uri(path, "mode=ro")
+        # Opening is lazy: the first read is what finds (or fails to make) the -shm.
+        conn.execute("SELECT count(*) FROM meta").fetchone()
+        return conn
+    except sqlite3.OperationalError as exc:
+        primary = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+        if primary not in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN):
+            raise
+        cause = exc
+    wal = Path(path + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise ReadOnlyStorageError(
+            f"{path} cannot be read here: its last changes are still in {wal.name}, which "
+            f"can be read only where a {Path(path).name}-shm file can be made beside it, and "
+            f"its folder cannot be written ({cause}). Copy the folder, with {wal.name}, to a "
+            "writable place and use the copy.",
+            docid=path,
+        ) from cause
+    try:
+        conn = _open_uri(path, "mode=ro&immutable=1")
+        conn.execute("SELECT count(*) FROM meta").fetchone()
+    except sqlite3.OperationalError as exc:
+        raise storage_error(exc, path) from exc
+    return conn
+
+
+def _open_uri(path: str, query: str) -> sqlite3.Connection:
+    uri = f"file:{urllib.parse.quote(str(Path(path).resolve()))}?{query}"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA busy_timeout = 30000")
+    conn.execute("PRAGMA cache_size = -20000")
+    conn.execute("PRAGMA mmap_size = 268435456")
+    return conn
+
+
+def storage_error(exc: sqlite3.OperationalError, path: str | None = None) -> Exception:
+    """The named error for SQLite's "disk full" and "read-only" (a file, or a folder we
+    cannot create the ``-wal`` and ``-shm`` files in); other errors as they are."""
+    code = getattr(exc, "sqlite_errorcode", None) or 0
+    if code == sqlite3.SQLITE_FULL:
+        return StorageFullError("the disk is full: nothing was written")
+    if code & 0xFF in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN) or "readonly" in str(exc):
+        return ReadOnlyStorageError(_cannot_write(path, str(exc)), docid=path)
+    return exc
+
+
+def _cannot_write(path: str | None, detail: str | None) -> str:
+    if path is None:
+        return f"the database cannot be written: {detail}"
+    return f"{path} cannot be written: the file or its folder is read-only for this user ({detail})"
 
 
 def integrity_check(conn: sqlite3.Connection) -> str:

@@ -27,13 +27,8 @@ from typing import Any
 from sync.database import MAX_DOCUMENT_SIZE
 from sync.embedded import _attachments
 from sync.embedded._docs import Incoming, check_size, dumps, encode, loads, utf8
-from sync.embedded._schema import INDEXED_FIELDS
-from sync.errors import (
-    BadRequestError,
-    DocumentTooLargeError,
-    ReadOnlyStorageError,
-    StorageFullError,
-)
+from sync.embedded._schema import INDEXED_FIELDS, storage_error
+from sync.errors import BadRequestError, DocumentTooLargeError
 from sync.revtree import RevNode, RevTree, rev_generation, rev_of, revisions_to_path
 
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
@@ -110,16 +105,6 @@ def write(conn: sqlite3.Connection, docs: Sequence[Incoming], *, new_edits: bool
     except sqlite3.OperationalError as exc:
         raise storage_error(exc) from exc
     return results
-
-
-def storage_error(exc: sqlite3.OperationalError) -> Exception:
-    """The named error for SQLite's "disk full" and "read-only"; other errors as they are."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code == sqlite3.SQLITE_FULL:
-        return StorageFullError("the disk is full: nothing was written")
-    if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN) or "readonly" in str(exc):
-        return ReadOnlyStorageError(f"the database cannot be written: {exc}")
-    return exc
 
 
 class _Batch:

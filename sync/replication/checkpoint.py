@@ -22,8 +22,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sync.database import Database, Doc
-from sync.errors import ConflictError, ForbiddenError, NotFoundError, UnauthorizedError
+from sync.errors import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    ReadOnlyStorageError,
+    UnauthorizedError,
+)
 from sync.replication.state import Counters
+
+#: What a source that takes no checkpoint answers: a CouchDB account that may only read
+#: (401, 403), or a file opened read-only.
+_SOURCE_READ_ONLY = (ForbiddenError, UnauthorizedError, ReadOnlyStorageError)
 
 #: CouchDB keeps this many sessions in a replication log.
 MAX_HISTORY = 50
@@ -106,7 +116,7 @@ class Checkpointer:
             return 0
         try:
             await self._put("source", self.source, 0, Counters())
-        except (ForbiddenError, UnauthorizedError):
+        except _SOURCE_READ_ONLY:
             self.source_writable = False
             return target_log.get("source_last_seq", 0)
         return 0
@@ -161,7 +171,7 @@ class Checkpointer:
     async def _put_source(self, seq: Any, counters: Counters) -> None:
         try:
             await self._put("source", self.source, seq, counters)
-        except (ForbiddenError, UnauthorizedError):
+        except _SOURCE_READ_ONLY:
             # A read-only source: resume from the target's log alone from now on.
             self.source_writable = False
             await self._put("target", self.target, seq, counters)

@@ -117,7 +117,7 @@ class _Session:
     @classmethod
     async def open(cls, rep: Replication, opened: list[Database]) -> _Session:
         # Each side is kept as soon as it is open, so a retry does not open it twice.
-        rep.source = await open_side(rep.source, create=False, opened=opened)
+        rep.source = await open_side(rep.source, create=False, opened=opened, source=True)
         rep.target = await open_side(rep.target, create=True, opened=opened)
         rep.check_cancelled()
         selector = rep.options.selector is not None and await rep.source.supports_selector_filter()

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from sync.database import Database
-from sync.errors import UnauthorizedError
+from sync.errors import ReadOnlyStorageError, UnauthorizedError
 from sync.replication.options import public_location
 from sync.replication.state import Counters, Replication
 
@@ -66,14 +66,25 @@ def guarded(db: Database, replication: Replication) -> Database:
     return cast(Database, _Side(db, replication))
 
 
-async def open_side(spec: Database | str, *, create: bool, opened: list[Database]) -> Database:
-    """The database ``spec`` names; one opened here is appended to ``opened`` (to close later)."""
+async def open_side(
+    spec: Database | str, *, create: bool, opened: list[Database], source: bool = False
+) -> Database:
+    """The database ``spec`` names; one opened here is appended to ``opened`` (to close later).
+
+    A ``source`` file this user cannot write (a copy on a read-only stick, a folder of
+    another user's) is opened read-only: a source is only read, but for its checkpoint,
+    which is then kept on the target alone (:mod:`.checkpoint`)."""
     if isinstance(spec, Database):
         return spec
     from sync import open_database  # late: the sync package imports this one
 
     try:
-        db = await open_database(spec, create=create)
+        try:
+            db = await open_database(spec, create=create)
+        except ReadOnlyStorageError:
+            if not source or create:
+                raise
+            db = await open_database(spec, create=False, read_only=True)
     except UnauthorizedError as exc:
         raise wrong_credentials(spec, exc) from exc
     opened.append(db)

@@ -36,6 +36,10 @@ def run(args: argparse.Namespace) -> int:
     except DemoError as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 1
+    except PermissionError as exc:  # a read-only data folder (ReadOnlyStorageError among them)
+        detail = getattr(exc, "reason", None) or f"{exc.filename}: {exc.strerror}"
+        print(f"demo: the demo cannot be loaded into {data}: {detail}", file=sys.stderr)
+        return 2
     village = script["village"]
     what = "loaded" if result.loaded else "already loaded (nothing changed)"
     print(

@@ -26,7 +26,7 @@ from typing import Any, TextIO
 
 import sync
 from sync import replicate
-from sync.errors import CouchError, peer_text
+from sync.errors import CouchError, ReadOnlyStorageError, peer_text
 from sync.replication import Replication, ReplicationEvent, State
 from village_app import repo
 
@@ -34,7 +34,7 @@ _BAR_WIDTH = 30
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # failed, or the target refused every revision it was sent
-EXIT_USAGE = 2
+EXIT_USAGE = 2  # bad arguments, or a file that cannot be written (or a source not read)
 EXIT_DENIED = 3  # done, but the target refused some revisions
 EXIT_SIGNAL = 128  # + the signal's number: a one-shot run interrupted, as a shell says it
 #: The exit statuses as ``--help`` (and the README's sync section) lists them.
@@ -42,7 +42,7 @@ EXIT_STATUSES = """\
 exit status:
   0    done: every revision copied (with --continuous: stopped by Ctrl-C or SIGTERM)
   1    failed, or the target denied every revision it was sent: nothing was written
-  2    bad arguments
+  2    bad arguments, or a .sqlite target that cannot be written or source not read
   3    done, but the target denied some revisions (each printed as "denied ...")
   130  interrupted by Ctrl-C (SIGINT) before the end; run it again to resume
   143  interrupted by SIGTERM before the end; run it again to resume
@@ -142,6 +142,10 @@ async def replicate_command(args: argparse.Namespace, *, out: TextIO, err: TextI
             loop.add_signal_handler(sig, interrupt, sig)
     try:
         await rep
+    except ReadOnlyStorageError as exc:
+        progress.finish()
+        print(f"replication failed: {exc.reason}", file=err)
+        return EXIT_USAGE
     except CouchError as exc:
         progress.finish()
         print(f"replication failed: {peer_text(exc.reason, 500)}", file=err)

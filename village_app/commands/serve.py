@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import ipaddress
 import sys
 from pathlib import Path
 from typing import Any, Final
+
+import sync
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,6 +38,13 @@ def run(args: argparse.Namespace) -> int:
     except DataDirError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    read_only = None
+    if village_file is not None and village_file.exists():
+        try:
+            read_only = asyncio.run(read_only_reason(village_file))
+        except sync.ReadOnlyStorageError as exc:
+            print(f"error: {exc.reason}", file=sys.stderr)
+            return 2
     app = create_app(settings)
     print(f"村议 Cunyi ({args.mode} mode): http://{args.host}:{args.port}/")
     if village_file is None or not village_file.exists():
@@ -42,8 +52,37 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"Serving {village_file}. Log in with an account made by the demo loader")
         print(f"(demo / demo-password) or by `village-app user add --data {args.data} NAME`.")
+    if read_only is not None:
+        print(
+            f"READ-ONLY: {read_only}.\n"
+            "Serving it read-only: every page can be read, printed and exported, nothing can "
+            "be saved\n(each page says so). To record again, stop the server and make the "
+            "folder and file writable\nfor this user (chown/chmod), or copy the folder to a "
+            "writable place and serve the copy.",
+            file=sys.stderr,
+        )
     uvicorn.Server(server_config(app, args.host, args.port)).run()
     return 0
+
+
+async def read_only_reason(village_file: Path) -> str | None:
+    """Why the village file cannot be written (the app then serves it read-only), or
+    ``None``. Raises :class:`sync.ReadOnlyStorageError` when it cannot even be read.
+
+    Read-only rather than refused: the records are evidence the secretary may need to look
+    up, print or export when the folder cannot be written (a backup on a write-protected
+    stick, a disk the system remounted read-only, files copied in by another account), and a
+    refusal would be a line in a terminal she may never see. The app tells her on every
+    page instead, before she types anything, and refuses each save saying why."""
+    try:
+        db = await sync.open_database(str(village_file), create=False)
+    except sync.ReadOnlyStorageError as exc:
+        # Same open as the app's (web.app._open_village): it must be readable that way.
+        readable = await sync.open_database(str(village_file), create=False, read_only=True)
+        await readable.close()
+        return exc.reason
+    await db.close()
+    return None
 
 
 #: Names a browser on the laptop itself uses for a server bound to a loopback address.

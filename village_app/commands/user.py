@@ -51,22 +51,31 @@ def run_add(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    password = _read_password(args.password_stdin)
-    if password is None:
-        return 1
-    return asyncio.run(_add(path, args.username, password, args.role))
+    return asyncio.run(_add(path, args.username, args.role, args.password_stdin))
 
 
-async def _add(path: Path, username: str, password: str, role: str) -> int:
+async def _add(path: Path, username: str, role: str, password_stdin: bool) -> int:
     import sync
     from village_app import accounts
 
-    db = await sync.open_database(str(path), create=False)
+    # Opened before the password is asked for: a file that cannot be written is said at
+    # once, not after the password was typed twice.
     try:
+        db = await sync.open_database(str(path), create=False)
+    except sync.ReadOnlyStorageError as exc:
+        print(f"error: the account cannot be saved: {exc.reason}", file=sys.stderr)
+        return 2
+    try:
+        password = _read_password(password_stdin)
+        if password is None:
+            return 1
         existed = await accounts.user_exists(db, username)
         await accounts.add_user(db, username, password, village=path.stem, role=role)
     except accounts.AccountError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except sync.ReadOnlyStorageError as exc:
+        print(f"error: the account cannot be saved: {exc.reason}", file=sys.stderr)
         return 2
     finally:
         await db.close()

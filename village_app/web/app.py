@@ -11,7 +11,9 @@ data folder has no village yet, pages that need one say so.
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -67,6 +69,8 @@ from village_app.web.state import AppState, app_state, install
 
 SESSION_COOKIE = "cunyi_session"
 
+log = logging.getLogger(__name__)
+
 
 async def health(request: Request) -> Response:
     """For monitoring, and the ceiling in ``bench/pages.py``: the same stack, no work."""
@@ -102,20 +106,36 @@ def _routes(settings: Settings) -> list[BaseRoute]:
     return routes
 
 
+async def _open_village(state: AppState, path: Path) -> sync.Database:
+    """The village database; one that cannot be written (a read-only folder or medium) is
+    opened for reading: the app serves its pages, says on each that nothing can be saved,
+    and refuses each save with that message (see ``village-app serve``)."""
+    try:
+        return await sync.open_database(str(path), create=False)
+    except sync.ReadOnlyStorageError as exc:
+        log.warning("serving read-only: %s", exc.reason)
+        db = await sync.open_database(str(path), create=False, read_only=True)
+        state.read_only = True
+        return db
+
+
 def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         state = app_state(app)
         path = settings.village_db_path()
-        state.db = (
-            await sync.open_database(str(path), create=False) if path and path.exists() else None
-        )
+        state.db = await _open_village(state, path) if path and path.exists() else None
         state.village = path.stem if path else None
         if state.db is not None and state.village is not None:
             store = repo.VillageStore(
                 state.db, state.village, caches=state.caches_for(state.village)
             )
-            await store.warm_up()
+            try:
+                await store.warm_up()
+            except sync.ReadOnlyStorageError:
+                # Derived values that disagree with the evidence cannot be repaired in a
+                # file that cannot be written; the pages read the evidence all the same.
+                log.warning("%s: read-only, derived values were not repaired", path)
             await store.warm_up_search()
         await state.session_revocations.load(state.db)
         try:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
+
+log = logging.getLogger(__name__)
 
 ROOT: Final = Path(__file__).resolve().parents[2]
 SECRET_KEY_FILE: Final = ".secret_key"
@@ -71,19 +74,32 @@ class Settings:
         return self.max_attachment_bytes + _FORM_OVERHEAD
 
     def resolved_secret_key(self) -> str:
-        """The session signing key, persisted in the data folder so sessions survive restarts."""
+        """The session signing key, persisted in the data folder so sessions survive restarts.
+
+        In a data folder that cannot be written (served read-only) a missing key is made for
+        this run alone: signing in works, and sessions end when the server stops."""
         if self.secret_key:
             return self.secret_key
-        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = self.data_dir / SECRET_KEY_FILE
         key = path.read_text(encoding="ascii").strip() if path.exists() else ""
         if len(key) < _MIN_KEY_CHARS:
             # Missing, or empty/short (a start that stopped between creating and writing it):
             # an empty key would sign sessions anyone can forge, so make a new one.
             key = secrets.token_urlsafe(48)
-            _write_private(path, key)
+            try:
+                self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+                _write_private(path, key)
+            except OSError as exc:  # read-only (EACCES, EPERM, EROFS), or the disk is full
+                log.warning(
+                    "cannot keep the session key in %s (%s): sessions end when the server stops",
+                    path,
+                    exc.strerror,
+                )
         elif path.stat().st_mode & 0o077:
-            path.chmod(0o600)  # copied or restored with looser permissions
+            try:
+                path.chmod(0o600)  # copied or restored with looser permissions
+            except OSError as exc:
+                log.warning("cannot make %s private (%s)", path, exc.strerror)
         return key
 
     def village_db_path(self) -> Path | None:

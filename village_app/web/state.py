@@ -36,6 +36,9 @@ class AppState:
     #: The field laptop's village database (``None`` while the data folder has none yet).
     db: Database | None = None
     village: str | None = None
+    #: The village database could not be opened for writing (a read-only folder or file):
+    #: it is served for reading, and every page says so.
+    read_only: bool = False
     #: What each village's store keeps between requests (matters index, rule book), by code.
     caches: dict[str, VillageCaches] = field(default_factory=dict)
 

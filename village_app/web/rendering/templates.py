@@ -77,6 +77,7 @@ def _common_context(request: Request) -> dict[str, Any]:
         "locales": i18n.LOCALES,
         "csrf_token": csrf_token(request),
         "current_user": current_user(request),
+        "read_only": app_state(request).read_only,
     }
 
 
