@@ -175,6 +175,25 @@ class CouchServer:
             )
         )
 
+    async def put_user(self, name: str, password: str | None, roles: list[str]) -> bool:
+        """Create ``name`` in ``_users``, or set its roles (and password, unless ``None``) if
+        it exists. Returns whether it existed."""
+        docid = f"org.couchdb.user:{name}"
+        path = "/_users" + doc_path(docid)
+        try:
+            current = dict(expect_dict(await self._http.request("GET", path, docid=docid), "user"))
+        except NotFoundError:
+            current = {}
+        body = {**current, "_id": docid, "name": name, "roles": list(roles), "type": "user"}
+        if password is not None:
+            body["password"] = password
+        await self._http.request("PUT", path, body=body, docid=docid)
+        return bool(current)
+
+    async def session(self) -> Doc:
+        """``GET /_session``: who these credentials are (``userCtx``: name and roles)."""
+        return dict(expect_dict(await self._http.request("GET", "/_session"), "_session"))
+
     # -- replication ------------------------------------------------------
     async def replicate(self, source_url: str, target_url: str, **opts: Any) -> Doc:
         """One-shot ``POST /_replicate`` by the server itself; ``opts`` go into the body

@@ -1,0 +1,89 @@
+"""A small county provisioned on the peer for a test: two villages in two townships, a
+registry whose staff are real ``_users`` accounts, every database under one test prefix
+(deleted at the end, also on failure)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from couchpeer import PeerCleanup
+
+from sync.couch_http import split_url
+from sync.couch_server import CouchServer
+from village_app.county import roles
+from village_app.county.provision import InitReport, init_county
+from village_app.county.registry import Registry, parse
+
+PASSWORD = "county-test-pw"
+
+
+@dataclass
+class County:
+    url: str  # the server, with the administrator's credentials
+    base: str  # the server, without credentials
+    prefix: str
+    registry: Registry
+    report: InitReport
+    accounts: dict[str, str]  # role in the tests -> account name
+
+    @property
+    def village_a(self) -> str:
+        return self.registry.villages[0].code
+
+    @property
+    def village_b(self) -> str:
+        return self.registry.villages[1].code
+
+    def db(self, code: str) -> str:
+        return roles.village_database(code, self.prefix)
+
+
+def registry_for(
+    county_code: str, accounts: dict[str, str], *, extra: list[dict[str, Any]] | None = None
+) -> Registry:
+    a, b = f"{county_code}001001", f"{county_code}002001"
+    return parse(
+        {
+            "county": {"name": "测试县", "code": county_code},
+            "townships": [{"code": "001", "name": "甲镇"}, {"code": "002", "name": "乙乡"}],
+            "villages": [
+                {"code": a, "name": "甲村", "township": "001"},
+                {"code": b, "name": "乙村", "township": "002"},
+                *(extra or []),
+            ],
+            "staff": [
+                {"name": accounts["secretary_a"], "role": "secretary", "village": a},
+                {"name": accounts["secretary_b"], "role": "secretary", "village": b},
+                {"name": accounts["township_a"], "role": "township_reviewer", "townships": ["001"]},
+                {"name": accounts["county"], "role": "county_reviewer"},
+                {"name": accounts["kiosk_a"], "role": "kiosk", "village": a},
+            ],
+        }
+    )
+
+
+async def provision(couch_url: str, cleanup: PeerCleanup) -> AsyncIterator[County]:
+    """Yields a provisioned county; deletes its databases and accounts afterwards."""
+    prefix = cleanup.db_name("county_") + "_"
+    accounts = {
+        who: cleanup.user_name()
+        for who in ("secretary_a", "secretary_b", "township_a", "county", "kiosk_a")
+    }
+    county_code = f"{random.randrange(100000, 999999)}"
+    registry = registry_for(county_code, accounts)
+    address, _ = split_url(couch_url, with_db=False)
+    try:
+        async with CouchServer(couch_url) as server:
+            report = await init_county(server, registry, prefix=prefix)
+            for staff in registry.staff:
+                await server.put_user(staff.name, PASSWORD, staff.couch_roles(registry.code))
+        yield County(couch_url, address.base, prefix, registry, report, accounts)
+    finally:
+        for name in cleanup.all_dbs():
+            if name.startswith(prefix):
+                cleanup.delete_db(name)
+        for name in accounts.values():
+            cleanup.delete_user(name)

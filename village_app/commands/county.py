@@ -1,0 +1,131 @@
+"""``village-app county``: set up and keep the county's CouchDB.
+
+* ``county init --couch URL --registry FILE``: a database per village with its security and
+  write rules (idempotent: run it again after every registry change);
+* ``county user add --couch URL --registry FILE NAME``: the CouchDB account of someone the
+  registry lists as staff, with the roles the registry gives them."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("county", help="set up the county CouchDB (init, user add, index)")
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    def common(q: argparse.ArgumentParser) -> None:
+        q.add_argument(
+            "--couch",
+            required=True,
+            help="the county CouchDB with an administrator's credentials, "
+            "e.g. http://admin:PASSWORD@127.0.0.1:5984 (or COUCHDB_USER/COUCHDB_PASSWORD)",
+        )
+        q.add_argument("--registry", required=True, type=Path, help="county registry (TOML)")
+
+    init = actions.add_parser("init", help="create or update every village database")
+    common(init)
+    init.set_defaults(handler=run_init)
+
+    user = actions.add_parser("user", help="county accounts (user add)")
+    user_actions = user.add_subparsers(dest="user_action", metavar="ACTION", required=True)
+    add = user_actions.add_parser(
+        "add", help="create the CouchDB account of a registry staff member, or update it"
+    )
+    common(add)
+    add.add_argument("name", help="the staff member's account name, as in the registry")
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    add.add_argument(
+        "--keep-password",
+        action="store_true",
+        help="an existing account keeps its password; only its roles are updated",
+    )
+    add.set_defaults(handler=run_user_add)
+
+
+def _registry(path: Path) -> Any:
+    from village_app.county.registry import RegistryError, load
+
+    try:
+        return load(path)
+    except RegistryError as exc:
+        print("error: the registry cannot be used:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {path}: {problem}", file=sys.stderr)
+        return None
+
+
+def run_init(args: argparse.Namespace) -> int:
+    registry = _registry(args.registry)
+    if registry is None:
+        return 2
+    return asyncio.run(_init(args.couch, registry))
+
+
+async def _init(url: str, registry: Any) -> int:
+    from sync.couch_server import CouchServer
+    from sync.errors import CouchError
+    from village_app.county.provision import init_county
+
+    try:
+        async with CouchServer(url) as server:
+            report = await init_county(server, registry)
+    except CouchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{registry.name}: {len(registry.villages)} villages; {report.summary()}")
+    return 0
+
+
+def run_user_add(args: argparse.Namespace) -> int:
+    registry = _registry(args.registry)
+    if registry is None:
+        return 2
+    staff = registry.staff_member(args.name)
+    if staff is None:
+        print(
+            f"error: {args.name!r} is not in the registry's staff: add them to {args.registry} "
+            "first (name, role, and their village or townships)",
+            file=sys.stderr,
+        )
+        return 2
+    password = None if args.keep_password else _read_password(args.password_stdin)
+    if password == "":
+        print("error: an empty password", file=sys.stderr)
+        return 2
+    if password is None and not args.keep_password:
+        return 1
+    return asyncio.run(
+        _user_add(args.couch, staff.name, password, staff.couch_roles(registry.code))
+    )
+
+
+def _read_password(from_stdin: bool) -> str | None:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        print("error: the two passwords differ", file=sys.stderr)
+        return None
+    return first
+
+
+async def _user_add(url: str, name: str, password: str | None, roles: list[str]) -> int:
+    from sync.couch_server import CouchServer
+    from sync.errors import CouchError
+
+    try:
+        async with CouchServer(url) as server:
+            existed = await server.put_user(name, password, roles)
+    except CouchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{'updated' if existed else 'created'} {name!r} with roles {', '.join(roles) or '-'}")
+    return 0

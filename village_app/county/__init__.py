@@ -1,0 +1,1 @@
+"""County mode: the registry, provisioning the county CouchDB, the indexer and its pages."""

@@ -1,0 +1,44 @@
+"""Names on the county CouchDB: databases and roles.
+
+One database per village, ``village_<code>``; a village's secretary carries the role
+``village_<code>``; a township reviewer ``township_<9-digit township code>`` for each township
+reviewed; county reviewers ``county_reviewer``; a kiosk ``kiosk_<code>``, which opens only the
+village's public database; the county's administrators ``county_admin``.
+
+``prefix`` lets the tests keep their databases apart on a shared server."""
+
+from __future__ import annotations
+
+from typing import Final
+
+COUNTY_ADMIN: Final = "county_admin"
+COUNTY_REVIEWER: Final = "county_reviewer"
+#: CouchDB's own role of server administrators.
+SERVER_ADMIN: Final = "_admin"
+
+
+def village_database(code: str, prefix: str = "") -> str:
+    return f"{prefix}village_{code}"
+
+
+def public_database(code: str, prefix: str = "") -> str:
+    return f"{prefix}village_{code}_public"
+
+
+def village_role(code: str) -> str:
+    return f"village_{code}"
+
+
+def township_role(township_code: str) -> str:
+    """``township_code``: the 9-digit code (county + township), unique across counties."""
+    return f"township_{township_code}"
+
+
+def kiosk_role(code: str) -> str:
+    return f"kiosk_{code}"
+
+
+def reviewer_roles(township_code: str) -> list[str]:
+    """The roles that may review a village of a township (9-digit code): the township's
+    reviewers and the county's."""
+    return [township_role(township_code), COUNTY_REVIEWER]
