@@ -1,0 +1,502 @@
+"""The county indexer: follows every village database on the county's CouchDB into the
+county index (``<folder>/index.sqlite``, read by :mod:`village_app.county.index`).
+
+CouchDB cannot query across databases, so the county keeps its own copy of each
+village (``<folder>/mirrors/<code>.sqlite``, an embedded store) and a summary of
+it. A pass:
+
+1. finds which ``village_<code>`` databases changed: from ``_db_updates`` when the
+   server has it (Apache CouchDB with ``_global_changes``), from its own checkpoint,
+   kept in the index; otherwise by listing ``_all_dbs`` and comparing each database's
+   ``update_seq`` with the one last indexed (opaque: equality only). The first pass,
+   with no checkpoint, lists every database either way;
+2. pulls each changed database into its mirror with the replicator (its checkpoints
+   make it read only what is new, also after a restart or a SIGKILL);
+3. recomputes that village's rows from the mirror (:mod:`.summary`) and writes them,
+   with where the database was read up to, in one transaction (:mod:`.tables`).
+
+A database deleted on the server loses its mirror and rows. One deleted and made
+again under the same name is told apart by an identity marker: a ``_local``
+document (never replicated, gone with the database) holding a random id, copied
+into the mirror; when the two differ, the mirror is started again from nothing.
+
+``run_forever`` follows the server (a longpoll on ``_db_updates``, or a poll every
+``poll_interval`` seconds) and, when the server cannot be reached, backs off and
+says so in one line until it answers again. One indexer per folder (a lock file).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import sync
+from sync.couch import CouchDatabase
+from sync.couch_server import CouchServer
+from sync.database import Database
+from sync.errors import (
+    ConflictError,
+    CouchError,
+    ForbiddenError,
+    NetworkError,
+    NotFoundError,
+    UnauthorizedError,
+)
+from sync.replication.backoff import Backoff, is_transient
+from sync.replication.options import public_location
+from village_app.county import tables as t
+from village_app.county.summary import summarise
+from village_app.domain.dates import utc_stamp
+from village_app.domain.timeliness import DEFAULT_PUBLICATION_RULE, PublicationRule
+
+log = logging.getLogger(__name__)
+
+#: The identity marker of a village database (and of its mirror): see the module docstring.
+MARKER: Final = "_local/cunyi-county-instance"
+#: The ``meta`` key of the ``_db_updates`` checkpoint.
+SINCE_KEY: Final = "db_updates_since"
+LOCK_FILE: Final = "indexer.lock"
+
+Mode = Literal["db_updates", "polling"]
+
+
+class IndexerLocked(RuntimeError):
+    """Another indexer works on this folder."""
+
+
+@dataclass
+class IndexerStats:
+    """What the indexer did (since it was made)."""
+
+    mode: Mode | None = None
+    passes: int = 0
+    dbs_seen: int = 0  # village databases looked at (update_seq compared)
+    dbs_indexed: int = 0  # pulled and summarised
+    dbs_dropped: int = 0  # deleted on the server: mirror and rows dropped
+    dbs_reset: int = 0  # recreated on the server: mirror started again
+    dbs_failed: int = 0  # left for the next pass (one line logged each)
+    docs_read: int = 0  # revisions the replications fetched from the server
+    requests: int = 0  # HTTP requests to the server
+    outages: int = 0  # times the server stopped answering (run_forever)
+    retries: int = 0  # passes tried again after it did not answer
+    failed: list[str] = field(default_factory=list)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CountyIndexer:
+    """``CountyIndexer(couch_url, folder)``: ``await run_once()`` or ``await run_forever()``.
+
+    ``couch_url`` names the server with an admin's credentials
+    (``http://admin:secret@host:5984``); ``prefix`` the village databases (the code is
+    what follows it: digits only, so ``village_<code>_public`` is left alone)."""
+
+    def __init__(
+        self,
+        couch_url: str,
+        folder: Path | str,
+        *,
+        prefix: str = "village_",
+        concurrency: int = 4,
+        poll_interval: float = 10.0,
+        longpoll_timeout: float = 30.0,
+        backoff_initial: float = 1.0,
+        backoff_max: float = 60.0,
+        batch_size: int = 500,
+        use_db_updates: bool = True,
+        rule: PublicationRule = DEFAULT_PUBLICATION_RULE,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self.couch_url = couch_url
+        self.server_location = public_location(couch_url)
+        self.folder = Path(folder)
+        self.prefix = prefix
+        self._name = re.compile(re.escape(prefix) + r"([0-9]+)")
+        self.concurrency = concurrency
+        self.poll_interval = poll_interval
+        self.longpoll_timeout = longpoll_timeout
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.batch_size = batch_size
+        self.use_db_updates = use_db_updates
+        self.rule = rule
+        self.clock = clock
+        self.stats = IndexerStats()
+        self._server: CouchServer | None = None
+        self._tables: Any = None
+        self._lock: int | None = None
+        self._server_requests = 0  # of the server's client, counted into stats already
+        self._stop = asyncio.Event()
+
+    # -- life ---------------------------------------------------------------
+    async def _open(self) -> tuple[CouchServer, Any]:
+        if self._tables is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._take_lock()
+            (self.folder / t.MIRRORS).mkdir(exist_ok=True)
+            self._tables = await t.open_tables(self.folder)
+        if self._server is None:
+            self._server = CouchServer(self.couch_url)
+        return self._server, self._tables
+
+    def _take_lock(self) -> None:
+        fd = os.open(self.folder / LOCK_FILE, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise IndexerLocked(f"another county indexer is working on {self.folder}") from None
+        self._lock = fd
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._count_server_requests()
+            await self._server.close()
+            self._server = None
+        if self._tables is not None:
+            await self._tables.close()
+            self._tables = None
+        if self._lock is not None:
+            os.close(self._lock)  # releases the lock
+            self._lock = None
+
+    async def __aenter__(self) -> CountyIndexer:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def stop(self) -> None:
+        """Ask :meth:`run_forever` to return (at its next wait)."""
+        self._stop.set()
+
+    def code_of(self, db_name: str) -> str | None:
+        """The village code of a database this indexer follows, or ``None``."""
+        found = self._name.fullmatch(db_name)
+        return found.group(1) if found else None
+
+    # -- passes -------------------------------------------------------------
+    async def run_once(self) -> IndexerStats:
+        """Catch up with the server once and return (what was done is in ``stats``)."""
+        await self._pass("normal")
+        return self.stats
+
+    async def run_forever(self) -> None:
+        """Catch up, then follow the server until :meth:`stop`. A server that cannot be
+        reached is retried with a growing delay (up to ``backoff_max``), said once in the
+        log, and said again when it answers."""
+        backoff = Backoff(self.backoff_initial, self.backoff_max)
+        down = False
+        feed: Literal["normal", "longpoll"] = "normal"
+        while not self._stop.is_set():
+            try:
+                await self._pass(feed)
+            except Exception as exc:
+                if not isinstance(exc, NetworkError) and not is_transient(exc):
+                    raise
+                delay = backoff.next_delay()
+                self.stats.retries += 1
+                if not down:
+                    self.stats.outages += 1
+                    log.warning(
+                        "county indexer: CouchDB at %s does not answer (%s); "
+                        "retrying every %.0f s at most until it does",
+                        self.server_location,
+                        _short(exc),
+                        self.backoff_max,
+                    )
+                    down = True
+                else:
+                    log.debug("county indexer: still no answer (%s)", _short(exc))
+                feed = "normal"
+                await self._sleep(delay)
+                continue
+            if down:
+                log.warning("county indexer: CouchDB at %s answers again", self.server_location)
+                down = False
+            backoff.reset()
+            if self.stats.mode == "db_updates":
+                feed = "longpoll"  # the next pass waits on the server for a change
+            else:
+                feed = "normal"
+                await self._sleep(self.poll_interval)
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), seconds)
+
+    async def _pass(self, feed: Literal["normal", "longpoll"]) -> None:
+        server, tables = await self._open()
+        try:
+            self.stats.mode = await self._mode(server)
+            since = None
+            if self.stats.mode == "db_updates":
+                since = await t.get_meta(tables, SINCE_KEY)
+            if since is not None:
+                await self._follow_updates(server, tables, since, feed)
+            else:
+                await self._scan_all(server, tables)
+            self.stats.passes += 1
+        finally:
+            self._count_server_requests()
+
+    def _count_server_requests(self) -> None:
+        if self._server is not None:
+            total = self._server.stats.requests
+            self.stats.requests += total - self._server_requests
+            self._server_requests = total
+
+    async def _mode(self, server: CouchServer) -> Mode:
+        """``db_updates`` when the server answers ``_db_updates``, else ``polling``."""
+        if not self.use_db_updates:
+            return "polling"
+        try:
+            await server.db_updates(since="now")
+        except (UnauthorizedError, ForbiddenError, NetworkError):
+            raise
+        except CouchError as exc:
+            if is_transient(exc):
+                raise
+            if self.stats.mode != "polling":
+                log.info(
+                    "county indexer: %s has no _db_updates (%s); polling _all_dbs instead",
+                    self.server_location,
+                    _short(exc),
+                )
+            return "polling"
+        return "db_updates"
+
+    async def _scan_all(self, server: CouchServer, tables: Any) -> None:
+        """Every village database listed and compared (the first pass, and polling)."""
+        head = None
+        if self.stats.mode == "db_updates":
+            # Taken before listing: whatever changes from here on is in the feed after it.
+            head = (await server.db_updates(since="now"))["last_seq"]
+        names = [n for n in await server.all_dbs() if self.code_of(n)]
+        known = await t.states(tables)
+        for gone in sorted(set(known) - set(names)):
+            await self._drop(tables, known[gone].code)
+        ok = await self._refresh_many(server, tables, names, known, check_identity=())
+        if head is not None and ok:
+            await t.set_meta(tables, SINCE_KEY, head)
+
+    async def _follow_updates(
+        self, server: CouchServer, tables: Any, since: Any, feed: Literal["normal", "longpoll"]
+    ) -> None:
+        """The databases ``_db_updates`` names after ``since``; the checkpoint moves on only
+        when every one of them was indexed (a failure is retried from the same place)."""
+        updates = await server.db_updates(since=since, feed=feed, timeout=self.longpoll_timeout)
+        names: dict[str, None] = {}
+        created: set[str] = set()
+        for row in updates.get("results", []):
+            name = row.get("db_name") if isinstance(row, dict) else None
+            if isinstance(name, str) and self.code_of(name):
+                names[name] = None
+                if row.get("type") == "created":
+                    created.add(name)
+        known = await t.states(tables)
+        ok = await self._refresh_many(server, tables, list(names), known, check_identity=created)
+        last = updates.get("last_seq")
+        if ok and last is not None and last != since:
+            await t.set_meta(tables, SINCE_KEY, last)
+
+    async def _refresh_many(
+        self,
+        server: CouchServer,
+        tables: Any,
+        names: Iterable[str],
+        known: dict[str, t.DbState],
+        *,
+        check_identity: Iterable[str],
+    ) -> bool:
+        """Refresh each database, ``concurrency`` at a time; ``False`` if any failed. A
+        network failure stops the pass (the server is down: no point going on)."""
+        gate = asyncio.Semaphore(self.concurrency)
+        forced = set(check_identity)
+        failures: list[str] = []
+
+        async def one(name: str) -> None:
+            async with gate:
+                try:
+                    await self._refresh(server, tables, name, known.get(name), name in forced)
+                except Exception as exc:
+                    if isinstance(exc, NetworkError | UnauthorizedError) or is_transient(exc):
+                        raise
+                    failures.append(name)
+                    self.stats.dbs_failed += 1
+                    self.stats.failed.append(name)
+                    log.warning("county indexer: %s left for the next pass: %s", name, _short(exc))
+
+        async with asyncio.TaskGroup() as group:
+            for name in names:
+                group.create_task(one(name))
+        return not failures
+
+    # -- one database -------------------------------------------------------
+    async def _refresh(
+        self,
+        server: CouchServer,
+        tables: Any,
+        name: str,
+        state: t.DbState | None,
+        check_identity: bool,
+    ) -> None:
+        code = self.code_of(name)
+        assert code is not None
+        self.stats.dbs_seen += 1
+        try:
+            info = await server.db_info(name)
+        except NotFoundError:
+            if state is not None:
+                await self._drop(tables, code)
+            return
+        seq = info.get("update_seq")
+        if state is not None and t.same_seq(state.update_seq, seq) and not check_identity:
+            return
+        source = await server.database(name, create=False)
+        try:
+            instance = await self._source_instance(source)
+            mirror = await self._mirror(code, instance)
+            try:
+                rep = await sync.replicate(
+                    source,
+                    mirror,
+                    batch_size=self.batch_size,
+                    retries=2,
+                    backoff_initial=0.2,
+                    backoff_max=2.0,
+                )
+                self.stats.docs_read += rep.counters.docs_read
+                summary = await summarise(mirror, code, rule=self.rule)
+            finally:
+                await mirror.close()
+            await t.save_village(
+                tables,
+                summary,
+                db_name=name,
+                update_seq=seq,
+                instance=instance,
+                now=utc_stamp(self.clock()),
+                changed=state is None or not t.same_seq(state.update_seq, seq),
+            )
+            self.stats.dbs_indexed += 1
+            log.info(
+                "county indexer: %s indexed (%d revisions read, %d matters)",
+                name,
+                rep.counters.docs_read,
+                len(summary.matters),
+            )
+        finally:
+            self.stats.requests += source.stats.requests
+            await source.close()
+
+    async def _source_instance(self, source: CouchDatabase) -> str:
+        """The database's identity marker, written now if it has none."""
+        found = await _marker(source)
+        if found is not None:
+            return found
+        instance = uuid.uuid4().hex
+        try:
+            await source.put_local({"_id": MARKER, "instance": instance})
+        except ConflictError:  # another indexer marked it meanwhile
+            return await _marker(source) or instance
+        return instance
+
+    async def _mirror(self, code: str, instance: str) -> Database:
+        """The village's mirror, started again from nothing when it is the copy of another
+        database of the same name (deleted and made again on the server)."""
+        path = t.mirror_path(self.folder, code)
+        mirror = await sync.open_database(str(path))
+        held = await _marker(mirror)
+        if held == instance:
+            return mirror
+        if held is not None:
+            log.warning(
+                "county indexer: %s%s was deleted and made again on the server; "
+                "reading it from the start",
+                self.prefix,
+                code,
+            )
+            self.stats.dbs_reset += 1
+            await mirror.close()
+            _remove_files(path)
+            mirror = await sync.open_database(str(path))
+        await mirror.put_local({"_id": MARKER, "instance": instance})
+        return mirror
+
+    async def _drop(self, tables: Any, code: str) -> None:
+        log.info("county indexer: %s%s is gone from the server; dropped", self.prefix, code)
+        await t.drop_village(tables, code)
+        _remove_files(t.mirror_path(self.folder, code))
+        self.stats.dbs_dropped += 1
+
+
+async def _marker(db: Database) -> str | None:
+    try:
+        doc = await db.get_local(MARKER)
+    except NotFoundError:
+        return None
+    value = doc.get("instance")
+    return value if isinstance(value, str) and value else None
+
+
+def _remove_files(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            Path(str(path) + suffix).unlink()
+
+
+def _short(exc: BaseException) -> str:
+    """An error in one line, without the traceback."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+async def run(couch_url: str, folder: Path | str, *, once: bool) -> int:
+    """``village-app county index``: catch up once (``once``) or follow the server until
+    SIGINT/SIGTERM. Returns the exit status; errors are one English line on stderr."""
+    import signal
+    import sys
+
+    indexer = CountyIndexer(couch_url, folder)
+    loop = asyncio.get_running_loop()
+    try:
+        if once:
+            stats = await indexer.run_once()
+            print(
+                f"county index: {stats.dbs_seen} village databases looked at, "
+                f"{stats.dbs_indexed} indexed, {stats.dbs_dropped} dropped, "
+                f"{stats.docs_read} revisions read ({stats.mode})"
+            )
+            return 1 if stats.dbs_failed else 0
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, indexer.stop)
+        await indexer.run_forever()
+        return 0
+    except UnauthorizedError:
+        print(
+            f"county index: {indexer.server_location} refused the credentials "
+            "(an admin's name and password go in the URL)",
+            file=sys.stderr,
+        )
+        return 2
+    except (NetworkError, IndexerLocked, CouchError) as exc:
+        print(f"county index: {_short(exc)}", file=sys.stderr)
+        return 3
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(sig)
+        await indexer.close()
