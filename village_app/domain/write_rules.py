@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from village_app.domain.errors import DomainError
 from village_app.domain.publicity import DocType
 from village_app.i18n import N_
 
@@ -107,6 +108,17 @@ class Refusal:
     @property
     def msgid(self) -> str:
         return REASONS[self.code][1]
+
+
+class WriteRefused(DomainError):
+    """A write the county would refuse, refused on the laptop before it is stored."""
+
+    code = "write_refused"
+    status = 403
+
+    @classmethod
+    def of(cls, refusal: Refusal) -> WriteRefused:
+        return cls(refusal.msgid, ids=[refusal.docid] if refusal.docid else [])
 
 
 def check_write(

@@ -3,6 +3,7 @@ caches; and the few ways a document is read and written (store errors to domain 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar, cast
@@ -11,6 +12,7 @@ from sync.database import Database
 from sync.errors import ConflictError, NotFoundError
 from village_app.domain import EditConflict, NotFound, RecordUnreadable, RuleBook
 from village_app.domain.dates import DateWindow
+from village_app.domain.write_rules import Writer, WriteRefused, check_write
 from village_app.i18n import N_
 from village_app.repo import docs
 from village_app.repo.actor import Actor
@@ -146,9 +148,26 @@ class StoreBase:
             raise NotFound(missing, ids=[docid])
         return doc
 
+    def _check_write(self, doc: Mapping[str, Any], old: Mapping[str, Any] | None) -> None:
+        """Refuse here what the county's CouchDB would refuse at the next sync (one set of
+        rules: :mod:`village_app.domain.write_rules`)."""
+        writer = Writer.secretary(self.actor.user, self.village)
+        refusal = check_write(doc, old, writer, self.village)
+        if refusal is not None:
+            raise WriteRefused.of(refusal)
+
     async def _put_editable(self, doc: Mapping[str, Any]) -> str:
         """Write an editable document; a stale revision becomes :class:`EditConflict`.
         Returns the new rev."""
+        old: Doc | None = None
+        if doc.get("_rev"):
+            with contextlib.suppress(NotFoundError):
+                old = await self.db.get(str(doc["_id"]))
+        if old is not None:
+            # Fields this version does not know (a newer laptop's, the county's) are kept as
+            # they were: documents are rebuilt from the domain's dataclasses, which drop them.
+            doc = {**{k: v for k, v in old.items() if not k.startswith("_")}, **doc}
+        self._check_write(doc, old)
         try:
             result = await self.db.put(doc)
         except ConflictError as exc:
@@ -157,6 +176,7 @@ class StoreBase:
 
     async def _put_new(self, doc: Mapping[str, Any]) -> str:
         """Write a new (append-only) document."""
+        self._check_write(doc, None)
         try:
             result = await self.db.put(doc)
         except ConflictError as exc:

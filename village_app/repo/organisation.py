@@ -136,7 +136,11 @@ class OrganisationRecords(ConflictRecords):
         doc["_rev"] = await self._put_editable(doc)
         try:
             old_private = await self.db.get(private["_id"])
-            private["_rev"] = old_private["_rev"]
+            private.update(
+                _rev=old_private["_rev"],
+                created_at=old_private.get("created_at", private["created_at"]),
+                created_by=old_private.get("created_by", private["created_by"]),
+            )
         except NotFoundError:
             pass
         await self._put_editable(private)
