@@ -31,3 +31,65 @@ document.addEventListener("submit", function (event) {
 document.addEventListener("click", function (event) {
   if (event.target.closest && event.target.closest("[data-print]")) window.print();
 });
+// Feedback around a save (issue 9 point 1). What the server sends back carries `autofocus`
+// on what to look at: the summary of a form's errors, or the record just saved. After an
+// htmx swap, bring it to the top of the screen and give it the focus (a page load without
+// scripts does the same by itself, through autofocus and the address's #anchor).
+document.documentElement.classList.add("js");
+document.addEventListener("htmx:afterSettle", function () {
+  var target = document.querySelector(".error-summary[autofocus], [data-saved][autofocus]");
+  if (!target) return;
+  target.removeAttribute("autofocus");
+  target.focus({ preventScroll: true });
+  target.scrollIntoView({ block: "start" });
+});
+// The flash bar says what went wrong outside any form (a file too large, a page gone): it is
+// at the top of the page, so bring it into view.
+document.addEventListener("htmx:afterSwap", function (event) {
+  if (event.detail.target && event.detail.target.id === "flash") {
+    event.detail.target.scrollIntoView({ block: "start" });
+    event.detail.target.focus({ preventScroll: true });
+  }
+});
+// A form posted the ordinary way (no htmx): its save button is disabled, with a spinner, until
+// the next page arrives, so a second press cannot send it twice. Disabled a moment later, so
+// the button's own name and value still go with the form.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (event.defaultPrevented || !form.matches || !form.matches("form[method=post]")) return;
+  if (form.hasAttribute("hx-post")) return;  // htmx disables its own (hx-disabled-elt)
+  setTimeout(function () {
+    form.classList.add("is-busy");
+    form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+  }, 0);
+});
+// Back to a page kept in the browser's cache: its buttons work again.
+window.addEventListener("pageshow", function () {
+  document.querySelectorAll("form.is-busy").forEach(function (form) {
+    form.classList.remove("is-busy");
+    form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = false; });
+  });
+});
+// Scans over the upload limit are refused here, beside the field, before anything is sent
+// (the server would refuse the whole request). The words come from the page (data-too-large).
+document.addEventListener("change", function (event) {
+  var input = event.target;
+  if (!input.matches || !input.matches("input[type=file][data-max-bytes]")) return;
+  var total = 0;
+  for (var i = 0; i < input.files.length; i++) total += input.files[i].size;
+  var message = "";
+  if (total > Number(input.dataset.maxBytes)) {
+    message = input.dataset.tooLarge.replace("%(size)s", (total / 1048576).toFixed(1));
+  }
+  input.setCustomValidity(message);
+  var slot = input.parentNode.querySelector(".field-error[data-client]");
+  if (!slot) {
+    slot = document.createElement("span");
+    slot.className = "field-error";
+    slot.dataset.client = "";
+    slot.setAttribute("role", "alert");
+    input.insertAdjacentElement("afterend", slot);
+  }
+  slot.textContent = message;
+  slot.hidden = !message;
+});

@@ -51,9 +51,12 @@ def test_events_are_registered_and_checked_against_the_standard(make_client: Cli
     assert attr(one(council, "#ceremonies-link"), "href") == "/ceremonies"
     assert _register(client).status_code == 303
     done = _register(client, family="李家", tables="18", note="已上门劝导")
-    assert done.status_code == 303 and done.headers["location"].endswith("/ceremonies?year=2026")
+    assert done.status_code == 303 and "/ceremonies?year=2026#ceremony-" in done.headers["location"]
     response = client.get("/ceremonies?year=2026")
     page = page_of(response)
+    # The registration just saved is the one the page highlights (once: not after a reload).
+    assert page.saved and done.headers["location"].endswith(page.saved)
+    assert page_of(client.get("/ceremonies?year=2026")).saved == ""
     assert isinstance(page, CeremoniesPage) and page.registrars == ("田理事",)
     assert page.limits["wedding"].max_tables == 15 and page.kept == 1
     by_family = {c.family: c for c in page.ceremonies}

@@ -12,7 +12,8 @@ msgids; the web layer translates through the catalog (``village_app/locale``).
 ``ValidationError``, ``NotQuorate``, ``VoteRejected``, ``VoteArithmetic``,
 ``StageOrder`` (409), ``InvalidAttachment``, ``AttachmentTooLarge`` (413),
 ``Ineligible``, ``CorrectionInvalid`` (409), ``StatusTransition`` (409),
-``NotFound`` (404), ``EditConflict`` (409). ``field`` is a flat form-field name:
+``NotFound`` (404), ``EditConflict`` (409); ``Invalid`` (several fields at once) and
+``Problems``, which gathers the errors of independent checks into one. ``field`` is a flat form-field name:
 ``title kind body year summary category commendation`` (matter);
 ``stage body subject held_at place form expected present basis attendees
 in_favour against abstain by_name content township_staff`` (stage record);
@@ -121,9 +122,11 @@ from village_app.domain.errors import (
     DomainError,
     EditConflict,
     Ineligible,
+    Invalid,
     InvalidAttachment,
     NotFound,
     NotQuorate,
+    Problems,
     RecordUnreadable,
     RetriesExhausted,
     StageOrder,
@@ -234,6 +237,7 @@ __all__ = [
     "DomainError",
     "EditConflict",
     "Ineligible",
+    "Invalid",
     "InvalidAttachment",
     "Matter",
     "MatterKind",
@@ -242,6 +246,7 @@ __all__ = [
     "Member",
     "NotFound",
     "NotQuorate",
+    "Problems",
     "Publication",
     "RecordUnreadable",
     "RetriesExhausted",

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, Final
 
-from village_app.domain.errors import ValidationError
+from village_app.domain.errors import Problems, ValidationError
 from village_app.domain.organisation import BodyKind
 from village_app.i18n import N_, Message
 
@@ -112,12 +112,16 @@ def check_ceremony(
     return not breaches, tuple(breaches)
 
 
-def register_ceremony(ceremony: Ceremony, limits: Mapping[str, CeremonyLimits]) -> Ceremony:
-    """Validate a registration and compute whether the standard was kept."""
+def register_ceremony(
+    ceremony: Ceremony, limits: Mapping[str, CeremonyLimits], problems: Problems | None = None
+) -> Ceremony:
+    """Validate a registration (every field's error at once, with those already in
+    ``problems``) and compute whether the standard was kept."""
+    problems = problems if problems is not None else Problems()
     if ceremony.kind not in CEREMONY_KINDS:
-        raise ValidationError(N_("请选择婚事或丧事"), field="kind")
-    if not ceremony.family.strip():
-        raise ValidationError(N_("请填写户主姓名"), field="family")
+        problems.add(ValidationError(N_("请选择婚事或丧事"), field="kind"))
+    if not ceremony.family.strip() and not problems.about("family"):
+        problems.add(ValidationError(N_("请填写户主姓名"), field="family"))
     for name, label in (
         ("tables", N_("桌数")),
         ("cost_per_table", N_("每桌标准")),
@@ -125,8 +129,9 @@ def register_ceremony(ceremony: Ceremony, limits: Mapping[str, CeremonyLimits]) 
     ):
         value = getattr(ceremony, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValidationError(
-                N_("%(label)s应为非负整数"), {"label": Message(label)}, field=name
+            problems.add(
+                ValidationError(N_("%(label)s应为非负整数"), {"label": Message(label)}, field=name)
             )
+    problems.raise_any()
     kept, breaches = check_ceremony(ceremony, limits)
     return replace(ceremony, family=ceremony.family.strip(), kept=kept, breaches=breaches)

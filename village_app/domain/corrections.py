@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
-from village_app.domain.errors import CorrectionInvalid, NotFound
+from village_app.domain.errors import CorrectionInvalid, NotFound, Problems
 from village_app.i18n import N_
 
 
@@ -88,11 +88,17 @@ def effective(records: Iterable[R]) -> list[R]:
     return [chain.current for chain in fold_corrections(records)]
 
 
-def check_correction(records: Sequence[R], target_id: str, reason: str) -> R:
+def check_correction(
+    records: Sequence[R], target_id: str, reason: str, problems: Problems | None = None
+) -> R:
     """The record a correction may replace: it exists and is the current version of its chain;
-    a reason is given. Returns the target."""
+    a reason is given. Returns the target. A missing reason goes into ``problems`` when given
+    (the form reports it with the other fields' errors), else is raised."""
     if not reason.strip():
-        raise CorrectionInvalid(N_("请填写更正原因"), field="reason", ids=[target_id])
+        missing = CorrectionInvalid(N_("请填写更正原因"), field="reason", ids=[target_id])
+        if problems is None:
+            raise missing
+        problems.add(missing)
     target = next((r for r in records if r.id == target_id), None)
     if target is None:
         raise NotFound(N_("要更正的记录不存在"), field="corrects", ids=[target_id])

@@ -19,10 +19,14 @@ text from the same catalog, for logs and the command line.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import TypeVar
 
 from village_app import i18n
 from village_app.i18n import Message, Param
+
+T = TypeVar("T")
 
 
 class DomainError(Exception):
@@ -149,3 +153,65 @@ class RecordUnreadable(DomainError):
 
     code = "record_unreadable"
     status = 422
+
+
+class Invalid(ValidationError):
+    """Several fields wrong at once (``errors``: one per field, in the order they were found),
+    so a form shows every one of them beside its field instead of one a submission. The
+    first error's message and field stand for the whole (logs, the command line)."""
+
+    code = "invalid"
+
+    def __init__(self, errors: Sequence[DomainError]) -> None:
+        first = errors[0]
+        super().__init__(first.msgid, first.params, field=first.field, ids=first.ids)
+        self.errors = tuple(errors)
+
+    def __str__(self) -> str:
+        return "; ".join(str(e) for e in self.errors)
+
+
+class Problems:
+    """The errors of checks that do not depend on each other, gathered so that they are all
+    reported together. A check runs inside :meth:`check` (or :meth:`value`); what it raises
+    is noted, and :meth:`raise_any` raises them at the end: the one error as itself, several
+    as :class:`Invalid`. Only the first error about each field is kept (what went wrong first
+    is what to fix first)."""
+
+    def __init__(self) -> None:
+        self.errors: list[DomainError] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+    def add(self, exc: DomainError) -> None:
+        found = exc.errors if isinstance(exc, Invalid) else (exc,)
+        for error in found:
+            if not self.about(error.field or ""):
+                self.errors.append(error)
+
+    def about(self, *fields: str) -> bool:
+        """Whether any of ``fields`` already has an error (a check that would only repeat it
+        in other words is skipped)."""
+        return any((e.field or "") in fields for e in self.errors)
+
+    @contextmanager
+    def check(self) -> Iterator[None]:
+        try:
+            yield
+        except DomainError as exc:
+            self.add(exc)
+
+    def value(self, read: Callable[[], T], default: T) -> T:
+        """``read()``, or ``default`` with its error noted."""
+        try:
+            return read()
+        except DomainError as exc:
+            self.add(exc)
+            return default
+
+    def raise_any(self) -> None:
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise Invalid(self.errors)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from village_app.domain.errors import ValidationError
+from village_app.domain.errors import Problems, ValidationError
 from village_app.domain.organisation import SENSITIVE_BODIES, BodyKind, named_body
 from village_app.domain.procedure import (
     COMPLETED,
@@ -68,35 +68,47 @@ def commendable_body(body: str) -> bool:
     return body == BodyKind.MORAL_REVIEW_COUNCIL
 
 
-def validate_matter(matter: Matter) -> Matter:
-    """Check and normalise a matter (strips the texts; a major matter's body is the party branch)."""
+def validate_matter(matter: Matter, problems: Problems | None = None) -> Matter:
+    """Check and normalise a matter (strips the texts; a major matter's body is the party
+    branch). Every field's error is raised at once (with those already in ``problems``)."""
+    problems = problems if problems is not None else Problems()
     kind = matter_kind(matter.kind)
     title = matter.title.strip()
-    if not title:
-        raise ValidationError(N_("请填写事项名称"), field="title", ids=[matter.id])
+    if not title and not problems.about("title"):
+        problems.add(ValidationError(N_("请填写事项名称"), field="title", ids=[matter.id]))
     if len(title) > MAX_TITLE:
-        raise ValidationError(N_("事项名称不能超过%(max)s字"), {"max": MAX_TITLE}, field="title")
+        problems.add(
+            ValidationError(N_("事项名称不能超过%(max)s字"), {"max": MAX_TITLE}, field="title")
+        )
     if len(matter.summary) > MAX_TEXT:
-        raise ValidationError(N_("内容不能超过%(max)s字"), {"max": MAX_TEXT}, field="summary")
+        problems.add(
+            ValidationError(N_("内容不能超过%(max)s字"), {"max": MAX_TEXT}, field="summary")
+        )
     body = matter.body or (BodyKind.PARTY_BRANCH if kind is MatterKind.MAJOR else "")
     if body not in allowed_matter_bodies(kind):
         if kind is MatterKind.MAJOR:
-            raise ValidationError(N_("重大事项由村党支部提议"), field="body")
-        raise ValidationError(
-            N_("请选择议事会（村民议事会、红白理事会、道德评议会或乡贤会）"), field="body"
-        )
+            problems.add(ValidationError(N_("重大事项由村党支部提议"), field="body"))
+        else:
+            problems.add(
+                ValidationError(
+                    N_("请选择议事会（村民议事会、红白理事会、道德评议会或乡贤会）"), field="body"
+                )
+            )
     if (
         isinstance(matter.year, bool)
         or not isinstance(matter.year, int)
         or not 2000 <= matter.year <= 2100
-    ):
-        raise ValidationError(N_("年度不正确"), field="year")
-    if matter.commendation and not commendable_body(body):
-        raise ValidationError(
-            N_("只有道德评议会的事项可作为红榜公开（此事项属于%(body)s）"),
-            {"body": named_body(body)},
-            field="commendation",
+    ) and not problems.about("year"):
+        problems.add(ValidationError(N_("年度不正确"), field="year"))
+    if matter.commendation and not commendable_body(body) and not problems.about("body"):
+        problems.add(
+            ValidationError(
+                N_("只有道德评议会的事项可作为红榜公开（此事项属于%(body)s）"),
+                {"body": named_body(body)},
+                field="commendation",
+            )
         )
+    problems.raise_any()
     return replace(
         matter,
         kind=str(kind),

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from village_app.domain.corrections import check_correction, effective
 from village_app.domain.dates import to_shanghai
-from village_app.domain.errors import CorrectionInvalid, StageOrder, ValidationError
+from village_app.domain.errors import CorrectionInvalid, Problems, StageOrder, ValidationError
 from village_app.domain.matters import MAX_TEXT, Matter
 from village_app.domain.meetings import (
     Attendance,
@@ -22,11 +22,12 @@ from village_app.domain.meetings import (
     Vote,
     evaluate_meeting,
     require_success,
+    validate_attendance,
 )
 from village_app.domain.organisation import named_body
 from village_app.domain.procedure import StageSpec, check_stage_allowed, stage_spec, stages_for
 from village_app.domain.rules import BodyRule, RuleBook, rule_for
-from village_app.i18n import N_, Message, one_of
+from village_app.i18n import N_, Message, Param, one_of
 
 #: The forms a meeting takes: stored as written here (Chinese), so also msgids for display.
 MEETING_FORMS: tuple[str, ...] = (N_("现场会议"), N_("视频会议"), N_("书面征求意见"))
@@ -90,9 +91,21 @@ def done_stages(history: Sequence[StageRecord]) -> list[str]:
 
 
 def _validate_fields(
-    matter: Matter, spec: StageSpec, record: StageRecord, rules: RuleBook | None
+    matter: Matter,
+    spec: StageSpec,
+    record: StageRecord,
+    rules: RuleBook | None,
+    problems: Problems,
 ) -> StageRecord:
+    """The record checked field by field; every field's error is gathered into ``problems``
+    (which may already hold what the caller found, such as a number that was not one), so the
+    form shows them all at once: the caller raises them. A check that would only repeat a
+    field's error in other words is skipped."""
     ids = [i for i in (matter.id, record.id) if i]
+
+    def refuse(msgid: str, field: str, params: dict[str, Param] | None = None) -> None:
+        problems.add(ValidationError(msgid, params, field=field, ids=ids))
+
     # Naive times (typed without an offset) are Shanghai wall time; aware ones keep their instant.
     if record.held_at is not None:
         record = replace(record, held_at=to_shanghai(record.held_at))
@@ -105,22 +118,20 @@ def _validate_fields(
         )
     content = record.content.strip()
     if spec.text_required and not content:
-        raise ValidationError(
-            N_("请填写%(label)s"), {"label": Message(spec.text_label)}, field="content", ids=ids
-        )
+        refuse(N_("请填写%(label)s"), "content", {"label": Message(spec.text_label)})
     if len(content) > MAX_TEXT:
-        raise ValidationError(
-            N_("内容不能超过%(max)s字"), {"max": MAX_TEXT}, field="content", ids=ids
-        )
+        refuse(N_("内容不能超过%(max)s字"), "content", {"max": MAX_TEXT})
     subject = record.subject.strip() or matter.title
     if spec.publication:
         pub = record.publication
-        if pub is None:
-            raise ValidationError(N_("请填写公开的地点和时间"), field="where", ids=ids)
-        if not pub.where.strip():
-            raise ValidationError(N_("请填写公开地点"), field="where", ids=ids)
+        if pub is None and not problems.about("published_at"):
+            refuse(N_("请填写公开的地点和时间"), "where")
+        elif pub is not None and not pub.where.strip():
+            refuse(N_("请填写公开地点"), "where")
         if record.attendance is not None or record.vote is not None:
-            raise ValidationError(N_("公开环节不记录出席和表决"), field="present", ids=ids)
+            refuse(N_("公开环节不记录出席和表决"), "present")
+        if pub is None:
+            return record
         pub = replace(pub, what=pub.what.strip() or subject, where=pub.where.strip())
         return replace(
             record,
@@ -134,31 +145,36 @@ def _validate_fields(
     allowed = spec.allowed_bodies(matter.body)
     body = record.body or (allowed[0] if len(allowed) == 1 else "")
     if body not in allowed:
-        raise ValidationError(
+        refuse(
             N_("此阶段应由%(bodies)s进行"),
+            "body",
             {"bodies": one_of([named_body(b) for b in allowed])},
-            field="body",
-            ids=ids,
         )
-    if record.held_at is None:
-        raise ValidationError(N_("请填写时间"), field="held_at", ids=ids)
-    if spec.meeting and record.attendance is None:
-        raise ValidationError(N_("请填写应到和实到人数"), field="expected", ids=ids)
+    if record.held_at is None and not problems.about("held_at"):
+        refuse(N_("请填写时间"), "held_at")
+    counts = ("expected", "present", "basis", "attendees")
+    if spec.meeting and record.attendance is None and not problems.about(*counts):
+        refuse(N_("请填写应到和实到人数"), "expected")
+    if record.attendance is not None and not problems.about(*counts):
+        # The counts on their own, whatever the vote's state (in the form's order).
+        with problems.check():
+            validate_attendance(record.attendance)
     if record.form and record.form not in MEETING_FORMS:
-        raise ValidationError(
-            N_("会议形式应为现场会议、视频会议或书面征求意见"), field="form", ids=ids
-        )
-    if spec.vote and record.vote is None:
-        raise ValidationError(N_("请填写表决票数"), field="in_favour", ids=ids)
-    if record.vote is not None and record.attendance is None:
-        raise ValidationError(N_("表决须填写出席人数"), field="expected", ids=ids)
+        refuse(N_("会议形式应为现场会议、视频会议或书面征求意见"), "form")
+    votes = ("in_favour", "against", "abstain", "by_name")
+    if spec.vote and record.vote is None and not problems.about(*votes):
+        refuse(N_("请填写表决票数"), "in_favour")
+    if record.vote is not None and record.attendance is None and not problems.about(*counts):
+        refuse(N_("表决须填写出席人数"), "expected")
     rule: BodyRule | None = None
     outcome: MeetingOutcome | None = None
     if record.attendance is not None:
         if not record.form.strip():
-            raise ValidationError(N_("请填写会议形式"), field="form", ids=ids)
-        rule = rule_for(body, rules)
-        outcome = evaluate_meeting(rule, record.attendance, record.vote)
+            refuse(N_("请填写会议形式"), "form")
+        rule = rule_for(body, rules) if body in allowed else None
+        if rule is not None and not problems.about(*counts, *votes):
+            with problems.check():
+                outcome = evaluate_meeting(rule, record.attendance, record.vote)
     return replace(
         record,
         body=body,
@@ -191,23 +207,30 @@ def record_stage(
     rules: RuleBook | None = None,
     *,
     refuse_failed: bool = False,
+    problems: Problems | None = None,
 ) -> StageRecord:
     """Validate ``record`` as the next step of ``matter`` (``history``: its stage records so far).
 
     Returns the record with body, subject, rule and outcome filled in. A meeting that is not
     quorate or whose vote fails is returned with that outcome (``succeeded`` False) so it can be
     kept as evidence; with ``refuse_failed`` it raises :class:`NotQuorate` / :class:`VoteRejected`.
+    ``problems``: what the caller already found wrong with the form, raised with the fields'
+    own errors (all of them at once, see :class:`Problems`).
     """
     ids = [i for i in (matter.id,) if i]
+    problems = problems if problems is not None else Problems()
     if record.corrects:
         raise CorrectionInvalid(N_("更正请使用更正功能"), field="corrects", ids=ids)
     spec = check_stage_allowed(
         matter.procedure, done_stages(history), record.stage, matter_id=matter.id
     )
     checked = _validate_fields(
-        matter, spec, replace(record, matter=matter.id or record.matter), rules
+        matter, spec, replace(record, matter=matter.id or record.matter), rules, problems
     )
-    _check_time(spec, checked, effective(history), ids)
+    if not problems.about("held_at", "published_at"):
+        with problems.check():
+            _check_time(spec, checked, effective(history), ids)
+    problems.raise_any()
     if refuse_failed and checked.outcome is not None and checked.attendance is not None:
         require_success(checked.outcome, checked.attendance, tuple(ids))
     return checked
@@ -220,15 +243,22 @@ def correct_stage_record(
     record: StageRecord,
     reason: str,
     rules: RuleBook | None = None,
+    problems: Problems | None = None,
 ) -> StageRecord:
     """Validate a correction of ``target_id``: same matter and stage, a reason, the target being
     the current version. A correction may not flip a stage from done to failed (or back) once a
     later stage has been recorded: the procedure built on it would no longer hold."""
-    target = check_correction(history, target_id, reason)
+    problems = problems if problems is not None else Problems()
+    target = check_correction(history, target_id, reason, problems)
     spec = stage_spec(matter.kind, target.stage)
     checked = _validate_fields(
-        matter, spec, replace(record, matter=matter.id or target.matter, stage=target.stage), rules
+        matter,
+        spec,
+        replace(record, matter=matter.id or target.matter, stage=target.stage),
+        rules,
+        problems,
     )
+    problems.raise_any()
     later = {s.key for s in stages_for(matter.procedure) if s.number > spec.number}
     if checked.succeeded != target.succeeded and any(r.stage in later for r in history):
         raise CorrectionInvalid(

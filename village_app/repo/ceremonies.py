@@ -10,6 +10,7 @@ from village_app.domain import (
     CeremonyLimits,
     DocType,
     Ineligible,
+    Problems,
     active_members,
     limits_from_data,
     register_ceremony,
@@ -29,28 +30,36 @@ class CeremonyRecords(OrganisationRecords):
         ]
         return limits_from_data(standards[-1].get("limits")) if standards else {}
 
-    async def add_ceremony(self, ceremony: Ceremony, *, key: str | None = None) -> Ceremony:
+    async def add_ceremony(
+        self, ceremony: Ceremony, *, key: str | None = None, problems: Problems | None = None
+    ) -> Ceremony:
         """Register an event: ``registered_by`` must sit on the council; whether the standard
-        was kept is computed from the standard in force. ``key``: the form's idempotency key."""
+        was kept is computed from the standard in force. ``key``: the form's idempotency key;
+        ``problems``: what the caller found wrong already (raised with the rest)."""
         docid = self._keyed_id(DocType.CEREMONY, key)
         first = await self._first_result(docid, docs.ceremony_from_doc)
         if first is not None:
             return first
+        problems = problems if problems is not None else Problems()
         # The date first: a future one made the council check below say the registrar was not
         # a serving member, which was not the cause.
-        self._window().check(ceremony.held_on, field="held_on")
-        council = active_members(
-            await self.list_members(BodyKind.WEDDINGS_FUNERALS_COUNCIL, private=False),
-            BodyKind.WEDDINGS_FUNERALS_COUNCIL,
-            ceremony.held_on,
-        )
-        if ceremony.registered_by.strip() not in {m.name for m in council}:
-            raise Ineligible(
-                N_("%(name)s不是红白理事会的在任成员"),
-                {"name": ceremony.registered_by},
-                field="registered_by",
+        with problems.check():
+            self._window().check(ceremony.held_on, field="held_on")
+        if not problems.about("held_on"):
+            council = active_members(
+                await self.list_members(BodyKind.WEDDINGS_FUNERALS_COUNCIL, private=False),
+                BodyKind.WEDDINGS_FUNERALS_COUNCIL,
+                ceremony.held_on,
             )
-        checked = register_ceremony(ceremony, await self.ceremony_limits())
+            if ceremony.registered_by.strip() not in {m.name for m in council}:
+                problems.add(
+                    Ineligible(
+                        N_("%(name)s不是红白理事会的在任成员"),
+                        {"name": ceremony.registered_by},
+                        field="registered_by",
+                    )
+                )
+        checked = register_ceremony(ceremony, await self.ceremony_limits(), problems)
         doc = docs.ceremony_to_doc(self.village, checked, self.actor, docid=docid)
         return await self._put_once(doc, docs.ceremony_from_doc) or docs.ceremony_from_doc(doc)
 

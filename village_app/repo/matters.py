@@ -16,6 +16,7 @@ from village_app.domain import (
     Matter,
     MatterView,
     NotFound,
+    Problems,
     StageRecord,
     SupervisionEntry,
     ValidationError,
@@ -85,13 +86,18 @@ def _record_flags(matter: Matter | None) -> dict[str, bool]:
 
 
 class MatterRecords(SupervisionRecords):
-    async def create_matter(self, matter: Matter, *, key: str | None = None) -> Matter:
-        """A new matter; ``key`` (the form's idempotency key) makes a repeat return the first."""
+    async def create_matter(
+        self, matter: Matter, *, key: str | None = None, problems: Problems | None = None
+    ) -> Matter:
+        """A new matter; ``key`` (the form's idempotency key) makes a repeat return the first;
+        ``problems``: what the caller found wrong already, raised with the matter's own."""
         docid = self._keyed_id(DocType.MATTER, key)
         first = await self._first_result(docid, docs.matter_from_doc)
         if first is not None:
             return first
-        matter = validate_matter(replace(matter, id=docid or "", village=self.village, rev=""))
+        matter = validate_matter(
+            replace(matter, id=docid or "", village=self.village, rev=""), problems
+        )
         matter = replace(matter, stage=current_stage_key(matter.procedure, ()))
         doc = docs.matter_to_doc(self.village, matter, self.actor)
         first = await self._put_once(doc, docs.matter_from_doc)
@@ -330,15 +336,19 @@ class MatterRecords(SupervisionRecords):
         attachments: Sequence[NewAttachment] = (),
         refuse_failed: bool = False,
         key: str | None = None,
+        problems: Problems | None = None,
     ) -> StageRecord:
         """Validate through the domain (stage order, fields, quorum, vote arithmetic), then
         store. A failed meeting is stored too (unless ``refuse_failed``) and leaves the stage
-        where it was. ``key``: the form's idempotency key (a repeat returns the first record)."""
+        where it was. ``key``: the form's idempotency key (a repeat returns the first record).
+        ``problems``: what the caller found wrong already (a field it could not read), raised
+        together with the store's own findings; nothing is written then."""
         docid = self._keyed_id(DocType.STAGE_RECORD, key)
         first = await self._first_result(docid, docs.stage_record_from_doc)
         if first is not None:
             return first
-        self._check_dates(record)
+        problems = problems if problems is not None else Problems()
+        self._check_dates(record, problems)
         matter = await self.get_matter(matter_id)
         history = await self.list_stage_records(matter_id)
         try:
@@ -348,6 +358,7 @@ class MatterRecords(SupervisionRecords):
                 replace(record, id="", matter=matter_id),
                 await self.rules(),
                 refuse_failed=refuse_failed,
+                problems=problems,
             )
         except DomainError:
             # The same form, submitted at the same moment, may have been stored since the
@@ -368,8 +379,10 @@ class MatterRecords(SupervisionRecords):
         *,
         attachments: Sequence[NewAttachment] = (),
         key: str | None = None,
+        problems: Problems | None = None,
     ) -> StageRecord:
-        """Store a correction of ``target_id``: a new record referencing it, with a reason."""
+        """Store a correction of ``target_id``: a new record referencing it, with a reason.
+        ``problems`` as for :meth:`append_stage_record`."""
         docid = self._keyed_id(DocType.STAGE_RECORD, key)
         first = await self._first_result(docid, docs.stage_record_from_doc)
         if first is not None:
@@ -377,22 +390,32 @@ class MatterRecords(SupervisionRecords):
         target = await self._get_doc(target_id, missing=N_("要更正的记录不存在"))
         if target.get("type") != DocType.STAGE_RECORD:
             raise NotFound(N_("要更正的记录不存在"), ids=[target_id])
-        self._check_dates(record)
+        problems = problems if problems is not None else Problems()
+        self._check_dates(record, problems)
         matter = await self.get_matter(target["matter"])
         history = await self.list_stage_records(matter.id)
         checked = correct_stage_record(
-            matter, history, target_id, replace(record, id=""), reason, await self.rules()
+            matter,
+            history,
+            target_id,
+            replace(record, id=""),
+            reason,
+            await self.rules(),
+            problems,
         )
         stored = await self._store_record(matter, replace(checked, id=docid or ""), attachments)
         await self._refresh_stage(matter, [*history, stored])
         return stored
 
-    def _check_dates(self, record: StageRecord) -> None:
+    def _check_dates(self, record: StageRecord, problems: Problems) -> None:
         window = self._window()
-        window.check(record.held_at, field="held_at")
-        window.check(
-            record.publication.published_at if record.publication else None, field="published_at"
-        )
+        with problems.check():
+            window.check(record.held_at, field="held_at")
+        with problems.check():
+            window.check(
+                record.publication.published_at if record.publication else None,
+                field="published_at",
+            )
 
     async def add_attachment(self, record_id: str, filename: str, data: bytes) -> AttachmentRef:
         """Add a scan to an existing evidence record (stage record or supervision entry).

@@ -6,13 +6,14 @@ from urllib.parse import quote
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from village_app import repo
 from village_app.domain import InvalidAttachment
 from village_app.i18n import N_
 from village_app.web import resolve
 from village_app.web.errors import PayloadTooLarge
+from village_app.web.pages.matter import saved_redirect
 from village_app.web.security.permissions import SECRETARY, SIGNED_IN, back_to, route
 from village_app.web.state import app_state
 
@@ -56,8 +57,7 @@ async def _add_attachment(request: Request, form: FormData) -> Response:
         upload.filename,
         await upload.read(),
     )
-    url = request.url_for("matter", matter_id=matter.id)
-    return RedirectResponse(f"{url}#record-{record_id}", status_code=303)
+    return saved_redirect(request, matter.id, record_id)
 
 
 routes = [

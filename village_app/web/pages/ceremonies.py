@@ -6,7 +6,8 @@ Registrations name families: the page is for the secretary only (the kiosk never
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -18,11 +19,13 @@ from village_app.domain import (
     Ceremony,
     CeremonyLimits,
     DomainError,
+    Problems,
     ValidationError,
 )
 from village_app.i18n import N_, now_local
 from village_app.web import resolve
 from village_app.web.rendering import forms
+from village_app.web.rendering.saved import note_saved, take_saved
 from village_app.web.rendering.templates import render, request_locale
 from village_app.web.security.permissions import SECRETARY, route
 
@@ -40,6 +43,8 @@ class CeremoniesPage:
     kinds: tuple[str, ...] = tuple(CEREMONY_KINDS)
     #: The council that keeps the register (the page links back to it).
     council: str = str(CEREMONY_COUNCIL)
+    #: The registration just saved (highlighted and focused).
+    saved: str = ""
 
     @property
     def kept(self) -> int:
@@ -72,7 +77,10 @@ async def _page(
 
 
 async def ceremonies(request: Request) -> Response:
-    return render(request, "ceremonies.html", await _page(request, _year(request)))
+    page = await _page(request, _year(request))
+    return render(
+        request, "ceremonies.html", replace(page, saved=take_saved(request, "ceremonies"))
+    )
 
 
 async def add_ceremony(request: Request) -> Response:
@@ -80,32 +88,38 @@ async def add_ceremony(request: Request) -> Response:
         return await _add(request, form)
 
 
-def _count(form: FormData, name: str, label: str) -> int:
-    return forms.integer(form, name, label) or 0
-
-
 async def _add(request: Request, form: FormData) -> Response:
     state = forms.FormState.of(form)
+    problems = Problems()
+    read = forms.Reader(form, problems)
+
+    def count(name: str, label: str) -> int:
+        return problems.value(partial(forms.integer, form, name, label), None) or 0
+
     try:
-        held_on = forms.day(form, "held_on")
-        if held_on is None:
-            raise ValidationError(N_("请填写办理日期"), field="held_on")
+        held_on = problems.value(partial(forms.day, form, "held_on"), None)
+        if held_on is None and not problems.about("held_on"):
+            problems.add(ValidationError(N_("请填写办理日期"), field="held_on"))
         ceremony = Ceremony(
-            kind=forms.text(form, "kind"),
-            family=forms.text(form, "family"),
-            held_on=held_on,
-            tables=_count(form, "tables", N_("桌数")),
-            cost_per_table=_count(form, "cost_per_table", N_("每桌标准")),
-            gift=_count(form, "gift", N_("礼金")),
-            registered_by=forms.text(form, "registered_by"),
-            note=forms.text(form, "note"),
+            kind=read.text("kind"),
+            family=read.text("family"),
+            # A date that could not be read is reported; the other fields are still checked.
+            held_on=held_on or now_local().date(),
+            tables=count("tables", N_("桌数")),
+            cost_per_table=count("cost_per_table", N_("每桌标准")),
+            gift=count("gift", N_("礼金")),
+            registered_by=read.text("registered_by"),
+            note=read.text("note"),
         )
-        await resolve.store(request).add_ceremony(ceremony, key=forms.form_key(form))
+        saved = await resolve.store(request).add_ceremony(
+            ceremony, key=forms.form_key(form), problems=problems
+        )
     except DomainError as exc:
         page = await _page(request, _year(request), state.fail(exc, request_locale(request)))
         return render(request, "ceremonies.html", page, status_code=exc.status)
-    url = request.url_for("ceremonies").include_query_params(year=held_on.year)
-    return RedirectResponse(str(url), status_code=303)
+    note_saved(request, "ceremonies", saved.id)
+    url = request.url_for("ceremonies").include_query_params(year=saved.held_on.year)
+    return RedirectResponse(f"{url}#ceremony-{saved.id}", status_code=303)
 
 
 routes = [

@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from village_app.domain import DomainError, Matter, NotFound
 from village_app.i18n import N_
 from village_app.web import resolve
+from village_app.web.pages.matter import SAVED_MATTER, saved_redirect
 from village_app.web.rendering import forms
 from village_app.web.rendering.templates import render, request_locale
 from village_app.web.security.permissions import SECRETARY, route
@@ -76,7 +77,7 @@ async def _edit(request: Request, form: FormData) -> Response:
     except DomainError as exc:
         page = MatterEditPage(matter, state.fail(exc, request_locale(request)))
         return render(request, "matter_edit.html", page, status_code=exc.status)
-    return RedirectResponse(request.url_for("matter", matter_id=matter.id), status_code=303)
+    return saved_redirect(request, matter.id, SAVED_MATTER)
 
 
 async def conflicts(request: Request) -> Response:

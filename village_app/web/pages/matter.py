@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from village_app.domain import MatterView
 from village_app.web import resolve
 from village_app.web.pages.stage_form import StageForm, build_form
+from village_app.web.rendering.saved import note_saved, take_saved
 from village_app.web.rendering.templates import render
 from village_app.web.security.permissions import SIGNED_IN, route
 
@@ -20,18 +21,34 @@ class MatterPage:
     view: MatterView
     #: The form for the next stage (``None`` once the procedure is complete).
     next_form: StageForm | None
+    #: The record (or ``"matter"``: the matter itself) just saved: shown highlighted, scrolled
+    #: to and focused, so the secretary sees at once that what he typed was kept.
+    saved: str = ""
 
 
-async def matter_page_context(request: Request, matter_id: str) -> MatterPage:
+async def matter_page_context(request: Request, matter_id: str, *, saved: str = "") -> MatterPage:
     view = await resolve.store(request).matter_view(matter_id)
     spec = view.next_stage
     next_form = await build_form(request, view.matter, spec) if spec else None
-    return MatterPage(view, next_form)
+    return MatterPage(view, next_form, saved)
 
 
 async def matter(request: Request) -> Response:
-    page = await matter_page_context(request, request.path_params["matter_id"])
+    saved = take_saved(request, request.path_params["matter_id"])
+    page = await matter_page_context(request, request.path_params["matter_id"], saved=saved)
     return render(request, "matter.html", page, block="timeline")
 
+
+def saved_redirect(request: Request, matter_id: str, saved: str) -> Response:
+    """After a save without JavaScript: back to the matter page, at what was saved (shown
+    highlighted there: see :attr:`MatterPage.saved`)."""
+    note_saved(request, matter_id, saved)
+    url = request.url_for("matter", matter_id=matter_id)
+    anchor = "" if saved == SAVED_MATTER else f"#record-{saved}"
+    return RedirectResponse(f"{url}{anchor}", status_code=303)
+
+
+#: :attr:`MatterPage.saved` after the matter itself was created or edited.
+SAVED_MATTER = "matter"
 
 routes = [route("/matters/{matter_id}", matter, name="matter", access=SIGNED_IN)]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from village_app.domain import (
     COMPLETED,
@@ -17,10 +18,12 @@ from village_app.domain import (
     DomainError,
     Matter,
     MatterKind,
+    Problems,
     allowed_matter_bodies,
 )
 from village_app.i18n import N_, now_local
 from village_app.web import resolve
+from village_app.web.pages.matter import SAVED_MATTER, saved_redirect
 from village_app.web.rendering import forms
 from village_app.web.rendering.templates import render, request_locale
 from village_app.web.security.permissions import SECRETARY, SIGNED_IN, route
@@ -139,23 +142,27 @@ async def create_matter(request: Request) -> Response:
 
 async def _create_matter(request: Request, form: FormData) -> Response:
     state = forms.FormState.of(form)
-    kind = forms.text(form, "kind") or MatterKind.MAJOR
+    problems = Problems()
+    read = forms.Reader(form, problems)
+    kind = read.text("kind") or MatterKind.MAJOR
     try:
-        year = forms.integer(form, "year", N_("年度"))
+        year = problems.value(partial(forms.integer, form, "year", N_("年度")), None)
         matter = Matter(
             kind=kind,
-            title=forms.text(form, "title"),
-            body=forms.text(form, "body") if kind == MatterKind.COUNCIL else "",
+            title=read.text("title"),
+            body=read.text("body") if kind == MatterKind.COUNCIL else "",
             year=year if year is not None else now_local().year,
-            summary=forms.text(form, "summary"),
-            category=forms.text(form, "category"),
+            summary=read.text("summary"),
+            category=read.text("category"),
             commendation=forms.flag(form, "commendation"),
         )
-        created = await resolve.store(request).create_matter(matter, key=forms.form_key(form))
+        created = await resolve.store(request).create_matter(
+            matter, key=forms.form_key(form), problems=problems
+        )
     except DomainError as exc:
         page = NewMatterPage(state.fail(exc, request_locale(request)))
         return render(request, "matter_new.html", page, status_code=422)
-    return RedirectResponse(request.url_for("matter", matter_id=created.id), status_code=303)
+    return saved_redirect(request, created.id, SAVED_MATTER)
 
 
 routes = [

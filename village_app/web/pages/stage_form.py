@@ -13,6 +13,8 @@ from village_app.web import resolve
 from village_app.web.pages.live import LiveResult, check_meeting
 from village_app.web.rendering import forms
 from village_app.web.rendering.templates import request_locale
+from village_app.web.settings import MAX_ATTACHMENT_BYTES
+from village_app.web.state import app_state
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class StageForm:
     #: The ways attendance may be counted, when one of the bodies has a choice (a villagers'
     #: meeting: adults or households); empty when every body counts its members.
     bases: tuple[str, ...] = ()
+    #: The most one submission may upload (the page refuses more before sending).
+    max_upload_bytes: int = MAX_ATTACHMENT_BYTES
 
     @property
     def dom_id(self) -> str:
@@ -61,7 +65,14 @@ async def build_form(
         live = check_meeting(FormData(dict(state.values)), rules, request_locale(request))
         bases = _bases(bodies, rules)
     return StageForm(
-        matter, spec, tuple(str(b) for b in bodies), state, live, correcting, bases=bases
+        matter,
+        spec,
+        tuple(str(b) for b in bodies),
+        state,
+        live,
+        correcting,
+        bases=bases,
+        max_upload_bytes=app_state(request).settings.max_attachment_bytes,
     )
 
 

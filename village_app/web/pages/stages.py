@@ -10,19 +10,20 @@ from __future__ import annotations
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from village_app import repo
 from village_app.domain import (
     DomainError,
     Matter,
     NotFound,
+    Problems,
     StageRecord,
 )
 from village_app.i18n import N_
 from village_app.web import resolve
 from village_app.web.errors import PayloadTooLarge
-from village_app.web.pages.matter import matter_page_context
+from village_app.web.pages.matter import matter_page_context, saved_redirect
 from village_app.web.pages.stage_form import StagePage, build_form
 from village_app.web.rendering import forms
 from village_app.web.rendering.templates import is_htmx, render, request_locale
@@ -58,8 +59,8 @@ def _form_error(request: Request, page: StagePage, status: int) -> Response:
     return render(request, "stage.html", page, block="form", status_code=status, headers=headers)
 
 
-async def _timeline(request: Request, matter_id: str) -> Response:
-    page = await matter_page_context(request, matter_id)
+async def _timeline(request: Request, matter_id: str, saved: str) -> Response:
+    page = await matter_page_context(request, matter_id, saved=saved)
     return render(request, "matter.html", page, block="timeline", force_block=True)
 
 
@@ -72,16 +73,18 @@ async def _record_stage(request: Request, form: FormData) -> Response:
     matter = await resolve.matter(request)
     spec = resolve.stage(matter, request.path_params["stage"])
     state = forms.FormState.of(form)
+    problems = Problems()
     try:
-        record = forms.stage_record(form, matter.id, spec)
+        record = forms.stage_record(form, matter.id, spec, problems)
         uploads = await _uploads(form, app_state(request).settings.max_attachment_bytes)
-        await resolve.store(request).append_stage_record(
+        saved = await resolve.store(request).append_stage_record(
             matter.id,
             record,
             attachments=uploads,
             # A failed meeting is refused unless the secretary keeps it on purpose, as evidence.
             refuse_failed=forms.text(form, "keep_failed") != "on",
             key=forms.form_key(form),
+            problems=problems,
         )
     except DomainError as exc:
         page = StagePage(
@@ -89,9 +92,8 @@ async def _record_stage(request: Request, form: FormData) -> Response:
         )
         return _form_error(request, page, exc.status)
     if is_htmx(request):
-        return await _timeline(request, matter.id)
-    url = request.url_for("matter", matter_id=matter.id)
-    return RedirectResponse(f"{url}#stage-{spec.key}", status_code=303)
+        return await _timeline(request, matter.id, saved.id)
+    return saved_redirect(request, matter.id, saved.id)
 
 
 async def _target(request: Request) -> tuple[Matter, StageRecord]:
@@ -121,22 +123,23 @@ async def _correct(request: Request, form: FormData) -> Response:
     matter, record = await _target(request)
     spec = resolve.stage(matter, record.stage)
     state = forms.FormState.of(form)
+    problems = Problems()
     try:
-        new = forms.stage_record(form, matter.id, spec)
+        new = forms.stage_record(form, matter.id, spec, problems)
         uploads = await _uploads(form, app_state(request).settings.max_attachment_bytes)
-        await resolve.store(request).correct_record(
+        saved = await resolve.store(request).correct_record(
             record.id,
             new,
             forms.text(form, "reason"),
             attachments=uploads,
             key=forms.form_key(form),
+            problems=problems,
         )
     except DomainError as exc:
         failed = state.fail(exc, request_locale(request))
         page = StagePage(await build_form(request, matter, spec, failed, correcting=record))
         return render(request, "stage.html", page, status_code=exc.status)
-    url = request.url_for("matter", matter_id=matter.id)
-    return RedirectResponse(f"{url}#stage-{spec.key}", status_code=303)
+    return saved_redirect(request, matter.id, saved.id)
 
 
 routes = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -20,6 +20,7 @@ from village_app.i18n import now_local
 from village_app.web import resolve
 from village_app.web.pages.auth import safe_next
 from village_app.web.rendering import forms
+from village_app.web.rendering.saved import note_saved, take_saved
 from village_app.web.rendering.templates import render, request_locale
 from village_app.web.security.permissions import SECRETARY, SIGNED_IN, back_to, route
 
@@ -34,6 +35,8 @@ class SupervisionPage:
     statuses: tuple[str, ...] = STATUSES
     #: Titles of the matters the threads are about, by id (for their links).
     matter_titles: dict[str, str] = field(default_factory=dict)
+    #: The thread a finding or follow-up was just saved to (highlighted and focused).
+    saved: str = ""
 
     @property
     def blank(self) -> forms.FormState:
@@ -71,7 +74,8 @@ async def _page(
 
 
 async def supervision(request: Request) -> Response:
-    return render(request, "supervision.html", await _page(request))
+    page = replace(await _page(request), saved=take_saved(request, "supervision"))
+    return render(request, "supervision.html", page)
 
 
 async def add(request: Request, thread_id: str | None) -> Response:
@@ -92,16 +96,18 @@ async def _add(request: Request, thread_id: str | None, form: FormData) -> Respo
         )
         if entry.matter:  # only this village's matters
             await resolve.store(request).get_matter(entry.matter)
-        await resolve.store(request).add_supervision(
+        saved = await resolve.store(request).add_supervision(
             entry, thread_id=thread_id, key=forms.form_key(form)
         )
     except DomainError as exc:
         page = await _page(request, state.fail(exc, request_locale(request)), thread_id or "")
         return render(request, "supervision.html", page, status_code=exc.status)
     back = forms.text(form, "next")
-    return RedirectResponse(
-        safe_next(back) if back else request.url_for("supervision"), status_code=303
-    )
+    if back:
+        return RedirectResponse(safe_next(back), status_code=303)
+    thread = thread_id or saved.id
+    note_saved(request, "supervision", thread)
+    return RedirectResponse(f"{request.url_for('supervision')}#thread-{thread}", status_code=303)
 
 
 async def add_finding(request: Request) -> Response:

@@ -6,12 +6,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 
 from starlette.datastructures import FormData, UploadFile
 
 from village_app.domain import (
     Attendance,
     DomainError,
+    Invalid,
+    Problems,
     Publication,
     StageRecord,
     StageSpec,
@@ -25,6 +28,7 @@ from village_app.i18n import N_, Message
 #: Names may be separated by new lines or Chinese/Latin commas and enumeration commas.
 _NAME_SEPARATORS = re.compile(r"[\n\r,，、;；]+")
 _MAX_FIELD = 20_000
+_NO_NAMES: tuple[str, ...] = ()
 #: Characters no field takes: C0 controls but tab and newlines (NUL among them), DEL, lone
 #: surrogates, and the bidirectional overrides and isolates that make a name or title read
 #: differently from what it holds (U+202E turned "hcraM" into "March").
@@ -43,8 +47,10 @@ class FormState:
         return cls({k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"})
 
     def fail(self, exc: DomainError, locale: str) -> FormState:
-        """This state with the error beside its field, in the page's language."""
-        self.errors[exc.field or ""] = exc.message(locale)
+        """This state with each error beside its field (all of them, for :class:`Invalid`),
+        in the page's language."""
+        for error in exc.errors if isinstance(exc, Invalid) else (exc,):
+            self.errors.setdefault(error.field or "", error.message(locale))
         return self
 
     @property
@@ -61,6 +67,18 @@ def text(form: FormData, name: str) -> str:
     if _FORBIDDEN.search(value):
         raise ValidationError(N_("含有不允许的字符（控制字符或文字方向符）"), field=name)
     return value.strip()
+
+
+@dataclass(frozen=True)
+class Reader:
+    """A form's text fields read with their errors noted in ``problems`` (an unreadable field
+    reads as empty), so every field of the form is checked in one submission."""
+
+    form: FormData
+    problems: Problems
+
+    def text(self, name: str) -> str:
+        return self.problems.value(partial(text, self.form, name), "")
 
 
 def flag(form: FormData, name: str) -> bool:
@@ -103,15 +121,21 @@ def day(form: FormData, name: str) -> date | None:
     return value
 
 
-def attendance(form: FormData) -> Attendance | None:
-    expected = integer(form, "expected", N_("应到人数"))
-    present = integer(form, "present", N_("实到人数"))
-    if expected is None and present is None:
+def attendance(form: FormData, problems: Problems | None = None) -> Attendance | None:
+    """The counts and who came; with ``problems``, each field's error is noted there (and the
+    attendance is ``None``) instead of raised, so the form hears of every field at once."""
+    problems = problems if problems is not None else _Raising()
+    expected = problems.value(lambda: integer(form, "expected", N_("应到人数")), None)
+    present = problems.value(lambda: integer(form, "present", N_("实到人数")), None)
+    attendees = problems.value(partial(names, form, "attendees"), _NO_NAMES)
+    if problems.about("expected", "present") or (expected is None and present is None):
         return None
     if expected is None:
-        raise ValidationError(N_("请填写应到人数"), field="expected")
+        problems.add(ValidationError(N_("请填写应到人数"), field="expected"))
     if present is None:
-        raise ValidationError(N_("请填写实到人数"), field="present")
+        problems.add(ValidationError(N_("请填写实到人数"), field="present"))
+    if expected is None or present is None:
+        return None
     # Only a villagers' meeting counts adults or households; every other body counts members,
     # whatever a stale <select> still says.
     basis = (
@@ -119,9 +143,7 @@ def attendance(form: FormData) -> Attendance | None:
         if text(form, "body") == "villagers_meeting"
         else "members"
     )
-    return Attendance(
-        expected=expected, present=present, basis=basis, attendees=names(form, "attendees")
-    )
+    return Attendance(expected=expected, present=present, basis=basis, attendees=attendees)
 
 
 #: A named vote's choices and the form fields listing who made each (one name a line).
@@ -132,11 +154,12 @@ _NAMED_FIELDS: tuple[tuple[Choice, str], ...] = (
 )
 
 
-def vote(form: FormData) -> Vote | None:
+def vote(form: FormData, problems: Problems | None = None) -> Vote | None:
     """The counts; with a named vote (optional), who voted how. Counts left blank beside a
     named vote are taken from it; counts typed must agree with it (the domain checks)."""
+    problems = problems if problems is not None else _Raising()
     counts = [
-        integer(form, n, label)
+        problems.value(partial(integer, form, n, label), None)
         for n, label in (
             ("in_favour", N_("赞成票")),
             ("against", N_("反对票")),
@@ -144,8 +167,12 @@ def vote(form: FormData) -> Vote | None:
         )
     ]
     by_name = tuple(
-        (name, choice) for choice, field_name in _NAMED_FIELDS for name in names(form, field_name)
+        (name, choice)
+        for choice, field_name in _NAMED_FIELDS
+        for name in problems.value(partial(names, form, field_name), _NO_NAMES)
     )
+    if problems.about("in_favour", "against", "abstain", *(f for _, f in _NAMED_FIELDS)):
+        return None
     if by_name and all(c is None for c in counts):
         counts = [sum(1 for _, choice in by_name if choice == c) for c, _ in _NAMED_FIELDS]
     if all(c is None for c in counts):
@@ -154,34 +181,52 @@ def vote(form: FormData) -> Vote | None:
     return Vote(in_favour=in_favour, against=against, abstain=abstain, by_name=by_name)
 
 
-def stage_record(form: FormData, matter_id: str, spec: StageSpec) -> StageRecord:
-    """A stage record as typed; the domain validates it against the procedure."""
+def stage_record(
+    form: FormData, matter_id: str, spec: StageSpec, problems: Problems | None = None
+) -> StageRecord:
+    """A stage record as typed; the domain validates it against the procedure. With
+    ``problems``, a field that cannot be read is noted there (and left empty in the record)
+    rather than raised, so the domain's checks of the other fields still run and the form
+    shows every error at once."""
+    problems = problems if problems is not None else _Raising()
+
+    read = Reader(form, problems).text
+
     if spec.publication:
-        published_at = moment(form, "published_at")
-        if published_at is None:
-            raise ValidationError(N_("请填写公开时间"), field="published_at")
+        published_at = problems.value(lambda: moment(form, "published_at"), None)
+        if published_at is None and not problems.about("published_at"):
+            problems.add(ValidationError(N_("请填写公开时间"), field="published_at"))
         return StageRecord(
             matter=matter_id,
             stage=spec.key,
-            subject=text(form, "subject"),
-            content=text(form, "content"),
+            subject=read("subject"),
+            content=read("content"),
             publication=Publication(
-                what=text(form, "what"), where=text(form, "where"), published_at=published_at
-            ),
+                what=read("what"), where=read("where"), published_at=published_at
+            )
+            if published_at is not None
+            else None,
         )
     return StageRecord(
         matter=matter_id,
         stage=spec.key,
-        body=text(form, "body"),
-        subject=text(form, "subject"),
-        held_at=moment(form, "held_at"),
-        place=text(form, "place"),
-        form=text(form, "form") or "现场会议",
-        attendance=attendance(form),
-        vote=vote(form),
-        content=text(form, "content"),
-        township_staff=names(form, "township_staff"),
+        body=read("body"),
+        subject=read("subject"),
+        held_at=problems.value(lambda: moment(form, "held_at"), None),
+        place=read("place"),
+        form=read("form") or "现场会议",
+        attendance=attendance(form, problems),
+        vote=vote(form, problems),
+        content=read("content"),
+        township_staff=problems.value(partial(names, form, "township_staff"), _NO_NAMES),
     )
+
+
+class _Raising(Problems):
+    """Problems that are raised at once (the callers that want the first error only)."""
+
+    def add(self, exc: DomainError) -> None:
+        raise exc
 
 
 def _local_input(moment: datetime | None) -> str:

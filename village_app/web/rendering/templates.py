@@ -29,7 +29,7 @@ from village_app.domain import (
     BodyRule,
 )
 from village_app.i18n import N_
-from village_app.repo.ids import new_form_key
+from village_app.repo.ids import is_form_key, new_form_key
 from village_app.web.rendering.template_i18n import CompiledTranslations
 from village_app.web.state import app_state
 
@@ -207,6 +207,12 @@ def _url_for(ctx: Context, name: str, /, **params: Any) -> str:
     return str(route.url_path_for(name, **params))
 
 
+def form_key_for(sent: str) -> str:
+    """The idempotency key a form is rendered with: the one it was sent with, when it comes
+    back with errors (nothing was saved under it), else a new one."""
+    return sent if is_form_key(sent) else new_form_key()
+
+
 def build_templates(directory: Path, locale: str = i18n.DEFAULT_LOCALE) -> Jinja2Blocks:
     """The templates for one language (``_("literal")`` is translated at compile time)."""
     templates = Jinja2Blocks(directory=directory, context_processors=[_common_context])
@@ -229,6 +235,7 @@ def build_templates(directory: Path, locale: str = i18n.DEFAULT_LOCALE) -> Jinja
     )
     templates.env.globals["url_for"] = _url_for
     templates.env.globals["new_form_key"] = new_form_key
+    templates.env.globals["form_key_for"] = form_key_for
     templates.env.trim_blocks = True
     templates.env.lstrip_blocks = True
     # Templates ship with the app and never change while it runs: without this, every
