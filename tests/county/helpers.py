@@ -30,11 +30,12 @@ class Villages:
     def name(self, code: str) -> str:
         return self.prefix + code
 
-    def indexer(self, **options: Any) -> CountyIndexer:
-        """An indexer of these villages over ``url``, into ``folder``; fast back-off."""
+    def indexer(self, folder: Path | None = None, **options: Any) -> CountyIndexer:
+        """An indexer of these villages over ``url``, into ``folder`` (or another);
+        fast back-off."""
         options.setdefault("backoff_initial", 0.05)
         options.setdefault("backoff_max", 0.5)
-        return CountyIndexer(self.url, self.folder, prefix=self.prefix, **options)
+        return CountyIndexer(self.url, folder or self.folder, prefix=self.prefix, **options)
 
     async def add(self, code: str, *, matters: int = 8, seed: int = 0) -> list[Doc]:
         """A new village database holding a generated village; returns its documents."""

@@ -34,7 +34,7 @@ import logging
 import os
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -202,7 +202,8 @@ class CountyIndexer:
         feed: Literal["normal", "longpoll"] = "normal"
         while not self._stop.is_set():
             try:
-                await self._pass(feed)
+                if not await self._until_stopped(self._pass(feed)):
+                    return
             except Exception as exc:
                 if not isinstance(exc, NetworkError) and not is_transient(exc):
                     raise
@@ -212,7 +213,7 @@ class CountyIndexer:
                     self.stats.outages += 1
                     log.warning(
                         "county indexer: CouchDB at %s does not answer (%s); "
-                        "retrying every %.0f s at most until it does",
+                        "retrying every %g s at most until it does",
                         self.server_location,
                         _short(exc),
                         self.backoff_max,
@@ -232,6 +233,23 @@ class CountyIndexer:
             else:
                 feed = "normal"
                 await self._sleep(self.poll_interval)
+
+    async def _until_stopped(self, work: Coroutine[Any, Any, None]) -> bool:
+        """Run ``work``; ``False`` if :meth:`stop` came first (it is then cancelled: every
+        write it made is whole, see :mod:`.tables`, and the replicator's checkpoints hold)."""
+        task = asyncio.ensure_future(work)
+        stopped = asyncio.ensure_future(self._stop.wait())
+        try:
+            await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+        if task.done():
+            task.result()
+            return True
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        return False
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
