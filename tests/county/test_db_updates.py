@@ -20,7 +20,7 @@ from county.helpers import Villages, matters_of
 from sync.couch_server import CouchServer
 from village_app.county.index import CountyIndex
 from village_app.county.indexer import CountyIndexer
-from village_app.county.tables import mirror_path
+from village_app.county.mirrors import mirror_path
 from village_app.demo.county import village_docs
 
 A, B, C = "990101002001", "990101002002", "990101002003"

@@ -16,7 +16,7 @@ import pytest
 from county.dbupdates_proxy import DbUpdatesProxy
 from county.helpers import Villages, matters_of
 from village_app.county.index import CountyIndex
-from village_app.county.indexer import run
+from village_app.county.index_command import run
 
 ROOT = Path(__file__).resolve().parents[2]
 

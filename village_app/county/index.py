@@ -27,6 +27,7 @@ from typing import Any, Final
 
 from sync.embedded.tables import TableFile, Transaction
 from village_app.county import tables as _tables
+from village_app.county.mirrors import mirror_path
 from village_app.domain.dates import utc_stamp
 from village_app.domain.timeliness import Timeliness
 
@@ -188,7 +189,7 @@ class CountyIndex:
     def mirror_path(self, code: str) -> Path:
         """The county's copy of the village's database (an embedded store: open it
         read-only for a matter page; the indexer writes it)."""
-        return _tables.mirror_path(self.folder, code)
+        return mirror_path(self.folder, code)
 
     async def villages(
         self, codes: Sequence[str] | None = None, *, now: datetime | None = None

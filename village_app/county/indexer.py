@@ -33,7 +33,6 @@ import fcntl
 import logging
 import os
 import re
-import uuid
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,11 +40,9 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 import sync
-from sync.couch import CouchDatabase
 from sync.couch_server import CouchServer
-from sync.database import Database
+from sync.embedded.tables import TableFile
 from sync.errors import (
-    ConflictError,
     CouchError,
     ForbiddenError,
     NetworkError,
@@ -55,14 +52,13 @@ from sync.errors import (
 from sync.replication.backoff import Backoff, is_transient
 from sync.replication.options import public_location
 from village_app.county import tables as t
+from village_app.county.mirrors import mark, open_mirror, remove_mirror
 from village_app.county.summary import summarise
 from village_app.domain.dates import utc_stamp
 from village_app.domain.timeliness import DEFAULT_PUBLICATION_RULE, PublicationRule
 
 log = logging.getLogger(__name__)
 
-#: The identity marker of a village database (and of its mirror): see the module docstring.
-MARKER: Final = "_local/cunyi-county-instance"
 #: The ``meta`` key of the ``_db_updates`` checkpoint.
 SINCE_KEY: Final = "db_updates_since"
 LOCK_FILE: Final = "indexer.lock"
@@ -96,56 +92,53 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True)
+class IndexerOptions:
+    """How the indexer works; every field has a default that suits a county server."""
+
+    #: The village databases are ``<prefix><code>``, the code digits only (so
+    #: ``village_<code>_public`` is left alone).
+    prefix: str = "village_"
+    #: Village databases pulled at once.
+    concurrency: int = 4
+    #: Seconds between passes where the server has no ``_db_updates``.
+    poll_interval: float = 10.0
+    #: Seconds a longpoll on ``_db_updates`` waits for a change.
+    longpoll_timeout: float = 30.0
+    #: Back-off while the server does not answer: the first delay, and the longest.
+    backoff_initial: float = 1.0
+    backoff_max: float = 60.0
+    #: Revisions per replication batch (one checkpoint each).
+    batch_size: int = 500
+    #: Follow ``_db_updates`` where the server has it (``False``: always list ``_all_dbs``).
+    use_db_updates: bool = True
+    rule: PublicationRule = DEFAULT_PUBLICATION_RULE
+    clock: Callable[[], datetime] = _now
+
+
 class CountyIndexer:
-    """``CountyIndexer(couch_url, folder)``: ``await run_once()`` or ``await run_forever()``.
+    """``CountyIndexer(couch_url, folder, **options)``: ``await run_once()`` or
+    ``await run_forever()``. ``couch_url`` names the server with an admin's credentials
+    (``http://admin:secret@host:5984``); ``options`` are :class:`IndexerOptions`."""
 
-    ``couch_url`` names the server with an admin's credentials
-    (``http://admin:secret@host:5984``); ``prefix`` the village databases (the code is
-    what follows it: digits only, so ``village_<code>_public`` is left alone)."""
-
-    def __init__(
-        self,
-        couch_url: str,
-        folder: Path | str,
-        *,
-        prefix: str = "village_",
-        concurrency: int = 4,
-        poll_interval: float = 10.0,
-        longpoll_timeout: float = 30.0,
-        backoff_initial: float = 1.0,
-        backoff_max: float = 60.0,
-        batch_size: int = 500,
-        use_db_updates: bool = True,
-        rule: PublicationRule = DEFAULT_PUBLICATION_RULE,
-        clock: Callable[[], datetime] = _now,
-    ) -> None:
+    def __init__(self, couch_url: str, folder: Path | str, **options: Any) -> None:
         self.couch_url = couch_url
         self.server_location = public_location(couch_url)
         self.folder = Path(folder)
-        self.prefix = prefix
-        self._name = re.compile(re.escape(prefix) + r"([0-9]+)")
-        self.concurrency = concurrency
-        self.poll_interval = poll_interval
-        self.longpoll_timeout = longpoll_timeout
-        self.backoff_initial = backoff_initial
-        self.backoff_max = backoff_max
-        self.batch_size = batch_size
-        self.use_db_updates = use_db_updates
-        self.rule = rule
-        self.clock = clock
+        self.options = opts = IndexerOptions(**options)
+        self._name = re.compile(re.escape(opts.prefix) + r"([0-9]+)")
         self.stats = IndexerStats()
         self._server: CouchServer | None = None
-        self._tables: Any = None
+        self._tables: TableFile | None = None
         self._lock: int | None = None
         self._server_requests = 0  # of the server's client, counted into stats already
         self._stop = asyncio.Event()
 
     # -- life ---------------------------------------------------------------
-    async def _open(self) -> tuple[CouchServer, Any]:
+    async def _open(self) -> tuple[CouchServer, TableFile]:
         if self._tables is None:
             self.folder.mkdir(parents=True, exist_ok=True)
             self._take_lock()
-            (self.folder / t.MIRRORS).mkdir(exist_ok=True)
             self._tables = await t.open_tables(self.folder)
         if self._server is None:
             self._server = CouchServer(self.couch_url)
@@ -197,7 +190,7 @@ class CountyIndexer:
         """Catch up, then follow the server until :meth:`stop`. A server that cannot be
         reached is retried with a growing delay (up to ``backoff_max``), said once in the
         log, and said again when it answers."""
-        backoff = Backoff(self.backoff_initial, self.backoff_max)
+        backoff = Backoff(self.options.backoff_initial, self.options.backoff_max)
         down = False
         feed: Literal["normal", "longpoll"] = "normal"
         while not self._stop.is_set():
@@ -215,12 +208,12 @@ class CountyIndexer:
                         "county indexer: CouchDB at %s does not answer (%s); "
                         "retrying every %g s at most until it does",
                         self.server_location,
-                        _short(exc),
-                        self.backoff_max,
+                        short_error(exc),
+                        self.options.backoff_max,
                     )
                     down = True
                 else:
-                    log.debug("county indexer: still no answer (%s)", _short(exc))
+                    log.debug("county indexer: still no answer (%s)", short_error(exc))
                 feed = "normal"
                 await self._sleep(delay)
                 continue
@@ -232,7 +225,7 @@ class CountyIndexer:
                 feed = "longpoll"  # the next pass waits on the server for a change
             else:
                 feed = "normal"
-                await self._sleep(self.poll_interval)
+                await self._sleep(self.options.poll_interval)
 
     async def _until_stopped(self, work: Coroutine[Any, Any, None]) -> bool:
         """Run ``work``; ``False`` if :meth:`stop` came first (it is then cancelled: every
@@ -278,7 +271,7 @@ class CountyIndexer:
 
     async def _mode(self, server: CouchServer) -> Mode:
         """``db_updates`` when the server answers ``_db_updates``, else ``polling``."""
-        if not self.use_db_updates:
+        if not self.options.use_db_updates:
             return "polling"
         try:
             await server.db_updates(since="now")
@@ -291,12 +284,12 @@ class CountyIndexer:
                 log.info(
                     "county indexer: %s has no _db_updates (%s); polling _all_dbs instead",
                     self.server_location,
-                    _short(exc),
+                    short_error(exc),
                 )
             return "polling"
         return "db_updates"
 
-    async def _scan_all(self, server: CouchServer, tables: Any) -> None:
+    async def _scan_all(self, server: CouchServer, tables: TableFile) -> None:
         """Every village database listed and compared (the first pass, and polling)."""
         head = None
         if self.stats.mode == "db_updates":
@@ -311,11 +304,17 @@ class CountyIndexer:
             await t.set_meta(tables, SINCE_KEY, head)
 
     async def _follow_updates(
-        self, server: CouchServer, tables: Any, since: Any, feed: Literal["normal", "longpoll"]
+        self,
+        server: CouchServer,
+        tables: TableFile,
+        since: Any,
+        feed: Literal["normal", "longpoll"],
     ) -> None:
         """The databases ``_db_updates`` names after ``since``; the checkpoint moves on only
         when every one of them was indexed (a failure is retried from the same place)."""
-        updates = await server.db_updates(since=since, feed=feed, timeout=self.longpoll_timeout)
+        updates = await server.db_updates(
+            since=since, feed=feed, timeout=self.options.longpoll_timeout
+        )
         names: dict[str, None] = {}
         created: set[str] = set()
         for row in updates.get("results", []):
@@ -333,7 +332,7 @@ class CountyIndexer:
     async def _refresh_many(
         self,
         server: CouchServer,
-        tables: Any,
+        tables: TableFile,
         names: Iterable[str],
         known: dict[str, t.DbState],
         *,
@@ -341,7 +340,7 @@ class CountyIndexer:
     ) -> bool:
         """Refresh each database, ``concurrency`` at a time; ``False`` if any failed. A
         network failure stops the pass (the server is down: no point going on)."""
-        gate = asyncio.Semaphore(self.concurrency)
+        gate = asyncio.Semaphore(self.options.concurrency)
         forced = set(check_identity)
         failures: list[str] = []
 
@@ -355,7 +354,9 @@ class CountyIndexer:
                     failures.append(name)
                     self.stats.dbs_failed += 1
                     self.stats.failed.append(name)
-                    log.warning("county indexer: %s left for the next pass: %s", name, _short(exc))
+                    log.warning(
+                        "county indexer: %s left for the next pass: %s", name, short_error(exc)
+                    )
 
         async with asyncio.TaskGroup() as group:
             for name in names:
@@ -366,7 +367,7 @@ class CountyIndexer:
     async def _refresh(
         self,
         server: CouchServer,
-        tables: Any,
+        tables: TableFile,
         name: str,
         state: t.DbState | None,
         check_identity: bool,
@@ -385,19 +386,26 @@ class CountyIndexer:
             return
         source = await server.database(name, create=False)
         try:
-            instance = await self._source_instance(source)
-            mirror = await self._mirror(code, instance)
+            instance = await mark(source)
+            mirror, reset = await open_mirror(self.folder, code, instance)
+            if reset:
+                self.stats.dbs_reset += 1
+                log.warning(
+                    "county indexer: %s was deleted and made again on the server; "
+                    "reading it from the start",
+                    name,
+                )
             try:
                 rep = await sync.replicate(
                     source,
                     mirror,
-                    batch_size=self.batch_size,
+                    batch_size=self.options.batch_size,
                     retries=2,
                     backoff_initial=0.2,
                     backoff_max=2.0,
                 )
                 self.stats.docs_read += rep.counters.docs_read
-                summary = await summarise(mirror, code, rule=self.rule)
+                summary = await summarise(mirror, code, rule=self.options.rule)
             finally:
                 await mirror.close()
             await t.save_village(
@@ -406,7 +414,7 @@ class CountyIndexer:
                 db_name=name,
                 update_seq=seq,
                 instance=instance,
-                now=utc_stamp(self.clock()),
+                now=utc_stamp(self.options.clock()),
                 changed=state is None or not t.same_seq(state.update_seq, seq),
             )
             self.stats.dbs_indexed += 1
@@ -420,101 +428,15 @@ class CountyIndexer:
             self.stats.requests += source.stats.requests
             await source.close()
 
-    async def _source_instance(self, source: CouchDatabase) -> str:
-        """The database's identity marker, written now if it has none."""
-        found = await _marker(source)
-        if found is not None:
-            return found
-        instance = uuid.uuid4().hex
-        try:
-            await source.put_local({"_id": MARKER, "instance": instance})
-        except ConflictError:  # another indexer marked it meanwhile
-            return await _marker(source) or instance
-        return instance
-
-    async def _mirror(self, code: str, instance: str) -> Database:
-        """The village's mirror, started again from nothing when it is the copy of another
-        database of the same name (deleted and made again on the server)."""
-        path = t.mirror_path(self.folder, code)
-        mirror = await sync.open_database(str(path))
-        held = await _marker(mirror)
-        if held == instance:
-            return mirror
-        if held is not None:
-            log.warning(
-                "county indexer: %s%s was deleted and made again on the server; "
-                "reading it from the start",
-                self.prefix,
-                code,
-            )
-            self.stats.dbs_reset += 1
-            await mirror.close()
-            _remove_files(path)
-            mirror = await sync.open_database(str(path))
-        await mirror.put_local({"_id": MARKER, "instance": instance})
-        return mirror
-
-    async def _drop(self, tables: Any, code: str) -> None:
-        log.info("county indexer: %s%s is gone from the server; dropped", self.prefix, code)
+    async def _drop(self, tables: TableFile, code: str) -> None:
+        name = self.options.prefix + code
+        log.info("county indexer: %s is gone from the server; dropped", name)
         await t.drop_village(tables, code)
-        _remove_files(t.mirror_path(self.folder, code))
+        remove_mirror(self.folder, code)
         self.stats.dbs_dropped += 1
 
 
-async def _marker(db: Database) -> str | None:
-    try:
-        doc = await db.get_local(MARKER)
-    except NotFoundError:
-        return None
-    value = doc.get("instance")
-    return value if isinstance(value, str) and value else None
-
-
-def _remove_files(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm"):
-        with contextlib.suppress(FileNotFoundError):
-            Path(str(path) + suffix).unlink()
-
-
-def _short(exc: BaseException) -> str:
+def short_error(exc: BaseException) -> str:
     """An error in one line, without the traceback."""
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-async def run(couch_url: str, folder: Path | str, *, once: bool) -> int:
-    """``village-app county index``: catch up once (``once``) or follow the server until
-    SIGINT/SIGTERM. Returns the exit status; errors are one English line on stderr."""
-    import signal
-    import sys
-
-    indexer = CountyIndexer(couch_url, folder)
-    loop = asyncio.get_running_loop()
-    try:
-        if once:
-            stats = await indexer.run_once()
-            print(
-                f"county index: {stats.dbs_seen} village databases looked at, "
-                f"{stats.dbs_indexed} indexed, {stats.dbs_dropped} dropped, "
-                f"{stats.docs_read} revisions read ({stats.mode})"
-            )
-            return 1 if stats.dbs_failed else 0
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, indexer.stop)
-        await indexer.run_forever()
-        return 0
-    except UnauthorizedError:
-        print(
-            f"county index: {indexer.server_location} refused the credentials "
-            "(an admin's name and password go in the URL)",
-            file=sys.stderr,
-        )
-        return 2
-    except (NetworkError, IndexerLocked, CouchError) as exc:
-        print(f"county index: {_short(exc)}", file=sys.stderr)
-        return 3
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(Exception):
-                loop.remove_signal_handler(sig)
-        await indexer.close()

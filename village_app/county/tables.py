@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 
 VERSION: Final = 1
 INDEX_FILE: Final = "index.sqlite"
-MIRRORS: Final = "mirrors"
 
 SCHEMA: Final = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -95,11 +94,6 @@ CREATE TABLE unreadable (
 
 def index_path(folder: Path) -> Path:
     return folder / INDEX_FILE
-
-
-def mirror_path(folder: Path, code: str) -> Path:
-    """Where the county's copy of the village's database lives."""
-    return folder / MIRRORS / f"{code}.sqlite"
 
 
 async def open_tables(folder: Path, *, rebuild: bool = True) -> TableFile:
