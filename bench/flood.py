@@ -7,13 +7,16 @@ village; the floods come from this process over loopback.
 a 10 MB form to ``/login`` (the peak is ``VmHWM`` in ``/proc/<pid>/status``, reset through
 ``/proc/<pid>/clear_refs`` just before the flood; a fresh server for each row):
 
-* anonymous: from a session that opened the login page (cookie and CSRF token, as a
+* ``anonymous``: from a session that opened the login page (cookie and CSRF token, as a
   browser's); now refused before a byte is read;
-* signed in, the baseline: the same requests from a signed-in session. A signed-in body
-  may be as large as an attachment, so it is read as every body was before anonymous ones
-  were limited: whole, by the CSRF check looking for its token, then parsed by the login
-  handler. The same bytes down the same code path as an anonymous post before the fix,
-  in the same run.
+* ``form``: the same requests from a signed-in session. A signed-in body may be as large as
+  an attachment; the CSRF check used to read it whole to find its token (then the login
+  handler parsed it);
+* ``upload``: a signed-in plain (non-htmx) form as the stage forms send it: multipart, the
+  ``csrf_token`` field first, then a 10 MB scan, posted to ``/lang``, whose handler parses
+  the form (the scan spooled to disk by Starlette's parser) and answers 303;
+* ``upload-token-last``: the same with the token after the scan (a form that puts its
+  fields in another order): the check must read the whole body to find the token.
 
 (b) Responsiveness: ``/healthz`` latency, one request at a time, on one server, at rest
 and then during floods sent from another process, with random usernames at the app's own
@@ -28,9 +31,11 @@ scrypt cost (n=2**14). Before the hash moved off the event loop, 200 such logins
 Linux only (``/proc``). Run::
 
     .venv/bin/python bench/flood.py [--posts 60,150] [--login-clients 200] [--seconds 8]
+                                    [--cases anonymous,form,upload,upload-token-last]
                                     [--baseline DIR]
 
-(``--posts ''`` skips (a); ``--baseline DIR`` measures a checkout of an earlier commit too.)
+(``--posts ''`` skips (a), ``--login-clients 0`` skips (b); ``--baseline DIR`` measures a
+checkout of an earlier commit too.)
 """
 
 from __future__ import annotations
@@ -170,9 +175,10 @@ def _signed_in_session(server: Server) -> tuple[str, str]:
         return _cookie_header(client), _token(client.get("/").text)
 
 
-async def _post(port: int, head: bytes, prefix: bytes, size: int) -> str:
+async def _post(port: int, head: bytes, prefix: bytes, size: int, suffix: bytes = b"") -> str:
     """One POST over a raw connection: the head and ``prefix``, then ``size`` bytes as fast
-    as the server takes them; the status, or how the server ended the connection."""
+    as the server takes them, then ``suffix``; the status, or how the server ended the
+    connection."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     answer = asyncio.ensure_future(reader.readline())
     try:
@@ -184,6 +190,9 @@ async def _post(port: int, head: bytes, prefix: bytes, size: int) -> str:
                 writer.write(piece)
                 await writer.drain()
                 left -= len(piece)
+            if not answer.done():
+                writer.write(suffix)
+                await writer.drain()
         except ConnectionError:
             pass  # answered and closed before the body was all sent
         try:
@@ -205,13 +214,44 @@ def _head(path: str, cookie: str, content_type: str, length: int) -> bytes:
     ).encode("ascii")
 
 
-async def _login_flood_10mb(
-    server: Server, cookie: str, token: str, posts: int, size: int
+_BOUNDARY = "----cunyi-flood"
+
+
+def _part(name: str, value: str = "", filename: str | None = None) -> bytes:
+    """A multipart part's head (and, without a file name, its value and end)."""
+    if filename is None:
+        return f'--{_BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+    return (
+        f'--{_BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"; '
+        f'filename="{filename}"\r\nContent-Type: application/pdf\r\n\r\n'
+    ).encode()
+
+
+def _shape(case: str, token: str) -> tuple[str, str, bytes, bytes]:
+    """Where a case posts, its content type, and what goes before and after the filler."""
+    if case in ("anonymous", "form"):
+        prefix = f"csrf_token={token}&username=someone&password=".encode()
+        return "/login", "application/x-www-form-urlencoded", prefix, b""
+    multipart = f"multipart/form-data; boundary={_BOUNDARY}"
+    fields = _part("lang", "zh_CN") + _part("next", "/")
+    end = f"--{_BOUNDARY}--\r\n".encode()
+    if case == "upload":
+        prefix = _part("csrf_token", token) + fields + _part("scan", filename="scan.pdf")
+        return "/lang", multipart, prefix, b"\r\n" + end
+    assert case == "upload-token-last", case
+    prefix = fields + _part("scan", filename="scan.pdf")
+    return "/lang", multipart, prefix, b"\r\n" + _part("csrf_token", token) + end
+
+
+async def _flood_10mb(
+    server: Server, case: str, cookie: str, token: str, posts: int, size: int
 ) -> Counter[str]:
-    prefix = f"csrf_token={token}&username=someone&password=".encode()
-    head = _head("/login", cookie, "application/x-www-form-urlencoded", len(prefix) + size)
+    path, content_type, prefix, suffix = _shape(case, token)
+    head = _head(path, cookie, content_type, len(prefix) + size + len(suffix))
     return Counter(
-        await asyncio.gather(*(_post(server.port, head, prefix, size) for _ in range(posts)))
+        await asyncio.gather(
+            *(_post(server.port, head, prefix, size, suffix) for _ in range(posts))
+        )
     )
 
 
@@ -225,20 +265,31 @@ class MemoryRow:
     peak_mb: float
 
 
+#: The cases of (a), each with how its session is made (see the module's docstring).
+CASES: dict[str, Callable[[Server], tuple[str, str]]] = {
+    "anonymous": _anonymous_session,
+    "form": _signed_in_session,
+    "upload": _signed_in_session,
+    "upload-token-last": _signed_in_session,
+}
+
+
 def _memory(
-    checkout: str, code: Path, data_dir: Path, post_counts: list[int], size: int
+    checkout: str,
+    code: Path,
+    data_dir: Path,
+    post_counts: list[int],
+    size: int,
+    cases: list[str],
 ) -> list[MemoryRow]:
     rows: list[MemoryRow] = []
     for posts in post_counts:
-        for case, session in (
-            ("anonymous", _anonymous_session),
-            ("signed in (baseline)", _signed_in_session),
-        ):
+        for case in cases:
             with _serve(data_dir, code) as server:
-                cookie, token = session(server)
+                cookie, token = CASES[case](server)
                 before = server.rss_mb()
                 Path(f"/proc/{server.pid}/clear_refs").write_text("5")  # VmHWM := VmRSS
-                answers = asyncio.run(_login_flood_10mb(server, cookie, token, posts, size))
+                answers = asyncio.run(_flood_10mb(server, case, cookie, token, posts, size))
                 rows.append(MemoryRow(checkout, case, posts, answers, before, server.peak_rss_mb()))
     return rows
 
@@ -373,6 +424,9 @@ def main() -> int:
         "--posts", default="60,150", help="concurrent 10 MB posts per flood (comma-separated)"
     )
     parser.add_argument("--size-mb", type=int, default=10)
+    parser.add_argument(
+        "--cases", default=",".join(CASES), help="the cases of (a), comma-separated"
+    )
     parser.add_argument("--login-clients", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument(
@@ -384,6 +438,10 @@ def main() -> int:
     )
     args = parser.parse_args()
     post_counts = [int(n) for n in args.posts.split(",") if n]
+    cases = [c for c in args.cases.split(",") if c]
+    unknown = set(cases) - set(CASES)
+    if unknown:
+        parser.error(f"unknown cases: {', '.join(sorted(unknown))} (known: {', '.join(CASES)})")
     checkouts = [("this checkout", ROOT), *([("baseline", args.baseline)] if args.baseline else [])]
 
     memory: list[MemoryRow] = []
@@ -392,15 +450,15 @@ def main() -> int:
         data_dir = Path(tmp)
         asyncio.run(_village(data_dir))
         for checkout, code in checkouts:
-            memory += _memory(checkout, code, data_dir, post_counts, args.size_mb * MB)
-        for checkout, code in checkouts:
+            memory += _memory(checkout, code, data_dir, post_counts, args.size_mb * MB, cases)
+        for checkout, code in checkouts if args.login_clients else []:
             latency += _responsiveness(checkout, code, data_dir, args.login_clients, args.seconds)
 
     if args.baseline:
         print(f"\nbaseline: {args.baseline}")
     if memory:
         print(
-            f"\n(a) server RSS, {args.size_mb} MB forms posted to /login at once, a fresh server per row\n"
+            f"\n(a) server RSS, {args.size_mb} MB bodies posted at once, a fresh server per row\n"
         )
         print(
             "| server | session | posts | answers | RSS before MB | peak RSS MB | growth MB | growth per post MB |"
@@ -413,6 +471,8 @@ def main() -> int:
                 f"| {row.peak_mb:.0f} | {growth:.0f} | {growth / row.posts:.1f} |"
             )
 
+    if not latency:
+        return 0
     print(
         f"\n(b) /healthz one request at a time; floods from another process, random usernames, the\n"
         f"app's scrypt cost; {args.seconds:.0f} s each but the burst (probed until it is answered)\n"
