@@ -65,14 +65,17 @@ def registry_for(
     )
 
 
-async def provision(couch_url: str, cleanup: PeerCleanup) -> AsyncIterator[County]:
-    """Yields a provisioned county; deletes its databases and accounts afterwards."""
+async def provision(
+    couch_url: str, cleanup: PeerCleanup, *, county_code: str | None = None
+) -> AsyncIterator[County]:
+    """Yields a provisioned county (``county_code``: a random one by default); deletes its
+    databases and accounts afterwards."""
     prefix = cleanup.db_name("county_") + "_"
     accounts = {
         who: cleanup.user_name()
         for who in ("secretary_a", "secretary_b", "township_a", "county", "kiosk_a")
     }
-    county_code = f"{random.randrange(100000, 999999)}"
+    county_code = county_code or f"{random.randrange(100000, 999999)}"
     registry = registry_for(county_code, accounts)
     address, _ = split_url(couch_url, with_db=False)
     try:

@@ -20,7 +20,31 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--village", default=None, help="village file stem when the data folder holds several"
     )
-    p.add_argument("--mode", choices=["field"], default="field")
+    p.add_argument(
+        "--mode",
+        choices=["field", "county"],
+        default="field",
+        help="field: a village's laptop (default); county: the county's staff, over its CouchDB",
+    )
+    county = p.add_argument_group("county mode")
+    county.add_argument(
+        "--couch",
+        default=None,
+        help="the county CouchDB with an administrator's credentials "
+        "(or COUCHDB_USER/COUCHDB_PASSWORD), e.g. http://admin:PASSWORD@127.0.0.1:5984",
+    )
+    county.add_argument("--registry", type=Path, default=None, help="the county registry (TOML)")
+    county.add_argument(
+        "--index",
+        type=Path,
+        default=None,
+        help="the county index folder (default: DATA/county-index)",
+    )
+    county.add_argument(
+        "--no-indexer",
+        action="store_true",
+        help="do not index from inside the app (run `village-app county index` beside it)",
+    )
     p.set_defaults(handler=run)
 
 
@@ -30,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
     from village_app.web import Settings, create_app
     from village_app.web.settings import DataDirError
 
+    if args.mode == "county":
+        return run_county(args)
     settings = Settings(
         data_dir=Path(args.data), village=args.village, allowed_hosts=allowed_hosts(args.host)
     )
@@ -83,6 +109,37 @@ async def read_only_reason(village_file: Path) -> str | None:
         return exc.reason
     await db.close()
     return None
+
+
+def run_county(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from village_app.county.registry import RegistryError, load
+    from village_app.web import Settings, create_app
+
+    if not args.couch or args.registry is None:
+        print("error: county mode needs --couch URL and --registry FILE", file=sys.stderr)
+        return 2
+    try:
+        registry = load(args.registry)
+    except RegistryError as exc:
+        print(f"error: the registry cannot be used: {exc}", file=sys.stderr)
+        return 2
+    settings = Settings(
+        data_dir=Path(args.data),
+        allowed_hosts=allowed_hosts(args.host),
+        mode="county",
+        couch_url=args.couch,
+        registry_path=args.registry,
+        index_dir=args.index,
+        follow_index=not args.no_indexer,
+    )
+    app = create_app(settings)
+    print(f"村议 Cunyi (county mode, {registry.name}): http://{args.host}:{args.port}/")
+    print("County and township staff log in with their CouchDB accounts")
+    print(f"(`village-app county user add --couch URL --registry {args.registry} NAME`).")
+    uvicorn.Server(server_config(app, args.host, args.port)).run()
+    return 0
 
 
 #: Names a browser on the laptop itself uses for a server bound to a loopback address.

@@ -19,9 +19,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING, Final
 
 from village_app.domain.dates import SHANGHAI, to_shanghai
 from village_app.i18n import N_
+
+if TYPE_CHECKING:
+    from village_app.domain.timeline import MatterView
 
 
 @dataclass(frozen=True)
@@ -109,3 +113,31 @@ def publication_timeliness(
     if published_at is not None:
         return Timeliness.ON_TIME if published_at <= deadline else Timeliness.LATE
     return Timeliness.OVERDUE if now > deadline else Timeliness.PENDING
+
+
+#: The stages whose record is the resolution, and the publication of that resolution.
+RESOLUTION_STAGES: Final = frozenset({"resolution", "council_resolution"})
+RESOLUTION_PUBLICATION_STAGES: Final = frozenset({"resolution_publication", "council_publication"})
+
+
+def matter_timeliness(
+    view: MatterView, *, now: datetime, rule: PublicationRule = DEFAULT_PUBLICATION_RULE
+) -> Timeliness:
+    """Where a folded matter stands against its publication deadline, from its records."""
+    resolution = next((s.record for s in view.stages if s.spec.key in RESOLUTION_STAGES), None)
+    publication = next(
+        (s.record for s in view.stages if s.spec.key in RESOLUTION_PUBLICATION_STAGES), None
+    )
+    published = (
+        publication.publication.published_at
+        if publication is not None and publication.publication is not None
+        else None
+    )
+    return publication_timeliness(
+        major=view.matter.major,
+        resolved_at=resolution.held_at if resolution is not None else None,
+        published_at=published,
+        now=now,
+        required=any(s.spec.key in RESOLUTION_PUBLICATION_STAGES for s in view.stages),
+        rule=rule,
+    )

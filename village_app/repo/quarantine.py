@@ -33,6 +33,7 @@ PARSERS: Final[Mapping[str, Callable[[Mapping[str, Any]], object]]] = {
     DocType.STAGE_RECORD: docs.stage_record_from_doc,
     DocType.SUPERVISION: docs.supervision_from_doc,
     DocType.CEREMONY: docs.ceremony_from_doc,
+    DocType.REVIEW: docs.review_from_doc,
 }
 
 

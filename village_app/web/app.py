@@ -14,7 +14,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -29,6 +29,8 @@ from starlette.staticfiles import StaticFiles
 import sync
 from village_app import i18n, repo
 from village_app.domain.errors import DomainError
+from village_app.web.county import pages as county_pages
+from village_app.web.county.open import open_county
 from village_app.web.errors import exception_handlers
 from village_app.web.pages import (
     attachments,
@@ -79,31 +81,35 @@ async def health(request: Request) -> Response:
 
 def _routes(settings: Settings) -> list[BaseRoute]:
     routes: list[BaseRoute] = [route("/healthz", health, name="health", access=PUBLIC)]
-    for module in (
-        auth,
-        lang,
-        overview,
-        organisation,
-        matters,
-        editing,
-        matter,
-        stages,
-        live,
-        notices,
-        attachments,
-        supervision,
-        ceremonies,
-        ledgers,
-        roster_conflicts,
-        unreadable,
-        search,
-    ):
+    modules = (auth, lang, county_pages) if settings.mode == "county" else _FIELD_PAGES
+    for module in modules:
         routes.extend(module.routes)
     routes.append(PublicMount("/static", StaticFiles(directory=settings.static_dir), name="static"))
     undeclared = routes_without_access(routes)
     if undeclared:  # each would be open to anyone: refuse to start
         raise RuntimeError(f"routes without a declared access: {', '.join(undeclared)}")
     return routes
+
+
+_FIELD_PAGES: Final = (
+    auth,
+    lang,
+    overview,
+    organisation,
+    matters,
+    editing,
+    matter,
+    stages,
+    live,
+    notices,
+    attachments,
+    supervision,
+    ceremonies,
+    ledgers,
+    roster_conflicts,
+    unreadable,
+    search,
+)
 
 
 async def _open_village(state: AppState, path: Path) -> sync.Database:
@@ -119,10 +125,28 @@ async def _open_village(state: AppState, path: Path) -> sync.Database:
         return db
 
 
+def _templates(settings: Settings) -> dict[str, Any]:
+    """One Jinja environment per language; ``mode`` tells the shared layout which app it is
+    in (the navigation, the header's search)."""
+    built = {}
+    for locale in i18n.LOCALES:
+        templates = build_templates(settings.templates_dir, locale)
+        templates.env.globals["mode"] = settings.mode
+        built[locale] = templates
+    return built
+
+
 def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         state = app_state(app)
+        if settings.mode == "county":
+            state.county = await open_county(settings)
+            try:
+                yield
+            finally:
+                await state.county.close()
+            return
         path = settings.village_db_path()
         state.db = await _open_village(state, path) if path and path.exists() else None
         state.village = path.stem if path else None
@@ -182,9 +206,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state,
         AppState(
             settings=settings,
-            templates_by_locale={
-                locale: build_templates(settings.templates_dir, locale) for locale in i18n.LOCALES
-            },
+            templates_by_locale=_templates(settings),
             routes_by_name={name: r for r in app.routes if (name := getattr(r, "name", None))},
             session_revocations=revocations,
             login_throttle=LoginThrottle(

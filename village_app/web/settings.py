@@ -7,7 +7,10 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from village_app.county.registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +71,21 @@ class Settings:
     #: Host names the app answers to (``Host`` header); ``serve`` on a loopback address lists
     #: only loopback names, so a page on another site cannot reach it by DNS rebinding.
     allowed_hosts: tuple[str, ...] = ("*",)
+    #: ``field`` (a village's laptop) or ``county`` (the county's staff, over its CouchDB).
+    mode: str = "field"
+    #: County mode: the county CouchDB with an administrator's credentials (the indexer reads
+    #: every village database; reviews are written after the app's own rule check).
+    couch_url: str | None = None
+    #: County mode: the registry file (townships, villages, staff), or the registry itself.
+    registry_path: Path | None = None
+    registry: Registry | None = None
+    #: County mode: the county index folder (default ``<data_dir>/county-index``).
+    index_dir: Path | None = None
+    #: County mode: keep the index up to date from inside the app (else run
+    #: ``village-app county index`` beside it).
+    follow_index: bool = True
+    #: County mode: the village databases' name prefix (tests keep theirs apart with it).
+    db_prefix: str = ""
 
     @property
     def max_body_bytes(self) -> int:
@@ -101,6 +119,9 @@ class Settings:
             except OSError as exc:
                 log.warning("cannot make %s private (%s)", path, exc.strerror)
         return key
+
+    def county_index_dir(self) -> Path:
+        return self.index_dir or self.data_dir / "county-index"
 
     def village_db_path(self) -> Path | None:
         """The village database file, or ``None`` while the data folder has none yet."""

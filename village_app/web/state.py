@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute
 
 from sync.database import Database
 from village_app.repo import VillageCaches
+from village_app.web.county.context import CountyContext
 from village_app.web.security.hashing import PasswordHashing
 from village_app.web.security.sessions import SessionRevocations
 from village_app.web.security.throttle import LoginThrottle
@@ -39,6 +40,8 @@ class AppState:
     #: The village database could not be opened for writing (a read-only folder or file):
     #: it is served for reading, and every page says so.
     read_only: bool = False
+    #: County mode: the registry, the county index, the county CouchDB (``None`` in field mode).
+    county: CountyContext | None = None
     #: What each village's store keeps between requests (matters index, rule book), by code.
     caches: dict[str, VillageCaches] = field(default_factory=dict)
 

@@ -37,6 +37,7 @@ from village_app.repo.docs.organisation import (
     village_rule_to_doc,
     village_to_doc,
 )
+from village_app.repo.docs.reviews import review_from_doc, review_to_doc
 from village_app.repo.docs.supervision import supervision_from_doc, supervision_to_doc
 
 __all__ = [
@@ -52,6 +53,8 @@ __all__ = [
     "member_private_from_doc",
     "member_to_docs",
     "private_id",
+    "review_from_doc",
+    "review_to_doc",
     "stage_record_from_doc",
     "stage_record_to_doc",
     "supervision_from_doc",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -12,6 +13,8 @@ from starlette.responses import RedirectResponse, Response
 
 from village_app import accounts
 from village_app.i18n import N_
+from village_app.web.county.context import is_staff
+from village_app.web.county.signin import CountyUnavailable, couch_sign_in
 from village_app.web.rendering.templates import CSRF_SESSION_KEY, current_user, render
 from village_app.web.security.permissions import PUBLIC, SIGNED_IN, route
 from village_app.web.security.sessions import SESSION_ID_KEY
@@ -42,7 +45,7 @@ async def login_form(request: Request) -> Response:
         return RedirectResponse(safe_next(request.query_params.get("next")), status_code=303)
     page = LoginPage(
         next=safe_next(request.query_params.get("next")),
-        village_ready=app_state(request).db is not None,
+        village_ready=app_state(request).db is not None or app_state(request).county is not None,
     )
     return render(request, "login.html", page)
 
@@ -82,22 +85,42 @@ async def _login(request: Request, form: FormData) -> Response:
         # store and the hash, and attempts sent at once must not all pass the wait test before
         # any is counted.
         throttle.failed(username)
-        user = None
-        if db is not None and username:
+        session_user: dict[str, Any] | None = None
+        if state.county is not None and username:
+            try:
+                couch_roles = await couch_sign_in(state.county.base_url, username, password)
+            except CountyUnavailable:
+                page = LoginPage(
+                    next=next_url, username=username, error=N_("县数据库暂时无法连接，请稍后再试。")
+                )
+                return render(request, "login.html", page, status_code=503)
+            if couch_roles is not None and not is_staff(couch_roles):
+                throttle.succeeded(username)  # the password was right
+                page = LoginPage(
+                    next=next_url,
+                    username=username,
+                    error=N_("此账号不是县、乡镇审核人员的账号。村里的账号请在村里的电脑上使用。"),
+                )
+                return render(request, "login.html", page, status_code=403)
+            if couch_roles is not None:
+                session_user = {"name": username, "role": "reviewer", "couch_roles": couch_roles}
+        elif db is not None and username:
             user = await accounts.verify_user(db, username, password, limiter=limiter)
-    if user is None:
+            if user is not None:
+                session_user = {"name": user.username, "village": user.village, "role": user.role}
+    if session_user is None:
         page = LoginPage(
             next=next_url,
             username=username,
             error=N_("用户名或密码不正确。"),
-            village_ready=db is not None,
+            village_ready=db is not None or state.county is not None,
         )
         return render(request, "login.html", page, status_code=400)
 
     throttle.succeeded(username)
     # A fresh session (and CSRF token) at login, so a token planted before it is worthless.
     request.session.clear()
-    request.session["user"] = {"name": user.username, "village": user.village, "role": user.role}
+    request.session["user"] = session_user
     request.session[CSRF_SESSION_KEY] = secrets.token_urlsafe(32)
     request.session[SESSION_ID_KEY] = secrets.token_urlsafe(16)
     return RedirectResponse(next_url, status_code=303)

@@ -1,0 +1,242 @@
+"""The county's pages over a real county: provisioned on the peer, a village's laptop pushed
+to it, the indexer run, then the app in county mode with staff signing in through CouchDB's
+``_session``. A township reviewer finds the village, reviews a matter and returns it; the
+review is in the village's database on the server, where the laptop's next pull gets it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from bs4 import Tag
+from couchpeer import PeerCleanup
+from starlette.testclient import TestClient
+from web.helpers import VILLAGE, attr, csrf_of, soup
+from web.villagedata import at, small_village, store, through_consultation
+
+import sync
+from county.provisioned import PASSWORD, County, provision
+from village_app.county.indexer import CountyIndexer
+from village_app.domain import Attendance, Matter, StageRecord, Vote
+from village_app.web import Settings, create_app
+
+pytestmark = pytest.mark.peer
+
+
+@dataclass
+class Setup:
+    county: County
+    laptop: Path
+    index: Path
+    matter: Matter
+
+
+async def resolved_matter(db: sync.Database) -> Matter:
+    """A major matter through its resolution (stage 4): the county reviews it."""
+    matter = await through_consultation(db)
+    for stage, body, day, attendance, vote in (
+        ("review", "party_members", 8, Attendance(30, 24), Vote(20, 2, 2)),
+        ("resolution", "representatives", 12, Attendance(30, 21), Vote(18, 2, 1)),
+    ):
+        record = StageRecord(
+            matter=matter.id,
+            stage=stage,
+            body=body,
+            held_at=at(day),
+            place="村委会议室",
+            attendance=attendance,
+            vote=vote,
+            content=f"{stage} 内容",
+            township_staff=("青山镇 王干部",),
+        )
+        await store(db).append_stage_record(matter.id, record)
+    return matter
+
+
+@pytest.fixture
+async def setup(couch_url: str, peer_cleanup: PeerCleanup, tmp_path: Path) -> AsyncIterator[Setup]:
+    async for county in provision(couch_url, peer_cleanup, county_code=VILLAGE[:6]):
+        assert county.village_a == VILLAGE
+        laptop = tmp_path / f"{VILLAGE}.sqlite"
+        db = await sync.open_database(str(laptop))
+        try:
+            await small_village(db)
+            matter = await resolved_matter(db)
+            pushed = await sync.replicate(db, f"{county.url}/{county.db(VILLAGE)}")
+            assert pushed.counters.docs_written > 10 and not pushed.denied
+        finally:
+            await db.close()
+        index = tmp_path / "index"
+        async with CountyIndexer(county.url, index, prefix=county.prefix + "village_") as indexer:
+            await indexer.run_once()
+        yield Setup(county, laptop, index, matter)
+
+
+def _client(setup: Setup, tmp_path: Path) -> TestClient:
+    settings = Settings(
+        data_dir=tmp_path / "county-data",
+        mode="county",
+        couch_url=setup.county.url,
+        registry=setup.county.registry,
+        index_dir=setup.index,
+        follow_index=False,
+        db_prefix=setup.county.prefix,
+    )
+    return TestClient(create_app(settings), base_url="http://testserver")
+
+
+def _log_in(client: TestClient, name: str, password: str = PASSWORD) -> int:
+    token = csrf_of(client, "/login")
+    answer = client.post(
+        "/login",
+        data={"username": name, "password": password, "csrf_token": token, "next": "/"},
+        follow_redirects=False,
+    )
+    return answer.status_code
+
+
+def test_a_township_reviewer_returns_a_matter_with_a_comment(setup: Setup, tmp_path: Path) -> None:
+    with _client(setup, tmp_path) as client:
+        assert _log_in(client, setup.county.accounts["township_a"]) == 303
+        home = soup(client.get("/"))
+        rows = {tr["data-village"]: tr for tr in home.select("tr[data-village]")}
+        # Township 001's village only: township 002's is not shown to exist.
+        assert list(rows) == [VILLAGE]
+        assert _text(rows[VILLAGE].select_one("td.pending")) == "1"
+        assert client.get(f"/villages/{setup.county.village_b}").status_code == 404
+
+        queue = soup(client.get("/queue"))
+        link = queue.select_one(f"tr[data-matter='{setup.matter.id}'] a")
+        assert link is not None
+        page = client.get(attr(link, "href"))
+        assert page.status_code == 200
+        checks = {
+            attr(li, "data-check") + ":" + str(li.get("data-stage", "")): li["class"]
+            for li in soup(page).select("li[data-check]")
+        }
+        assert "pass" in checks["quorum:resolution"] and "pass" in checks["majority:resolution"]
+        # No scan of the signed sheet was added to any meeting: the check says so.
+        assert "fail" in checks["signed_sheet:resolution"]
+
+        form = soup(page).select_one("#review-form")
+        assert form is not None
+        data = {attr(i, "name"): attr(i, "value") for i in form.select("input[type=hidden]")}
+        action = attr(form, "action")
+        # Returned without a reason: refused, what was typed is kept.
+        refused = client.post(action, data={**data, "decision": "returned"})
+        assert refused.status_code == 422
+        assert "退回时请写明原因" in refused.text
+        done = client.post(
+            action,
+            data={**data, "decision": "returned", "stage_comment_resolution": "第4阶段缺签到表"},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303 and "saved=review" in done.headers["location"]
+        shown = soup(client.get(done.headers["location"]))
+        review = shown.select_one("#reviews li.review")
+        assert review is not None and review["data-decision"] == "returned"
+        assert "第4阶段缺签到表" in review.get_text()
+        assert shown.select_one("#review-saved") is not None
+        # The same form sent again (a double click) writes nothing more.
+        client.post(
+            action,
+            data={**data, "decision": "returned", "stage_comment_resolution": "第4阶段缺签到表"},
+        )
+        assert len(soup(client.get(done.headers["location"])).select("#reviews li.review")) == 1
+
+
+def test_secretaries_and_kiosks_cannot_sign_in_to_the_county(setup: Setup, tmp_path: Path) -> None:
+    with _client(setup, tmp_path) as client:
+        assert _log_in(client, setup.county.accounts["secretary_a"]) == 403
+        assert _log_in(client, setup.county.accounts["kiosk_a"]) == 403
+        assert _log_in(client, setup.county.accounts["county"], "wrong") == 400
+        assert client.get("/", follow_redirects=False).status_code in (302, 303)
+        assert _log_in(client, setup.county.accounts["county"]) == 303
+        home = soup(client.get("/"))
+        assert {tr["data-village"] for tr in home.select("tr[data-village]")} == {
+            setup.county.village_a,
+            setup.county.village_b,
+        }
+        # Village B never synced: it stands out.
+        b = home.select_one(f"tr[data-village='{setup.county.village_b}']")
+        assert b is not None and "stale" in b["class"]
+
+
+#: Every route of the county app and whom it admits; a new route must be added on purpose.
+COUNTY_ROUTES = {
+    "health": "public",
+    "login": "public",
+    "login_submit": "public",
+    "set_language": "public",
+    "logout": "signed in",
+    "overview": "signed in",
+    "review_queue": "signed in",
+    "dashboard": "signed in",
+    "county_village": "signed in",
+    "county_matter": "signed in",
+    "review_submit": "signed in",
+    "review_back": "signed in",
+    "attachment": "signed in",
+}
+
+
+def test_every_county_route_for_each_role(setup: Setup, tmp_path: Path) -> None:
+    """Anonymous: to the login page (a POST: 401). A county reviewer: in. A township
+    reviewer: in for the township's village, not found for another township's."""
+    from starlette.routing import Route
+
+    from village_app.web.security.permissions import GuardedRoute, routes_without_access
+
+    ids = {"matter_id": setup.matter.id, "record_id": "", "name": "x.png"}
+    with _client(setup, tmp_path) as probe:
+        routes = probe.app.routes  # type: ignore[attr-defined]
+        assert routes_without_access(routes) == []
+        assert {
+            r.name: r.access.label for r in routes if isinstance(r, GuardedRoute)
+        } == COUNTY_ROUTES
+    guarded: list[Route] = [r for r in routes if isinstance(r, GuardedRoute)]
+    guarded.sort(key=lambda r: r.name == "logout")
+    for role in ("anonymous", "county", "township_a"):
+        for code in (setup.county.village_a, setup.county.village_b):
+            with _client(setup, tmp_path) as client:
+                if role != "anonymous":
+                    assert _log_in(client, setup.county.accounts[role]) == 303
+                token = csrf_of(client, "/login" if role == "anonymous" else "/")
+                params = {**ids, "code": code, "record_id": f"stage_record:{code}:X"}
+                for route in guarded:
+                    for method in sorted((route.methods or set()) - {"HEAD"}):
+                        path = _fill(route.path, params)
+                        answer = client.request(
+                            method, path, data={"csrf_token": token}, follow_redirects=False
+                        )
+                        where = f"{role} {method} {path}: {answer.status_code}"
+                        if COUNTY_ROUTES[route.name] == "public":
+                            assert answer.status_code < 500, where
+                        elif role == "anonymous":
+                            if method == "GET":
+                                assert "/login" in answer.headers.get("location", ""), where
+                            else:
+                                assert answer.status_code == 401, where
+                        else:
+                            assert answer.status_code not in (401, 403, 500), where
+                            other_township = role == "township_a" and code != setup.county.village_a
+                            # (review_back only redirects to the matter page, which is 404.)
+                            if (
+                                other_township
+                                and "{code}" in route.path
+                                and method == "GET"
+                                and route.name != "review_back"
+                            ):
+                                assert answer.status_code == 404, where
+
+
+def _fill(path: str, params: dict[str, str]) -> str:
+    return re.sub(r"{(\w+)(:\w+)?}", lambda m: params[m.group(1)], path)
+
+
+def _text(tag: Tag | None) -> str:
+    assert tag is not None
+    return tag.get_text(strip=True)
