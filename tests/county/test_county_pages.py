@@ -5,6 +5,7 @@ review is in the village's database on the server, where the laptop's next pull 
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -14,11 +15,13 @@ import pytest
 from bs4 import Tag
 from couchpeer import PeerCleanup
 from starlette.testclient import TestClient
-from web.helpers import VILLAGE, attr, csrf_of, soup
+from web.helpers import PASSWORD as LOGIN_PASSWORD
+from web.helpers import USERNAME, VILLAGE, attr, csrf_of, log_in, soup
 from web.villagedata import at, small_village, store, through_consultation
 
 import sync
 from county.provisioned import PASSWORD, County, provision
+from village_app import accounts
 from village_app.county.indexer import CountyIndexer
 from village_app.domain import Attendance, Matter, StageRecord, Vote
 from village_app.web import Settings, create_app
@@ -146,6 +149,33 @@ def test_a_township_reviewer_returns_a_matter_with_a_comment(setup: Setup, tmp_p
             data={**data, "decision": "returned", "stage_comment_resolution": "第4阶段缺签到表"},
         )
         assert len(soup(client.get(done.headers["location"])).select("#reviews li.review")) == 1
+
+    # The laptop's next pull brings the review; its matter page and overview say it.
+    asyncio.run(_pull(setup))
+    laptop = Settings(data_dir=setup.laptop.parent, village=VILLAGE)
+    with TestClient(create_app(laptop), base_url="http://testserver") as field:
+        assert log_in(field).status_code == 303
+        overview = soup(field.get("/"))
+        returned = overview.select_one(f"#county-returned li[data-matter='{setup.matter.id}']")
+        assert returned is not None and "第4阶段缺签到表" in returned.get_text()
+        matter_page = soup(field.get(f"/matters/{setup.matter.id}"))
+        banner = matter_page.select_one("#county-returned")
+        assert banner is not None and "第4阶段缺签到表" in banner.get_text()
+        assert matter_page.select("#county-reviews li[data-decision='returned']")
+
+
+async def _pull(setup: Setup) -> None:
+    db = await sync.open_database(str(setup.laptop))
+    try:
+        await accounts.add_user(db, USERNAME, LOGIN_PASSWORD, village=VILLAGE)
+        secretary = setup.county.accounts["secretary_a"]
+        source = setup.county.base.replace("://", f"://{secretary}:{PASSWORD}@", 1)
+        pulled = await sync.replicate(f"{source}/{setup.county.db(VILLAGE)}", db)
+        assert not pulled.denied and pulled.error is None
+        reviews = await db.find({"type": "review"})
+        assert len(reviews["docs"]) == 1
+    finally:
+        await db.close()
 
 
 def test_secretaries_and_kiosks_cannot_sign_in_to_the_county(setup: Setup, tmp_path: Path) -> None:

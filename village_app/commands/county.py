@@ -3,7 +3,9 @@
 * ``county init --couch URL --registry FILE``: a database per village with its security and
   write rules (idempotent: run it again after every registry change);
 * ``county user add --couch URL --registry FILE NAME``: the CouchDB account of someone the
-  registry lists as staff, with the roles the registry gives them."""
+  registry lists as staff, with the roles the registry gives them;
+* ``county index --couch URL --index DIR``: keep the county index the county pages read
+  (``serve --mode county`` does it itself unless told not to)."""
 
 from __future__ import annotations
 
@@ -48,6 +50,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="an existing account keeps its password; only its roles are updated",
     )
     add.set_defaults(handler=run_user_add)
+
+    index = actions.add_parser(
+        "index", help="keep the county index (what the county pages read) up to date"
+    )
+    index.add_argument("--couch", required=True, help="the county CouchDB (administrator)")
+    index.add_argument(
+        "--index", required=True, type=Path, help="the county index folder (serve's --index)"
+    )
+    index.add_argument("--once", action="store_true", help="catch up once and stop")
+    index.set_defaults(handler=run_index)
 
 
 def _registry(path: Path) -> Any:
@@ -129,3 +141,9 @@ async def _user_add(url: str, name: str, password: str | None, roles: list[str])
         return 1
     print(f"{'updated' if existed else 'created'} {name!r} with roles {', '.join(roles) or '-'}")
     return 0
+
+
+def run_index(args: argparse.Namespace) -> int:
+    from village_app.county.index_command import run
+
+    return asyncio.run(run(args.couch, args.index, once=args.once))

@@ -14,13 +14,12 @@ from sync.database import Database
 from village_app.repo._base import VillageCaches
 from village_app.repo.actor import Actor
 from village_app.repo.ceremonies import CeremonyRecords
-from village_app.repo.matters import MatterRecords
 from village_app.repo.reviews import ReviewRecords
 from village_app.repo.search import SearchRecords
 
 
 @dataclass(eq=False)
-class VillageStore(MatterRecords, CeremonyRecords, SearchRecords, ReviewRecords):
+class VillageStore(ReviewRecords, CeremonyRecords, SearchRecords):
     db: Database
     village: str
     actor: Actor = field(default_factory=lambda: Actor("?"))

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from village_app.domain import MatterView
+from village_app.domain.reviews import Review
 from village_app.web import resolve
 from village_app.web.pages.stage_form import StageForm, build_form
 from village_app.web.rendering.saved import note_saved, take_saved
@@ -24,13 +25,16 @@ class MatterPage:
     #: The record (or ``"matter"``: the matter itself) just saved: shown highlighted, scrolled
     #: to and focused, so the secretary sees at once that what he typed was kept.
     saved: str = ""
+    #: The county's reviews of the matter, oldest first (received at a pull).
+    reviews: tuple[Review, ...] = ()
 
 
 async def matter_page_context(request: Request, matter_id: str, *, saved: str = "") -> MatterPage:
-    view = await resolve.store(request).matter_view(matter_id)
+    store = resolve.store(request)
+    view = await store.matter_view(matter_id)
     spec = view.next_stage
     next_form = await build_form(request, view.matter, spec) if spec else None
-    return MatterPage(view, next_form, saved)
+    return MatterPage(view, next_form, saved, tuple(await store.list_reviews(matter_id)))
 
 
 async def matter(request: Request) -> Response:

@@ -13,6 +13,7 @@ from village_app.domain import (
     COUNCILS,
     MAJOR_STAGES,
     ROSTER_BODIES,
+    Matter,
     MatterKind,
     Member,
     NotFound,
@@ -20,6 +21,7 @@ from village_app.domain import (
     SupervisionThread,
     Village,
 )
+from village_app.domain.reviews import Review
 from village_app.i18n import now_local
 from village_app.web import resolve
 from village_app.web.rendering.templates import render
@@ -50,6 +52,8 @@ class OverviewPage:
     open_supervision: tuple[SupervisionThread, ...]
     #: How many documents are quarantined (listed on the 无法读取的记录 page).
     unreadable: int = 0
+    #: Matters the county returned, with the review that says why (newest first).
+    returned: tuple[tuple[Matter, Review], ...] = ()
 
     @property
     def matters(self) -> int:
@@ -87,6 +91,7 @@ async def overview(request: Request) -> Response:
         council_stages=_counts(COUNCIL_STAGES, council),
         open_supervision=tuple(await store.list_supervision(open_only=True)),
         unreadable=len(await store.unreadable()),
+        returned=tuple(await store.returned_matters()),
     )
     return render(request, "overview.html", page)
 
