@@ -93,3 +93,19 @@ document.addEventListener("change", function (event) {
   slot.textContent = message;
   slot.hidden = !message;
 });
+// A held scan's chip: its remove button takes it (and its ticked box) out of the form.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("[data-remove-chip]");
+  if (!button) return;
+  var chip = button.closest(".chip");
+  var list = chip.parentNode;
+  var next = chip.nextElementSibling || chip.previousElementSibling;
+  chip.remove();
+  // Keep the keyboard where it was: on the next chip's button, else on the file field.
+  var focus = next ? next.querySelector("[data-remove-chip]") : null;
+  if (!focus) {
+    var box = list.closest(".attachments-field");
+    focus = box ? box.querySelector("input[type=file]") : null;
+  }
+  if (focus) focus.focus();
+});

@@ -222,7 +222,10 @@ def test_an_upload_that_is_not_a_scan_is_refused(reviewed: tuple[TestClient, str
         files={"attachment": ("sheet.pdf", b"<html>not a pdf</html>", "application/pdf")},
     )
     assert response.status_code == 422
-    assert page_of(response).form.state.errors["attachment"] == "附件只能是JPEG、PNG图片或PDF文件"
+    assert (
+        page_of(response).form.state.errors["attachment"]
+        == "“sheet.pdf”未附上：附件只能是JPEG、PNG图片或PDF文件"
+    )
     assert page_of(client.get(f"/matters/{matter_id}")).view.current_stage == "review"
 
 

@@ -25,6 +25,7 @@ from village_app.repo._base import VillageCaches
 from village_app.repo.actor import Actor
 from village_app.repo.ceremonies import STANDARD_KIND
 from village_app.repo.matters import OPAQUE_CONTENT_TYPE, NewAttachment
+from village_app.repo.pending import PendingFile, PendingUploads
 from village_app.repo.store import VillageStore
 
 __all__ = [
@@ -32,6 +33,8 @@ __all__ = [
     "STANDARD_KIND",
     "Actor",
     "NewAttachment",
+    "PendingFile",
+    "PendingUploads",
     "VillageCaches",
     "VillageStore",
 ]

@@ -378,11 +378,14 @@ class MatterRecords(SupervisionRecords):
         reason: str,
         *,
         attachments: Sequence[NewAttachment] = (),
+        carry: Sequence[str] = (),
         key: str | None = None,
         problems: Problems | None = None,
     ) -> StageRecord:
         """Store a correction of ``target_id``: a new record referencing it, with a reason.
-        ``problems`` as for :meth:`append_stage_record`."""
+        ``carry``: names of the original's attachments the correction keeps too (copied: the
+        original stays as it was); ``attachments``: new ones. ``problems`` as for
+        :meth:`append_stage_record`."""
         docid = self._keyed_id(DocType.STAGE_RECORD, key)
         first = await self._first_result(docid, docs.stage_record_from_doc)
         if first is not None:
@@ -403,7 +406,14 @@ class MatterRecords(SupervisionRecords):
             await self.rules(),
             problems,
         )
-        stored = await self._store_record(matter, replace(checked, id=docid or ""), attachments)
+        kept = [
+            NewAttachment(name, (await self.db.get_attachment(target_id, name))[0])
+            for name in carry
+            if name in (target.get("_attachments") or {})
+        ]
+        stored = await self._store_record(
+            matter, replace(checked, id=docid or ""), [*kept, *attachments]
+        )
         await self._refresh_stage(matter, [*history, stored])
         return stored
 

@@ -12,9 +12,13 @@ from starlette.requests import Request
 from village_app import repo
 from village_app.domain import BodyKind, Matter, StageSpec, stages_for
 from village_app.i18n import N_
+from village_app.repo.ids import is_form_key
 from village_app.web.errors import PageNotFound
 from village_app.web.rendering.templates import current_user
 from village_app.web.state import app_state
+
+#: Where, in the data folder, scans of refused forms wait (see :mod:`village_app.repo.pending`).
+PENDING_FOLDER = "pending"
 
 
 def store(request: Request) -> repo.VillageStore:
@@ -36,6 +40,15 @@ def store(request: Request) -> repo.VillageStore:
     made = repo.VillageStore(state.db, str(code), actor, state.caches_for(str(code)))
     request.state.village_store = made
     return made
+
+
+def pending(request: Request, key: str | None) -> repo.PendingUploads | None:
+    """The scans held for the form whose idempotency key is ``key`` (``None``: no key, so
+    nothing can be held for it). They sit in the data folder, per village."""
+    if not key or not is_form_key(key):
+        return None
+    root = app_state(request).settings.data_dir / PENDING_FOLDER / store(request).village
+    return repo.PendingUploads(root, key)
 
 
 async def matter(request: Request) -> Matter:

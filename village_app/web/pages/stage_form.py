@@ -9,6 +9,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 
 from village_app.domain import MEETING_FORMS, Matter, RuleBook, StageRecord, StageSpec, rule_for
+from village_app.repo import PendingFile
 from village_app.web import resolve
 from village_app.web.pages.live import LiveResult, check_meeting
 from village_app.web.rendering import forms
@@ -32,6 +33,14 @@ class StageForm:
     bases: tuple[str, ...] = ()
     #: The most one submission may upload (the page refuses more before sending).
     max_upload_bytes: int = MAX_ATTACHMENT_BYTES
+    #: Scans sent with an earlier, refused try of this form, held for it (shown as chips).
+    held: tuple[PendingFile, ...] = ()
+
+    def carries(self, name: str) -> bool:
+        """Whether the correction form ticks the original's scan ``name`` (all, at first)."""
+        if forms.CARRY_SHOWN not in self.state.values:
+            return True
+        return name in self.state.lists.get("carry", [])
 
     @property
     def dom_id(self) -> str:
@@ -73,7 +82,14 @@ async def build_form(
         correcting,
         bases=bases,
         max_upload_bytes=app_state(request).settings.max_attachment_bytes,
+        held=_held(request, state),
     )
+
+
+def _held(request: Request, state: forms.FormState) -> tuple[PendingFile, ...]:
+    """The scans held for the form, when it comes back (a form shown anew has none)."""
+    held = resolve.pending(request, state.values.get("form_key"))
+    return tuple(held.files()) if held is not None else ()
 
 
 def _bases(bodies: tuple[str, ...], rules: RuleBook) -> tuple[str, ...]:

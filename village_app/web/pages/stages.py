@@ -8,11 +8,10 @@ swaps the form back with its messages.
 
 from __future__ import annotations
 
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from village_app import repo
 from village_app.domain import (
     DomainError,
     Matter,
@@ -22,25 +21,16 @@ from village_app.domain import (
 )
 from village_app.i18n import N_
 from village_app.web import resolve
-from village_app.web.errors import PayloadTooLarge
 from village_app.web.pages.matter import matter_page_context, saved_redirect
 from village_app.web.pages.stage_form import StagePage, build_form
-from village_app.web.rendering import forms
+from village_app.web.rendering import forms, uploads
 from village_app.web.rendering.templates import is_htmx, render, request_locale
 from village_app.web.security.permissions import SECRETARY, route
 from village_app.web.state import app_state
 
 
-async def _uploads(form: FormData, max_bytes: int) -> list[repo.NewAttachment]:
-    found = []
-    for item in form.getlist("attachment"):
-        if isinstance(item, UploadFile) and item.filename:
-            if item.size is not None and item.size > max_bytes:
-                raise PayloadTooLarge
-            data = await item.read()
-            if data:
-                found.append(repo.NewAttachment(item.filename, data))
-    return found
+def _max_bytes(request: Request) -> int:
+    return app_state(request).settings.max_attachment_bytes
 
 
 async def stage_page(request: Request) -> Response:
@@ -74,16 +64,18 @@ async def _record_stage(request: Request, form: FormData) -> Response:
     spec = resolve.stage(matter, request.path_params["stage"])
     state = forms.FormState.of(form)
     problems = Problems()
+    key = forms.form_key(form)
+    held = resolve.pending(request, key)
     try:
         record = forms.stage_record(form, matter.id, spec, problems)
-        uploads = await _uploads(form, app_state(request).settings.max_attachment_bytes)
+        files = await uploads.attachments(form, held, _max_bytes(request), problems)
         saved = await resolve.store(request).append_stage_record(
             matter.id,
             record,
-            attachments=uploads,
+            attachments=files,
             # A failed meeting is refused unless the secretary keeps it on purpose, as evidence.
             refuse_failed=forms.text(form, "keep_failed") != "on",
-            key=forms.form_key(form),
+            key=key,
             problems=problems,
         )
     except DomainError as exc:
@@ -91,6 +83,8 @@ async def _record_stage(request: Request, form: FormData) -> Response:
             await build_form(request, matter, spec, state.fail(exc, request_locale(request)))
         )
         return _form_error(request, page, exc.status)
+    if held is not None:
+        held.clear()  # now in the record
     if is_htmx(request):
         return await _timeline(request, matter.id, saved.id)
     return saved_redirect(request, matter.id, saved.id)
@@ -124,21 +118,26 @@ async def _correct(request: Request, form: FormData) -> Response:
     spec = resolve.stage(matter, record.stage)
     state = forms.FormState.of(form)
     problems = Problems()
+    key = forms.form_key(form)
+    held = resolve.pending(request, key)
     try:
         new = forms.stage_record(form, matter.id, spec, problems)
-        uploads = await _uploads(form, app_state(request).settings.max_attachment_bytes)
+        files = await uploads.attachments(form, held, _max_bytes(request), problems)
         saved = await resolve.store(request).correct_record(
             record.id,
             new,
             forms.text(form, "reason"),
-            attachments=uploads,
-            key=forms.form_key(form),
+            attachments=files,
+            carry=forms.carried(form, record),
+            key=key,
             problems=problems,
         )
     except DomainError as exc:
         failed = state.fail(exc, request_locale(request))
         page = StagePage(await build_form(request, matter, spec, failed, correcting=record))
         return render(request, "stage.html", page, status_code=exc.status)
+    if held is not None:
+        held.clear()
     return saved_redirect(request, matter.id, saved.id)
 
 

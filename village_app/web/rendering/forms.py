@@ -41,10 +41,14 @@ class FormState:
 
     values: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    #: Every value of a field sent several times (checkboxes sharing a name).
+    lists: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, form: FormData) -> FormState:
-        return cls({k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"})
+        values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+        lists = {k: [v for v in form.getlist(k) if isinstance(v, str)] for k in values}
+        return cls(values, lists=lists)
 
     def fail(self, exc: DomainError, locale: str) -> FormState:
         """This state with each error beside its field (all of them, for :class:`Invalid`),
@@ -243,7 +247,7 @@ def record_values(record: StageRecord) -> dict[str, str]:
         "place": record.place,
         "form": record.form,
         "content": record.content,
-        "township_staff": "、".join(record.township_staff),
+        "township_staff": "\n".join(record.township_staff),  # one per line, as the field says
     }
     if record.attendance:
         a = record.attendance
@@ -251,17 +255,31 @@ def record_values(record: StageRecord) -> dict[str, str]:
             expected=str(a.expected),
             present=str(a.present),
             basis=a.basis,
-            attendees="、".join(a.attendees),
+            attendees="\n".join(a.attendees),
         )
     if record.vote:
         v = record.vote
         values.update(in_favour=str(v.in_favour), against=str(v.against), abstain=str(v.abstain))
         for choice, field_name in _NAMED_FIELDS:
-            values[field_name] = "、".join(name for name, c in v.by_name if c == choice)
+            values[field_name] = "\n".join(name for name, c in v.by_name if c == choice)
     if record.publication:
         p = record.publication
         values.update(what=p.what, where=p.where, published_at=_local_input(p.published_at))
     return values
+
+
+#: Sent with a correction form that lists the original's scans (the ``carry`` boxes): without
+#: it, nothing ticked means "carry them all" (the form as first shown).
+CARRY_SHOWN = "carry_shown"
+
+
+def carried(form: FormData, original: StageRecord) -> tuple[str, ...]:
+    """The original's scans a correction keeps: those still ticked (all, by default)."""
+    names = [a.name for a in original.attachments]
+    if not text(form, CARRY_SHOWN):
+        return tuple(names)
+    ticked = {v for v in form.getlist("carry") if isinstance(v, str)}
+    return tuple(n for n in names if n in ticked)
 
 
 def form_key(form: FormData) -> str | None:

@@ -28,6 +28,7 @@ from village_app.domain import (
     STATUS_NAMES,
     BodyRule,
 )
+from village_app.domain.organisation import ROLE_NAMES
 from village_app.i18n import N_
 from village_app.repo.ids import is_form_key, new_form_key
 from village_app.web.rendering.template_i18n import CompiledTranslations
@@ -207,6 +208,13 @@ def _url_for(ctx: Context, name: str, /, **params: Any) -> str:
     return str(route.url_path_for(name, **params))
 
 
+def _filesize(size: int) -> str:
+    """A file's size as people read it: whole KB (at least 1) below a megabyte, else MB."""
+    if size >= 1024 * 1024:
+        return f"{size / 1024 / 1024:.1f} MB"
+    return f"{max(1, -(-size // 1024))} KB"
+
+
 def form_key_for(sent: str) -> str:
     """The idempotency key a form is rendered with: the one it was sent with, when it comes
     back with errors (nothing was saved under it), else a new one."""
@@ -226,10 +234,12 @@ def build_templates(directory: Path, locale: str = i18n.DEFAULT_LOCALE) -> Jinja
         status_name=_name_filter(STATUS_NAMES),
         ceremony_kind=_name_filter(CEREMONY_KINDS),
         basis_name=_name_filter(BASIS_NAMES),
+        role_name=_name_filter(ROLE_NAMES),
         gettext=_gettext,
         translate=_translate,
         doc_type_name=_name_filter(DOC_TYPE_NAMES),
         rule_text=_rule_text,
+        filesize=_filesize,
         # labels|zip_with(values) -> [(value, label)], for <select> options
         zip_with=lambda labels, values: list(zip(values, labels, strict=True)),
     )
