@@ -278,3 +278,23 @@ def test_an_english_export_is_in_english(make_client: ClientFactory) -> None:
     client.cookies.set("lang", "en")
     [ws] = _sheets(client.get("/ledgers/supervision.xlsx")).values()
     assert _header(ws)[:3] == ["No.", "Time", "Finding"]
+
+
+def test_a_private_moral_review_matter_has_no_publication_to_show(
+    make_client: ClientFactory,
+) -> None:
+    """Its procedure has no public stage, while the sheet's columns are the council kind's:
+    the row is as long as the header, the publication marked as not required (it was a 500)."""
+
+    async def setup(db: sync.Database) -> None:
+        await villagedata.small_village(db)
+        await villagedata.store(db).create_matter(
+            Matter(kind="council", title="赡养问题评议", body="moral_review_council", year=2026)
+        )
+
+    client = make_client(setup=setup)
+    assert client.get("/ledgers/matters/print").status_code == 200
+    sheet = _sheets(client.get("/ledgers/matters.xlsx"))["议事会事项"]
+    [row] = _rows(sheet, 5)
+    assert len(row) == len(_header(sheet, 4))
+    assert row[-4:] == [None, None, None, "无需公开"]

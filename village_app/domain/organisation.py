@@ -116,6 +116,35 @@ def validate_village(village: Village) -> Village:
     return village
 
 
+#: The roles a roster uses most, worded by the catalog where they are shown; a role typed
+#: otherwise is the village's own text, shown as typed. ``成员``, a seat without a role
+#: (the default), is shown as ``普通成员``: ``成员`` alone is the catalog's "members".
+ROLE_WORDS: tuple[str, ...] = (
+    "成员",
+    N_("书记"),
+    N_("副书记"),
+    N_("组织委员"),
+    N_("宣传委员"),
+    N_("纪检委员"),
+    N_("主任"),
+    N_("副主任"),
+    N_("委员"),
+    N_("党员"),
+    N_("代表"),
+    N_("村民代表"),
+    N_("会长"),
+    N_("副会长"),
+    N_("秘书长"),
+    N_("议事员"),
+    N_("理事"),
+    N_("评议员"),
+    N_("乡贤"),
+    N_("召集人"),
+)
+#: How a role word is worded by the catalog (msgids): itself, but the default's.
+ROLE_NAMES: dict[str, str] = {**{word: word for word in ROLE_WORDS}, "成员": N_("普通成员")}
+
+
 @dataclass(frozen=True)
 class Member:
     """A seat on a body. ``person`` identifies the human across bodies (defaults to the name)."""

@@ -151,7 +151,12 @@ async def matters_ledger(store: repo.VillageStore, filters: MatterFilters, local
             words.name(STAGE_NAMES, view.current_stage),
             i18n.to_local(matter.created_at).date() if matter.created_at else None,
         ]
-        for stage in view.stages:
+        views = {stage.spec.key: stage for stage in view.stages}
+        for spec in stages_for(matter.kind):  # the sheet's columns
+            stage = views.get(spec.key)
+            if stage is None:  # a private moral-review matter has no public stage
+                row += [None, None, None, words(N_("无需公开"))]
+                continue
             record, result = _stage_result(words, stage)
             when = record.when if record else None
             attendance = record.attendance if record else None
