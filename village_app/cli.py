@@ -33,6 +33,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:  # one line per HTTP request is debug output
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:

@@ -90,3 +90,37 @@ async def provision(
                 cleanup.delete_db(name)
         for name in accounts.values():
             cleanup.delete_user(name)
+
+
+def registry_toml(registry: Registry) -> str:
+    """The registry as a file ``serve --registry`` reads."""
+
+    def table(name: str, fields: dict[str, Any]) -> str:
+        lines = [f"[[{name}]]"]
+        for key, value in fields.items():
+            if isinstance(value, tuple | list):
+                lines.append(f"{key} = [{', '.join(repr(str(v)) for v in value)}]")
+            elif value is not None:
+                lines.append(f'{key} = "{value}"')
+        return "\n".join(lines)
+
+    parts = [f'[county]\nname = "{registry.name}"\ncode = "{registry.code}"']
+    parts += [table("townships", {"code": t.code, "name": t.name}) for t in registry.townships]
+    parts += [
+        table("villages", {"code": v.code, "name": v.name, "township": v.township})
+        for v in registry.villages
+    ]
+    parts += [
+        table(
+            "staff",
+            {
+                "name": s.name,
+                "display": s.display,
+                "role": s.role,
+                "village": s.village,
+                "townships": s.townships if s.townships else None,
+            },
+        )
+        for s in registry.staff
+    ]
+    return "\n\n".join(parts) + "\n"

@@ -51,6 +51,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     add.set_defaults(handler=run_user_add)
 
+    demo = actions.add_parser(
+        "demo", help="a county to look at: init, staff accounts, and villages with records"
+    )
+    common(demo)
+    demo.add_argument(
+        "--password", default="demo-password", help="every staff account's password (demo)"
+    )
+    demo.add_argument("--matters", type=int, default=12, help="matters per generated village")
+    demo.set_defaults(handler=run_demo)
+
     index = actions.add_parser(
         "index", help="keep the county index (what the county pages read) up to date"
     )
@@ -147,3 +157,27 @@ def run_index(args: argparse.Namespace) -> int:
     from village_app.county.index_command import run
 
     return asyncio.run(run(args.couch, args.index, once=args.once))
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    registry = _registry(args.registry)
+    if registry is None:
+        return 2
+    return asyncio.run(_demo(args.couch, registry, args.password, args.matters))
+
+
+async def _demo(url: str, registry: Any, password: str, matters: int) -> int:
+    from sync.errors import CouchError
+    from village_app.county.demo import load_county_demo
+
+    try:
+        demo = await load_county_demo(url, registry, password=password, matters=matters)
+    except CouchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"{registry.name}: {demo.villages_filled} villages with records, "
+        f"{demo.villages_empty} never synced; staff accounts (password {password!r}): "
+        + ", ".join(demo.accounts)
+    )
+    return 0

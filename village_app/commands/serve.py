@@ -41,6 +41,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="the county index folder (default: DATA/county-index)",
     )
     county.add_argument(
+        "--db-prefix",
+        default="",
+        help=argparse.SUPPRESS,  # village databases named <prefix>village_<code>: for tests
+    )
+    county.add_argument(
         "--no-indexer",
         action="store_true",
         help="do not index from inside the app (run `village-app county index` beside it)",
@@ -133,6 +138,7 @@ def run_county(args: argparse.Namespace) -> int:
         registry_path=args.registry,
         index_dir=args.index,
         follow_index=not args.no_indexer,
+        db_prefix=args.db_prefix,
     )
     app = create_app(settings)
     print(f"村议 Cunyi (county mode, {registry.name}): http://{args.host}:{args.port}/")
