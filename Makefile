@@ -8,7 +8,7 @@ PORT   ?= 8000
 PEER   := .peer/node_modules/pouchdb-server/bin/pouchdb-server
 PYTEST_ARGS ?=
 
-.PHONY: run test install peer chromium bench lint clean
+.PHONY: run county-demo test install peer chromium bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,15 @@ install: $(VENV)/.installed
 run: $(VENV)/.installed
 	$(BIN)/village-app demo --data $(DATA) --if-empty
 	$(BIN)/village-app serve --data $(DATA) --host $(HOST) --port $(PORT)
+
+# A throwaway county to look at: the test peer (in memory) as the county CouchDB, the
+# registry's 41 villages with records, county mode on port 8001 (stops with Ctrl-C).
+COUNTY_PORT ?= 8001
+county-demo: $(VENV)/.installed-test $(PEER)
+	$(BIN)/python tests/couchpeer.py -- sh -c '\
+	  $(BIN)/village-app county demo --couch "$$COUCHDB_URL" --registry fixtures/county.toml && \
+	  exec $(BIN)/village-app serve --mode county --couch "$$COUCHDB_URL" \
+	    --registry fixtures/county.toml --data $(DATA)/county --port $(COUNTY_PORT)'
 
 $(PEER):
 	npm install --prefix .peer --ignore-scripts --no-audit --no-fund --loglevel=error pouchdb-server@4.2.0
