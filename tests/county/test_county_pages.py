@@ -270,3 +270,41 @@ def _fill(path: str, params: dict[str, str]) -> str:
 def _text(tag: Tag | None) -> str:
     assert tag is not None
     return tag.get_text(strip=True)
+
+
+def test_couchdb_down_keeps_the_pages_and_what_was_typed(setup: Setup, tmp_path: Path) -> None:
+    """The county pages read the county index, so they keep working while CouchDB is down;
+    a review that cannot be written is refused with the reviewer's text kept in the form;
+    signing in says the county database cannot be reached (503), not a wrong password."""
+    from sync.couch_server import CouchServer
+    from village_app.web.state import app_state
+
+    with _client(setup, tmp_path) as client:
+        assert _log_in(client, setup.county.accounts["county"]) == 303
+        context = app_state(client.app).county  # type: ignore[arg-type]
+        assert context is not None
+        up, up_base = context.server, context.base_url
+        # Nothing listens on port 9 of this machine (discard): every request fails to connect.
+        context.server, context.base_url = CouchServer("http://127.0.0.1:9"), "http://127.0.0.1:9"
+        try:
+            assert client.get("/").status_code == 200
+            assert client.get("/queue").status_code == 200
+            page = client.get(f"/villages/{VILLAGE}/matters/{setup.matter.id}")
+            assert page.status_code == 200
+            form = soup(page).select_one("#review-form")
+            assert form is not None
+            data = {attr(i, "name"): attr(i, "value") for i in form.select("input[type=hidden]")}
+            answer = client.post(
+                attr(form, "action"),
+                data={**data, "decision": "recorded", "comment": "程序完整，予以备案"},
+            )
+            assert answer.status_code == 503
+            kept = soup(answer)
+            assert "审核意见没有保存" in _text(kept.select_one("#review-error"))
+            assert _text(kept.select_one("#review-comment")) == "程序完整，予以备案"
+            assert kept.select_one("input[name=decision][value=recorded][checked]") is not None
+            client.post("/logout", data={"csrf_token": csrf_of(client)})
+            assert _log_in(client, setup.county.accounts["county"]) == 503
+        finally:
+            client.portal.call(context.server.close)  # type: ignore[union-attr]
+            context.server, context.base_url = up, up_base

@@ -4,6 +4,7 @@ follows their CouchDB roles: a township's reviewers its villages, the county's a
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
@@ -40,6 +41,9 @@ from village_app.web.pages import attachments
 from village_app.web.rendering.templates import current_user, render
 from village_app.web.security.permissions import SIGNED_IN, back_to, route
 from village_app.web.state import app_state
+
+log = logging.getLogger(__name__)
+_UNREACHABLE: Final = N_("县数据库暂时无法连接，审核意见没有保存，请稍后再试。")
 
 #: A village whose laptop has not synced for longer than this stands out.
 STALE_DAYS: Final = 30
@@ -292,30 +296,33 @@ async def _submit_review(request: Request, form: FormData) -> Response:
     )
     if refusal is not None:
         raise WriteRefused.of(refusal)
-    await _write_review(ctx, code, doc, store)
+    if not await _write_review(ctx, code, doc, store):
+        unsaved = ReviewForm(**{**entered.__dict__, "error": _UNREACHABLE})
+        return await _matter_page(request, unsaved, status_code=503)
     url = request.url_for("county_matter", code=code, matter_id=matter_id)
     return RedirectResponse(f"{url}?saved=review#reviews", status_code=303)
 
 
 async def _write_review(
     ctx: CountyContext, code: str, doc: dict[str, Any], store: repo.VillageStore
-) -> None:
+) -> bool:
     """Into the village's database on the county CouchDB (the laptop gets it at its next
-    pull), and the same revision into the county's mirror, so the page shows it at once."""
+    pull), and the same revision into the county's mirror, so the page shows it at once.
+    ``False`` when CouchDB could not be reached: nothing was written."""
     try:
         db = await ctx.server.database(ctx.database_name(code), create=False)
         try:
             try:
                 written = await db.put(doc)
             except ConflictError:  # the same form sent twice: the first one stands
-                return
+                return True
         finally:
             await db.close()
     except CouchError as exc:
-        raise HTTPException(
-            503, N_("县数据库暂时无法连接，审核意见没有保存，请稍后再试。")
-        ) from exc
+        log.warning("review of %s not written: %s", doc.get("matter_id"), exc)
+        return False
     await store.db.bulk_docs([{**doc, "_rev": written["rev"]}], new_edits=False)
+    return True
 
 
 async def county_attachment(request: Request) -> Response:
