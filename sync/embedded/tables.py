@@ -13,8 +13,10 @@ this package:
 * writes go through :meth:`TableFile.write`: one function run inside ``BEGIN
   IMMEDIATE`` ... ``COMMIT`` on the writer's own thread, all or nothing;
 * reads go through :meth:`TableFile.read`: one function run inside one read
-  transaction (a consistent snapshot, even while another process writes) on the
-  reader's own thread, so a large read never holds the event loop.
+  transaction (a consistent snapshot, even while another process writes) on one of
+  ``readers`` threads, each with its own connection (WAL lets them read at once, and
+  ``sqlite3`` lets go of the GIL while SQLite works), so a large read never holds the
+  event loop and one slow read does not queue every other.
 
 Rows come back as dicts of column name to value.
 """
@@ -26,6 +28,7 @@ import contextlib
 import functools
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -82,23 +85,24 @@ def _connect(path: str) -> sqlite3.Connection:
 class TableFile:
     """``await TableFile.open(path, schema, version=1)``; then ``write`` and ``read``."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, readers: int = 2) -> None:
         self.path = str(Path(path).resolve())
         self._writer: sqlite3.Connection | None = None
-        self._reader: sqlite3.Connection | None = None
+        self._readers: list[sqlite3.Connection] = []
+        self._local = threading.local()  # each reader thread's connection
+        self._closed = False
         name = Path(path).stem
         self._write_thread = ThreadPoolExecutor(1, f"tables-w-{name}")
-        self._read_thread = ThreadPoolExecutor(1, f"tables-r-{name}")
+        self._read_threads = ThreadPoolExecutor(readers, f"tables-r-{name}")
 
     @classmethod
-    async def open(cls, path: str, schema: str, *, version: int) -> TableFile:
+    async def open(cls, path: str, schema: str, *, version: int, readers: int = 2) -> TableFile:
         """Open the file at ``path``, creating it with ``schema`` (statements separated by
         ``;``) when it is new. A file of another ``version`` raises
         :class:`SchemaVersionError`."""
-        tables = cls(path)
+        tables = cls(path, readers=readers)
         try:
             await tables._on(tables._write_thread, tables._open_writer, schema, version)
-            await tables._on(tables._read_thread, tables._open_reader)
         except BaseException:
             await tables.close()
             raise
@@ -125,9 +129,6 @@ class TableFile:
             conn.execute("ROLLBACK")
             raise
 
-    def _open_reader(self) -> None:
-        self._reader = _connect(self.path)
-
     async def _on(self, thread: ThreadPoolExecutor, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(thread, functools.partial(fn, *args))
@@ -152,12 +153,15 @@ class TableFile:
 
     async def read(self, fn: Callable[[Transaction], T]) -> T:
         """Run ``fn`` in one read transaction (one snapshot of the file)."""
-        return await self._on(self._read_thread, self._read, fn)
+        return await self._on(self._read_threads, self._read, fn)
 
     def _read(self, fn: Callable[[Transaction], T]) -> T:
-        conn = self._reader
-        if conn is None:
+        if self._closed:
             raise RuntimeError(f"{self.path} is closed")
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = _connect(self.path)
+            self._readers.append(conn)
         conn.execute("BEGIN")
         try:
             return fn(Transaction(conn))
@@ -169,10 +173,14 @@ class TableFile:
         return await self.read(lambda tx: tx.rows(sql, params))
 
     async def close(self) -> None:
-        for thread, attr in ((self._read_thread, "_reader"), (self._write_thread, "_writer")):
-            conn = getattr(self, attr)
-            setattr(self, attr, None)
-            if conn is not None:
-                with contextlib.suppress(RuntimeError):  # the thread pool already shut down
-                    await self._on(thread, conn.close)
-            thread.shutdown(wait=True)
+        self._closed = True
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, self._read_threads.shutdown)
+        for conn in self._readers:
+            conn.close()
+        self._readers.clear()
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            with contextlib.suppress(RuntimeError):  # the thread pool already shut down
+                await self._on(self._write_thread, writer.close)
+        await loop.run_in_executor(None, self._write_thread.shutdown)

@@ -88,6 +88,20 @@ async def db_info(villages: Villages, code: str) -> dict[str, Any]:
         return await server.db_info(villages.name(code))
 
 
+async def test_an_index_followed_from_another_address_lists_everything_again(
+    villages: Villages, couch_url: str
+) -> None:
+    """A feed checkpoint belongs to the server that gave it."""
+    async with DbUpdatesProxy(couch_url) as first, DbUpdatesProxy(couch_url) as second:
+        await villages.via(first.url).add(A, matters=2)
+        async with villages.via(first.url).indexer() as indexer:
+            await indexer.run_once()
+        async with villages.via(second.url).indexer() as indexer:
+            stats = await indexer.run_once()
+    assert second.requests["_all_dbs"] == 1
+    assert (stats.dbs_indexed, stats.dbs_reset) == (0, 0)  # the same databases, as they were
+
+
 async def wait_for(check: Callable[[], Awaitable[bool]], what: str) -> None:
     for _ in range(200):
         if await check():

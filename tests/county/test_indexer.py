@@ -14,6 +14,7 @@ from sync.couch_server import CouchServer
 from village_app.county.index import CountyIndex
 from village_app.county.indexer import CountyIndexer, IndexerLocked
 from village_app.county.mirrors import marker, mirror_path
+from village_app.county.tables import note_seq, open_tables
 
 A, B, C = "990101001001", "990101001002", "990101001003"
 
@@ -182,3 +183,25 @@ async def test_last_change_is_when_the_indexer_saw_it(villages: Villages) -> Non
         row = await index.village(A)
     assert row is not None
     assert row.last_change_at == row.last_village_change_at == "2026-12-03T08:00:00.000Z"
+
+
+async def test_a_new_sequence_with_nothing_new_behind_it_keeps_the_summary(
+    villages: Villages,
+) -> None:
+    """A cluster may name the same point of a database with another sequence string; the
+    mirror then gets nothing new and the village is not summarised again."""
+    await villages.add(A, matters=3)
+    now = [datetime(2026, 12, 1, 8, tzinfo=UTC)]
+    async with villages.indexer(use_db_updates=False, clock=lambda: now[0]) as indexer:
+        await indexer.run_once()
+        tables = await open_tables(villages.folder)
+        try:
+            await note_seq(tables, A, "1-another-way-of-saying-it")
+        finally:
+            await tables.close()
+        now[0] = datetime(2026, 12, 5, 8, tzinfo=UTC)
+        stats = await indexer.run_once()
+    assert (stats.dbs_indexed, stats.dbs_unchanged) == (1, 1)
+    async with await CountyIndex.open(villages.folder) as index:
+        row = await index.village(A)
+    assert row is not None and row.last_change_at == "2026-12-01T08:00:00.000Z"

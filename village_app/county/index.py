@@ -18,18 +18,22 @@ The index knows villages by code only; townships come from the registry.
 
 from __future__ import annotations
 
+import asyncio
+import bisect
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar, cast
 
 from sync.embedded.tables import TableFile, Transaction
 from village_app.county import tables as _tables
 from village_app.county.mirrors import mirror_path
 from village_app.domain.dates import utc_stamp
 from village_app.domain.timeliness import Timeliness
+
+T = TypeVar("T")
 
 #: Upper bounds (days) of the age buckets of open supervision threads; the last is open.
 THREAD_AGE_BUCKETS: Final = (30, 90, 180)
@@ -127,6 +131,10 @@ def _now(now: datetime | None) -> datetime:
     return (now or datetime.now(UTC)).astimezone(UTC)
 
 
+def _minute() -> datetime:
+    return datetime.now(UTC).replace(second=0, microsecond=0)
+
+
 def _days(since: str | None, now: datetime) -> float | None:
     if not since:
         return None
@@ -153,12 +161,23 @@ _MATTER_COLUMNS: Final = (
 )
 
 
+def _overdue(row: dict[str, Any], now_stamp: str) -> int:
+    """How many of the village's resolutions are past their deadline, unpublished."""
+    return bisect.bisect_left(json.loads(row["unpublished_due"]), now_stamp)
+
+
 def _matter(row: dict[str, Any]) -> MatterRow:
     values = dict(row)
     values.pop("publication_required")
     values["review_pending"] = bool(values["review_pending"])
     values["timeliness"] = Timeliness(values["timeliness"])
     return MatterRow(**values)
+
+
+#: Results kept by :meth:`CountyIndex._kept` (cleared past this many).
+_MEMO_SIZE: Final = 256
+#: Up to this many villages, the review queue is read village by village.
+_FEW_VILLAGES: Final = 20
 
 
 def _in(codes: Sequence[str]) -> str:
@@ -171,11 +190,40 @@ class CountyIndex:
     def __init__(self, folder: Path, tables: TableFile) -> None:
         self.folder = folder
         self._tables = tables
+        #: Results of the calls every page makes, by call: (generation, result).
+        self._memo: dict[Hashable, tuple[int, Any]] = {}
+        self._computing: dict[Hashable, asyncio.Lock] = {}
+
+    async def generation(self) -> int:
+        """A number that moves whenever the indexer changes what the index says."""
+        row = await self._tables.read(
+            lambda tx: tx.one("SELECT value FROM meta WHERE key = 'generation'")
+        )
+        return int(row["value"]) if row else 0
+
+    async def _kept(self, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
+        """``compute()``, or what it gave for the same ``key`` while the index has not
+        changed since; staff opening the dashboard at once share one computation."""
+        generation = await self.generation()
+        found = self._memo.get(key)
+        if found is not None and found[0] == generation:
+            return cast(T, found[1])
+        async with self._computing.setdefault(key, asyncio.Lock()):
+            found = self._memo.get(key)
+            if found is not None and found[0] == generation:
+                return cast(T, found[1])
+            result = await compute()
+            if len(self._memo) > _MEMO_SIZE:
+                self._memo.clear()
+            self._memo[key] = (generation, result)
+            return result
 
     @classmethod
     async def open(cls, folder: Path | str) -> CountyIndex:
+        """The index of ``folder`` (an empty one if the indexer has not run yet; one of an
+        older version is set aside, and the indexer fills the new one)."""
         folder = Path(folder)
-        return cls(folder, await _tables.open_tables(folder, rebuild=False))
+        return cls(folder, await _tables.open_tables(folder))
 
     async def close(self) -> None:
         await self._tables.close()
@@ -194,19 +242,16 @@ class CountyIndex:
     async def villages(
         self, codes: Sequence[str] | None = None, *, now: datetime | None = None
     ) -> list[VillageRow]:
-        """Every village the index holds (or those of ``codes``), by code."""
+        """Every village the index holds (or those of ``codes``), by code. Without ``now``,
+        as of this minute (kept until the index or the minute changes: do not modify)."""
+        if now is None:
+            minute = _minute()
+            key = ("villages", None if codes is None else tuple(codes), minute)
+            return await self._kept(key, lambda: self.villages(codes, now=minute))
         now_stamp = utc_stamp(_now(now))
         where, params = _codes_filter(codes)
 
         def read(tx: Transaction) -> list[VillageRow]:
-            overdue = {
-                r["code"]: r["n"]
-                for r in tx.rows(
-                    f"SELECT code, count(*) AS n FROM matters WHERE {_TIMELINESS} = 'overdue'"
-                    f"{where} GROUP BY code",
-                    (now_stamp, *params),
-                )
-            }
             rows = tx.rows(f"SELECT * FROM villages WHERE 1 = 1{where} ORDER BY code", params)
             return [
                 VillageRow(
@@ -219,7 +264,7 @@ class CountyIndex:
                     matter_count=r["matter_count"],
                     matters_by_stage=json.loads(r["stage_counts"]),
                     open_supervision=r["open_threads"],
-                    overdue=overdue.get(r["code"], 0),
+                    overdue=_overdue(r, now_stamp),
                     unreadable=r["unreadable_count"],
                     reviews_pending=r["reviews_pending"],
                     reviews=r["reviews"],
@@ -266,9 +311,13 @@ class CountyIndex:
         if not codes:
             return []
         page = "" if limit is None else f" LIMIT {int(limit)} OFFSET {int(offset)}"
+        # Many villages: walk the whole queue in order and stop at the page's end; a few:
+        # each village's part of the queue, then sort what they hold.
+        index = "matters_queue" if len(codes) > _FEW_VILLAGES else "matters_queue_by_village"
         rows = await self._tables.rows(
-            f"SELECT {_MATTER_COLUMNS} FROM matters WHERE review_pending = 1 "
-            f"AND code IN ({_in(codes)}) ORDER BY evidence_at, code, id{page}",
+            f"SELECT {_MATTER_COLUMNS} FROM matters INDEXED BY {index} "
+            f"WHERE review_pending = 1 AND code IN ({_in(codes)}) "
+            f"ORDER BY evidence_at, code, id{page}",
             (utc_stamp(_now(now)), *codes),
         )
         return [_matter(r) for r in rows]
@@ -283,49 +332,44 @@ class CountyIndex:
     async def figures(
         self, codes: Sequence[str] | None = None, *, now: datetime | None = None
     ) -> dict[str, VillageFigures]:
-        """The dashboard's numbers, per village (the caller sums them by township): a few
-        grouped queries, whatever the number of matters."""
+        """The dashboard's numbers, per village (the caller sums them by township), from
+        the villages' rows alone, whatever the number of matters. Without ``now``, as of
+        this minute (kept until the index or the minute changes: do not modify)."""
+        if now is None:
+            minute = _minute()
+            key = ("figures", None if codes is None else tuple(codes), minute)
+            return await self._kept(key, lambda: self.figures(codes, now=minute))
         moment = _now(now)
+        now_stamp = utc_stamp(moment)
         where, params = _codes_filter(codes)
 
         def read(tx: Transaction) -> dict[str, VillageFigures]:
             villages = tx.rows(
-                "SELECT code, stage_counts, last_village_change_at FROM villages "
+                "SELECT code, stage_counts, timeliness, unpublished_due, threads_opened, "
+                "reviews_done, reviews_pending, last_village_change_at FROM villages "
                 f"WHERE 1 = 1{where} ORDER BY code",
                 params,
             )
-            ages: dict[str, dict[str, int]] = {}
-            for r in tx.rows(f"SELECT code, opened_at FROM threads WHERE 1 = 1{where}", params):
-                key = bucket_label(THREAD_AGE_BUCKETS, _days(r["opened_at"], moment) or 0.0)
-                counts = ages.setdefault(r["code"], {})
-                counts[key] = counts.get(key, 0) + 1
-            timeliness: dict[str, dict[str, int]] = {}
-            for r in tx.rows(
-                f"SELECT code, {_TIMELINESS} AS status, count(*) AS n FROM matters "
-                f"WHERE 1 = 1{where} GROUP BY code, status",
-                (utc_stamp(moment), *params),
-            ):
-                timeliness.setdefault(r["code"], {})[r["status"]] = r["n"]
-            reviews = {
-                r["code"]: (r["done"], r["pending"])
-                for r in tx.rows(
-                    "SELECT code, sum(review_pending) AS pending, "
-                    "sum(review_pending = 0 AND last_review_at IS NOT NULL) AS done "
-                    f"FROM matters WHERE 1 = 1{where} GROUP BY code",
-                    params,
-                )
-            }
             out = {}
             for v in villages:
                 days = _days(v["last_village_change_at"], moment)
-                done, pending = reviews.get(v["code"], (0, 0))
+                timeliness = json.loads(v["timeliness"])
+                waiting = timeliness.pop("unpublished", 0)
+                late = _overdue(v, now_stamp)
+                for status, n in ((Timeliness.OVERDUE, late), (Timeliness.PENDING, waiting - late)):
+                    if n:
+                        timeliness[status.value] = n
+                ages: dict[str, int] = {}
+                for opened in json.loads(v["threads_opened"]):
+                    key = bucket_label(THREAD_AGE_BUCKETS, _days(opened, moment) or 0.0)
+                    ages[key] = ages.get(key, 0) + 1
                 out[v["code"]] = VillageFigures(
                     code=v["code"],
                     matters_by_stage=json.loads(v["stage_counts"]),
-                    threads_by_age=ages.get(v["code"], {}),
-                    reviews_done=done,
-                    reviews_pending=pending,
-                    timeliness=timeliness.get(v["code"], {}),
+                    threads_by_age=ages,
+                    reviews_done=v["reviews_done"],
+                    reviews_pending=v["reviews_pending"],
+                    timeliness=timeliness,
                     sync_recency=bucket_label(SYNC_RECENCY_BUCKETS, days),
                     days_since_sync=days,
                 )

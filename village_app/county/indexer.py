@@ -43,6 +43,7 @@ import sync
 from sync.couch_server import CouchServer
 from sync.embedded.tables import TableFile
 from sync.errors import (
+    BadRequestError,
     CouchError,
     ForbiddenError,
     NetworkError,
@@ -61,6 +62,8 @@ log = logging.getLogger(__name__)
 
 #: The ``meta`` key of the ``_db_updates`` checkpoint.
 SINCE_KEY: Final = "db_updates_since"
+#: The ``meta`` key of the server the index was made from (without credentials).
+SERVER_KEY: Final = "server"
 LOCK_FILE: Final = "indexer.lock"
 
 Mode = Literal["db_updates", "polling"]
@@ -78,6 +81,7 @@ class IndexerStats:
     passes: int = 0
     dbs_seen: int = 0  # village databases looked at (update_seq compared)
     dbs_indexed: int = 0  # pulled and summarised
+    dbs_unchanged: int = 0  # pulled, and nothing new reached the mirror
     dbs_dropped: int = 0  # deleted on the server: mirror and rows dropped
     dbs_reset: int = 0  # recreated on the server: mirror started again
     dbs_failed: int = 0  # left for the next pass (one line logged each)
@@ -251,17 +255,42 @@ class CountyIndexer:
     async def _pass(self, feed: Literal["normal", "longpoll"]) -> None:
         server, tables = await self._open()
         try:
-            self.stats.mode = await self._mode(server)
+            await self._check_server(tables)
+            if self.stats.mode != "db_updates":  # found once; polling looks again each pass
+                self.stats.mode = await self._mode(server)
             since = None
             if self.stats.mode == "db_updates":
                 since = await t.get_meta(tables, SINCE_KEY)
-            if since is not None:
-                await self._follow_updates(server, tables, since, feed)
-            else:
+            if since is None:
                 await self._scan_all(server, tables)
+            else:
+                try:
+                    await self._follow_updates(server, tables, since, feed)
+                except (BadRequestError, NotFoundError) as exc:
+                    # The feed went away, or does not know our checkpoint: list them all.
+                    log.info("county indexer: _db_updates refused (%s)", short_error(exc))
+                    await t.set_meta(tables, SINCE_KEY, None)
+                    self.stats.mode = await self._mode(server)
+                    await self._scan_all(server, tables)
             self.stats.passes += 1
         finally:
             self._count_server_requests()
+
+    async def _check_server(self, tables: TableFile) -> None:
+        """An index made from another server keeps nothing of that server's feed (its
+        villages are compared, and their mirrors told apart, as any others)."""
+        known = await t.get_meta(tables, SERVER_KEY)
+        if known == self.server_location:
+            return
+        if known is not None:
+            log.warning(
+                "county indexer: %s was indexed from %s, now from %s",
+                self.folder,
+                known,
+                self.server_location,
+            )
+        await t.set_meta(tables, SINCE_KEY, None)
+        await t.set_meta(tables, SERVER_KEY, self.server_location)
 
     def _count_server_requests(self) -> None:
         if self._server is not None:
@@ -405,6 +434,13 @@ class CountyIndexer:
                     backoff_max=2.0,
                 )
                 self.stats.docs_read += rep.counters.docs_read
+                mirror_seq = (await mirror.info())["update_seq"]
+                if state is not None and not reset and state.mirror_seq == mirror_seq:
+                    # Nothing reached the mirror (a _local write on the server, or a
+                    # cluster naming the same point differently): the summary stands.
+                    await t.note_seq(tables, code, seq)
+                    self.stats.dbs_unchanged += 1
+                    return
                 summary = await summarise(mirror, code, rule=self.options.rule)
             finally:
                 await mirror.close()
@@ -415,7 +451,7 @@ class CountyIndexer:
                 update_seq=seq,
                 instance=instance,
                 now=utc_stamp(self.options.clock()),
-                changed=state is None or not t.same_seq(state.update_seq, seq),
+                mirror_seq=mirror_seq,
             )
             self.stats.dbs_indexed += 1
             log.info(

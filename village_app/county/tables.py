@@ -18,24 +18,27 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from sync.embedded.tables import SchemaVersionError, TableFile, Transaction
-from village_app.county.summary import VillageSummary
+from village_app.county.summary import MatterSummary, VillageSummary
 
 log = logging.getLogger(__name__)
 
-VERSION: Final = 1
+VERSION: Final = 2
 INDEX_FILE: Final = "index.sqlite"
 
 SCHEMA: Final = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta VALUES ('generation', '0');
 CREATE TABLE villages (
     code TEXT PRIMARY KEY,
     db_name TEXT NOT NULL,
     update_seq TEXT NOT NULL,
+    mirror_seq INTEGER,
     instance TEXT,
     indexed_at TEXT NOT NULL,
     last_change_at TEXT NOT NULL,
@@ -45,9 +48,13 @@ CREATE TABLE villages (
     doc_count INTEGER NOT NULL,
     matter_count INTEGER NOT NULL,
     stage_counts TEXT NOT NULL,
+    timeliness TEXT NOT NULL,
+    unpublished_due TEXT NOT NULL,
     open_threads INTEGER NOT NULL,
+    threads_opened TEXT NOT NULL,
     unreadable_count INTEGER NOT NULL,
     reviews INTEGER NOT NULL,
+    reviews_done INTEGER NOT NULL,
     reviews_pending INTEGER NOT NULL
 );
 CREATE TABLE matters (
@@ -70,9 +77,8 @@ CREATE TABLE matters (
     review_pending INTEGER NOT NULL,
     PRIMARY KEY (code, id)
 );
-CREATE INDEX matters_queue ON matters(evidence_at) WHERE review_pending = 1;
-CREATE INDEX matters_unpublished ON matters(publication_due_at)
-    WHERE published_at IS NULL AND publication_due_at IS NOT NULL;
+CREATE INDEX matters_queue ON matters(evidence_at, code) WHERE review_pending = 1;
+CREATE INDEX matters_queue_by_village ON matters(code, evidence_at) WHERE review_pending = 1;
 CREATE TABLE threads (
     code TEXT NOT NULL REFERENCES villages(code) ON DELETE CASCADE,
     id TEXT NOT NULL,
@@ -123,8 +129,40 @@ class DbState:
     code: str
     db_name: str
     update_seq: Any  # opaque, as the server gave it
-    instance: str | None  # the database's identity marker (see indexer)
+    instance: str | None  # the database's identity marker (see mirrors)
     village_digest: str | None
+    #: The mirror's own update_seq when its summary was made: while the mirror is the
+    #: same, so is the summary.
+    mirror_seq: Any
+
+
+def fixed_timeliness(matters: Iterable[MatterSummary]) -> dict[str, int]:
+    """How many matters are in each state of publication that no longer depends on the
+    time (:class:`~village_app.domain.timeliness.Timeliness` ``not_required``,
+    ``not_resolved``, ``on_time``, ``late``), and how many wait for a publication with a
+    deadline (``unpublished``: pending or overdue, which the reader tells by the time)."""
+    counts: dict[str, int] = {}
+    for m in matters:
+        if not m.publication_required:
+            key = "not_required"
+        elif m.resolution_at is None or m.publication_due_at is None:
+            key = "not_resolved"
+        elif m.published_at is None:
+            key = "unpublished"
+        else:
+            key = "on_time" if m.published_at <= m.publication_due_at else "late"
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def unpublished_due(matters: Iterable[MatterSummary]) -> list[str]:
+    """The deadlines of the resolutions still to be published, oldest first: the reader
+    counts those past (overdue) against its own time, without reading the matters."""
+    return sorted(
+        m.publication_due_at
+        for m in matters
+        if m.publication_required and m.publication_due_at and m.published_at is None
+    )
 
 
 def _seq_text(seq: Any) -> str:
@@ -139,7 +177,7 @@ def same_seq(a: Any, b: Any) -> bool:
 async def states(tables: TableFile) -> dict[str, DbState]:
     """Every village database the index holds, by database name."""
     rows = await tables.rows(
-        "SELECT code, db_name, update_seq, instance, village_digest FROM villages"
+        "SELECT code, db_name, update_seq, instance, village_digest, mirror_seq FROM villages"
     )
     return {
         r["db_name"]: DbState(
@@ -148,6 +186,7 @@ async def states(tables: TableFile) -> dict[str, DbState]:
             json.loads(r["update_seq"]),
             r["instance"],
             r["village_digest"],
+            r["mirror_seq"],
         )
         for r in rows
     }
@@ -168,9 +207,30 @@ async def set_meta(tables: TableFile, key: str, value: Any) -> None:
     await tables.write(write)
 
 
+async def note_seq(tables: TableFile, code: str, update_seq: Any) -> None:
+    """The database was read up to ``update_seq`` and nothing in it changed the mirror
+    (a ``_local`` write, or a cluster naming the same point otherwise)."""
+    await tables.write(
+        lambda tx: tx.execute(
+            "UPDATE villages SET update_seq = ? WHERE code = ?", (_seq_text(update_seq), code)
+        )
+    )
+
+
+def _next_generation(tx: Transaction) -> None:
+    """Count a change of what the index says (readers keep what they computed until it
+    moves: see :meth:`village_app.county.index.CountyIndex.generation`)."""
+    tx.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+
+
 async def drop_village(tables: TableFile, code: str) -> None:
     """Forget the village (its rows go with it)."""
-    await tables.write(lambda tx: tx.execute("DELETE FROM villages WHERE code = ?", (code,)))
+
+    def write(tx: Transaction) -> None:
+        tx.execute("DELETE FROM villages WHERE code = ?", (code,))
+        _next_generation(tx)
+
+    await tables.write(write)
 
 
 async def save_village(
@@ -181,42 +241,46 @@ async def save_village(
     update_seq: Any,
     instance: str | None,
     now: str,
-    changed: bool,
+    mirror_seq: Any = None,
 ) -> None:
     """Replace the village's rows with ``summary``, and record that the database was read
-    up to ``update_seq``, in one transaction. ``changed``: the database changed since the
-    last save (``last_change_at`` becomes ``now``)."""
+    up to ``update_seq`` (and the mirror summarised at ``mirror_seq``), in one transaction.
+    The database changed (``last_change_at`` is ``now``); the village itself changed it
+    when its documents did (``last_village_change_at``: reviews are the county's)."""
     code = summary.code
 
     def write(tx: Transaction) -> None:
         old = tx.one(
-            "SELECT last_change_at, last_village_change_at, village_digest FROM villages "
-            "WHERE code = ?",
+            "SELECT last_village_change_at, village_digest FROM villages WHERE code = ?",
             (code,),
         )
-        last_change = now if changed or old is None else old["last_change_at"]
         village_change = old["last_village_change_at"] if old else None
         if old is None or old["village_digest"] != summary.village_digest:
             village_change = now
         tx.execute("DELETE FROM villages WHERE code = ?", (code,))
         tx.execute(
-            "INSERT INTO villages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO villages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 code,
                 db_name,
                 _seq_text(update_seq),
+                mirror_seq,
                 instance,
                 now,
-                last_change,
+                now,
                 village_change,
                 summary.village_digest,
                 summary.last_record_at,
                 summary.doc_count,
                 len(summary.matters),
                 json.dumps(summary.stage_counts, sort_keys=True),
+                json.dumps(fixed_timeliness(summary.matters), sort_keys=True),
+                json.dumps(unpublished_due(summary.matters)),
                 len(summary.open_threads),
+                json.dumps(sorted(t.opened_at or "" for t in summary.open_threads)),
                 len(summary.unreadable),
                 summary.reviews,
+                sum(1 for m in summary.matters if m.last_review_at and not m.review_pending),
                 sum(1 for m in summary.matters if m.review_pending),
             ),
         )
@@ -253,5 +317,6 @@ async def save_village(
             "INSERT INTO unreadable VALUES (?,?,?,?,?)",
             ((code, u.id, u.rev, u.type, u.reason) for u in summary.unreadable),
         )
+        _next_generation(tx)
 
     await tables.write(write)
