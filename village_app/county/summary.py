@@ -14,7 +14,7 @@ listed as unreadable and counts for nothing.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -28,7 +28,7 @@ from village_app.domain.timeliness import (
     PublicationRule,
     publication_deadline,
 )
-from village_app.repo import VillageStore
+from village_app.repo import VillageCaches, VillageStore, docs
 from village_app.repo.docs._fields import Fields, MalformedDocument
 from village_app.repo.feed import follow_changes
 from village_app.repo.quarantine import Unreadable, check
@@ -154,11 +154,19 @@ def _newest(values: Iterable[str | None]) -> str | None:
     return max(present) if present else None
 
 
+#: Evidence parsed once for both the scan and the store (through the store's caches).
+_EVIDENCE: Final[dict[str, Callable[[dict[str, Any]], object]]] = {
+    DocType.STAGE_RECORD.value: docs.stage_record_from_doc,
+    DocType.SUPERVISION.value: docs.supervision_from_doc,
+}
+
+
 @dataclass
 class _Scan:
     """One pass over the mirror's documents: counts, last activity, reviews, unreadable."""
 
     code: str
+    caches: VillageCaches
     live: set[str] = field(default_factory=set)
     last_record_at: str | None = None
     revisions: dict[str, str] = field(default_factory=dict)
@@ -182,12 +190,26 @@ class _Scan:
                 self.unreadable[docid] = Unreadable(exc.docid, exc.rev, "review", exc.reason)
             return
         self.revisions[docid] = str(doc.get("_rev", ""))
-        problem = check(doc, self.code)
+        problem = self._check(doc)
         if problem is not None:
             self.unreadable[docid] = problem
         latest = _newest([as_stamp(doc.get("created_at")), as_stamp(doc.get("updated_at"))])
         if latest and (self.last_record_at is None or latest > self.last_record_at):
             self.last_record_at = latest
+
+    def _check(self, doc: dict[str, Any]) -> Unreadable | None:
+        """:func:`check`, but evidence of this village is parsed into the store's cache,
+        where the store finds it parsed already."""
+        parse = _EVIDENCE.get(str(doc.get("type")))
+        if parse is None or doc.get("village") != self.code:
+            return check(doc, self.code)
+        try:
+            self.caches.parsed(doc, parse)
+        except Exception:  # the reason, as check() words it
+            return check(doc, self.code) or Unreadable(
+                str(doc.get("_id")), str(doc.get("_rev", "")), str(doc.get("type")), "unreadable"
+            )
+        return None
 
     def digest(self) -> str:
         h = hashlib.blake2b(digest_size=16)
@@ -260,9 +282,10 @@ async def summarise(
     mirror: Database, code: str, *, rule: PublicationRule = DEFAULT_PUBLICATION_RULE
 ) -> VillageSummary:
     """Read the village's mirror and summarise it (nothing is written to it)."""
-    scan = _Scan(code)
+    caches = VillageCaches()
+    scan = _Scan(code, caches)
     await follow_changes(mirror, 0, scan.apply)
-    store = VillageStore(mirror, code)
+    store = VillageStore(mirror, code, caches=caches)
     views = await store.matter_views()
     threads = await store.list_supervision(open_only=True)
     by_matter: dict[str, list[ReviewNote]] = {}
