@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Final
 
 from starlette.datastructures import FormData
@@ -70,7 +71,7 @@ class VillageLine:
         ``county init`` put there is not a synced village)."""
         return self.row is not None and self.row.last_record_at is not None
 
-    @property
+    @cached_property
     def days_since_sync(self) -> float | None:
         stamp = self.row.last_village_change_at if self.row and self.synced else None
         if not stamp:
@@ -115,17 +116,13 @@ async def villages(request: Request) -> Response:
     ctx, who = county(request), staff(request)
     visible = who.villages(ctx.registry)
     rows = {r.code: r for r in await ctx.index.villages(codes(visible))}
+    mine = set(who.townships(ctx.registry))
     groups = [
         TownshipGroup(
-            t,
-            [
-                VillageLine(v, rows.get(v.code))
-                for v in ctx.registry.villages_of(t.code)
-                if v in visible
-            ],
+            t, [VillageLine(v, rows.get(v.code)) for v in ctx.registry.villages_of(t.code)]
         )
         for t in ctx.registry.townships
-        if t.code in who.townships(ctx.registry)
+        if t.code in mine
     ]
     page = VillagesPage(ctx.registry.name, groups, not visible)
     return render(request, "county/villages.html", page)
@@ -172,17 +169,38 @@ class QueueItem:
 class QueuePage:
     items: list[QueueItem]
     no_villages: bool
+    total: int  # matters waiting, across the person's villages
+    page: int  # from 1
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+#: Matters on one page of the queue (the oldest first).
+QUEUE_PAGE: Final = 50
 
 
 async def review_queue(request: Request) -> Response:
     ctx, who = county(request), staff(request)
     visible = who.villages(ctx.registry)
     by_code = {v.code: v for v in visible}
-    rows = await ctx.index.review_queue(codes(visible)) if visible else []
-    page = QueuePage(
-        [QueueItem(by_code[r.code], r) for r in rows if r.code in by_code], not visible
-    )
+    number = _page_number(request)
+    rows, total = [], 0
+    if visible:
+        total = sum(r.reviews_pending for r in await ctx.index.villages(codes(visible)))
+        rows = await ctx.index.review_queue(
+            codes(visible), limit=QUEUE_PAGE, offset=(number - 1) * QUEUE_PAGE
+        )
+    items = [QueueItem(by_code[r.code], r) for r in rows if r.code in by_code]
+    page = QueuePage(items, not visible, total, number, QUEUE_PAGE)
     return render(request, "county/queue.html", page)
+
+
+def _page_number(request: Request) -> int:
+    raw = request.query_params.get("page", "1")
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) < 100_000 else 1
 
 
 async def _mirror_store(request: Request, code: str) -> repo.VillageStore:
