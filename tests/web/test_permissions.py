@@ -68,6 +68,8 @@ FIELD: dict[str, str] = {
     "ledger_ceremonies_xlsx": "secretary",
     "ledger_ceremonies_print": "secretary",
     "search": "signed in",
+    "help": "signed in",
+    "help_area": "signed in",
 }
 MODES: dict[str, dict[str, str]] = {"field": FIELD}
 ROLES = ("anonymous", "secretary", "viewer", "reviewer")
@@ -117,6 +119,7 @@ def _ids(client: TestClient) -> dict[str, str]:
             "member_id": member.id,
             "thread_id": "supervision:x",
             "name": "x.png",
+            "area": "matters",
         }
 
     # The app's database lives on the test client's event loop.

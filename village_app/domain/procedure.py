@@ -41,6 +41,8 @@ class StageSpec:
     text_required: bool = True
     publication: bool = False  # where / when / text instead of a meeting
     township_staff: bool = False  # township staff attend (列席) and are named on the record
+    #: One line under the stage's title: what the law (or common practice) asks of it. A msgid.
+    hint: str = ""
 
     def allowed_bodies(self, matter_body: str) -> tuple[str, ...]:
         return tuple(matter_body if b == OWN_COUNCIL else b for b in self.bodies)
@@ -54,6 +56,7 @@ MAJOR_STAGES: tuple[StageSpec, ...] = (
         bodies=(BodyKind.PARTY_BRANCH,),
         meeting=True,
         text_label=N_("提议内容"),
+        hint=N_("村党支部在听取党员和群众意见的基础上开会研究，提出初步方案。"),
     ),
     StageSpec(
         "consultation",
@@ -62,6 +65,7 @@ MAJOR_STAGES: tuple[StageSpec, ...] = (
         bodies=(BodyKind.TWO_COMMITTEES,),
         meeting=True,
         text_label=N_("商议意见"),
+        hint=N_("村党支部委员会和村民委员会召开联席会议，对提议共同商议，形成意见。"),
     ),
     StageSpec(
         "review",
@@ -73,6 +77,7 @@ MAJOR_STAGES: tuple[StageSpec, ...] = (
         text_label=N_("审议意见"),
         text_required=False,
         township_staff=True,
+        hint=N_("召开党员大会审议方案，到会人数和赞成票须达到规定；列席的乡镇干部一并登记。"),
     ),
     StageSpec(
         "resolution",
@@ -83,6 +88,9 @@ MAJOR_STAGES: tuple[StageSpec, ...] = (
         vote=True,
         text_label=N_("决议内容"),
         township_staff=True,
+        hint=N_(
+            "提交村民会议或村民代表会议表决：到会人数须达到法定要求，由出席人员过半数同意通过（村民委员会组织法第二十二、二十六条）。"
+        ),
     ),
     StageSpec(
         "resolution_publication",
@@ -90,6 +98,9 @@ MAJOR_STAGES: tuple[StageSpec, ...] = (
         N_("决议公开"),
         publication=True,
         text_label=N_("公开内容"),
+        hint=N_(
+            "决议通过后及时在村务公开栏等处公告，接受村民监督（村民委员会组织法第三十条）；留存张贴照片。"
+        ),
     ),
     StageSpec(
         "result_publication",
@@ -97,6 +108,7 @@ MAJOR_STAGES: tuple[StageSpec, ...] = (
         N_("实施结果公开"),
         publication=True,
         text_label=N_("实施结果"),
+        hint=N_("事项实施后，把实施结果向村民公开，接受群众和村务监督委员会监督。"),
     ),
 )
 
@@ -107,6 +119,7 @@ COUNCIL_STAGES: tuple[StageSpec, ...] = (
         N_("提议"),
         bodies=(OWN_COUNCIL,),
         text_label=N_("提议内容"),
+        hint=N_("由议事会成员或村民提出议题，写明要商议的事项。"),
     ),
     StageSpec(
         "deliberation",
@@ -115,6 +128,7 @@ COUNCIL_STAGES: tuple[StageSpec, ...] = (
         bodies=(OWN_COUNCIL,),
         meeting=True,
         text_label=N_("会议纪要"),
+        hint=N_("按章程召集议事会会议讨论议题，到会人数须达到章程规定，记下会议纪要。"),
     ),
     StageSpec(
         "council_vote",
@@ -125,6 +139,7 @@ COUNCIL_STAGES: tuple[StageSpec, ...] = (
         vote=True,
         text_label=N_("表决事项"),
         text_required=False,
+        hint=N_("按章程规定的到会人数和赞成比例表决；未达到的，可以重新开会。"),
     ),
     StageSpec(
         "council_resolution",
@@ -132,6 +147,7 @@ COUNCIL_STAGES: tuple[StageSpec, ...] = (
         N_("形成决议"),
         bodies=(OWN_COUNCIL,),
         text_label=N_("决议内容"),
+        hint=N_("根据表决结果写成决议，由议事会负责落实。"),
     ),
     StageSpec(
         "council_publication",
@@ -139,6 +155,7 @@ COUNCIL_STAGES: tuple[StageSpec, ...] = (
         N_("公开"),
         publication=True,
         text_label=N_("公开内容"),
+        hint=N_("把决议向村民公开；道德评议会点名批评的事项不公开，只公开表彰。"),
     ),
 )
 

@@ -37,6 +37,7 @@ from village_app.web.pages import (
     auth,
     ceremonies,
     editing,
+    guide,
     lang,
     ledgers,
     live,
@@ -109,6 +110,7 @@ _FIELD_PAGES: Final = (
     roster_conflicts,
     unreadable,
     search,
+    guide,
 )
 
 
