@@ -44,13 +44,14 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def _prepare(
-    data_dir: Path, extra: Callable[[sync.Database], Awaitable[None]] | None
-) -> None:
+Prepare = Callable[[sync.Database], Awaitable[None]]
+
+
+async def _prepare(data_dir: Path, base: Prepare, extra: Prepare | None) -> None:
     db = await sync.open_database(str(data_dir / f"{VILLAGE}.sqlite"))
     try:
         await accounts.add_user(db, USERNAME, PASSWORD, village=VILLAGE)
-        await villagedata.small_village(db)
+        await base(db)
         if extra is not None:
             await extra(db)
     finally:
@@ -61,12 +62,14 @@ async def _prepare(
 def server(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[str]:
-    """The small village, plus what the test module's ``prepare_village(db)`` adds."""
+    """The small village (or the module's ``base_village(db)``), plus what the test module's
+    ``prepare_village(db)`` adds."""
     data_dir = tmp_path_factory.mktemp("browser-data")
+    base = getattr(request.module, "base_village", villagedata.small_village)
     extra = getattr(request.module, "prepare_village", None)
     # Playwright's sync API keeps an event loop running in this thread: prepare in another.
     with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, _prepare(data_dir, extra)).result()
+        pool.submit(asyncio.run, _prepare(data_dir, base, extra)).result()
     port = _free_port()
     log = (tmp_path_factory.getbasetemp() / f"serve-{port}.log").open("w")
     proc = subprocess.Popen(
