@@ -193,6 +193,12 @@ def test_secretaries_and_kiosks_cannot_sign_in_to_the_county(setup: Setup, tmp_p
         # Village B never synced: it stands out.
         b = home.select_one(f"tr[data-village='{setup.county.village_b}']")
         assert b is not None and "stale" in b["class"]
+        # ... and the dashboard counts it as never synced (its database holds only the rules).
+        recency = soup(client.get("/dashboard")).select("#chart-recency tbody tr")
+        cells = {
+            _text(tr.select_one("th")): [_text(td) for td in tr.select("td")] for tr in recency
+        }
+        assert cells == {"甲镇": ["1", "0", "0", "0", "0"], "乙乡": ["0", "0", "0", "0", "1"]}
 
 
 #: Every route of the county app and whom it admits; a new route must be added on purpose.

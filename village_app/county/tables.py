@@ -255,7 +255,9 @@ async def save_village(
             (code,),
         )
         village_change = old["last_village_change_at"] if old else None
-        if old is None or old["village_digest"] != summary.village_digest:
+        if summary.doc_count == 0:
+            village_change = None  # nothing of the village's own yet (only the county's rules)
+        elif old is None or old["village_digest"] != summary.village_digest:
             village_change = now
         tx.execute("DELETE FROM villages WHERE code = ?", (code,))
         tx.execute(
