@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from web.villagedata import at, small_village, store, through_consultation
 
 import sync
 from county.provisioned import PASSWORD, County, provision
+from sync.couch_server import CouchServer
 from village_app import accounts
 from village_app.county.indexer import CountyIndexer
 from village_app.domain import Attendance, Matter, StageRecord, Vote
@@ -282,7 +283,6 @@ def test_couchdb_down_keeps_the_pages_and_what_was_typed(setup: Setup, tmp_path:
     """The county pages read the county index, so they keep working while CouchDB is down;
     a review that cannot be written is refused with the reviewer's text kept in the form;
     signing in says the county database cannot be reached (503), not a wrong password."""
-    from sync.couch_server import CouchServer
     from village_app.web.state import app_state
 
     with _client(setup, tmp_path) as client:
@@ -314,3 +314,23 @@ def test_couchdb_down_keeps_the_pages_and_what_was_typed(setup: Setup, tmp_path:
         finally:
             client.portal.call(context.server.close)  # type: ignore[union-attr]
             context.server, context.base_url = up, up_base
+
+
+def test_a_reviewer_with_no_villages_is_told_so(
+    setup: Setup, tmp_path: Path, new_couch_user_name: Callable[[], str]
+) -> None:
+    """A township role the registry does not know (a township merged away, a typo): the
+    account signs in and every page says it has no villages yet, instead of an empty list."""
+    name = new_couch_user_name()
+
+    async def make() -> None:
+        async with CouchServer(setup.county.url) as server:
+            await server.put_user(name, PASSWORD, ["township_999999999"])
+
+    asyncio.run(make())
+    with _client(setup, tmp_path) as client:
+        assert _log_in(client, name) == 303
+        assert soup(client.get("/")).select_one("#no-villages") is not None
+        assert "还没有分配" in client.get("/queue").text
+        assert client.get(f"/villages/{VILLAGE}").status_code == 404
+        assert client.get("/dashboard").status_code == 200
