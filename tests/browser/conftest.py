@@ -7,6 +7,7 @@ Playwright cannot download its own browsers here, so it is pointed at /usr/bin/c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -70,26 +71,25 @@ def server(
     # Playwright's sync API keeps an event loop running in this thread: prepare in another.
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, _prepare(data_dir, base, extra)).result()
+    with serving(["--data", str(data_dir)], tmp_path_factory.getbasetemp()) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(arguments: list[str], logs: Path) -> Iterator[str]:
+    """``village-app serve ARGUMENTS`` on a free port of 127.0.0.1 (its output in ``logs``),
+    until the block ends; the base URL, once it answers."""
     port = _free_port()
-    log = (tmp_path_factory.getbasetemp() / f"serve-{port}.log").open("w")
+    log = (logs / f"serve-{port}.log").open("w")
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "village_app.cli",
-            "serve",
-            "--data",
-            str(data_dir),
-            "--port",
-            str(port),
-        ],
+        [sys.executable, "-m", "village_app.cli", "serve", *arguments, "--port", str(port)],
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
+        for _ in range(300):
             try:
                 if httpx.get(f"{url}/login", timeout=1).status_code == 200:
                     break
@@ -99,7 +99,7 @@ def server(
                 raise RuntimeError(f"village-app serve exited with {proc.returncode}")
             time.sleep(0.1)
         else:
-            raise RuntimeError("village-app serve did not answer in 20 s")
+            raise RuntimeError("village-app serve did not answer in 30 s")
         yield url
     finally:
         proc.terminate()

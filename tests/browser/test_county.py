@@ -6,14 +6,11 @@ records pushed to it, ``village-app serve --mode county`` indexing it."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from couchpeer import PeerCleanup
 from county.provisioned import PASSWORD, County, provision, registry_toml
@@ -25,7 +22,7 @@ from web.villagedata import small_village
 import sync
 from village_app.demo.county import village_docs
 
-from .conftest import ROOT, _free_port
+from .conftest import serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.peer]
 
@@ -90,46 +87,10 @@ def server(county: County, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     folder = tmp_path_factory.mktemp("county-serve")
     registry = folder / "county.toml"
     registry.write_text(registry_toml(county.registry), encoding="utf-8")
-    port = _free_port()
-    log = (folder / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "village_app.cli",
-            "serve",
-            "--mode",
-            "county",
-            "--couch",
-            county.url,
-            "--registry",
-            str(registry),
-            "--data",
-            str(folder / "data"),
-            "--db-prefix",
-            county.prefix,
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{url}/login", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, (folder / "serve.log").read_text()
-            time.sleep(0.1)
+    arguments = ["--mode", "county", "--couch", county.url, "--registry", str(registry)]
+    arguments += ["--data", str(folder / "data"), "--db-prefix", county.prefix]
+    with serving(arguments, folder) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
 
 
 def _log_in(page: Page, county: County, *, width: int, height: int = 844) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import sys
 from pathlib import Path
 from typing import Any
@@ -118,7 +117,9 @@ def run_user_add(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    password = None if args.keep_password else _read_password(args.password_stdin)
+    from village_app.commands.user import read_password
+
+    password = None if args.keep_password else read_password(args.password_stdin)
     if password == "":
         print("error: an empty password", file=sys.stderr)
         return 2
@@ -127,16 +128,6 @@ def run_user_add(args: argparse.Namespace) -> int:
     return asyncio.run(
         _user_add(args.couch, staff.name, password, staff.couch_roles(registry.code))
     )
-
-
-def _read_password(from_stdin: bool) -> str | None:
-    if from_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("password: ")
-    if getpass.getpass("again: ") != first:
-        print("error: the two passwords differ", file=sys.stderr)
-        return None
-    return first
 
 
 async def _user_add(url: str, name: str, password: str | None, roles: list[str]) -> int:

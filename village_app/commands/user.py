@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add.set_defaults(handler=run_add)
 
 
-def _read_password(from_stdin: bool) -> str | None:
+def read_password(from_stdin: bool) -> str | None:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     first = getpass.getpass("password: ")
@@ -66,7 +66,7 @@ async def _add(path: Path, username: str, role: str, password_stdin: bool) -> in
         print(f"error: the account cannot be saved: {exc.reason}", file=sys.stderr)
         return 2
     try:
-        password = _read_password(password_stdin)
+        password = read_password(password_stdin)
         if password is None:
             return 1
         existed = await accounts.user_exists(db, username)
