@@ -16,7 +16,9 @@ What counts as an event, when the peer answered it with 2xx: ``PUT /db`` created
 attachments, ``_local`` documents too) updated.
 
 ``requests`` counts what was asked by kind (``_db_updates``, ``_all_dbs``, ``db_info``,
-``other``) so that a test can tell which way the indexer went.
+``other``) so that a test can tell which way the indexer went. Databases named in
+``refuse`` answer 400 to everything but ``GET /db`` (a database the indexer cannot
+read, for as long as the test says).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class DbUpdatesProxy(TcpRelay):
         self._changed = asyncio.Condition()
         #: While set, every connection is closed at once (a server that went away).
         self.down = False
+        self.refuse: set[str] = set()
 
     def seq(self, n: int) -> str:
         return f"{n}-{self.run_id}"
@@ -101,6 +104,10 @@ class DbUpdatesProxy(TcpRelay):
                 self.requests["_db_updates"] += 1
                 body = await self._db_updates(dict(parse_qsl(parts.query)))
                 await _respond(writer, 200, body)
+                return
+            if path and path[0] in self.refuse and not (method == b"GET" and len(path) == 1):
+                refusal = b'{"error":"bad_request","reason":"refused by the test proxy"}'
+                await _respond(writer, 400, refusal)
                 return
             if path == ["_all_dbs"]:
                 self.requests["_all_dbs"] += 1

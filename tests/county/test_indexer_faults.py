@@ -147,6 +147,36 @@ async def test_couchdb_down_is_one_clear_line_then_one_when_it_is_back(
     assert not any(r.exc_info or "Traceback" in r.getMessage() for r in caplog.records)
 
 
+async def test_a_database_that_cannot_be_read_is_tried_again_without_holding_the_rest(
+    villages: Villages,
+    db_updates_proxy: DbUpdatesProxy,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    proxied = villages.via(db_updates_proxy.url)
+    await proxied.add("990101006001", matters=2)
+    await proxied.add("990101006002", matters=2, seed=1)
+    broken = proxied.name("990101006002")
+    db_updates_proxy.refuse.add(broken)
+    caplog.set_level(logging.DEBUG)
+    async with proxied.indexer() as indexer:
+        first = await indexer.run_once()
+        assert (first.mode, first.dbs_indexed, first.failed) == ("db_updates", 1, [broken])
+        await proxied.add("990101006003", matters=2, seed=2)
+        second = await indexer.run_once()  # the new one, and the broken one again
+        assert (second.dbs_indexed, second.failed) == (2, [broken, broken])
+        db_updates_proxy.refuse.clear()
+        third = await indexer.run_once()
+        assert third.dbs_indexed == 3
+
+    # Said once while it failed (twice), and once when it worked again.
+    loud = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(loud) == 2
+    assert loud[0].startswith(f"county indexer: {broken} left for the next pass: BadRequest")
+    assert loud[1] == f"county indexer: {broken} indexed again"
+    async with await CountyIndex.open(villages.folder) as index:
+        assert len(await index.villages()) == 3
+
+
 async def test_index_command_with_no_server_says_so_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

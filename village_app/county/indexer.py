@@ -33,7 +33,7 @@ import fcntl
 import logging
 import os
 import re
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,6 +64,9 @@ log = logging.getLogger(__name__)
 SINCE_KEY: Final = "db_updates_since"
 #: The ``meta`` key of the server the index was made from (without credentials).
 SERVER_KEY: Final = "server"
+#: The ``meta`` key of the databases that failed, to be tried again (name: whether the
+#: feed said it was created).
+RETRY_KEY: Final = "retry"
 LOCK_FILE: Final = "indexer.lock"
 
 Mode = Literal["db_updates", "polling"]
@@ -136,6 +139,7 @@ class CountyIndexer:
         self._tables: TableFile | None = None
         self._lock: int | None = None
         self._server_requests = 0  # of the server's client, counted into stats already
+        self._failing: dict[str, str] = {}  # databases failing, and why (said once)
         self._stop = asyncio.Event()
 
     # -- life ---------------------------------------------------------------
@@ -328,8 +332,9 @@ class CountyIndexer:
         known = await t.states(tables)
         for gone in sorted(set(known) - set(names)):
             await self._drop(tables, known[gone].code)
-        ok = await self._refresh_many(server, tables, names, known, check_identity=())
-        if head is not None and ok:
+        failed = await self._refresh_many(server, tables, dict.fromkeys(names, False), known)
+        await t.set_meta(tables, RETRY_KEY, failed)
+        if head is not None:
             await t.set_meta(tables, SINCE_KEY, head)
 
     async def _follow_updates(
@@ -339,58 +344,67 @@ class CountyIndexer:
         since: Any,
         feed: Literal["normal", "longpoll"],
     ) -> None:
-        """The databases ``_db_updates`` names after ``since``; the checkpoint moves on only
-        when every one of them was indexed (a failure is retried from the same place)."""
+        """The databases ``_db_updates`` names after ``since``, and those that failed last
+        time (kept in the index, to be tried again, so that one broken database does not
+        hold the checkpoint back)."""
         updates = await server.db_updates(
             since=since, feed=feed, timeout=self.options.longpoll_timeout
         )
-        names: dict[str, None] = {}
-        created: set[str] = set()
+        retry = await t.get_meta(tables, RETRY_KEY)
+        names: dict[str, bool] = dict(retry) if isinstance(retry, dict) else {}
         for row in updates.get("results", []):
             name = row.get("db_name") if isinstance(row, dict) else None
             if isinstance(name, str) and self.code_of(name):
-                names[name] = None
-                if row.get("type") == "created":
-                    created.add(name)
+                # "created": made (perhaps again) since; look at its identity whatever
+                # its update_seq says.
+                names[name] = names.get(name, False) or row.get("type") == "created"
         known = await t.states(tables)
-        ok = await self._refresh_many(server, tables, list(names), known, check_identity=created)
+        failed = await self._refresh_many(server, tables, names, known)
+        await t.set_meta(tables, RETRY_KEY, failed)
         last = updates.get("last_seq")
-        if ok and last is not None and last != since:
+        if last is not None and last != since:
             await t.set_meta(tables, SINCE_KEY, last)
 
     async def _refresh_many(
         self,
         server: CouchServer,
         tables: TableFile,
-        names: Iterable[str],
+        names: dict[str, bool],
         known: dict[str, t.DbState],
-        *,
-        check_identity: Iterable[str],
-    ) -> bool:
-        """Refresh each database, ``concurrency`` at a time; ``False`` if any failed. A
-        network failure stops the pass (the server is down: no point going on)."""
+    ) -> dict[str, bool]:
+        """Refresh each database (``names``: whether to look at its identity whatever its
+        update_seq), ``concurrency`` at a time; returns those that failed. A network failure
+        stops the pass (the server is down: no point going on)."""
         gate = asyncio.Semaphore(self.options.concurrency)
-        forced = set(check_identity)
-        failures: list[str] = []
+        failed: dict[str, bool] = {}
 
-        async def one(name: str) -> None:
+        async def one(name: str, check_identity: bool) -> None:
             async with gate:
                 try:
-                    await self._refresh(server, tables, name, known.get(name), name in forced)
+                    await self._refresh(server, tables, name, known.get(name), check_identity)
                 except Exception as exc:
                     if isinstance(exc, NetworkError | UnauthorizedError) or is_transient(exc):
                         raise
-                    failures.append(name)
-                    self.stats.dbs_failed += 1
-                    self.stats.failed.append(name)
-                    log.warning(
-                        "county indexer: %s left for the next pass: %s", name, short_error(exc)
-                    )
+                    failed[name] = check_identity
+                    self._failed(name, exc)
+                else:
+                    if self._failing.pop(name, None) is not None:
+                        log.warning("county indexer: %s indexed again", name)
 
         async with asyncio.TaskGroup() as group:
-            for name in names:
-                group.create_task(one(name))
-        return not failures
+            for name, check_identity in names.items():
+                group.create_task(one(name, check_identity))
+        return failed
+
+    def _failed(self, name: str, exc: Exception) -> None:
+        """Count a database left for later; say so once (and again if the reason changes)."""
+        self.stats.dbs_failed += 1
+        self.stats.failed.append(name)
+        reason = short_error(exc)
+        said = self._failing.get(name)
+        self._failing[name] = reason
+        level = logging.DEBUG if said == reason else logging.WARNING
+        log.log(level, "county indexer: %s left for the next pass: %s", name, reason)
 
     # -- one database -------------------------------------------------------
     async def _refresh(
