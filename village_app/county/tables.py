@@ -28,7 +28,7 @@ from village_app.county.summary import MatterSummary, VillageSummary
 
 log = logging.getLogger(__name__)
 
-VERSION: Final = 2
+VERSION: Final = 3
 INDEX_FILE: Final = "index.sqlite"
 
 SCHEMA: Final = """
@@ -77,7 +77,7 @@ CREATE TABLE matters (
     review_pending INTEGER NOT NULL,
     PRIMARY KEY (code, id)
 );
-CREATE INDEX matters_queue ON matters(evidence_at, code) WHERE review_pending = 1;
+CREATE INDEX matters_queue ON matters(evidence_at, code, id) WHERE review_pending = 1;
 CREATE INDEX matters_queue_by_village ON matters(code, evidence_at) WHERE review_pending = 1;
 CREATE TABLE threads (
     code TEXT NOT NULL REFERENCES villages(code) ON DELETE CASCADE,
