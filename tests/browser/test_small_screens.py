@@ -86,6 +86,12 @@ def _walk(page: Page, shots: Path, width: int) -> dict[str, dict[str, object]]:
         found = _overflow(page)
         if int(str(found["scroll"])) > width:
             too_wide[path] = found
+        # On a laptop, tables stay tables (cards are for phones only).
+        shown = page.eval_on_selector_all(
+            "table.phone-cards", "ts => ts.map(t => getComputedStyle(t).display)"
+        )
+        if width >= 1000 and any(d != "table" for d in shown):
+            too_wide[path] = {"tables shown as": shown}
         if width < 500:
             name = re.sub(r"[^A-Za-z0-9]+", "-", _ID.sub("{id}", kind)).strip("-") or "overview"
             if name == "matters-id":  # one screenshot per matter, named by its order

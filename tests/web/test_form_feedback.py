@@ -73,7 +73,7 @@ def test_the_saved_record_is_highlighted_once(reviewed: tuple[TestClient, str]) 
     page = client.get(location)
     assert page_of(page).saved == record_id
     article = one(soup(page), f'article[data-record="{record_id}"]')
-    assert "just-saved" in article.get("class", []) and article.has_attr("autofocus")
+    assert "just-saved" in (article.get_attribute_list("class") or []) and article.has_attr("autofocus")
     assert "下一步：“村民会议或村民代表会议决议”" in one(article, ".saved-note").get_text()
     again = client.get(f"/matters/{matter_id}")
     assert page_of(again).saved == "" and not soup(again).select(".just-saved")

@@ -27,11 +27,10 @@ def test_council_page_and_adding_a_member(make_client: ClientFactory) -> None:
         follow_redirects=False,
     )
     assert added.status_code == 303
-    names = [
-        td.get_text()
-        for td in soup(client.get("/councils/residents_council")).select("#members td:first-child")
-    ]
+    council = client.get("/councils/residents_council")
+    names = [m.name for m in page_of(council).roster.serving]
     assert "赵新" in names
+    assert "赵新" in one(soup(council), ".just-saved td:first-child").get_text()
 
 
 def test_a_second_convenor_is_refused_beside_the_field(make_client: ClientFactory) -> None:

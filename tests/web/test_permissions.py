@@ -35,6 +35,8 @@ FIELD: dict[str, str] = {
     "supervision": "signed in",
     "member_add": "secretary",
     "member_end_term": "secretary",
+    "member_edit_form": "secretary",
+    "member_edit": "secretary",
     "roster_conflicts": "secretary",
     "roster_conflict_resolve": "secretary",
     "matter_create": "secretary",

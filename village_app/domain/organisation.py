@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from village_app.domain.errors import Ineligible, ValidationError
+from village_app.domain.errors import Ineligible, Problems, ValidationError
 from village_app.i18n import N_, Message, Param
 
 
@@ -163,6 +163,9 @@ class Member:
     created_by: str = ""
     rev: str = ""  # the revision read (rosters are editable)
     conflicts: tuple[str, ...] = ()  # conflicting revisions, for the UI to resolve
+    #: Every edit of the seat, oldest first (who changed what, when): a roster is edited, and
+    #: what it said before stays readable.
+    history: tuple[MemberChange, ...] = ()
 
     @property
     def person_key(self) -> str:
@@ -172,25 +175,116 @@ class Member:
         started = self.term_start is None or self.term_start <= day
         return started and (self.term_end is None or day <= self.term_end)
 
+    def ended_by(self, day: date) -> bool:
+        """The term ended before ``day`` (shown as 已离任)."""
+        return self.term_end is not None and self.term_end < day
+
+    def overlaps(self, other: Member) -> bool:
+        """Whether the two terms share a day (an open end runs for ever)."""
+        return (
+            self.term_start is None or other.term_end is None or self.term_start <= other.term_end
+        ) and (
+            other.term_start is None or self.term_end is None or other.term_start <= self.term_end
+        )
+
+
+#: What an edit of a seat may change, and what each field is called (msgids).
+MEMBER_FIELDS: dict[str, str] = {
+    "name": N_("姓名"),
+    "role": N_("职务"),
+    "term_start": N_("任期开始"),
+    "term_end": N_("任期结束"),
+    "convenor": N_("召集人"),
+}
+
+
+@dataclass(frozen=True)
+class MemberChange:
+    """One edit of a seat: when (a UTC stamp), by whom, and each field's value before and
+    after, as stored (dates ISO, ``""`` for none, ``"yes"``/``""`` for the convenor)."""
+
+    at: str
+    by: str
+    changes: tuple[tuple[str, str, str], ...]
+
+
+def _stored(member: Member, name: str) -> str:
+    value = getattr(member, name)
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value or "").strip()
+
+
+def member_changes(old: Member, new: Member) -> tuple[tuple[str, str, str], ...]:
+    """What an edit changes: ``(field, before, after)`` for each field of
+    :data:`MEMBER_FIELDS` that differs."""
+    return tuple(
+        (name, _stored(old, name), _stored(new, name))
+        for name in MEMBER_FIELDS
+        if _stored(old, name) != _stored(new, name)
+    )
+
+
+class DuplicateName(ValidationError):
+    """A second seat on one body under a name already there, for the same time (the form asks
+    whether it is another person of the same name)."""
+
+    code = "duplicate_name"
+
+
+def check_duplicate_name(member: Member, roster: Iterable[Member]) -> None:
+    """Refuse a name already seated on the body for an overlapping term (a typo, or the same
+    person added twice), unless the secretary said it is another person (the caller skips it)."""
+    name = member.name.strip()
+    for other in roster:
+        if other.body != member.body or other.name.strip() != name or other == member:
+            continue
+        if member.id and other.id == member.id:
+            continue
+        if member.overlaps(other):
+            raise DuplicateName(
+                N_(
+                    "%(body)s已有一位“%(name)s”（%(role)s）。如果是另一位同名的人，"
+                    "请勾选“是另一位同名的人”后再保存；如果是同一人，不要重复添加。"
+                ),
+                {"body": named_body(member.body), "name": name, "role": other.role},
+                field="name",
+                ids=[i for i in (member.id, other.id) if i],
+            )
+
 
 def active_members(roster: Iterable[Member], body: str, day: date) -> list[Member]:
     return [m for m in roster if m.body == body and m.active_on(day)]
 
 
 def validate_member(
-    member: Member, roster: Sequence[Member] = (), *, today: date | None = None
+    member: Member,
+    roster: Sequence[Member] = (),
+    *,
+    today: date | None = None,
+    same_name_ok: bool = False,
 ) -> Member:
     """Check a seat before it is stored; ``roster`` is everyone else's seats in the village
-    (the member itself, when edited, is skipped by id)."""
+    (the member itself, when edited, is skipped by id). Every field's error at once.
+    ``same_name_ok``: the secretary said a namesake on the body is another person."""
     body_kind(member.body)
+    problems = Problems()
     if not member.name.strip():
-        raise ValidationError(N_("请填写姓名"), field="name", ids=[member.id])
+        problems.add(ValidationError(N_("请填写姓名"), field="name", ids=[member.id]))
     if len(member.name) > 40:
-        raise ValidationError(N_("姓名过长"), field="name", ids=[member.id])
+        problems.add(ValidationError(N_("姓名过长"), field="name", ids=[member.id]))
     if not member.role.strip():
-        raise ValidationError(N_("请填写职务"), field="role", ids=[member.id])
+        problems.add(ValidationError(N_("请填写职务"), field="role", ids=[member.id]))
     if member.term_start and member.term_end and member.term_end < member.term_start:
-        raise ValidationError(N_("任期结束日期早于开始日期"), field="term_end", ids=[member.id])
+        problems.add(
+            ValidationError(N_("任期结束日期早于开始日期"), field="term_end", ids=[member.id])
+        )
+    if not same_name_ok and not problems.about("name"):
+        with problems.check():
+            check_duplicate_name(member, roster)
+    problems.raise_any()
     others = [m for m in roster if not (member.id and m.id == member.id)]
     day = today or member.term_start or date.today()
     if member.convenor:

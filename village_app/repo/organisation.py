@@ -13,13 +13,17 @@ from village_app.domain import (
     Body,
     BodyKind,
     DocType,
+    DuplicateName,
     EditConflict,
     Member,
+    MemberChange,
     NotFound,
     RuleBook,
     ValidationError,
     Village,
+    check_duplicate_name,
     limits_from_data,
+    member_changes,
     rules_with_overrides,
     validate_member,
     validate_village,
@@ -106,43 +110,71 @@ class OrganisationRecords(ConflictRecords):
             members, key=lambda m: (m.body, not m.convenor, m.term_start or date.min, m.id)
         )
 
-    async def add_member(self, member: Member) -> Member:
-        """Validate against the village's roster (convenor, supervision eligibility), then
-        store."""
+    async def add_member(self, member: Member, *, same_name_ok: bool = False) -> Member:
+        """Validate against the village's roster (convenor, supervision eligibility, a name
+        already on the body), then store. ``same_name_ok``: the secretary said the namesake is
+        another person; the seat then gets a person key of its own (its id), so the two are
+        never taken for one (eligibility, relatives)."""
         roster = await self.list_members()
-        validate_member(replace(member, id=""), roster)
-        doc, private = docs.member_to_docs(self.village, replace(member, id=""), self.actor)
+        docid = self.actor.new_id(DocType.MEMBER, self.village)
+        member = replace(member, id="")
+        validate_member(member, roster, same_name_ok=same_name_ok)
+        if same_name_ok and _namesake(member, roster):
+            member = replace(member, person=docid)
+        doc, private = docs.member_to_docs(self.village, replace(member, id=docid), self.actor)
         result = await self.db.bulk_docs([doc, private])
         failed = [r for r in result if r.get("error")]
         if failed:
             raise EditConflict(N_("保存成员失败，请重试"), ids=[doc["_id"]])
         return docs.member_from_docs(doc, private)
 
-    async def update_member(self, member: Member) -> Member:
-        """Edit a seat (e.g. end a term). Rosters are editable: pass ``member.rev`` as read, and
-        an edit of an outdated revision raises EditConflict instead of overwriting someone's
-        change."""
+    async def update_member(self, member: Member, *, same_name_ok: bool = False) -> Member:
+        """Edit a seat (name, role, term, convenor). Rosters are editable: pass ``member.rev``
+        as read, and an edit of an outdated revision raises EditConflict instead of overwriting
+        someone's change. What changed is appended to the seat's history; fields this version
+        does not know are kept."""
         old = await self._get_doc(member.id, missing=N_("成员不存在"))
+        if old.get("type") != DocType.MEMBER:
+            raise NotFound(N_("成员不存在"), ids=[member.id])
         if member.rev and member.rev != old["_rev"]:
             raise EditConflict(N_("此成员信息已被他人修改，请刷新后再试"), ids=[member.id])
+        before = self._read_one(old, docs.member_from_docs)
         roster = await self.list_members()
-        validate_member(member, roster)
+        validate_member(member, roster, same_name_ok=same_name_ok)
+        if same_name_ok and _namesake(member, roster) and before.person_key == before.name:
+            member = replace(member, person=member.id)
+        changes = member_changes(before, member)
+        if not changes:
+            return replace(before, phone=member.phone, close_relatives=member.close_relatives)
+        history = (
+            *before.history,
+            MemberChange(self.actor.stamp(), self.actor.user, changes),
+        )
         doc, private = docs.member_to_docs(
             self.village,
-            replace(member, created_at=old["created_at"], created_by=old["created_by"]),
+            replace(
+                member,
+                created_at=old["created_at"],
+                created_by=old["created_by"],
+                history=history,
+            ),
             self.actor,
         )
-        doc["_rev"] = old["_rev"]
+        known = {*doc, "history"}
+        doc = {**{k: v for k, v in old.items() if k not in known}, **doc, "_rev": old["_rev"]}
         doc["_rev"] = await self._put_editable(doc)
         try:
             old_private = await self.db.get(private["_id"])
-            private.update(
-                _rev=old_private["_rev"],
-                created_at=old_private.get("created_at", private["created_at"]),
-                created_by=old_private.get("created_by", private["created_by"]),
-            )
         except NotFoundError:
-            pass
+            old_private = {}
+        if old_private:  # who wrote it first, and when, stay as they were
+            private.update(
+                {
+                    k: old_private[k]
+                    for k in ("_rev", "created_at", "created_by")
+                    if k in old_private
+                }
+            )
         await self._put_editable(private)
         return docs.member_from_docs(doc, private)
 
@@ -198,3 +230,12 @@ class OrganisationRecords(ConflictRecords):
         except NotFoundError:
             private = None
         return self._read_one(doc, lambda d: docs.member_from_docs(d, private))
+
+
+def _namesake(member: Member, roster: list[Member]) -> bool:
+    """Another seat on the same body under the same name (for an overlapping term)."""
+    try:
+        check_duplicate_name(member, roster)
+    except DuplicateName:
+        return True
+    return False

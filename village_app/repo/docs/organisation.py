@@ -11,6 +11,7 @@ from village_app.domain import (
     DocType,
     DomainError,
     Member,
+    MemberChange,
     Village,
     limits_from_data,
     rules_with_overrides,
@@ -106,6 +107,11 @@ def member_to_docs(village: str, member: Member, actor: Actor) -> tuple[Doc, Doc
         convenor=member.convenor,
         person=member.person or member.name,
     )
+    if member.history:
+        doc["history"] = [
+            {"at": c.at, "by": c.by, "changes": [list(change) for change in c.changes]}
+            for c in member.history
+        ]
     private = base_doc(DocType.MEMBER_PRIVATE, village, private_id(docid), actor)
     private.update(member=docid, phone=member.phone, close_relatives=list(member.close_relatives))
     return doc, private
@@ -146,7 +152,29 @@ def member_from_docs(doc: Mapping[str, Any], private: Mapping[str, Any] | None =
         created_by=f.text("created_by"),
         rev=f.text("_rev"),
         conflicts=f.texts("_conflicts"),
+        history=_member_history(doc.get("history")),
     )
+
+
+def _member_history(raw: object) -> tuple[MemberChange, ...]:
+    """A seat's edits, read leniently: a malformed history loses only itself (the seat stays
+    readable, and an entry that is not what we write is left out)."""
+    if not isinstance(raw, list):
+        return ()
+    found = []
+    for entry in raw:
+        if not isinstance(entry, dict):
+            continue
+        at, by, changes = entry.get("at"), entry.get("by"), entry.get("changes")
+        if not (isinstance(at, str) and isinstance(by, str) and isinstance(changes, list)):
+            continue
+        rows = tuple(
+            (str(c[0]), str(c[1]), str(c[2]))
+            for c in changes
+            if isinstance(c, list) and len(c) == 3 and all(isinstance(v, str) for v in c)
+        )
+        found.append(MemberChange(at, by, rows))
+    return tuple(found)
 
 
 def village_rule_to_doc(

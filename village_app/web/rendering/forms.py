@@ -85,6 +85,12 @@ class Reader:
         return self.problems.value(partial(text, self.form, name), "")
 
 
+def raised(exc: DomainError, kind: type[DomainError]) -> bool:
+    """Whether ``exc`` is, or (several at once) holds, an error of ``kind``."""
+    found = exc.errors if isinstance(exc, Invalid) else (exc,)
+    return any(isinstance(e, kind) for e in found)
+
+
 def flag(form: FormData, name: str) -> bool:
     """A checkbox: sent (with any value) when ticked, absent otherwise."""
     return bool(text(form, name))
