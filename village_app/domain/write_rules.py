@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from village_app.domain.errors import DomainError
+from village_app.domain.services.vocab import ServiceDoc
 from village_app.domain.publicity import DocType
 from village_app.i18n import N_
 
@@ -33,11 +34,39 @@ RULES: Final[Mapping[str, Any]] = {
         DocType.SUPERVISION,
         DocType.VILLAGE_RULE,
         DocType.CEREMONY,
+        # The service lists (issue 13): what the village finds and does. A need's person is
+        # sealed before it is written (repo.sealing): the county holds the rest, never a name.
+        ServiceDoc.NEED,
+        ServiceDoc.SERVICE_LOG,
+        ServiceDoc.POST,
+        ServiceDoc.CLAIM,
+        ServiceDoc.DUTY_LOG,
+        # Ratings collected on paper or in a meeting, typed by the secretary. (The kiosk's
+        # own ratings, which it writes with no secretary's account, need a rule of their own.)
+        ServiceDoc.RATING,
     ],
     # What county and township staff write: nothing else.
-    "county_types": [DocType.REVIEW],
+    # Of the service lists (issue 13), the county writes into a village's database the copy
+    # of each resource-list entry that covers the village, the service projects it matches
+    # from the village's needs, and its pairings (结对共建). Organisations and the master
+    # resource list stay in the county's own services database (county.services_db).
+    "county_types": [
+        DocType.REVIEW,
+        ServiceDoc.RESOURCE,
+        ServiceDoc.PROJECT,
+        ServiceDoc.PAIRING,
+    ],
     # Never changed or deleted once written; a mistake is corrected by a new document.
-    "evidence_types": [DocType.STAGE_RECORD, DocType.SUPERVISION, DocType.CEREMONY, DocType.REVIEW],
+    "evidence_types": [
+        DocType.STAGE_RECORD,
+        DocType.SUPERVISION,
+        DocType.CEREMONY,
+        DocType.REVIEW,
+        # What was done and how it was rated: corrected by a new entry, never edited.
+        ServiceDoc.SERVICE_LOG,
+        ServiceDoc.DUTY_LOG,
+        ServiceDoc.RATING,
+    ],
     # On evidence, only these may change: who may read the record (copied from its matter),
     # not what happened. Attachments may be added (a scan arriving later), never replaced.
     "derived_fields": ["sensitive", "commendation"],

@@ -18,6 +18,7 @@ from typing import Any, Final
 from sync.database import Database
 from village_app.domain import DocType
 from village_app.repo import docs
+from village_app.repo.docs import services as service_docs
 from village_app.repo.docs._fields import MalformedDocument
 from village_app.repo.feed import follow_changes
 
@@ -34,6 +35,7 @@ PARSERS: Final[Mapping[str, Callable[[Mapping[str, Any]], object]]] = {
     DocType.SUPERVISION: docs.supervision_from_doc,
     DocType.CEREMONY: docs.ceremony_from_doc,
     DocType.REVIEW: docs.review_from_doc,
+    **service_docs.PARSERS,
 }
 
 

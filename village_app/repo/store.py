@@ -15,12 +15,16 @@ from village_app.repo._base import VillageCaches
 from village_app.repo.actor import Actor
 from village_app.repo.ceremonies import CeremonyRecords
 from village_app.repo.reviews import ReviewRecords
+from village_app.repo.sealing import SealKey
 from village_app.repo.search import SearchRecords
+from village_app.repo.services import ServiceRecords
 
 
 @dataclass(eq=False)
-class VillageStore(ReviewRecords, CeremonyRecords, SearchRecords):
+class VillageStore(ReviewRecords, CeremonyRecords, SearchRecords, ServiceRecords):
     db: Database
     village: str
     actor: Actor = field(default_factory=lambda: Actor("?"))
     caches: VillageCaches = field(default_factory=VillageCaches)
+    #: The laptop's key for the sealed fields (a need's person); ``None``: they stay sealed.
+    seal_key: SealKey | None = None
