@@ -153,3 +153,20 @@ def check_sealed_shape(sealed: object) -> bool:
         and all(isinstance(sealed.get(k), str) and sealed.get(k) for k in ("kid", "iv", "ct"))
         and set(sealed) == {"alg", "kid", "iv", "ct"}
     )
+
+
+_KEYS: dict[Path, SealKey | None] = {}
+
+
+def key_for(folder: Path) -> SealKey | None:
+    """The key of a data folder, made on first use and kept for the process; ``None`` when
+    there is none and none can be made (a read-only folder: needs are then read sealed and
+    cannot be written)."""
+    folder = folder.resolve()
+    if folder not in _KEYS:
+        try:
+            _KEYS[folder] = SealKey.load_or_create(folder)
+        except OSError as exc:
+            log.warning("no needs key in %s (%s): needs stay sealed", folder, exc.strerror)
+            _KEYS[folder] = SealKey.load(folder) if (folder / KEY_FILE).exists() else None
+    return _KEYS[folder]

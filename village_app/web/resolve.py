@@ -12,6 +12,7 @@ from starlette.requests import Request
 from village_app import repo
 from village_app.domain import BodyKind, Matter, StageSpec, stages_for
 from village_app.i18n import N_
+from village_app.repo import sealing
 from village_app.repo.ids import is_form_key
 from village_app.web.errors import PageNotFound
 from village_app.web.rendering.templates import current_user
@@ -37,7 +38,8 @@ def store(request: Request) -> repo.VillageStore:
     if not code:
         raise HTTPException(404)
     actor = repo.Actor(str(user.get("name", "?")))
-    made = repo.VillageStore(state.db, str(code), actor, state.caches_for(str(code)))
+    key = sealing.key_for(state.settings.data_dir)
+    made = repo.VillageStore(state.db, str(code), actor, state.caches_for(str(code)), seal_key=key)
     request.state.village_store = made
     return made
 
