@@ -109,3 +109,52 @@ document.addEventListener("click", function (event) {
   }
   if (focus) focus.focus();
 });
+// Attendance from the roster (issue 9 point 5). Another body or meeting day may bring another
+// roster: ask the server for it (the roster part listens for "roster-change"). The number
+// present follows the ticks, and the number expected the roster's size, as long as he has not
+// typed his own.
+// (In the capture phase: the number present is updated before the live check, which listens
+// on the form, asks.)
+document.addEventListener("change", function (event) {
+  var field = event.target;
+  var form = field.form;
+  if (!form || !form.classList.contains("stage-form")) return;
+  if (field.name === "body" || field.name === "held_at") {
+    form.dispatchEvent(new CustomEvent("roster-change"));
+  } else if (field.name === "attendee") {
+    countTicks(form);
+  }
+}, true);
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("[data-tick]");
+  if (!button) return;
+  var box = button.closest(".roster-ticks");
+  box.querySelectorAll('input[name="attendee"]').forEach(function (tick) {
+    tick.checked = button.dataset.tick === "all";
+  });
+  countTicks(button.closest("form"));
+});
+function countTicks(form) {
+  var present = form.querySelector('input[name="present"]');
+  if (!present) return;
+  var ticked = form.querySelectorAll('input[name="attendee"]:checked').length;
+  if (present.value === "" || present.value === present.dataset.fromTicks) {
+    present.value = ticked ? String(ticked) : "";
+    present.dataset.fromTicks = present.value;
+    present.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+}
+document.addEventListener("htmx:afterSwap", function (event) {
+  var part = event.detail.elt;
+  if (!part || !part.classList || !part.classList.contains("roster-part")) return;
+  var form = part.closest("form");
+  var expected = form && form.querySelector('input[name="expected"]');
+  var size = part.querySelector('input[name="roster_size"]');
+  if (!expected || !size) return;
+  if (expected.value === "" || expected.value === expected.dataset.rosterFilled) {
+    expected.value = size.value;
+    expected.dataset.rosterFilled = size.value;
+    expected.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+  countTicks(form);
+});

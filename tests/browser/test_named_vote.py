@@ -3,6 +3,7 @@ blank is saved, the counts taken from the names (the browser used to refuse: 赞
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -11,12 +12,18 @@ from web import villagedata
 
 import sync
 from browser.helpers import log_in
+from village_app.domain import BodyKind, Member
 
 pytestmark = [pytest.mark.browser]
 
 
 async def prepare_village(db: sync.Database) -> None:
-    # Two matters whose review (党员大会审议, with a vote) is next: one per screen size.
+    # Two matters whose review (党员大会审议, with a vote) is next: one per screen size; the
+    # party members on the branch's roster (the named vote is one row a member, point 5).
+    for name in ("甲", "乙", "丙", "丁"):
+        await villagedata.store(db).add_member(
+            Member(BodyKind.PARTY_BRANCH, name, "党员", dt.date(2024, 1, 1))
+        )
     await villagedata.through_consultation(db)
     await villagedata.through_consultation(db)
 
@@ -33,11 +40,13 @@ def test_counts_left_blank_are_taken_from_the_named_vote(
     form = page.locator("#stage-form-review")
     form.locator('[name="held_at"]').fill("2026-11-10T19:00")
     form.locator('[name="place"]').fill("村委会议室")
-    form.locator('[name="expected"]').fill("5")
-    form.locator('[name="present"]').fill("5")
+    expect(form.locator('[name="expected"]')).to_have_value("5")  # 李书记 and the four
+    form.locator("[data-tick=all]").click()
+    expect(form.locator('[name="present"]')).to_have_value("5")
     form.locator("details.named-vote summary").click()
-    form.locator('[name="voted_for"]').fill("甲、乙、丙、丁")
-    form.locator('[name="voted_against"]').fill("戊")
+    for name in ("甲", "乙", "丙", "丁"):
+        form.locator(f'tr[data-voter="{name}"] input[value="for"]').check()
+    form.locator('tr[data-voter="李书记"] input[value="against"]').check()
     page.screenshot(path=str(shots / f"named-vote-{width}.png"), full_page=True)
     form.locator('button[type="submit"]').click()
     expect(page.locator("#stage-review")).to_have_attribute("data-status", "done")

@@ -37,6 +37,7 @@ FIELD: dict[str, str] = {
     "member_end_term": "secretary",
     "member_edit_form": "secretary",
     "member_edit": "secretary",
+    "stage_roster": "secretary",
     "roster_conflicts": "secretary",
     "roster_conflict_resolve": "secretary",
     "matter_create": "secretary",

@@ -28,7 +28,9 @@ from village_app.domain import (
     validate_matter,
 )
 from village_app.domain.attachments import sniff_content_type
+from village_app.domain.dates import to_shanghai
 from village_app.domain.procedure import current_stage_key
+from village_app.domain.rosters import check_on_roster
 from village_app.i18n import N_
 from village_app.repo import docs
 from village_app.repo.matter_index import MatterIndex
@@ -349,6 +351,7 @@ class MatterRecords(SupervisionRecords):
             return first
         problems = problems if problems is not None else Problems()
         self._check_dates(record, problems)
+        await self._check_roster(record, problems)
         matter = await self.get_matter(matter_id)
         history = await self.list_stage_records(matter_id)
         try:
@@ -395,6 +398,7 @@ class MatterRecords(SupervisionRecords):
             raise NotFound(N_("要更正的记录不存在"), ids=[target_id])
         problems = problems if problems is not None else Problems()
         self._check_dates(record, problems)
+        await self._check_roster(record, problems)
         matter = await self.get_matter(target["matter"])
         history = await self.list_stage_records(matter.id)
         checked = correct_stage_record(
@@ -416,6 +420,14 @@ class MatterRecords(SupervisionRecords):
         )
         await self._refresh_stage(matter, [*history, stored])
         return stored
+
+    async def _check_roster(self, record: StageRecord, problems: Problems) -> None:
+        """Names of attendees and named voters must be on the body's roster on the day."""
+        if record.held_at is None or not record.body:
+            return
+        day = to_shanghai(record.held_at).date()
+        roster = await self.meeting_roster(record.body, day)
+        check_on_roster(roster, record.attendance, record.vote, problems)
 
     def _check_dates(self, record: StageRecord, problems: Problems) -> None:
         window = self._window()

@@ -28,6 +28,7 @@ from village_app.domain import (
     validate_member,
     validate_village,
 )
+from village_app.domain.rosters import MEETING_ROSTERS, MeetingRoster, meeting_roster
 from village_app.i18n import N_
 from village_app.repo import docs
 from village_app.repo.conflicts import ConflictRecords
@@ -177,6 +178,12 @@ class OrganisationRecords(ConflictRecords):
             )
         await self._put_editable(private)
         return docs.member_from_docs(doc, private)
+
+    async def meeting_roster(self, body: str, day: date) -> MeetingRoster | None:
+        """Who is expected at a meeting of ``body`` on ``day`` (see :mod:`domain.rosters`)."""
+        if body not in MEETING_ROSTERS:
+            return None
+        return meeting_roster(body, await self.list_members(private=False), day)
 
     async def list_village_rules(self, *, kind: str | None = None) -> list[dict[str, Any]]:
         """村规民约 and 红白事标准 documents (``kind``, ``title``, ``text``, ``published``)."""

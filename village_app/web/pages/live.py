@@ -12,6 +12,7 @@ from starlette.datastructures import FormData, QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
+from village_app import i18n
 from village_app.domain import (
     BodyRule,
     DomainError,
@@ -21,6 +22,8 @@ from village_app.domain import (
     evaluate_meeting,
     rule_for,
 )
+from village_app.domain.rosters import roster_mismatch
+from village_app.i18n import N_
 from village_app.web import resolve
 from village_app.web.rendering import forms
 from village_app.web.rendering.templates import render, request_locale
@@ -35,6 +38,8 @@ class LiveResult:
     ratio: str = ""
     error: str = ""
     error_field: str = ""
+    #: 应到 is not the number on the body's roster (said, not refused).
+    warning: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,18 +60,40 @@ def check_meeting(values: FormData | QueryParams, rules: RuleBook, locale: str) 
         rule = None
     if rule is None:
         return LiveResult(body=body)
+    warning = _roster_warning(form, locale)
     try:
         attendance = forms.attendance(form)
         if attendance is None:
-            return LiveResult(body=body, rule=rule)
+            return LiveResult(body=body, rule=rule, warning=warning)
         outcome = evaluate_meeting(rule, attendance, forms.vote(form))
     except DomainError as exc:
         return LiveResult(
-            body=body, rule=rule, error=exc.message(locale), error_field=exc.field or ""
+            body=body,
+            rule=rule,
+            error=exc.message(locale),
+            error_field=exc.field or "",
+            warning=warning,
         )
     except (ValueError, ValidationError):
-        return LiveResult(body=body, rule=rule)
-    return LiveResult(body=body, rule=rule, outcome=outcome, ratio=attendance.ratio_percent())
+        return LiveResult(body=body, rule=rule, warning=warning)
+    return LiveResult(
+        body=body,
+        rule=rule,
+        outcome=outcome,
+        ratio=attendance.ratio_percent(),
+        warning=warning,
+    )
+
+
+def _roster_warning(form: FormData, locale: str) -> str:
+    """应到 against the number on the roster the form was given (``roster_size``)."""
+    try:
+        listed = forms.integer(form, "roster_size", N_("名单人数")) or 0
+        expected = forms.integer(form, "expected", N_("应到人数"))
+    except DomainError:
+        return ""
+    warning = roster_mismatch(listed, expected)
+    return i18n.translate(warning, locale) if warning is not None else ""
 
 
 async def meeting_check(request: Request) -> Response:

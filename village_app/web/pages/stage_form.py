@@ -4,11 +4,23 @@ the next stage, on its own page, and back with its errors after a refused save."
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
-from village_app.domain import MEETING_FORMS, Matter, RuleBook, StageRecord, StageSpec, rule_for
+from village_app.domain import (
+    MEETING_FORMS,
+    DomainError,
+    Matter,
+    RuleBook,
+    StageRecord,
+    StageSpec,
+    rule_for,
+)
+from village_app.domain.dates import parse_local, to_shanghai
+from village_app.domain.rosters import MeetingRoster
+from village_app.i18n import now_local
 from village_app.repo import PendingFile
 from village_app.web import resolve
 from village_app.web.pages.live import LiveResult, check_meeting
@@ -35,6 +47,30 @@ class StageForm:
     max_upload_bytes: int = MAX_ATTACHMENT_BYTES
     #: Scans sent with an earlier, refused try of this form, held for it (shown as chips).
     held: tuple[PendingFile, ...] = ()
+    #: Who is expected at the meeting (the body's roster on its day, or today's while no day
+    #: is typed): ticks for attendance and the named vote; ``None`` where names are typed.
+    roster: MeetingRoster | None = None
+
+    @property
+    def roster_names(self) -> tuple[str, ...]:
+        """The names to tick (none: the form takes typed names)."""
+        return self.roster.names if self.roster is not None and self.roster.usable else ()
+
+    def ticked(self, name: str) -> bool:
+        return name in self.state.lists.get("attendee", [])
+
+    def choice(self, name: str) -> str:
+        return self.state.values.get(f"{forms.CHOICE_PREFIX}{name}", "")
+
+    @property
+    def expected(self) -> str:
+        """应到 as typed, else the roster's size (prefilled)."""
+        typed = self.state.values.get("expected", "")
+        return typed if typed or "expected" in self.state.values else self.roster_size
+
+    @property
+    def roster_size(self) -> str:
+        return str(len(self.roster_names)) if self.roster_names else ""
 
     def carries(self, name: str) -> bool:
         """Whether the correction form ticks the original's scan ``name`` (all, at first)."""
@@ -69,9 +105,16 @@ async def build_form(
         state.values.setdefault("body", bodies[0])
     live = None
     bases: tuple[str, ...] = ()
+    roster = None
     if spec.meeting:
+        roster = await resolve.store(request).meeting_roster(
+            state.values.get("body", ""), _meeting_day(state)
+        )
+        if roster is not None and roster.usable:
+            state.values.setdefault("roster_size", str(len(roster.names)))
         rules = await resolve.store(request).rules()
-        live = check_meeting(FormData(dict(state.values)), rules, request_locale(request))
+        values = {"expected": StageForm(matter, spec, (), state, roster=roster).expected}
+        live = check_meeting(FormData({**state.values, **values}), rules, request_locale(request))
         bases = _bases(bodies, rules)
     return StageForm(
         matter,
@@ -83,7 +126,17 @@ async def build_form(
         bases=bases,
         max_upload_bytes=app_state(request).settings.max_attachment_bytes,
         held=_held(request, state),
+        roster=roster,
     )
+
+
+def _meeting_day(state: forms.FormState) -> date:
+    """The day typed for the meeting, else today (Shanghai)."""
+    try:
+        typed = parse_local(state.values.get("held_at", ""))
+    except (DomainError, ValueError):
+        return now_local().date()
+    return to_shanghai(typed).date()
 
 
 def _held(request: Request, state: forms.FormState) -> tuple[PendingFile, ...]:

@@ -8,7 +8,7 @@ swaps the form back with its messages.
 
 from __future__ import annotations
 
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -38,6 +38,16 @@ async def stage_page(request: Request) -> Response:
     spec = resolve.stage(matter, request.path_params["stage"])
     page = StagePage(await build_form(request, matter, spec))
     return render(request, "stage.html", page, block="form")
+
+
+async def stage_roster(request: Request) -> Response:
+    """The roster part of a stage form for the body and day chosen so far (htmx)."""
+    matter = await resolve.matter(request)
+    spec = resolve.stage(matter, request.path_params["stage"])
+    pairs: list[tuple[str, str | UploadFile]] = list(request.query_params.multi_items())
+    state = forms.FormState.of(FormData(pairs))
+    page = StagePage(await build_form(request, matter, spec, state))
+    return render(request, "stage.html", page, block="roster", force_block=True)
 
 
 def _form_error(request: Request, page: StagePage, status: int) -> Response:
@@ -103,7 +113,7 @@ async def _target(request: Request) -> tuple[Matter, StageRecord]:
 async def correction_page(request: Request) -> Response:
     matter, record = await _target(request)
     spec = resolve.stage(matter, record.stage)
-    state = forms.FormState(forms.record_values(record))
+    state = forms.record_state(record)
     page = StagePage(await build_form(request, matter, spec, state, correcting=record))
     return render(request, "stage.html", page)
 
@@ -143,6 +153,12 @@ async def _correct(request: Request, form: FormData) -> Response:
 
 routes = [
     route("/matters/{matter_id}/stages/{stage}", stage_page, name="stage_form", access=SECRETARY),
+    route(
+        "/matters/{matter_id}/stages/{stage}/roster",
+        stage_roster,
+        name="stage_roster",
+        access=SECRETARY,
+    ),
     route(
         "/matters/{matter_id}/stages/{stage}",
         record_stage,

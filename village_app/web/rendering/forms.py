@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
+from typing import cast
 
 from starlette.datastructures import FormData, UploadFile
 
@@ -137,7 +138,11 @@ def attendance(form: FormData, problems: Problems | None = None) -> Attendance |
     problems = problems if problems is not None else _Raising()
     expected = problems.value(lambda: integer(form, "expected", N_("应到人数")), None)
     present = problems.value(lambda: integer(form, "present", N_("实到人数")), None)
-    attendees = problems.value(partial(names, form, "attendees"), _NO_NAMES)
+    attendees = problems.value(partial(names, form, "attendees"), _NO_NAMES) + ticked(
+        form, "attendee"
+    )
+    if present is None and attendees and not problems.about("present"):
+        present = len(attendees)  # ticked on the roster: 实到 is how many were ticked
     if problems.about("expected", "present") or (expected is None and present is None):
         return None
     if expected is None:
@@ -180,7 +185,7 @@ def vote(form: FormData, problems: Problems | None = None) -> Vote | None:
         (name, choice)
         for choice, field_name in _NAMED_FIELDS
         for name in problems.value(partial(names, form, field_name), _NO_NAMES)
-    )
+    ) + roster_votes(form)
     if problems.about("in_favour", "against", "abstain", *(f for _, f in _NAMED_FIELDS)):
         return None
     if by_name and all(c is None for c in counts):
@@ -189,6 +194,30 @@ def vote(form: FormData, problems: Problems | None = None) -> Vote | None:
         return None
     in_favour, against, abstain = (c or 0 for c in counts)
     return Vote(in_favour=in_favour, against=against, abstain=abstain, by_name=by_name)
+
+
+def ticked(form: FormData, name: str) -> tuple[str, ...]:
+    """The values of a group of ticked boxes (names on a roster), each once, in order."""
+    values = [v.strip() for v in form.getlist(name) if isinstance(v, str) and v.strip()]
+    return tuple(dict.fromkeys(v for v in values if not _FORBIDDEN.search(v)))
+
+
+#: A roster's named vote: one group of radio buttons per person, ``choice:<name>``.
+CHOICE_PREFIX = "choice:"
+_CHOICES: frozenset[str] = frozenset(c for c, _ in _NAMED_FIELDS)
+
+
+def roster_votes(form: FormData) -> tuple[tuple[str, Choice], ...]:
+    """Who voted how, from the roster's radio buttons (a person left blank did not vote by
+    name); in the roster's order."""
+    found: list[tuple[str, Choice]] = []
+    for key in dict.fromkeys(form.keys()):
+        if not key.startswith(CHOICE_PREFIX):
+            continue
+        name, choice = key[len(CHOICE_PREFIX) :].strip(), form.get(key)
+        if name and not _FORBIDDEN.search(name) and choice in _CHOICES:
+            found.append((name, cast(Choice, choice)))
+    return tuple(found)
 
 
 def stage_record(
@@ -286,6 +315,16 @@ def carried(form: FormData, original: StageRecord) -> tuple[str, ...]:
         return tuple(names)
     ticked = {v for v in form.getlist("carry") if isinstance(v, str)}
     return tuple(n for n in names if n in ticked)
+
+
+def record_state(record: StageRecord) -> FormState:
+    """A stored record as a form to correct: its values, its attendees ticked on the roster and
+    its named votes chosen (the same names fill the typed fields where there is no roster)."""
+    values = record_values(record)
+    if record.vote:
+        values.update({f"{CHOICE_PREFIX}{name}": choice for name, choice in record.vote.by_name})
+    attendees = list(record.attendance.attendees) if record.attendance else []
+    return FormState(values, lists={"attendee": attendees})
 
 
 def form_key(form: FormData) -> str | None:
