@@ -18,6 +18,7 @@ import pytest
 from starlette.testclient import TestClient
 
 import sync
+from sync.errors import NotFoundError
 from village_app import repo
 from village_app.commands.replicate import repair_after_pull
 from village_app.domain import (
@@ -28,8 +29,8 @@ from village_app.domain import (
     StageRecord,
     Village,
     Vote,
-    kiosk_selector,
 )
+from village_app.domain.publicity import is_shown, twin_id
 from village_app.web import Settings, create_app
 
 V = "990101001006"
@@ -89,10 +90,13 @@ async def _commendation(store: repo.VillageStore) -> tuple[Matter, StageRecord]:
 
 
 async def _public_records(db: sync.Database, matter_id: str) -> list[str]:
-    found = await db.find(
-        {"$and": [kiosk_selector(), {"type": "stage_record", "matter": matter_id}]}
-    )
-    return sorted(d["_id"] for d in found["docs"])
+    """What the kiosk would show of the matter: its public twin, when shown (see
+    :mod:`village_app.repo.public`; the records themselves never leave the village)."""
+    try:
+        twin = await db.get(twin_id(matter_id))
+    except NotFoundError:
+        return []
+    return [twin["_id"]] if is_shown(twin, V) else []
 
 
 async def _sync(source: str, target: str) -> None:
@@ -136,14 +140,23 @@ async def test_two_laptops_cannot_leave_a_private_record_on_the_kiosk(
     await _sync(couch_db_url, b_path)
     b = await sync.open_database(b_path)
     try:
-        # What the copy said when it arrived: A's correction, still marked a commendation.
-        assert await _public_records(b, matter.id) == [corrected.id]
-        assert (await _store(b).get_matter(matter.id)).commendation is False
+        # A's correction wrote a new revision of the matter (its public twin changed), so the
+        # matter is now in conflict: whichever version wins, the twin that wins is the one made
+        # from it, so the kiosk shows the 红榜 only if the winning version is a commendation.
+        winner = await _store(b).get_matter(matter.id)
+        assert winner.conflicts
+        shown = await _public_records(b, matter.id)
+        assert bool(shown) is winner.commendation
     finally:
         await b.close()
-    assert await repair_after_pull(b_path) >= 1  # what `village-app replicate` runs after a pull
+    await repair_after_pull(b_path)  # what `village-app replicate` runs after a pull
     b = await sync.open_database(b_path)
     try:
+        # The two versions disagree about publicity: withdrawn until the secretary chooses.
+        assert await _public_records(b, matter.id) == []
+        store_b = _store(b, "b")
+        chosen = {**(await b.get(matter.id)), "commendation": False}
+        await store_b.resolve_matter_conflict(matter.id, chosen)
         assert await _public_records(b, matter.id) == []
         assert (await b.get(corrected.id))["commendation"] is False
     finally:
@@ -217,7 +230,7 @@ def test_a_process_killed_between_two_writes_is_repaired_at_start_up(
 
     stage, public = asyncio.run(state())
     if what == "flags":
-        assert public != []  # the kill left the records public while the matter is not
+        assert public == []  # its public twin was withdrawn with the matter, before the kill
     else:
         assert stage == "proposal"  # the proposal is stored, the matter still waits for one
     with TestClient(create_app(Settings(data_dir=data))):

@@ -27,7 +27,9 @@ from village_app.domain import (
     SupervisionEntry,
     Village,
     Vote,
-    is_public,
+    check_public,
+    is_shown,
+    twin_id,
 )
 
 V = "990101001009"
@@ -113,9 +115,10 @@ async def test_a_matter_through_all_six_stages_with_a_failed_quorum(db: sync.Dat
     view = await _store(db).matter_view(matter.id)
     assert view.completed and view.matter.stage == "completed"
     assert len(view.stages[3].attempts) == 2 and view.stages[3].attempts[0].current.id == failed.id
-    assert is_public(await db.get(published.id))
-    assert not is_public(await db.get(failed.id))
-    assert is_public(await db.get(matter.id))
+    # The kiosk gets the matter's public twin, never the records themselves.
+    assert is_shown(await db.get(twin_id(matter.id)), V)
+    assert check_public(await db.get(published.id), V) is not None
+    assert check_public(await db.get(matter.id), V) is not None
 
 
 async def test_refused_records_store_nothing(db: sync.Database) -> None:
@@ -219,7 +222,7 @@ async def test_members_keep_private_details_apart(db: sync.Database) -> None:
         ),
     )
     public = await db.get(chair.id)
-    assert "phone" not in public and "close_relatives" not in public and is_public(public)
+    assert "phone" not in public and "close_relatives" not in public
     [stored] = await _store(db).list_members("villagers_committee")
     assert stored.phone == "19900000001" and stored.close_relatives == ("林小梅",)
     with pytest.raises(Ineligible):
@@ -344,7 +347,7 @@ async def test_ceremonies_are_checked_against_the_standard(db: sync.Database) ->
     assert (kept.kept, broken.kept) == (True, False)
     assert [c.id for c in await _store(db).list_ceremonies()] == [broken.id, kept.id]
     assert [c.id for c in await _store(db).list_ceremonies(year=2026)] == [kept.id]
-    assert not is_public(await db.get(kept.id))
+    assert check_public(await db.get(kept.id), V) is not None
     with pytest.raises(Ineligible):
         await _store(db).add_ceremony(
             Ceremony("wedding", "王家", date(2026, 5, 1), 3, registered_by="路人")

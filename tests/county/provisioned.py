@@ -15,6 +15,7 @@ from sync.couch_http import split_url
 from sync.couch_server import CouchServer
 from village_app.county import roles
 from village_app.county.provision import InitReport, init_county
+from village_app.county.publishing import Publisher, ensure_publisher
 from village_app.county.registry import Registry, parse
 
 PASSWORD = "county-test-pw"
@@ -28,6 +29,7 @@ class County:
     registry: Registry
     report: InitReport
     accounts: dict[str, str]  # role in the tests -> account name
+    publisher: Publisher  # the account CouchDB fills the public databases as
 
     @property
     def village_a(self) -> str:
@@ -39,6 +41,9 @@ class County:
 
     def db(self, code: str) -> str:
         return roles.village_database(code, self.prefix)
+
+    def public_db(self, code: str) -> str:
+        return roles.public_database(code, self.prefix)
 
 
 def registry_for(
@@ -73,23 +78,50 @@ async def provision(
     prefix = cleanup.db_name("county_") + "_"
     accounts = {
         who: cleanup.user_name()
-        for who in ("secretary_a", "secretary_b", "township_a", "county", "kiosk_a")
+        for who in ("secretary_a", "secretary_b", "township_a", "county", "kiosk_a", "publisher")
     }
     county_code = county_code or f"{random.randrange(100000, 999999)}"
     registry = registry_for(county_code, accounts)
     address, _ = split_url(couch_url, with_db=False)
     try:
         async with CouchServer(couch_url) as server:
-            report = await init_county(server, registry, prefix=prefix)
+            report = await init_county(
+                server, registry, prefix=prefix, publisher=accounts["publisher"]
+            )
             for staff in registry.staff:
                 await server.put_user(staff.name, PASSWORD, staff.couch_roles(registry.code))
-        yield County(couch_url, address.base, prefix, registry, report, accounts)
+            publisher, _ = await ensure_publisher(
+                server, accounts["publisher"], [v.code for v in registry.villages], prefix
+            )
+        yield County(couch_url, address.base, prefix, registry, report, accounts, publisher)
     finally:
+        _delete_jobs(cleanup, prefix)
         for name in cleanup.all_dbs():
             if name.startswith(prefix):
                 cleanup.delete_db(name)
         for name in accounts.values():
             cleanup.delete_user(name)
+
+
+def _delete_jobs(cleanup: PeerCleanup, prefix: str) -> None:
+    """The publishing jobs ``county init`` wrote into ``_replicator`` for these databases."""
+    import httpx
+
+    found = httpx.get(
+        f"{cleanup.base}/_replicator/_all_docs",
+        params={"startkey": f'"cunyi:{prefix}"', "endkey": f'"cunyi:{prefix}\ufff0"'},
+        auth=cleanup.auth,
+        timeout=30,
+    )
+    if found.status_code != 200:
+        return
+    for row in found.json().get("rows", []):
+        httpx.delete(
+            f"{cleanup.base}/_replicator/{row['id']}",
+            params={"rev": row["value"]["rev"]},
+            auth=cleanup.auth,
+            timeout=30,
+        )
 
 
 def registry_toml(registry: Registry) -> str:

@@ -29,7 +29,11 @@ from village_app.domain.write_rules import REASONS, RULES, Writer, check_write
 
 pytestmark = pytest.mark.peer
 
-ROLES = ("secretary_a", "secretary_b", "township_a", "county", "kiosk_a", "anonymous")
+ROLES = ("secretary_a", "secretary_b", "township_a", "county", "kiosk_a", "publisher", "anonymous")
+#: What a public database's validate_doc_update refuses with (validate_public.js).
+PUBLIC_CODES = frozenset(
+    {"readers_only", "field", "kind", "type", "village", "id", "withdrawn", "design"}
+)
 VILLAGE_TYPES = [str(t) for t in RULES["village_types"]]
 
 
@@ -60,7 +64,7 @@ def _outcome(response: httpx.Response) -> str:
     reason = str(body.get("reason", "")) if isinstance(body, dict) else ""
     code = reason.split(":", 1)[0]
     if response.status_code in (401, 403):
-        return code if code in REASONS else "denied"
+        return code if code in REASONS or code in PUBLIC_CODES else "denied"
     return f"HTTP {response.status_code}: {reason}"
 
 
@@ -71,10 +75,14 @@ class Actor:
         """``client`` sends this role's requests; ``admin`` reads what they act on."""
         self.county, self.role, self.client, self.admin = county, role, client, admin
         self.name = county.accounts.get(role, "")
-        self.auth = None if role == "anonymous" else (self.name, PASSWORD)
+        password = county.publisher.password if role == "publisher" else PASSWORD
+        self.auth = None if role == "anonymous" else (self.name, password)
 
     def url(self, code: str, path: str = "") -> str:
         return f"{self.county.base}/{self.county.db(code)}{path}"
+
+    def public_url(self, code: str, path: str = "") -> str:
+        return f"{self.county.base}/{self.county.public_db(code)}{path}"
 
     async def send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         if self.auth is not None:
@@ -96,7 +104,24 @@ async def _seed(county: County, client: httpx.AsyncClient) -> dict[str, dict[str
         code = county.village_b if key == "matter_b" else county.village_a
         response = await client.put(f"{county.url}/{county.db(code)}/{doc['_id']}", json=doc)
         assert response.status_code == 201, response.text
+    # What the public databases hold: a public twin in each (the administrator writes them
+    # here; the publishing job copies them in the county).
+    for key, code in (("public", county.village_a), ("public_b", county.village_b)):
+        seeds[key] = _public_twin(code)
+        url = f"{county.url}/{county.public_db(code)}/{seeds[key]['_id']}"
+        response = await client.put(url, json=seeds[key])
+        assert response.status_code == 201, response.text
     return seeds
+
+
+def _public_twin(village: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "_id": f"public_matter:{village}:{uuid.uuid4().hex}",
+        "type": "public_matter",
+        "village": village,
+        "title": "修村道",
+        **fields,
+    }
 
 
 async def _replicate_out(actor: Actor, tmp: Path) -> str:
@@ -245,6 +270,22 @@ def _operations() -> dict[str, Operation]:
     async def replicate_in(actor: Actor, seeds: dict[str, dict[str, Any]], tmp: Path) -> str:
         return await _replicate_in(actor, tmp)
 
+    def public(key: str, path: str) -> Operation:
+        async def op(actor: Actor, seeds: dict[str, dict[str, Any]], tmp: Path) -> str:
+            code = actor.county.village_b if key == "public_b" else actor.county.village_a
+            where = path.replace("{id}", seeds[key]["_id"])
+            return _outcome(await actor.send("GET", actor.public_url(code, where)))
+
+        return op
+
+    def write_public(**fields: Any) -> Operation:
+        async def op(actor: Actor, seeds: dict[str, dict[str, Any]], tmp: Path) -> str:
+            doc = _public_twin(actor.county.village_a, **fields)
+            url = actor.public_url(actor.county.village_a, "/" + doc["_id"])
+            return _outcome(await actor.send("PUT", url, json=doc))
+
+        return op
+
     return {
         "read": read,
         "read_other_village": read_other,
@@ -264,6 +305,16 @@ def _operations() -> dict[str, Operation]:
         "write design document": design,
         "replicate out": replicate_out,
         "replicate in": replicate_in,
+        # The village's public database, which its kiosk reads.
+        "read public": public("public", "/{id}"),
+        "public _all_docs": public("public", "/_all_docs"),
+        "public _changes": public("public", "/_changes"),
+        "read other village's public": public("public_b", "/{id}"),
+        "write public twin": write_public(),
+        "write public with a phone": write_public(phone="13800000000"),
+        "write public record with names": write_public(
+            stages=[{"stage": "resolution", "by_name": [["林国强", "for"]]}]
+        ),
     }
 
 
@@ -290,6 +341,27 @@ def _expected() -> dict[tuple[str, str], str]:
         "replicate out": "ok",
         "replicate in": "village_writes_only",
     }
+    public_ops = [
+        "read public",
+        "public _all_docs",
+        "public _changes",
+        "read other village's public",
+        "write public twin",
+        "write public with a phone",
+        "write public record with names",
+    ]
+    no_public = {op: "denied" for op in public_ops}
+    # Reviewers read their villages' public databases; nobody but the publishing job writes.
+    reads_public = {
+        "read public": "ok",
+        "public _all_docs": "ok",
+        "public _changes": "ok",
+        "read other village's public": "denied",
+        "write public twin": "readers_only",
+        "write public with a phone": "readers_only",
+        "write public record with names": "readers_only",
+    }
+    reviewer |= reads_public
     expected: dict[str, dict[str, str]] = {
         "secretary_a": {
             "read": "ok",
@@ -310,12 +382,25 @@ def _expected() -> dict[tuple[str, str], str]:
             "write design document": "denied",
             "replicate out": "ok",
             "replicate in": "ok",
-        },
+        }
+        | no_public,  # the laptop never needs the kiosk's database
         # Another village's secretary, a kiosk and anyone anonymous cannot open the database.
         "secretary_b": {op: "denied" for op in ops} | {"read_other_village": "ok"},
         "township_a": reviewer,
-        "county": reviewer | {"read_other_village": "ok"},
-        "kiosk_a": {op: "denied" for op in ops},
+        "county": reviewer | {"read_other_village": "ok", "read other village's public": "ok"},
+        # The kiosk reads its village's public database and nothing else.
+        "kiosk_a": {op: "denied" for op in ops} | reads_public,
+        # The publishing job reads every village's records and writes only what the public
+        # databases' allow-list passes.
+        "publisher": reviewer
+        | {
+            "read_other_village": "ok",
+            "write review": "county_writes_only",
+            "read other village's public": "ok",
+            "write public twin": "ok",
+            "write public with a phone": "field",
+            "write public record with names": "field",
+        },
         "anonymous": {op: "denied" for op in ops},
     }
     for role, row in expected.items():

@@ -19,6 +19,7 @@ from sync.couch_server import CouchServer
 from village_app.county import roles
 from village_app.county.provision import DESIGN_ID, init_county
 from village_app.county.registry import RegistryError, load, parse
+from village_app.domain.publicity import kiosk_selector
 
 FIXTURE = ROOT / "fixtures" / "county.toml"
 
@@ -74,12 +75,37 @@ async def test_init_makes_databases_with_security_and_rules(county: County) -> N
                 roles.village_role(village.code),
                 roles.township_role(village.code[:9]),
                 "county_reviewer",
+                "county_publisher",
             }
             db = await server.database(name, create=False)
             try:
                 assert f'"{village.code}"' in (await db.get(DESIGN_ID))["validate_doc_update"]
             finally:
                 await db.close()
+            # Its public database: the kiosk reads it, the publishing job writes it.
+            public = county.public_db(village.code)
+            assert public in names
+            security = await server.get_security(public)
+            assert security["admins"]["roles"] == ["county_admin"]
+            assert set(security["members"]["roles"]) == {
+                roles.kiosk_role(village.code),
+                roles.township_role(village.code[:9]),
+                "county_reviewer",
+                "county_publisher",
+            }
+            db = await server.database(public, create=False)
+            try:
+                assert '"public_matter"' in (await db.get(DESIGN_ID))["validate_doc_update"]
+            finally:
+                await db.close()
+            jobs = await server.database("_replicator", create=False)
+            try:
+                job = await jobs.get(f"cunyi:{public}")
+            finally:
+                await jobs.close()
+            assert job["source"]["url"].endswith("/" + name) and job["continuous"] is True
+            assert job["target"]["url"].endswith("/" + public)
+            assert job["selector"] == kiosk_selector()
 
 
 async def test_a_second_run_changes_nothing(county: County) -> None:
@@ -87,10 +113,14 @@ async def test_a_second_run_changes_nothing(county: County) -> None:
         db = await server.database(county.db(county.village_a), create=False)
         try:
             rev = (await db.get(DESIGN_ID))["_rev"]
-            report = await init_county(server, county.registry, prefix=county.prefix)
+            report = await init_county(
+                server, county.registry, prefix=county.prefix, publisher=county.publisher.name
+            )
             assert report.created == [] and report.updated == []
             assert sorted(report.unchanged) == sorted(
-                county.db(v.code) for v in county.registry.villages
+                name
+                for v in county.registry.villages
+                for name in (county.db(v.code), county.public_db(v.code))
             )
             assert (await db.get(DESIGN_ID))["_rev"] == rev
         finally:
@@ -116,19 +146,26 @@ async def test_a_registry_change_touches_what_changed(county: County) -> None:
         }
     )
     async with CouchServer(county.url) as server:
-        report = await init_county(server, grown, prefix=county.prefix)
-        assert report.created == [county.db(new)] and report.updated == []
-        report = await init_county(server, merged, prefix=county.prefix)
+        publisher = county.publisher.name
+        report = await init_county(server, grown, prefix=county.prefix, publisher=publisher)
+        assert report.created == [county.db(new), county.public_db(new)]
+        assert report.updated == []
+        report = await init_county(server, merged, prefix=county.prefix, publisher=publisher)
         assert report.created == [] and county.db(a) in report.unchanged
         assert sorted(report.updated) == sorted(
-            f"{county.db(v)}: {what}" for v in (b, new) for what in ("security", "rules")
+            [
+                *(f"{county.db(v)}: {what}" for v in (b, new) for what in ("security", "rules")),
+                *(f"{county.public_db(v)}: security" for v in (b, new)),
+            ]
         )
         assert set((await server.get_security(county.db(b)))["members"]["roles"]) == {
             "village_" + b,
             roles.township_role(code + "001"),
             "county_reviewer",
+            "county_publisher",
         }
-        assert (await init_county(server, merged, prefix=county.prefix)).updated == []
+        again = await init_county(server, merged, prefix=county.prefix, publisher=publisher)
+        assert again.updated == []
     # The merged township's reviewer now writes reviews into B's database.
     async with httpx.AsyncClient() as client:
         review = {

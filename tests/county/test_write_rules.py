@@ -137,4 +137,9 @@ def test_design_document_embeds_the_rules_and_the_village() -> None:
     assert "/*RULES*/" not in source and "/*VILLAGE*/" not in source
     assert f'"{VILLAGE}"' in source and '"evidence_types"' in source
     members = security_doc(VILLAGE)["members"]["roles"]
-    assert members == [f"village_{VILLAGE}", "township_990101001", "county_reviewer"]
+    assert members == [
+        f"village_{VILLAGE}",
+        "township_990101001",
+        "county_reviewer",
+        "county_publisher",
+    ]

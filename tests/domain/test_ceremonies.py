@@ -7,7 +7,7 @@ import pytest
 from village_app.domain import (
     Ceremony,
     ValidationError,
-    is_public,
+    check_public,
     limits_from_data,
     register_ceremony,
 )
@@ -70,4 +70,4 @@ def test_fields(ceremony: Ceremony, field: str) -> None:
 def test_malformed_limits_and_privacy() -> None:
     with pytest.raises(ValidationError):
         limits_from_data({"birthday": {"max_tables": 3}})
-    assert not is_public({"_id": "ceremony:1:a", "type": "ceremony", "family": "林家"})
+    assert check_public({"_id": "ceremony:1:a", "type": "ceremony", "family": "林家"}, "1")

@@ -1,7 +1,8 @@
 """``village-app county``: set up and keep the county's CouchDB.
 
 * ``county init --couch URL --registry FILE``: a database per village with its security and
-  write rules (idempotent: run it again after every registry change);
+  write rules, and its public database with the job that fills it (idempotent: run it again
+  after every registry change);
 * ``county user add --couch URL --registry FILE NAME``: the CouchDB account of someone the
   registry lists as staff, with the roles the registry gives them;
 * ``county index --couch URL --index DIR``: keep the county index the county pages read
@@ -31,6 +32,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     init = actions.add_parser("init", help="create or update every village database")
     common(init)
+    init.add_argument(
+        "--publisher",
+        default="cunyi_publisher",
+        help="the account CouchDB fills the villages' public databases as (made if missing)",
+    )
+    init.add_argument(
+        "--replicate-via",
+        default=None,
+        metavar="URL",
+        help="the server's address as CouchDB reaches itself, for the publishing jobs "
+        "(default: --couch without its credentials)",
+    )
     init.set_defaults(handler=run_init)
 
     user = actions.add_parser("user", help="county accounts (user add)")
@@ -87,17 +100,17 @@ def run_init(args: argparse.Namespace) -> int:
     registry = _registry(args.registry)
     if registry is None:
         return 2
-    return asyncio.run(_init(args.couch, registry))
+    return asyncio.run(_init(args.couch, registry, args.publisher, args.replicate_via))
 
 
-async def _init(url: str, registry: Any) -> int:
+async def _init(url: str, registry: Any, publisher: str, via: str | None) -> int:
     from sync.couch_server import CouchServer
     from sync.errors import CouchError
     from village_app.county.provision import init_county
 
     try:
         async with CouchServer(url) as server:
-            report = await init_county(server, registry)
+            report = await init_county(server, registry, publisher=publisher, replicate_via=via)
     except CouchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

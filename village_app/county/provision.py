@@ -1,8 +1,10 @@
 """``county init``: make the county CouchDB match the registry, as often as it is run.
 
 For each village: its database, its ``_security`` (the village's secretary, its township's
-reviewers and the county's as members; the county's administrators as admins) and the design
-document whose ``validate_doc_update`` enforces :mod:`village_app.domain.write_rules`.
+reviewers and the county's, and the publishing job, as members; the county's administrators as
+admins) and the design document whose ``validate_doc_update`` enforces
+:mod:`village_app.domain.write_rules`; and its public database with the job that fills it
+(:mod:`village_app.county.publishing`).
 Only what differs is written, so a second run changes nothing and a registry change (a new
 village, a township merged into another) touches just what it changed. Nothing is ever
 deleted: a database whose village left the registry is reported and left alone."""
@@ -18,7 +20,7 @@ from typing import Any, Final
 
 from sync.couch_server import CouchServer
 from sync.errors import NotFoundError, PreconditionFailedError
-from village_app.county import roles
+from village_app.county import publishing, roles
 from village_app.county.registry import Registry, Village
 from village_app.domain.write_rules import rules_json
 
@@ -59,6 +61,7 @@ def security_doc(village_code: str, township: str | None = None) -> dict[str, An
             "roles": [
                 roles.village_role(village_code),
                 *roles.reviewer_roles(township or village_code[:9]),
+                roles.COUNTY_PUBLISHER,
             ],
         },
     }
@@ -67,7 +70,7 @@ def security_doc(village_code: str, township: str | None = None) -> dict[str, An
 @dataclass
 class InitReport:
     created: list[str] = field(default_factory=list)  # databases made
-    updated: list[str] = field(default_factory=list)  # "<db>: security", "<db>: rules"
+    updated: list[str] = field(default_factory=list)  # "<db>: security", "<db>: rules", "<db>: job"
     unchanged: list[str] = field(default_factory=list)
     unregistered: list[str] = field(default_factory=list)  # village databases not in the registry
 
@@ -83,12 +86,30 @@ class InitReport:
         )
 
 
-async def init_county(server: CouchServer, registry: Registry, *, prefix: str = "") -> InitReport:
+async def init_county(
+    server: CouchServer,
+    registry: Registry,
+    *,
+    prefix: str = "",
+    publisher: str = publishing.DEFAULT_PUBLISHER,
+    replicate_via: str | None = None,
+) -> InitReport:
+    """``publisher``: the publishing account's name; ``replicate_via``: the server's address
+    as CouchDB reaches itself for the publishing jobs (by default the one given)."""
     report = InitReport()
     existing = set(await server.all_dbs())
+    await publishing.ensure_replicator_db(server, existing)
+    account, renewed = await publishing.ensure_publisher(
+        server, publisher, [v.code for v in registry.villages], prefix
+    )
+    if renewed:
+        report.updated.append(f"{publisher}: password (the publishing jobs are rewritten)")
     for village in registry.villages:
         township = registry.code + village.township
         await _provision_village(server, village, township, prefix, existing, report)
+        await _provision_public(
+            server, village, township, prefix, existing, report, account, replicate_via
+        )
     wanted = {roles.village_database(v.code, prefix) for v in registry.villages}
     report.unregistered = sorted(
         name
@@ -126,6 +147,45 @@ async def _provision_village(
     if not await _same_design(server, name, design):
         await server.put_design(name, design)
         changed.append(f"{name}: rules")
+    if fresh:
+        return
+    if changed:
+        report.updated.extend(changed)
+    else:
+        report.unchanged.append(name)
+
+
+async def _provision_public(
+    server: CouchServer,
+    village: Village,
+    township: str,
+    prefix: str,
+    existing: set[str],
+    report: InitReport,
+    publisher: publishing.Publisher,
+    replicate_via: str | None,
+) -> None:
+    name = roles.public_database(village.code, prefix)
+    fresh = False
+    if name not in existing:
+        try:
+            await server.create_db(name)
+            report.created.append(name)
+            fresh = True
+        except PreconditionFailedError:
+            pass
+    changed = []
+    security = publishing.security_doc(village.code, township)
+    if not _same_security(await server.get_security(name), security):
+        await server.put_security(name, security)
+        changed.append(f"{name}: security")
+    design = publishing.design_doc(village.code)
+    if not await _same_design(server, name, design):
+        await server.put_design(name, design)
+        changed.append(f"{name}: rules")
+    job = publishing.replicator_doc(replicate_via or server.url, village.code, prefix, publisher)
+    if await publishing.put_job(server, job):
+        changed.append(f"{name}: job")
     if fresh:
         return
     if changed:

@@ -3,7 +3,8 @@
 One database per village, ``village_<code>``; a village's secretary carries the role
 ``village_<code>``; a township reviewer ``township_<9-digit township code>`` for each township
 reviewed; county reviewers ``county_reviewer``; a kiosk ``kiosk_<code>``, which opens only the
-village's public database; the county's administrators ``county_admin``.
+village's public database ``village_<code>_public``; the publishing job ``county_publisher``; the
+county's administrators ``county_admin``.
 
 ``prefix`` lets the tests keep their databases apart on a shared server."""
 
@@ -13,6 +14,9 @@ from typing import Final
 
 COUNTY_ADMIN: Final = "county_admin"
 COUNTY_REVIEWER: Final = "county_reviewer"
+#: The account CouchDB's replicator fills each village's public database as: it reads village
+#: databases and writes public ones (see :mod:`village_app.county.publishing`).
+COUNTY_PUBLISHER: Final = "county_publisher"
 #: CouchDB's own role of server administrators.
 SERVER_ADMIN: Final = "_admin"
 

@@ -99,7 +99,8 @@ function (newDoc, oldDoc, userCtx, secObj) {
   mayWriteType(newDoc, isAdmin);
   if (!oldDoc || oldDoc._deleted === true) {
     var name = userCtx ? userCtx.name : null;
-    if (!isAdmin && (name === null || name === undefined || newDoc.created_by !== name)) {
+    var authored = !has(RULES.twin_types, newDoc.type);
+    if (authored && !isAdmin && (name === null || name === undefined || newDoc.created_by !== name)) {
       refuse('author');
     }
     return;

@@ -84,8 +84,9 @@ read; send it back with an edit) and, for matters and members, ``conflicts``.
 CheckedAttachment(name, content_type, data)``, ``sniff_content_type``,
 ``MAX_ATTACHMENT_BYTES``.
 
-**Publicity** (``publicity``): ``DocType``, ``is_public(doc)``,
-``kiosk_selector()``, ``PRIVATE_FIELDS``.
+**Publicity** (``publicity``): ``DocType``, the allow-list ``PUBLIC_FIELDS`` and
+``check_public(doc, village)``, ``is_shown(doc, village)``, the projections ``public_matter``
+(and village, body, member, rule), ``twin_id``, ``kiosk_selector()``.
 
 **Dates** (``dates``): ``SHANGHAI``, ``parse_local`` (form input as
 Shanghai time), ``iso_local``, ``utc_stamp`` (document ``created_at``: UTC,
@@ -181,7 +182,14 @@ from village_app.domain.procedure import (
     stage_spec,
     stages_for,
 )
-from village_app.domain.publicity import PRIVATE_FIELDS, DocType, is_public, kiosk_selector
+from village_app.domain.publicity import (
+    PUBLIC_FIELDS,
+    DocType,
+    check_public,
+    is_shown,
+    kiosk_selector,
+    twin_id,
+)
 from village_app.domain.records import (
     MEETING_FORMS,
     AttachmentRef,
@@ -223,7 +231,7 @@ __all__ = [
     "MAX_ATTACHMENT_BYTES",
     "MEETING_FORMS",
     "MEMBER_FIELDS",
-    "PRIVATE_FIELDS",
+    "PUBLIC_FIELDS",
     "ROSTER_BODIES",
     "SHANGHAI",
     "STAGE_NAMES",
@@ -279,6 +287,7 @@ __all__ = [
     "body_name",
     "check_ceremony",
     "check_duplicate_name",
+    "check_public",
     "check_stage_allowed",
     "check_supervision_eligibility",
     "correct_stage_record",
@@ -288,7 +297,7 @@ __all__ = [
     "fold_corrections",
     "fold_matter",
     "fold_supervision",
-    "is_public",
+    "is_shown",
     "iso_local",
     "kiosk_selector",
     "limits_from_data",
@@ -308,6 +317,7 @@ __all__ = [
     "stage_spec",
     "stages_for",
     "to_shanghai",
+    "twin_id",
     "utc_stamp",
     "validate_attachment",
     "validate_attendance",

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from village_app.domain.errors import DomainError
+from village_app.domain.publicity import PUBLIC_TYPES, DocType
 from village_app.domain.services.vocab import ServiceDoc
-from village_app.domain.publicity import DocType
 from village_app.i18n import N_
 
 #: The rules as data: JSON-able, embedded in the design document as is.
@@ -44,7 +44,11 @@ RULES: Final[Mapping[str, Any]] = {
         # Ratings collected on paper or in a meeting, typed by the secretary. (The kiosk's
         # own ratings, which it writes with no secretary's account, need a rule of their own.)
         ServiceDoc.RATING,
+        *(DocType(t) for t in PUBLIC_TYPES),
     ],
+    # Public twins (see publicity): projections the laptop makes of its records, with no
+    # author of their own (a repair after a pull writes them too).
+    "twin_types": list(PUBLIC_TYPES),
     # What county and township staff write: nothing else.
     # Of the service lists (issue 13), the county writes into a village's database the copy
     # of each resource-list entry that covers the village, the service projects it matches
@@ -178,7 +182,12 @@ def check_write(
     if refused is not None:
         return refused
     if old is None or old.get("_deleted") is True:
-        if not is_admin and (writer.name is None or new.get("created_by") != writer.name):
+        authored = new.get("type") not in RULES["twin_types"]
+        if (
+            authored
+            and not is_admin
+            and (writer.name is None or new.get("created_by") != writer.name)
+        ):
             return Refusal("author", docid)
         return None
     if any(_canonical(new.get(k)) != _canonical(old.get(k)) for k in RULES["identity_fields"]):

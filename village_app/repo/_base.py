@@ -4,6 +4,7 @@ caches; and the few ways a document is read and written (store errors to domain 
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar, cast
@@ -18,11 +19,13 @@ from village_app.repo import docs
 from village_app.repo.actor import Actor
 from village_app.repo.ids import is_form_key, make_id
 from village_app.repo.matter_index import MatterIndex
+from village_app.repo.public import PublicTwins, twinned
 from village_app.repo.quarantine import QuarantineIndex, Unreadable, check
 from village_app.repo.search_index import SearchIndex
 
 Doc = dict[str, Any]
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @dataclass(eq=False)
@@ -172,6 +175,7 @@ class StoreBase:
             result = await self.db.put(doc)
         except ConflictError as exc:
             raise EditConflict(N_("此记录已被他人修改，请刷新后再试"), ids=[doc["_id"]]) from exc
+        await self._publish(str(doc["_id"]))
         return str(result["rev"])
 
     async def _put_new(self, doc: Mapping[str, Any]) -> str:
@@ -181,7 +185,19 @@ class StoreBase:
             result = await self.db.put(doc)
         except ConflictError as exc:
             raise EditConflict(N_("记录已存在"), ids=[doc["_id"]]) from exc
+        await self._publish(str(doc["_id"]))
         return str(result["rev"])
+
+    async def _publish(self, docid: str) -> None:
+        """Keep a record's public twin in step with it (:mod:`village_app.repo.public`). The
+        record is saved whatever happens here: a twin left behind is put right at the next
+        start-up or pull, so a failure is logged, not raised."""
+        if not twinned(docid.split(":", 1)[0]):
+            return
+        try:
+            await PublicTwins(self).reconcile(docid)
+        except Exception:
+            log.warning("%s: the public twin was not updated", docid, exc_info=True)
 
 
 def _creation_order(doc: Mapping[str, Any]) -> tuple[str, str]:

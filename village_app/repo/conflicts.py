@@ -73,4 +73,5 @@ class ConflictRecords(StoreBase):
         raise_for_results(
             await self.db.bulk_docs([{"_id": docid, "_rev": r, "_deleted": True} for r in losing])
         )
+        await self._publish(docid)
         return rev

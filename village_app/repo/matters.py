@@ -34,6 +34,7 @@ from village_app.domain.rosters import check_on_roster
 from village_app.i18n import N_
 from village_app.repo import docs
 from village_app.repo.matter_index import MatterIndex
+from village_app.repo.public import PublicTwins
 from village_app.repo.retry import raise_for_results, retry_on_conflict
 from village_app.repo.supervision import SupervisionRecords
 
@@ -194,9 +195,12 @@ class MatterRecords(SupervisionRecords):
                 stale.append(doc["_id"])
         for docid in stale:
             fixed += await self._set_record_flags(docid, matters)
+        fixed += await PublicTwins(self).reconcile_all()
         if fixed:
             log.warning(
-                "%s: repaired %d derived values (stage, publicity flags)", self.village, fixed
+                "%s: repaired %d derived values (stage, publicity flags, public twins)",
+                self.village,
+                fixed,
             )
         return fixed
 
@@ -309,6 +313,8 @@ class MatterRecords(SupervisionRecords):
 
         if stage != matter.stage:
             await retry_on_conflict(attempt, what=f"stage of {matter.id}", ids=[matter.id])
+        # Its public twin follows the records too (a correction changes what is published).
+        await self._publish(matter.id)
 
     async def _store_record(
         self, matter: Matter, record: StageRecord, attachments: Sequence[NewAttachment]

@@ -127,6 +127,7 @@ class OrganisationRecords(ConflictRecords):
         failed = [r for r in result if r.get("error")]
         if failed:
             raise EditConflict(N_("保存成员失败，请重试"), ids=[doc["_id"]])
+        await self._publish(doc["_id"])
         return docs.member_from_docs(doc, private)
 
     async def update_member(self, member: Member, *, same_name_ok: bool = False) -> Member:
