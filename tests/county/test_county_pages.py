@@ -217,7 +217,24 @@ COUNTY_ROUTES = {
     "review_submit": "signed in",
     "review_back": "signed in",
     "attachment": "signed in",
+    "county_services": "signed in",
+    "county_organisations": "signed in",
+    "county_organisation_add": "signed in",
+    "county_organisation": "signed in",
+    "county_resource_add": "signed in",
+    "county_resource_back": "signed in",
+    "county_resource_active": "signed in",
+    "county_resource_active_back": "signed in",
+    "county_needs": "signed in",
+    "county_village_services": "signed in",
+    "county_project_add": "signed in",
+    "county_project_back": "signed in",
+    "county_pairing_add": "signed in",
+    "county_pairing_back": "signed in",
 }
+#: What only county-wide staff may do (the organisations and the resource list, which goes to
+#: every village): a township reviewer is refused (403).
+COUNTY_WIDE_ONLY = {"county_organisation_add", "county_resource_add", "county_resource_active"}
 
 
 def test_every_county_route_for_each_role(setup: Setup, tmp_path: Path) -> None:
@@ -227,7 +244,13 @@ def test_every_county_route_for_each_role(setup: Setup, tmp_path: Path) -> None:
 
     from village_app.web.security.permissions import GuardedRoute, routes_without_access
 
-    ids = {"matter_id": setup.matter.id, "record_id": "", "name": "x.png"}
+    ids = {
+        "matter_id": setup.matter.id,
+        "record_id": "",
+        "name": "x.png",
+        "org_id": "x",
+        "resource_id": "x",
+    }
     with _client(setup, tmp_path) as probe:
         routes = probe.app.routes  # type: ignore[attr-defined]
         assert routes_without_access(routes) == []
@@ -257,15 +280,17 @@ def test_every_county_route_for_each_role(setup: Setup, tmp_path: Path) -> None:
                                 assert "/login" in answer.headers.get("location", ""), where
                             else:
                                 assert answer.status_code == 401, where
+                        elif role == "township_a" and route.name in COUNTY_WIDE_ONLY:
+                            assert answer.status_code == 403, where
                         else:
                             assert answer.status_code not in (401, 403, 500), where
                             other_township = role == "township_a" and code != setup.county.village_a
-                            # (review_back only redirects to the matter page, which is 404.)
+                            # (a *_back route only redirects to its form's page, which is 404.)
                             if (
                                 other_township
                                 and "{code}" in route.path
                                 and method == "GET"
-                                and route.name != "review_back"
+                                and not route.name.endswith("_back")
                             ):
                                 assert answer.status_code == 404, where
 

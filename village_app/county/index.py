@@ -234,6 +234,11 @@ class CountyIndex:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    async def read(self, fn: Callable[[Transaction], T]) -> T:
+        """``fn`` run on one snapshot of the index (for readers of tables kept beside the
+        villages' own, such as :mod:`.services_index`)."""
+        return await self._tables.read(fn)
+
     def mirror_path(self, code: str) -> Path:
         """The county's copy of the village's database (an embedded store: open it
         read-only for a matter page; the indexer writes it)."""

@@ -20,9 +20,11 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from sync.database import Database
+from village_app.county.services_summary import ServiceSummary, summarise_services
 from village_app.domain import DocType, MatterView, StageRecord
-from village_app.domain.dates import EARLIEST, LATEST, utc_stamp
+from village_app.domain.dates import EARLIEST, LATEST, now_utc, to_shanghai, utc_stamp
 from village_app.domain.procedure import PUBLICATION_STAGES
+from village_app.domain.services import ServiceDoc
 from village_app.domain.timeliness import (
     DEFAULT_PUBLICATION_RULE,
     PublicationRule,
@@ -40,6 +42,9 @@ RESOLUTION_PUBLICATION_STAGES: Final = frozenset({"resolution_publication", "cou
 #: its last review is in the review queue.
 REVIEWED_STAGES: Final = RESOLUTION_STAGES | PUBLICATION_STAGES
 REVIEW_DECISIONS: Final = ("recorded", "returned")
+#: The county's service lists in a village's database (resource copies, projects, pairings):
+#: checked like any record, but not the village's activity (see _Scan).
+COUNTY_LISTS: Final = frozenset({ServiceDoc.RESOURCE, ServiceDoc.PROJECT, ServiceDoc.PAIRING})
 
 
 @dataclass(frozen=True)
@@ -127,6 +132,7 @@ class VillageSummary:
     unreadable: tuple[Unreadable, ...]
     reviews: int
     stage_counts: dict[str, int] = field(default_factory=dict)
+    services: ServiceSummary | None = None
 
 
 def as_stamp(value: object) -> str | None:
@@ -178,6 +184,13 @@ class _Scan:
             found.pop(docid, None)
         self.live.discard(docid)
         if doc is None or docid.startswith("_design/"):
+            return
+        if doc.get("type") in COUNTY_LISTS:
+            # Written by the county (a resource list is sent to every village it covers):
+            # neither a record the village sent nor a sign that its laptop synced.
+            problem = check(doc, self.code)
+            if problem is not None:
+                self.unreadable[docid] = problem
             return
         self.live.add(docid)
         if doc.get("type") == DocType.REVIEW:
@@ -313,4 +326,5 @@ async def summarise(
         unreadable=tuple(sorted(scan.unreadable.values(), key=lambda u: (u.type, u.id))),
         reviews=len(scan.reviews),
         stage_counts=counts,
+        services=await summarise_services(store, today=to_shanghai(now_utc()).date().isoformat()),
     )

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from sync.embedded.tables import SchemaVersionError, TableFile, Transaction
+from village_app.county import services_tables
 from village_app.county.summary import MatterSummary, VillageSummary
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 VERSION: Final = 3
 INDEX_FILE: Final = "index.sqlite"
 
-SCHEMA: Final = """
+_VILLAGE_SCHEMA: Final = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT INTO meta VALUES ('generation', '0');
 CREATE TABLE villages (
@@ -96,6 +97,7 @@ CREATE TABLE unreadable (
     PRIMARY KEY (code, id)
 )
 """
+SCHEMA: Final = _VILLAGE_SCHEMA + ";\n" + services_tables.SCHEMA
 
 
 def index_path(folder: Path) -> Path:
@@ -319,6 +321,7 @@ async def save_village(
             "INSERT INTO unreadable VALUES (?,?,?,?,?)",
             ((code, u.id, u.rev, u.type, u.reason) for u in summary.unreadable),
         )
+        services_tables.save(tx, code, summary.services)
         _next_generation(tx)
 
     await tables.write(write)

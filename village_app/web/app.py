@@ -30,6 +30,7 @@ import sync
 from village_app import i18n, repo
 from village_app.domain.errors import DomainError
 from village_app.web.county import pages as county_pages
+from village_app.web.county import services as county_services
 from village_app.web.county.open import open_county
 from village_app.web.errors import exception_handlers
 from village_app.web.pages import (
@@ -85,7 +86,9 @@ async def health(request: Request) -> Response:
 
 def _routes(settings: Settings) -> list[BaseRoute]:
     routes: list[BaseRoute] = [route("/healthz", health, name="health", access=PUBLIC)]
-    modules = (auth, lang, county_pages) if settings.mode == "county" else _FIELD_PAGES
+    modules = (
+        (auth, lang, county_pages, county_services) if settings.mode == "county" else _FIELD_PAGES
+    )
     for module in modules:
         routes.extend(module.routes)
     routes.append(PublicMount("/static", StaticFiles(directory=settings.static_dir), name="static"))

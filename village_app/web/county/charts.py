@@ -27,6 +27,8 @@ class Chart:
     note: str  # msgid: what the numbers count
     series: tuple[Series, ...]
     rows: tuple[tuple[str, tuple[int, ...]], ...]  # (township name, a value per series)
+    #: What a row is (msgid): a township, or an organisation, a kind of service...
+    row_label: str = N_("乡镇")
 
     @property
     def widest(self) -> int:
