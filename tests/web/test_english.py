@@ -34,6 +34,8 @@ from starlette.testclient import TestClient
 import sync
 from village_app.demo import load_demo
 from village_app.domain.organisation import ROLE_WORDS
+from village_app.repo.docs.services import need_from_doc
+from village_app.repo.sealing import SealKey
 from village_app.web import Settings, create_app
 from village_app.web.security.permissions import GuardedRoute
 from web.helpers import attr, csrf_of, log_in, soup
@@ -80,6 +82,32 @@ DATA_FIELDS: frozenset[tuple[str, str]] = frozenset(
         ("ceremony", "registered_by"),
         ("village_rule", "title"),
         ("village_rule", "text"),
+        # The service lists (issue 13): what the county and the village typed.
+        *(
+            (doc_type, field)
+            for doc_type in ("service_resource", "service_project", "service_pairing")
+            for field in ("organisation.name", "organisation.sector")
+        ),
+        ("service_resource", "title"),
+        ("service_resource", "place"),
+        ("service_resource", "frequency"),
+        ("service_resource", "description"),
+        ("service_project", "title"),
+        ("service_project", "schedule"),
+        ("service_project", "note"),
+        ("service_pairing", "schedule"),
+        ("service_pairing", "content"),
+        ("service_need", "summary"),
+        ("service_need", "visited_by"),
+        ("service_need", "closed_reason"),
+        ("service_log", "what"),
+        ("service_log", "place"),
+        ("service_log", "reason"),
+        ("service_post", "name"),
+        ("service_post", "duties"),
+        ("post_claim", "holder"),
+        ("duty_log", "holder"),
+        ("duty_log", "what"),
     }
 )
 #: GET routes that are no HTML page, with why.
@@ -91,7 +119,20 @@ NOT_PAGES: dict[str, str] = {
     "login": "signed out: test_the_login_page_in_english_has_no_chinese",
     **{
         f"{name}_back": "a GET of a form's address, sent back to the form's page"
-        for name in ("member_add", "member_end_term", "supervision_follow_up", "attachment_add")
+        for name in (
+            "member_add",
+            "member_end_term",
+            "supervision_follow_up",
+            "attachment_add",
+            "service_log",
+            "service_rating",
+            "pairing_log",
+            "service_need_propose",
+            "service_need_close",
+            "post_claim",
+            "post_claim_end",
+            "duty_log",
+        )
     },
     **{
         f"ledger_{name}_xlsx": "a workbook download"
@@ -122,6 +163,7 @@ async def _data_values(path: Path) -> list[str]:
     finally:
         await db.close()
     values: set[str] = set()
+    key = SealKey.load(path.parent)
     for row in rows:
         doc = row.get("doc") or {}
         values.update(doc.get("_attachments") or {})  # the scans' file names, as uploaded
@@ -131,6 +173,10 @@ async def _data_values(path: Path) -> list[str]:
             if field == "role" and value in ROLE_WORDS:
                 continue  # the app's own word: shown translated
             values.add(value)
+        if doc.get("type") == "service_need" and key is not None:
+            # The person a need names is sealed in the document and shown opened.
+            person = need_from_doc(doc, key).person
+            values.update(vars(person).values() if person else ())
     return sorted((v for v in values if CJK.search(v)), key=len, reverse=True)
 
 

@@ -20,6 +20,8 @@ from village_app.county.provision import init_county
 from village_app.county.registry import Registry
 from village_app.demo import load_demo
 from village_app.demo.county import village_docs
+from village_app.demo.services import load_county_services, village_service_docs
+from village_app.repo.sealing import SealKey
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,9 @@ async def load_county_demo(
                 target = f"{couch_url.rstrip('/')}/{roles.village_database(demo_code, prefix)}"
                 await sync.replicate(str(laptop.path), target)
         filled = empty = 0
+        # Generated villages have no laptop: their needs are sealed with a key nobody keeps.
+        key = SealKey.generate()
+        clerk = next((s.name for s in registry.staff if s.role == "county_reviewer"), "county")
         for n, village in enumerate(registry.villages):
             if village.code == demo_code:
                 filled += 1
@@ -65,8 +70,12 @@ async def load_county_demo(
                             name=village.name,
                             township=township.name if township else "",
                         )
+                        + village_service_docs(
+                            village.code, key=key, secretary="secretary", clerk=clerk, seed=n
+                        )
                     )
             finally:
                 await db.close()
             filled += 1
+        await load_county_services(server, registry, prefix)
     return CountyDemo(filled, empty, [s.name for s in registry.staff])

@@ -17,6 +17,7 @@ from typing import Any
 import sync
 from sync.errors import NotFoundError, StorageFullError
 from village_app.demo.build import FIXTURE, build_demo, load_script
+from village_app.demo.services import load_services_demo
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,15 @@ async def _build_aside(path: Path, script: dict[str, Any]) -> None:
         db = await sync.open_database(str(building))
         try:
             await build_demo(db, script)
+            # The service lists (issue 13): the persons its needs name are sealed with the
+            # key of the data folder the demo is loaded into.
+            await load_services_demo(
+                db,
+                script["village"]["code"],
+                path.parent,
+                secretary=script["secretary"]["username"],
+                clerk="county-li",
+            )
             await db.put_local(
                 {"_id": MARKER, "version": VERSION, "village": script["village"]["code"]}
             )
