@@ -12,22 +12,27 @@ from village_app.domain import (
     ROSTER_BODIES,
     Body,
     BodyKind,
+    BodyRule,
     DocType,
+    DomainError,
     DuplicateName,
     EditConflict,
     Member,
     MemberChange,
     NotFound,
+    Problems,
     RuleBook,
     ValidationError,
     Village,
     check_duplicate_name,
     limits_from_data,
     member_changes,
+    rule_for,
     rules_with_overrides,
     validate_member,
     validate_village,
 )
+from village_app.domain.matters import MAX_TEXT
 from village_app.domain.rosters import MEETING_ROSTERS, MeetingRoster, meeting_roster
 from village_app.i18n import N_
 from village_app.repo import docs
@@ -67,6 +72,53 @@ class OrganisationRecords(ConflictRecords):
             doc["_rev"] = rev or body.rev
         new_rev = await self._put_editable(doc)
         return replace(body, id=doc["_id"], rev=new_rev)
+
+    async def get_body(self, kind: str) -> Body:
+        """A body's charter and rule as stored (an empty one when it has no document yet)."""
+        kind = str(BodyKind(kind))
+        try:
+            doc = await self.db.get(docs.body_id(self.village, kind))
+        except NotFoundError:
+            return Body(kind=kind)
+        return self._read_one(doc, docs.body_from_doc)
+
+    async def update_charter(
+        self, kind: str, charter: str, rule: BodyRule | None, *, rev: str
+    ) -> Body:
+        """Edit a body's charter and (``rule``; ``None`` keeps it) its quorum and majority.
+        ``rev``: the revision read (``""`` when the body had no document): an edit made
+        meanwhile is refused, not overwritten. What they said before is appended to the body's
+        ``history``; fields this version does not know are kept."""
+        before = await self.get_body(kind)
+        if rev != before.rev:
+            raise EditConflict(N_("此记录已被他人修改，请刷新后再试"), ids=[before.id or kind])
+        rule_data = before.rule
+        if rule is not None and not _same_rule(before.rule, rule):
+            rule_data = rule.to_data()
+        if charter == before.charter and rule_data == before.rule:
+            return before
+        extra = dict(before.extra)
+        if before.rev:
+            # The rule in force before, also when it was the default (no rule of its own).
+            in_force = before.rule or rule_for(kind, await self.rules()).to_data()
+            earlier = extra.get("history")
+            extra["history"] = [
+                *(earlier if isinstance(earlier, list) else []),
+                {
+                    "at": self.actor.stamp(),
+                    "by": self.actor.user,
+                    "charter": before.charter,
+                    "rule": in_force,
+                },
+            ]
+        body = replace(before, charter=charter, rule=rule_data, extra=extra)
+        rules_with_overrides({kind: rule_data} if rule_data else {})  # checks the rule's data
+        doc = docs.body_to_doc(self.village, body, self.actor)
+        if before.rev:
+            old = await self.db.get(doc["_id"])
+            doc.update(_rev=old["_rev"], created_at=old["created_at"], created_by=old["created_by"])
+        rev = await self._put_editable(doc)
+        return replace(body, id=doc["_id"], rev=rev)
 
     async def rules(self) -> RuleBook:
         """DOMAIN.md's defaults with the rules the village's bodies set for themselves.
@@ -201,15 +253,33 @@ class OrganisationRecords(ConflictRecords):
         *,
         published: bool = True,
         limits: Mapping[str, Any] | None = None,
+        key: str | None = None,
+        problems: Problems | None = None,
     ) -> dict[str, Any]:
         """Add a village rule text (村规民约) or the weddings-and-funerals standard (红白事标准),
-        the latter optionally with its caps as data (``{"wedding": {"max_tables": 15, ...}}``)."""
+        the latter optionally with its caps as data (``{"wedding": {"max_tables": 15, ...}}``).
+        A rule is never edited: a new version is added, and the latest published one is in
+        force (the earlier ones are its history). ``key``: the form's idempotency key;
+        ``problems``: what the caller found wrong already (raised with the rest)."""
+        docid = self._keyed_id(DocType.VILLAGE_RULE, key)
+        if docid is not None:
+            try:
+                return dict(await self._get_doc(docid, missing=N_("记录不存在")))
+            except NotFound:
+                pass
+        problems = problems if problems is not None else Problems()
         if limits:
-            limits_from_data(limits)  # refuse malformed caps before storing
-        if not title.strip() or not text.strip():
-            raise ValidationError(
-                N_("请填写标题和内容"), field="title" if not title.strip() else "text"
+            with problems.check():
+                limits_from_data(limits)  # refuse malformed caps before storing
+        if not title.strip():
+            problems.add(ValidationError(N_("请填写标题"), field="title"))
+        if not text.strip():
+            problems.add(ValidationError(N_("请填写内容"), field="text"))
+        if len(text.strip()) > MAX_TEXT:
+            problems.add(
+                ValidationError(N_("内容不能超过%(max)s字"), {"max": MAX_TEXT}, field="text")
             )
+        problems.raise_any()
         doc = docs.village_rule_to_doc(
             self.village,
             kind,
@@ -219,6 +289,8 @@ class OrganisationRecords(ConflictRecords):
             published=published,
             limits=limits,
         )
+        if docid is not None:
+            doc["_id"] = docid
         await self._put_new(doc)
         return doc
 
@@ -247,3 +319,18 @@ def _namesake(member: Member, roster: list[Member]) -> bool:
     except DuplicateName:
         return True
     return False
+
+
+def _same_rule(data: Mapping[str, Any] | None, rule: BodyRule) -> bool:
+    """Whether stored rule data says what ``rule`` says (where it came from aside)."""
+    if data is None:
+        return False
+    try:
+        stored = BodyRule.from_data(data)
+    except (DomainError, KeyError, TypeError, ValueError):
+        return False
+    return (stored.quorum, stored.majority, stored.majority_of) == (
+        rule.quorum,
+        rule.majority,
+        rule.majority_of,
+    )

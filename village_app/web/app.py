@@ -50,6 +50,7 @@ from village_app.web.pages import (
     overview,
     posts,
     roster_conflicts,
+    rules,
     search,
     services,
     stages,
@@ -119,6 +120,7 @@ _FIELD_PAGES: Final = (
     roster_conflicts,
     unreadable,
     search,
+    rules,
     guide,
 )
 
