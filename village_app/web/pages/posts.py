@@ -39,6 +39,8 @@ class PostsPage:
     failed: str = ""
     form: forms.FormState = field(default_factory=forms.FormState)
     saved: str = ""
+    #: The post a card's link chose for the forms (``?post=``).
+    chosen: str = ""
     words: Words = WORDS
 
     def state(self, which: str, defaults: dict[str, str]) -> forms.FormState:
@@ -77,6 +79,7 @@ async def _page(
         secretary=is_secretary(request),
         failed=failed,
         form=state or forms.FormState(),
+        chosen=request.query_params.get("post", ""),
     )
 
 
