@@ -120,3 +120,21 @@ def test_ended_terms_are_apart_and_the_counts_agree(make_client: ClientFactory) 
     assert "林委员" in one(soup(client.get(COUNCIL)), "#ended-members").get_text()
     assert page_of(client.get("/")).bodies[0] is not None
     assert {b.kind: b.members for b in page_of(client.get("/")).bodies}["residents_council"] == 1
+
+
+def test_an_english_page_shows_the_role_in_english_and_keeps_it(
+    make_client: ClientFactory,
+) -> None:
+    client = make_client(setup=_village)
+    client.cookies.set("lang", "en")
+    seat = next(m for m in page_of(client.get("/councils/party_branch")).roster.members)
+    assert seat.role == "书记"
+    url = f"/councils/party_branch/members/{seat.id}/edit"
+    form = page_of(client.get(url)).form
+    assert form.values["role"] != "书记" and form.values["role"].isascii()
+    saved = client.post(
+        url, data={**form.values, **form_token(client, url)}, follow_redirects=False
+    )
+    assert saved.status_code == 303
+    again = page_of(client.get(url)).member
+    assert again.role == "书记" and again.history == ()  # nothing changed

@@ -10,6 +10,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from village_app import i18n
 from village_app.domain import (
     CEREMONY_COUNCIL,
     MEMBER_FIELDS,
@@ -23,6 +24,7 @@ from village_app.domain import (
     ValidationError,
     rule_for,
 )
+from village_app.domain.organisation import ROLE_NAMES
 from village_app.i18n import N_, now_local
 from village_app.web import resolve
 from village_app.web.rendering import forms
@@ -119,13 +121,26 @@ def _saved(request: Request, kind: str, member: Member) -> Response:
     return RedirectResponse(f"{url}#member-{member.id}", status_code=303)
 
 
-def _seat(form: FormData, problems: Problems, member: Member) -> Member:
+def _role_shown(role: str, locale: str) -> str:
+    """A role as the form shows it: one of the app's words in the page's language."""
+    msgid = ROLE_NAMES.get(role)
+    return i18n.gettext_for(locale).gettext(msgid) if msgid else role
+
+
+def _role_typed(typed: str, locale: str) -> str:
+    """A role as stored: the word it translates, when it is one of the app's (an English page
+    shows 书记 as Party secretary, and saving must not turn it into English)."""
+    words = i18n.gettext_for(locale)
+    return next((key for key, msgid in ROLE_NAMES.items() if words.gettext(msgid) == typed), typed)
+
+
+def _seat(form: FormData, problems: Problems, member: Member, locale: str) -> Member:
     """``member`` with the seat's fields as typed (a date that cannot be read is noted)."""
     read = forms.Reader(form, problems)
     return replace(
         member,
         name=read.text("name"),
-        role=read.text("role") or "成员",
+        role=_role_typed(read.text("role"), locale) or "成员",
         term_start=problems.value(partial(forms.day, form, "term_start"), None),
         term_end=problems.value(partial(forms.day, form, "term_end"), None),
         convenor=forms.flag(form, "convenor"),
@@ -142,7 +157,7 @@ async def _add_member(request: Request, form: FormData) -> Response:
     state = forms.FormState.of(form)
     problems = Problems()
     try:
-        member = _seat(form, problems, Member(body=kind, name=""))
+        member = _seat(form, problems, Member(body=kind, name=""), request_locale(request))
         problems.raise_any()
         added = await resolve.store(request).add_member(
             member, same_name_ok=forms.flag(form, "same_name_ok")
@@ -169,10 +184,10 @@ class MemberPage:
     fields: dict[str, str] = field(default_factory=lambda: dict(MEMBER_FIELDS))
 
 
-def _member_values(member: Member) -> dict[str, str]:
+def _member_values(member: Member, locale: str) -> dict[str, str]:
     values = {
         "name": member.name,
-        "role": member.role,
+        "role": _role_shown(member.role, locale),
         "term_start": member.term_start.isoformat() if member.term_start else "",
         "term_end": member.term_end.isoformat() if member.term_end else "",
         "rev": member.rev,
@@ -192,7 +207,9 @@ async def _member_of(request: Request, kind: str) -> Member:
 async def member_edit_form(request: Request) -> Response:
     kind = str(resolve.body_kind(request.path_params["body"]))
     member = await _member_of(request, kind)
-    page = MemberPage(kind, member, forms.FormState(_member_values(member)))
+    page = MemberPage(
+        kind, member, forms.FormState(_member_values(member, request_locale(request)))
+    )
     return render(request, "member_edit.html", page)
 
 
@@ -209,7 +226,9 @@ async def _edit_member(request: Request, form: FormData) -> Response:
     state = forms.FormState.of(form)
     problems = Problems()
     try:
-        edited = replace(_seat(form, problems, member), rev=forms.text(form, "rev"))
+        edited = replace(
+            _seat(form, problems, member, request_locale(request)), rev=forms.text(form, "rev")
+        )
         problems.raise_any()
         saved = await resolve.store(request).update_member(
             edited, same_name_ok=forms.flag(form, "same_name_ok")
