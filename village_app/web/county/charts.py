@@ -29,6 +29,8 @@ class Chart:
     rows: tuple[tuple[str, tuple[int, ...]], ...]  # (township name, a value per series)
     #: What a row is (msgid): a township, or an organisation, a kind of service...
     row_label: str = N_("乡镇")
+    #: Room for the rows' names left of the bars (SVG units): longer names need more.
+    label_width: int = 120
 
     @property
     def widest(self) -> int:

@@ -101,4 +101,6 @@ def satisfaction_chart(
             (name, tuple(s.distribution[score - 1] for score, _ in _SCORES)) for name, s in groups
         ),
         row_label=row_label,
+        # About 14 units a character at the labels' 13 px, within what a phone still shows.
+        label_width=min(240, max(120, 16 + 14 * max((len(n) for n, _ in groups), default=0))),
     )
