@@ -340,3 +340,28 @@ def test_the_yearly_review_of_projects_and_posts() -> None:
     assert review.totals.services == 2 and review.totals.volunteer_hours == 14.0
     assert review.posts[0].holders == ("李宣传",) and review.posts[0].duties == 1
     assert review.satisfaction.ratings == 1
+
+
+def test_what_the_kiosk_may_show_and_the_rating_it_writes() -> None:
+    from village_app.domain.services.public import (
+        kiosk_rating,
+        public_post,
+        public_project,
+        public_service_log,
+    )
+
+    project = Project("义诊", "r", CLINIC, "charity", date(2026, 1, 1), need_ids=("n1",), id="p1")
+    shown = public_project(project)
+    assert "need_ids" not in shown and "n1" not in str(shown)
+    assert shown["organisation"] == "仁和医院"
+    post = builtin_posts(V)[0]
+    claim = Claim(post.id, "李宣传", "party_member", date(2026, 1, 1))
+    assert public_post(post, [claim])["holders"] == [{"name": "李宣传", "kind": "party_member"}]
+    log = ServiceLog(date(2026, 3, 1), "义诊", 12, 3, 6.0, project_id="p1", reason="x")
+    assert set(public_service_log(log)) == {"project_id", "served_on", "what", "people_served"}
+    rating = kiosk_rating("p1", {"close": 5}, date(2026, 3, 1), " hall-1 ")
+    assert rating.source == "kiosk" and rating.device == "hall-1"
+    with pytest.raises(ValidationError):
+        kiosk_rating("p1", {"close": 5}, date(2026, 3, 1), "")
+    with pytest.raises(ValidationError):
+        kiosk_rating("p1", {"close": 9}, date(2026, 3, 1), "hall-1")
