@@ -31,7 +31,7 @@ from village_app.domain.timeliness import (
     publication_deadline,
 )
 from village_app.repo import VillageCaches, VillageStore, docs
-from village_app.repo.docs._fields import Fields, MalformedDocument
+from village_app.repo.docs._fields import MalformedDocument
 from village_app.repo.feed import follow_changes
 from village_app.repo.quarantine import Unreadable, check
 
@@ -41,7 +41,6 @@ RESOLUTION_PUBLICATION_STAGES: Final = frozenset({"resolution_publication", "cou
 #: Records the county reviews: a matter whose record of one of these stages arrived after
 #: its last review is in the review queue.
 REVIEWED_STAGES: Final = RESOLUTION_STAGES | PUBLICATION_STAGES
-REVIEW_DECISIONS: Final = ("recorded", "returned")
 #: The county's service lists in a village's database (resource copies, projects, pairings):
 #: checked like any record, but not the village's activity (see _Scan).
 COUNTY_LISTS: Final = frozenset({ServiceDoc.RESOURCE, ServiceDoc.PROJECT, ServiceDoc.PAIRING})
@@ -62,26 +61,16 @@ class ReviewNote:
 
 
 def review_from_doc(doc: Mapping[str, Any]) -> ReviewNote:
-    """A review document's fields, or :class:`MalformedDocument`."""
-    f = Fields.of(doc, DocType.REVIEW)
-    matter_id = f.reference("matter_id")
-    if not matter_id:
-        raise f.fail("matter_id", "the reviewed matter's id")
-    decision = f.text("decision", None)
-    if decision not in REVIEW_DECISIONS:
-        raise f.fail("decision", " or ".join(REVIEW_DECISIONS))
-    f.text("comment")
-    comments = f.mapping("stage_comments") or {}
-    if not all(isinstance(k, str) and isinstance(v, str) for k, v in comments.items()):
-        raise f.fail("stage_comments", "texts by stage")
-    records = frozenset(f.texts("records")) if "records" in doc else None
+    """What the index needs of a review document (the one schema, :mod:`repo.docs.reviews`),
+    or :class:`MalformedDocument`."""
+    review = docs.review_from_doc(doc)
     return ReviewNote(
-        id=str(doc["_id"]),
-        matter_id=matter_id,
-        decision=decision,
-        created_at=utc_stamp(f.required_moment("created_at")),
-        created_by=f.text("created_by"),
-        records=records,
+        id=review.id,
+        matter_id=review.matter_id,
+        decision=review.decision,
+        created_at=review.created_at,
+        created_by=review.created_by,
+        records=frozenset(review.records) if "records" in doc else None,
     )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from village_app.domain import DocType
+from village_app.domain.dates import utc_stamp
 from village_app.domain.reviews import DECISIONS, Review
 from village_app.repo.actor import Actor
 from village_app.repo.docs._common import Doc, base_doc
@@ -35,7 +36,7 @@ def review_from_doc(doc: Mapping[str, Any]) -> Review:
     comments = f.mapping("stage_comments") or {}
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in comments.items()):
         raise f.fail("stage_comments", "texts by stage")
-    f.required_moment("created_at")
+    created_at = utc_stamp(f.required_moment("created_at"))
     return Review(
         matter_id=matter_id,
         decision=decision,
@@ -43,6 +44,6 @@ def review_from_doc(doc: Mapping[str, Any]) -> Review:
         stage_comments=dict(comments),
         records=tuple(f.texts("records")) if "records" in doc else (),
         id=str(doc["_id"]),
-        created_at=str(doc["created_at"]),
+        created_at=created_at,
         created_by=f.text("created_by"),
     )
