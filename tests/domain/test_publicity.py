@@ -242,8 +242,16 @@ def test_a_seat_shows_name_and_role_only() -> None:
         "residents_council", "林国强", "主任", phone="13800000000", close_relatives=("林小梅",)
     )
     shown = public_member(member)
-    assert set(shown) == {"body", "name", "role", "convenor", "term_start", "term_end"}
+    assert shown is not None and set(shown) == {
+        "body",
+        "name",
+        "role",
+        "convenor",
+        "term_start",
+        "term_end",
+    }
     assert "13800000000" not in repr(shown) and "林小梅" not in repr(shown)
+    assert public_member(Member("party_branch", "林国强", "党员")) is None
 
 
 def test_a_rule_not_published_has_no_public_face() -> None:

@@ -22,9 +22,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--mode",
-        choices=["field", "county"],
+        choices=["field", "county", "kiosk"],
         default="field",
-        help="field: a village's laptop (default); county: the county's staff, over its CouchDB",
+        help="field: a village's laptop (default); county: the county's staff, over its "
+        "CouchDB; kiosk: the village hall's read-only screen",
     )
     county = p.add_argument_group("county mode")
     county.add_argument(
@@ -50,6 +51,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="do not index from inside the app (run `village-app county index` beside it)",
     )
+    kiosk = p.add_argument_group("kiosk mode")
+    kiosk.add_argument(
+        "--from",
+        dest="source",
+        default=None,
+        metavar="URL",
+        help="the village's public database with the kiosk account's credentials "
+        "(kept in the data folder; default: the address of the last `village-app kiosk pull`)",
+    )
+    kiosk.add_argument(
+        "--no-pull",
+        action="store_true",
+        help="show what the kiosk holds without following the county",
+    )
     p.set_defaults(handler=run)
 
 
@@ -61,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.mode == "county":
         return run_county(args)
+    if args.mode == "kiosk":
+        return run_kiosk(args)
     settings = Settings(
         data_dir=Path(args.data), village=args.village, allowed_hosts=allowed_hosts(args.host)
     )
@@ -144,6 +161,37 @@ def run_county(args: argparse.Namespace) -> int:
     print(f"村议 Cunyi (county mode, {registry.name}): http://{args.host}:{args.port}/")
     print("County and township staff log in with their CouchDB accounts")
     print(f"(`village-app county user add --couch URL --registry {args.registry} NAME`).")
+    uvicorn.Server(server_config(app, args.host, args.port)).run()
+    return 0
+
+
+def run_kiosk(args: argparse.Namespace) -> int:
+    """The kiosk: its pages over the data folder's store, following the county meanwhile."""
+    import uvicorn
+
+    from sync.replication.options import public_location
+    from village_app.kiosk.pull import KioskFolder
+    from village_app.web import Settings, create_app
+
+    folder = KioskFolder(Path(args.data))
+    if args.source:
+        folder.save_source(args.source)
+    source = folder.source()
+    settings = Settings(
+        data_dir=Path(args.data),
+        allowed_hosts=allowed_hosts(args.host),
+        mode="kiosk",
+        kiosk_follow=not args.no_pull,
+    )
+    app = create_app(settings)
+    print(f"村议 Cunyi (kiosk mode): http://{args.host}:{args.port}/")
+    if source and not args.no_pull:
+        print(f"Following {public_location(source)}.")
+    elif not args.no_pull:
+        print(
+            "No county address yet: run `village-app kiosk pull --data "
+            f"{args.data} --from URL` (or serve with --from URL)."
+        )
     uvicorn.Server(server_config(app, args.host, args.port)).run()
     return 0
 

@@ -32,7 +32,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from village_app.domain.dates import iso_local
-from village_app.domain.organisation import Body, Member, Village
+from village_app.domain.organisation import ROSTER_BODIES, Body, BodyKind, Member, Village
 from village_app.domain.timeline import MatterView
 
 
@@ -275,9 +275,17 @@ def public_body(body: Body) -> dict[str, Any]:
     return {"kind": body.kind, "charter": body.charter}
 
 
-def public_member(member: Member) -> dict[str, Any]:
+#: The rosters villagers see: the committees, the councils, the representatives and the
+#: supervision committee. Who is a party member is not posted in the hall.
+PUBLIC_ROSTERS: Final = frozenset(b for b in ROSTER_BODIES if b != BodyKind.PARTY_BRANCH)
+
+
+def public_member(member: Member) -> dict[str, Any] | None:
     """A seat as the roster shows it: name and role (and the term); phone numbers and close
-    relatives live in another document and never come here."""
+    relatives live in another document and never come here. ``None`` for a body whose roster
+    is not public."""
+    if member.body not in PUBLIC_ROSTERS:
+        return None
     return {
         "body": member.body,
         "name": member.name,

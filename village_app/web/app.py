@@ -33,6 +33,8 @@ from village_app.web.county import pages as county_pages
 from village_app.web.county import services as county_services
 from village_app.web.county.open import open_county
 from village_app.web.errors import exception_handlers
+from village_app.web.kiosk import pages as kiosk_pages
+from village_app.web.kiosk.context import running_kiosk
 from village_app.web.pages import (
     attachments,
     auth,
@@ -87,9 +89,11 @@ async def health(request: Request) -> Response:
 
 def _routes(settings: Settings) -> list[BaseRoute]:
     routes: list[BaseRoute] = [route("/healthz", health, name="health", access=PUBLIC)]
-    modules = (
+    modules: tuple[Any, ...] = (
         (auth, lang, county_pages, county_services) if settings.mode == "county" else _FIELD_PAGES
     )
+    if settings.mode == "kiosk":
+        modules = (kiosk_pages,)  # no login, no language form: nothing is ever posted
     for module in modules:
         routes.extend(module.routes)
     routes.append(PublicMount("/static", StaticFiles(directory=settings.static_dir), name="static"))
@@ -153,6 +157,10 @@ def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         state = app_state(app)
+        if settings.mode == "kiosk":
+            async with running_kiosk(app, settings):
+                yield
+            return
         if settings.mode == "county":
             state.county = await open_county(settings)
             try:

@@ -20,6 +20,7 @@ from village_app.domain import DomainError
 from village_app.i18n import N_
 from village_app.web.rendering.templates import is_htmx, render, request_locale
 from village_app.web.security.headers import add_security_headers
+from village_app.web.state import app_state
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,10 @@ def error_response(
     # htmx swaps 4xx answers; an error that is not a form's goes to the flash bar instead
     # of replacing whatever the request targeted.
     headers = {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"} if is_htmx(request) else None
-    return render(request, "error.html", page, block="message", status_code=status, headers=headers)
+    # The kiosk has pages of its own (no menu, no login); its errors look like them.
+    kiosk = app_state(request).settings.mode == "kiosk"
+    template = "kiosk/error.html" if kiosk else "error.html"
+    return render(request, template, page, block="message", status_code=status, headers=headers)
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:

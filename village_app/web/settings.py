@@ -71,7 +71,8 @@ class Settings:
     #: Host names the app answers to (``Host`` header); ``serve`` on a loopback address lists
     #: only loopback names, so a page on another site cannot reach it by DNS rebinding.
     allowed_hosts: tuple[str, ...] = ("*",)
-    #: ``field`` (a village's laptop) or ``county`` (the county's staff, over its CouchDB).
+    #: ``field`` (a village's laptop), ``county`` (the county's staff, over its CouchDB) or
+    #: ``kiosk`` (the village hall's read-only screen).
     mode: str = "field"
     #: County mode: the county CouchDB with an administrator's credentials (the indexer reads
     #: every village database; reviews are written after the app's own rule check).
@@ -86,6 +87,9 @@ class Settings:
     follow_index: bool = True
     #: County mode: the village databases' name prefix (tests keep theirs apart with it).
     db_prefix: str = ""
+    #: Kiosk mode: keep pulling from the county while the app runs (from the address the last
+    #: ``village-app kiosk pull`` kept in the data folder).
+    kiosk_follow: bool = True
 
     @property
     def max_body_bytes(self) -> int:
