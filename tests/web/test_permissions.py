@@ -44,6 +44,8 @@ FIELD: dict[str, str] = {
     "charter": "signed in",
     "charter_edit_form": "secretary",
     "charter_edit": "secretary",
+    "worthies": "signed in",
+    "worthies_add": "secretary",
     "roster_conflicts": "secretary",
     "roster_conflict_resolve": "secretary",
     "matter_create": "secretary",

@@ -19,6 +19,7 @@ from typing import Any, Final
 from village_app.domain.errors import DomainError
 from village_app.domain.publicity import PUBLIC_TYPES, DocType
 from village_app.domain.services.vocab import ServiceDoc
+from village_app.domain.worthies import CONTRIBUTION
 from village_app.i18n import N_
 
 #: The rules as data: JSON-able, embedded in the design document as is.
@@ -44,6 +45,8 @@ RULES: Final[Mapping[str, Any]] = {
         # Ratings collected on paper or in a meeting, typed by the secretary. (The kiosk's
         # own ratings, which it writes with no secretary's account, need a rule of their own.)
         ServiceDoc.RATING,
+        # The worthies' association's advice and donations (issue 9 point 10).
+        CONTRIBUTION,
         *(DocType(t) for t in PUBLIC_TYPES),
     ],
     # Public twins (see publicity): projections the laptop makes of its records, with no
@@ -70,6 +73,7 @@ RULES: Final[Mapping[str, Any]] = {
         ServiceDoc.SERVICE_LOG,
         ServiceDoc.DUTY_LOG,
         ServiceDoc.RATING,
+        CONTRIBUTION,
     ],
     # On evidence, only these may change: who may read the record (copied from its matter),
     # not what happened. Attachments may be added (a scan arriving later), never replaced.

@@ -17,9 +17,11 @@ from typing import Any, Final
 
 from sync.database import Database
 from village_app.domain import DocType
+from village_app.domain.worthies import CONTRIBUTION
 from village_app.repo import docs
 from village_app.repo.docs import services as service_docs
 from village_app.repo.docs._fields import MalformedDocument
+from village_app.repo.docs.worthies import contribution_from_doc
 from village_app.repo.feed import follow_changes
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,7 @@ PARSERS: Final[Mapping[str, Callable[[Mapping[str, Any]], object]]] = {
     DocType.CEREMONY: docs.ceremony_from_doc,
     DocType.REVIEW: docs.review_from_doc,
     **service_docs.PARSERS,
+    CONTRIBUTION: contribution_from_doc,
 }
 
 

@@ -18,10 +18,11 @@ from village_app.repo.reviews import ReviewRecords
 from village_app.repo.sealing import SealKey
 from village_app.repo.search import SearchRecords
 from village_app.repo.services import ServiceRecords
+from village_app.repo.worthies import WorthiesRecords
 
 
 @dataclass(eq=False)
-class VillageStore(ReviewRecords, CeremonyRecords, SearchRecords, ServiceRecords):
+class VillageStore(ReviewRecords, CeremonyRecords, SearchRecords, ServiceRecords, WorthiesRecords):
     db: Database
     village: str
     actor: Actor = field(default_factory=lambda: Actor("?"))

@@ -58,6 +58,7 @@ from village_app.web.pages import (
     stages,
     supervision,
     unreadable,
+    worthies,
 )
 from village_app.web.rendering.templates import build_templates
 from village_app.web.security.charset import FormCharsetMiddleware
@@ -125,6 +126,7 @@ _FIELD_PAGES: Final = (
     unreadable,
     search,
     rules,
+    worthies,
     guide,
 )
 

@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from village_app.domain import MatterView
 from village_app.domain.reviews import Review
+from village_app.domain.worthies import Contribution
 from village_app.web import resolve
 from village_app.web.pages.stage_form import StageForm, build_form
 from village_app.web.rendering.saved import note_saved, take_saved
@@ -27,6 +28,8 @@ class MatterPage:
     saved: str = ""
     #: The county's reviews of the matter, oldest first (received at a pull).
     reviews: tuple[Review, ...] = ()
+    #: The worthies' association's advice and donations for this matter.
+    contributions: tuple[Contribution, ...] = ()
 
 
 async def matter_page_context(request: Request, matter_id: str, *, saved: str = "") -> MatterPage:
@@ -34,7 +37,13 @@ async def matter_page_context(request: Request, matter_id: str, *, saved: str = 
     view = await store.matter_view(matter_id)
     spec = view.next_stage
     next_form = await build_form(request, view.matter, spec) if spec else None
-    return MatterPage(view, next_form, saved, tuple(await store.list_reviews(matter_id)))
+    return MatterPage(
+        view,
+        next_form,
+        saved,
+        tuple(await store.list_reviews(matter_id)),
+        contributions=tuple(await store.list_contributions(matter=matter_id)),
+    )
 
 
 async def matter(request: Request) -> Response:
