@@ -274,6 +274,10 @@ class BatchLoop:
             ) from exc
         failures = write_failures(answer, self.target.location)
         self.rep.counters.docs_written += len(docs) - len(failures)
+        refused = {(f.get("id"), f.get("rev")) for f in failures}
+        self.rep.counters.attachments_written += sum(
+            _inline_attachments(d) for d in docs if (d.get("_id"), d.get("_rev")) not in refused
+        )
         for failure in failures:
             await self.rep.deny(_denial(failure))
 
@@ -351,6 +355,14 @@ def _first_revisions(rows: list[ChangeRow], missing: dict[str, list[str]]) -> li
         docs.append({**doc, "_revisions": {"start": 1, "ids": [rev[2:]]}})
         del missing[row.docid]
     return docs
+
+
+def _inline_attachments(doc: Doc) -> int:
+    """Attachments whose data travels with ``doc`` (stubs the target has are not counted)."""
+    atts = doc.get("_attachments")
+    if not isinstance(atts, Mapping):
+        return 0
+    return sum(1 for a in atts.values() if isinstance(a, Mapping) and "data" in a)
 
 
 def _denial(failure: Mapping[str, Any]) -> Denial:

@@ -35,6 +35,9 @@ class ReplicationOptions:
     doc_ids: tuple[str, ...] | None = None
     #: Replicate only documents whose winning revision matches this Mango selector.
     selector: Mapping[str, Any] | None = None
+    #: Where to start on the source's feed when no checkpoint says otherwise (CouchDB's
+    #: ``since_seq``): a bundle file holds only what came after the last one acknowledged.
+    since_seq: Any = None
     #: Consecutive failed attempts (network errors, 5xx) before giving up; ``None`` retries
     #: forever (the default for continuous replications). Progress resets the count.
     retries: int | None = 8

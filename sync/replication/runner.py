@@ -127,6 +127,9 @@ class _Session:
     async def run(self) -> None:
         if self.checkpointer.start_seq is None:
             since = await self.checkpointer.read()
+            if since == 0 and self.rep.options.since_seq is not None:
+                # No checkpoint in common: start where the caller said (CouchDB's since_seq).
+                since = self.checkpointer.start_seq = self.rep.options.since_seq
         else:
             # A retry: the last checkpoint this run wrote (or read) is known already.
             since = self.rep.counters.last_seq

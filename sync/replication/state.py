@@ -58,6 +58,7 @@ class Counters:
     missing_found: int = 0  # revisions the target lacked
     docs_read: int = 0  # revisions fetched from the source
     docs_written: int = 0  # revisions the target stored
+    attachments_written: int = 0  # attachments sent with those revisions (their data inline)
     docs_denied: int = 0  # revisions the target refused (see ``Replication.denied``)
     batches: int = 0  # batches written and checkpointed
     retries: int = 0  # attempts restarted after a transient failure

@@ -117,6 +117,7 @@ NOT_PAGES: dict[str, str] = {
     "meeting_check": "the live quorum check's fragment, asked for by the stage form's script",
     "stage_roster": "the roster part of a stage form, asked for when another body or day is chosen",
     "login": "signed out: test_the_login_page_in_english_has_no_chinese",
+    "sync_progress": "the block of a sync under way, polled by the 同步 page (test_sync_page)",
     **{
         f"{name}_back": "a GET of a form's address, sent back to the form's page"
         for name in (

@@ -105,6 +105,13 @@ FIELD: dict[str, str] = {
     "search": "signed in",
     "help": "signed in",
     "help_area": "signed in",
+    "sync": "signed in",
+    "sync_progress": "signed in",
+    "sync_log": "signed in",
+    "sync_settings": "secretary",
+    "sync_start": "secretary",
+    "sync_cancel": "secretary",
+    "sync_auto": "secretary",
 }
 MODES: dict[str, dict[str, str]] = {"field": FIELD}
 ROLES = ("anonymous", "secretary", "viewer", "reviewer")

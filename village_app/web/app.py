@@ -29,6 +29,7 @@ from starlette.staticfiles import StaticFiles
 import sync
 from village_app import i18n, repo
 from village_app.domain.errors import DomainError
+from village_app.syncing.service import SyncService
 from village_app.web.county import pages as county_pages
 from village_app.web.county import services as county_services
 from village_app.web.county.open import open_county
@@ -57,6 +58,7 @@ from village_app.web.pages import (
     services,
     stages,
     supervision,
+    sync_page,
     unreadable,
     worthies,
 )
@@ -128,6 +130,7 @@ _FIELD_PAGES: Final = (
     rules,
     worthies,
     guide,
+    sync_page,
 )
 
 
@@ -184,10 +187,20 @@ def create_app(settings: Settings) -> Starlette:
                 # file that cannot be written; the pages read the evidence all the same.
                 log.warning("%s: read-only, derived values were not repaired", path)
             await store.warm_up_search()
+            state.sync = SyncService(
+                settings.data_dir,
+                state.db,
+                state.village,
+                state.caches_for(state.village),
+                read_only=state.read_only,
+            )
+            await state.sync.start()
         await state.session_revocations.load(state.db)
         try:
             yield
         finally:
+            if state.sync is not None:
+                await state.sync.close()
             if state.db is not None:
                 await state.db.close()
 

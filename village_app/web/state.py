@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute
 
 from sync.database import Database
 from village_app.repo import VillageCaches
+from village_app.syncing.service import SyncService
 from village_app.web.county.context import CountyContext
 from village_app.web.security.hashing import PasswordHashing
 from village_app.web.security.sessions import SessionRevocations
@@ -42,6 +43,8 @@ class AppState:
     read_only: bool = False
     #: County mode: the registry, the county index, the county CouchDB (``None`` in field mode).
     county: CountyContext | None = None
+    #: Field mode: the sync with the county (``None`` while the data folder has no village).
+    sync: SyncService | None = None
     #: What each village's store keeps between requests (matters index, rule book), by code.
     caches: dict[str, VillageCaches] = field(default_factory=dict)
 

@@ -79,7 +79,16 @@ def _common_context(request: Request) -> dict[str, Any]:
         "csrf_token": csrf_token(request),
         "current_user": current_user(request),
         "read_only": app_state(request).read_only,
+        "sync_status": _sync_status(request),
     }
+
+
+def _sync_status(request: Request) -> Any:
+    """The sync state for the header (field mode, signed in), else ``None``."""
+    service = app_state(request).sync
+    if service is None or current_user(request) is None:
+        return None
+    return service.header()
 
 
 class _FragmentResponse(HTMLResponse):

@@ -1,0 +1,441 @@
+"""The laptop's sync, as the field app runs it: one object for the app's lifetime.
+
+It runs 立即同步 in a background task of the server (so it goes on when the secretary leaves
+the page, and a page can ask how far it got), the automatic sync when it is switched on, and
+a watcher that keeps the number of records the county does not have yet, for the header of
+every page. Every run ends in the sync log.
+
+Automatic sync is the replicator's continuous sync (both ways, its own back-off on a lost
+link); before it starts, and after a failure that ended it, the county is tried again with
+the replicator's :class:`~sync.replication.backoff.Backoff`, so a laptop that is offline for
+days costs a request every few minutes, and one whose password was refused stops at once
+(trying again would only lock the account).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import functools
+import logging
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Final
+
+from sync import sync as sync_both_ways
+from sync.couch_http import db_path, split_url
+from sync.database import Database
+from sync.errors import CouchError
+from sync.replication import ReplicationEvent, State, SyncReplication
+from sync.replication.backoff import Backoff
+from village_app import repo
+from village_app.domain.dates import now_utc
+from village_app.syncing.config import NotConfigured, SyncConfig, SyncSettingsStore
+from village_app.syncing.pending import count_pending
+from village_app.syncing.problems import Problem, RefusedRecord, describe_refusal, explain, problem
+from village_app.syncing.remote import open_county_database
+from village_app.syncing.runlog import RunLog, RunRecord
+from village_app.syncing.runs import BATCH_SIZE, Progress, Step, run_once
+
+log = logging.getLogger(__name__)
+
+#: Back-off between attempts to reach the county before the automatic sync can start.
+AUTO_RETRY_FIRST: Final = 5.0
+AUTO_RETRY_MAX: Final = 300.0
+#: Seconds between the pending-count watcher's looks at the village database.
+_WATCH_INTERVAL: Final = 1.0
+
+
+@dataclass(frozen=True)
+class HeaderStatus:
+    """What the header of every page says about the sync."""
+
+    #: ``syncing``, ``wrong_password``, ``offline``, ``pending``, ``synced``, ``never``,
+    #: ``not_configured``.
+    state: str
+    #: ``synced``: when; ``offline``: since when.
+    at: dt.datetime | None = None
+    pending: int = 0
+
+
+@dataclass
+class AutoStatus:
+    #: ``off``, ``connecting``, ``active``, ``waiting`` (caught up), ``retrying``, ``stopped``.
+    state: str = "off"
+    retry_in: float | None = None
+    problem: Problem | None = None
+
+
+@dataclass
+class _AutoTally:
+    """What the automatic sync moved since its last line in the log."""
+
+    started_at: dt.datetime = field(default_factory=now_utc)
+    sent: int = 0
+    sent_attachments: int = 0
+    received: int = 0
+    received_attachments: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    refused: list[RefusedRecord] = field(default_factory=list)
+    caught_up: dict[str, bool] = field(default_factory=dict)
+    #: The counters as last logged, per direction: (docs, attachments, bytes out, bytes in).
+    logged: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
+
+    @property
+    def moved(self) -> bool:
+        return bool(self.sent or self.received or self.refused)
+
+
+class SyncService:
+    def __init__(
+        self,
+        data_dir: Path,
+        db: Database,
+        village: str,
+        caches: repo.VillageCaches,
+        *,
+        read_only: bool = False,
+    ) -> None:
+        self.db = db
+        self.village = village
+        self.caches = caches
+        self.read_only = read_only
+        self.settings = SyncSettingsStore(data_dir)
+        self.log = RunLog(data_dir)
+        self.config: SyncConfig | None = self.settings.load()
+        #: The last 立即同步, under way or finished (``None``: none since the app started).
+        self.progress: Progress | None = None
+        self.auto = AutoStatus()
+        self.pending = 0
+        self.last_ok_at: dt.datetime | None = None
+        self.trouble: Problem | None = None
+        self.trouble_since: dt.datetime | None = None
+        self._run_task: asyncio.Task[None] | None = None
+        self._auto_task: asyncio.Task[None] | None = None
+        self._live: SyncReplication | None = None
+        self._watch_task: asyncio.Task[None] | None = None
+        self._recount = asyncio.Event()
+        self._repair_lock = asyncio.Lock()
+        self._auto_paused = False
+        self._read_history()
+
+    # -- lifecycle -----------------------------------------------------------
+    async def start(self) -> None:
+        await self._count()
+        if self._watch_task is None:
+            self._watch_task = asyncio.create_task(self._watch_pending())
+        self._start_auto()
+
+    async def close(self) -> None:
+        self.cancel()
+        if self._run_task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._run_task
+        await self._stop_auto()
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._watch_task
+
+    # -- settings ------------------------------------------------------------
+    async def save_settings(self, address: str, account: str, password: str) -> SyncConfig:
+        """Keep new settings (raises ``ValidationError`` for a bad field); a wrong password
+        or an unreachable county is found by the next sync, not here."""
+        config = self.settings.new_config(address, account, password, self.config)
+        self.settings.save(config)
+        self.config = config
+        if self.trouble is not None and self.trouble.stops_auto_sync:
+            self.trouble = self.trouble_since = None  # new settings: worth trying again
+        await self._stop_auto()
+        self._auto_paused = False
+        self._start_auto()
+        self._recount.set()
+        return config
+
+    async def set_auto(self, on: bool) -> None:
+        if self.config is None:
+            return
+        self.config = self.settings.with_auto(self.config, on)
+        self.settings.save(self.config)
+        await self._stop_auto()
+        self._auto_paused = False
+        self._start_auto()
+
+    @property
+    def remote_location(self) -> str | None:
+        """The county database's location as the replicator names it (no credentials)."""
+        if self.config is None:
+            return None
+        address, name = split_url(self.config.database_url(self.village))
+        return address.base + db_path(name or "")
+
+    async def _open_remote(self) -> Database:
+        if self.config is None:
+            raise NotConfigured()
+        password = self.settings.password(self.config)
+        return await open_county_database(
+            self.config.database_url(self.village), self.config.account, password
+        )
+
+    async def _repair(self) -> int:
+        """Derived values recomputed after a pull, as ``village-app replicate`` does."""
+        if self.read_only:
+            return 0
+        account = self.config.account if self.config else "village-app sync"
+        async with self._repair_lock:
+            store = repo.VillageStore(self.db, self.village, repo.Actor(account), self.caches)
+            return await store.repair_derived()
+
+    # -- 立即同步 ---------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._run_task is not None and not self._run_task.done()
+
+    async def start_run(self) -> Progress:
+        """Start 立即同步 in the background (or return the one under way)."""
+        if self.running and self.progress is not None:
+            return self.progress
+        await self._stop_auto()
+        self._auto_paused = False
+        await self._count()
+        progress = Progress(kind="sync", to_send=self.pending)
+        self.progress = progress
+        self._run_task = asyncio.create_task(self._run(progress))
+        return progress
+
+    async def wait(self) -> Progress | None:
+        """Wait for 立即同步 under way to end (the command line, the tests)."""
+        if self._run_task is not None:
+            await asyncio.shield(self._run_task)
+        return self.progress
+
+    def cancel(self) -> None:
+        """Stop 立即同步 (what was sent and received stays); the automatic sync waits until
+        the next 立即同步 or until it is switched on again."""
+        progress = self.progress
+        if progress is None or not self.running:
+            return
+        progress.cancel_requested = True
+        self._auto_paused = True
+        if progress.current is not None:
+            progress.current.cancel()
+
+    async def _run(self, progress: Progress) -> None:
+        if self.config is None:
+            progress.finish(Step.FAILED, problem("not_configured"))
+        elif self.read_only:
+            progress.finish(Step.FAILED, problem("read_only"))
+        else:
+            await run_once(self.db, self._open_remote, self._repair, progress)
+        await self._count()
+        self._ended(progress.record(), progress.problem)
+        if not self._auto_paused:
+            self._start_auto()
+
+    # -- the header ------------------------------------------------------------
+    def header(self) -> HeaderStatus:
+        if self.running or self.auto.state == "active":
+            return HeaderStatus("syncing", pending=self.pending)
+        if self.config is None:
+            return HeaderStatus("not_configured", pending=self.pending)
+        if self.trouble is not None and self.trouble.code == "wrong_password":
+            return HeaderStatus("wrong_password", self.trouble_since, self.pending)
+        if self.trouble is not None and self.trouble.code == "offline":
+            return HeaderStatus("offline", self.trouble_since, self.pending)
+        if self.pending:
+            return HeaderStatus("pending", self.last_ok_at, self.pending)
+        if self.last_ok_at is None:
+            return HeaderStatus("never")
+        return HeaderStatus("synced", self.last_ok_at)
+
+    def _read_history(self) -> None:
+        """The header's state as the log left it (the app may have been restarted)."""
+        for record in self.log.records():
+            if record.outcome in ("ok", "refused"):
+                self.last_ok_at = record.ended
+                break
+            if record.outcome == "failed" and record.problem:
+                if self.trouble is None:
+                    self.trouble = problem(record.problem, record.detail)
+                self.trouble_since = record.started
+
+    def _ended(self, record: RunRecord, trouble: Problem | None) -> None:
+        try:
+            self.log.append(record)
+        except OSError as exc:  # a full disk must not hide how the run ended
+            log.warning("cannot write the sync log: %s", exc)
+        if record.outcome in ("ok", "refused"):
+            self.last_ok_at = record.ended
+            self.trouble = self.trouble_since = None
+        elif trouble is not None:
+            self._note_trouble(trouble, record.started)
+
+    def _note_trouble(self, trouble: Problem, since: dt.datetime | None = None) -> None:
+        if self.trouble is None or self.trouble.code != trouble.code:
+            self.trouble_since = since or now_utc()
+        self.trouble = trouble
+
+    # -- records the county does not have yet ----------------------------------
+    async def _count(self) -> None:
+        try:
+            self.pending = await count_pending(self.db, self.remote_location)
+        except CouchError as exc:
+            log.warning("cannot count the records to sync: %s", exc)
+
+    async def _watch_pending(self) -> None:
+        """Recount when the village database changed (its ``update_seq``, a point read a
+        second) or when a sync moved a checkpoint (``_recount``: checkpoints are ``_local``
+        documents, which change no sequence)."""
+        seq = None
+        while True:
+            try:
+                info = await self.db.info()
+                if info.get("update_seq") != seq or self._recount.is_set():
+                    self._recount.clear()
+                    seq = info.get("update_seq")
+                    await self._count()
+            except CouchError as exc:
+                log.warning("the sync's record count stopped for a while: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._recount.wait(), _WATCH_INTERVAL)
+
+    # -- automatic sync --------------------------------------------------------
+    def _start_auto(self) -> None:
+        config = self.config
+        if config is None or not config.auto or self.read_only or self._auto_paused:
+            self.auto = AutoStatus("off")
+            return
+        if self.trouble is not None and self.trouble.stops_auto_sync:
+            self.auto = AutoStatus("stopped", problem=self.trouble)
+            return
+        if self._auto_task is None or self._auto_task.done():
+            self._auto_task = asyncio.create_task(self._auto_loop())
+
+    async def _stop_auto(self) -> None:
+        task, self._auto_task = self._auto_task, None
+        if task is not None and not task.done():
+            if self._live is not None:
+                # Cancelled, the sync stops within the replicator's grace and the loop returns;
+                # cancelling the loop instead would close the county's client under it.
+                self._live.cancel()
+            else:
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self.auto = AutoStatus("off")
+
+    async def _auto_loop(self) -> None:
+        backoff = Backoff(AUTO_RETRY_FIRST, AUTO_RETRY_MAX)
+        while True:
+            self.auto = replace(self.auto, state="connecting", retry_in=None)
+            try:
+                remote = await self._open_remote()
+            except Exception as exc:
+                if not await self._auto_failed(explain(exc), backoff):
+                    return
+                continue
+            backoff.reset()
+            tally = _AutoTally()
+            live = sync_both_ways(
+                self.db,
+                remote,
+                continuous=True,
+                batch_size=BATCH_SIZE,
+                on_event=functools.partial(self._auto_event, tally=tally),
+            )
+            self._live = live
+            try:
+                await live
+            except Exception as exc:
+                self._log_auto(tally)
+                if not await self._auto_failed(explain(exc), backoff):
+                    return
+                continue
+            finally:
+                self._live = None
+                await remote.close()
+            self._log_auto(tally)
+            return  # cancelled: stopped on purpose
+
+    async def _auto_failed(self, trouble: Problem, backoff: Backoff) -> bool:
+        """Note a failure; wait before the next try and return True, or False to stop."""
+        self._note_trouble(trouble)
+        if trouble.stops_auto_sync:
+            self.auto = AutoStatus("stopped", problem=trouble)
+            self._ended(
+                RunRecord(
+                    "auto", now_utc().isoformat(), 0.0, "failed", trouble.code, trouble.detail
+                ),
+                trouble,
+            )
+            return False
+        delay = backoff.next_delay()
+        self.auto = AutoStatus("retrying", retry_in=delay, problem=trouble)
+        await asyncio.sleep(delay)
+        return True
+
+    async def _auto_event(self, event: ReplicationEvent, tally: _AutoTally) -> None:
+        direction = event.direction or ""
+        if event.kind == "retry":
+            trouble = explain(event.error) if event.error else problem("offline")
+            self._note_trouble(trouble)
+            self.auto = AutoStatus("retrying", retry_in=event.retry_in, problem=trouble)
+        elif event.kind == "denied" and event.denial is not None:
+            tally.refused.append(await describe_refusal(self.db, event.denial))
+        elif event.kind == "change":
+            c = event.counters
+            before = tally.logged.get(direction, (0, 0, 0, 0))
+            now = (c.docs_written, c.attachments_written, c.bytes_sent or 0, c.bytes_received or 0)
+            if direction == "push":
+                tally.sent += now[0] - before[0]
+                tally.sent_attachments += now[1] - before[1]
+            else:
+                tally.received += now[0] - before[0]
+                tally.received_attachments += now[1] - before[1]
+                if now[0] > before[0]:
+                    await self._repair()
+            tally.bytes_sent += now[2] - before[2]
+            tally.bytes_received += now[3] - before[3]
+            tally.logged[direction] = now
+            self._recount.set()
+        elif event.kind == "state":
+            if event.state is State.ACTIVE:
+                tally.caught_up[direction] = False
+                self.auto = AutoStatus("active")
+            elif event.state is State.PAUSED and event.error is None:
+                tally.caught_up[direction] = True
+                if all(tally.caught_up.get(d) for d in ("push", "pull")):
+                    self.auto = AutoStatus("waiting")
+                    self.last_ok_at = now_utc()
+                    self.trouble = self.trouble_since = None
+                    self._log_auto(tally)
+                    self._recount.set()
+
+    def _log_auto(self, tally: _AutoTally) -> None:
+        if not tally.moved:
+            return
+        started = tally.started_at
+        record = RunRecord(
+            kind="auto",
+            started_at=started.isoformat(),
+            seconds=round((now_utc() - started).total_seconds(), 2),
+            outcome="refused" if tally.refused else "ok",
+            sent=tally.sent,
+            sent_attachments=tally.sent_attachments,
+            received=tally.received,
+            received_attachments=tally.received_attachments,
+            bytes_sent=tally.bytes_sent,
+            bytes_received=tally.bytes_received,
+            refused_count=len(tally.refused),
+            refused=tuple(tally.refused),
+        )
+        try:
+            self.log.append(record)
+        except OSError as exc:
+            log.warning("cannot write the sync log: %s", exc)
+        tally.started_at = now_utc()
+        tally.sent = tally.sent_attachments = tally.received = tally.received_attachments = 0
+        tally.bytes_sent = tally.bytes_received = 0
+        tally.refused = []
