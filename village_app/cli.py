@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 #: Command modules, in the order ``--help`` lists them.
-COMMAND_MODULES = ("serve", "demo", "user", "replicate", "county", "kiosk")
+COMMAND_MODULES = ("serve", "demo", "user", "replicate", "county", "kiosk", "bundle")
 
 
 def build_parser() -> argparse.ArgumentParser:

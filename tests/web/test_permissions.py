@@ -112,6 +112,10 @@ FIELD: dict[str, str] = {
     "sync_start": "secretary",
     "sync_cancel": "secretary",
     "sync_auto": "secretary",
+    "sync_bundle_key": "secretary",
+    "sync_bundle_county_key": "secretary",
+    "sync_bundle_export": "secretary",
+    "sync_bundle_reply": "secretary",
 }
 MODES: dict[str, dict[str, str]] = {"field": FIELD}
 ROLES = ("anonymous", "secretary", "viewer", "reviewer")

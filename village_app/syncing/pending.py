@@ -13,6 +13,10 @@ from sync.replication import ReplicationOptions, replication_id
 
 #: The laptop's bundle checkpoint (see :mod:`village_app.bundle.laptop`).
 BUNDLE_STATE_ID = "_local/cunyi_bundle_state"
+#: Where the last push got to, as the run saw it: the replicator writes the laptop's copy of
+#: its log after the county's, and drops it when a run is cancelled or fails, so that copy
+#: may lag a batch behind what the county has.
+SYNC_STATE_ID = "_local/cunyi_sync_state"
 
 
 def push_log_id(local: Database, remote_location: str) -> str:
@@ -35,10 +39,26 @@ async def synced_points(db: Database, remote_location: str | None) -> list[Any]:
     if remote_location is not None:
         seq = await _local_field(db, push_log_id(db, remote_location), "source_last_seq")
         points.append(seq if seq is not None else 0)
+        if await _local_field(db, SYNC_STATE_ID, "remote") == remote_location:
+            pushed = await _local_field(db, SYNC_STATE_ID, "pushed_seq")
+            if pushed is not None:
+                points.append(pushed)
     acked = await _local_field(db, BUNDLE_STATE_ID, "acked_seq")
     if acked is not None:
         points.append(acked)
     return points or [0]
+
+
+async def note_pushed(db: Database, remote_location: str, seq: Any) -> None:
+    """Everything up to ``seq`` of the laptop is on the county (a push checkpointed it)."""
+    try:
+        doc = dict(await db.get_local(SYNC_STATE_ID))
+    except NotFoundError:
+        doc = {"_id": SYNC_STATE_ID}
+    if doc.get("remote") == remote_location and doc.get("pushed_seq") == seq:
+        return
+    doc.update(remote=remote_location, pushed_seq=seq)
+    await db.put_local(doc)
 
 
 async def count_pending(db: Database, remote_location: str | None) -> int:

@@ -15,6 +15,7 @@ import enum
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sync.database import Database
 from sync.replication import Counters, Replication, ReplicationEvent, State, replicate
@@ -82,6 +83,8 @@ class Progress:
     current: Replication | None = field(default=None, repr=False)
     direction: str = ""
     cancel_requested: bool = False
+    #: The laptop's sequence the last push checkpointed (on the county) in this run.
+    pushed_seq: Any = None
 
     # -- live figures ------------------------------------------------------
     def _live(self, direction: str) -> Counters | None:
@@ -247,6 +250,8 @@ async def _replicate(
     try:
         await rep
     finally:
+        if direction == "push" and rep.counters.last_seq is not None:
+            progress.pushed_seq = rep.counters.last_seq
         progress.settle()
     if rep.state is State.CANCELLED:
         raise Cancelled()

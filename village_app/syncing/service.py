@@ -21,7 +21,7 @@ import functools
 import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from sync import sync as sync_both_ways
 from sync.couch_http import db_path, split_url
@@ -30,9 +30,23 @@ from sync.errors import CouchError
 from sync.replication import ReplicationEvent, State, SyncReplication
 from sync.replication.backoff import Backoff
 from village_app import repo
+from village_app.bundle.keys import (
+    PublicKey,
+    county_public_key,
+    keep_county_public_key,
+    laptop_keys,
+)
+from village_app.bundle.laptop import (
+    Exported,
+    ReplyImported,
+    bundle_name,
+    export_bundle,
+    import_reply,
+    next_number,
+)
 from village_app.domain.dates import now_utc
 from village_app.syncing.config import NotConfigured, SyncConfig, SyncSettingsStore
-from village_app.syncing.pending import count_pending
+from village_app.syncing.pending import count_pending, note_pushed
 from village_app.syncing.problems import Problem, RefusedRecord, describe_refusal, explain, problem
 from village_app.syncing.remote import open_county_database
 from village_app.syncing.runlog import RunLog, RunRecord
@@ -43,6 +57,8 @@ log = logging.getLogger(__name__)
 #: Back-off between attempts to reach the county before the automatic sync can start.
 AUTO_RETRY_FIRST: Final = 5.0
 AUTO_RETRY_MAX: Final = 300.0
+#: In the data folder: the bundles exported, kept until the next export replaces them.
+BUNDLE_FOLDER: Final = "bundles"
 #: Seconds between the pending-count watcher's looks at the village database.
 _WATCH_INTERVAL: Final = 1.0
 
@@ -119,6 +135,8 @@ class SyncService:
         self._recount = asyncio.Event()
         self._repair_lock = asyncio.Lock()
         self._auto_paused = False
+        #: The last reply bundle imported since the app started (shown on the 同步 page).
+        self.last_reply: ReplyImported | None = None
         self._read_history()
 
     # -- lifecycle -----------------------------------------------------------
@@ -229,16 +247,78 @@ class SyncService:
             progress.finish(Step.FAILED, problem("read_only"))
         else:
             await run_once(self.db, self._open_remote, self._repair, progress)
+            await self._note_pushed(progress.pushed_seq)
         await self._count()
         self._ended(progress.record(), progress.problem)
         if not self._auto_paused:
             self._start_auto()
 
+    # -- USB bundles ---------------------------------------------------------------
+    @property
+    def bundle_folder(self) -> Path:
+        """Where exported bundles are written before the browser saves them to the stick."""
+        return self.settings.data_dir / BUNDLE_FOLDER
+
+    def bundle_keys(self) -> tuple[PublicKey, PublicKey | None]:
+        """The laptop's public key (made on first use) and the county's, if given."""
+        return laptop_keys(self.settings.data_dir, self.village).public, county_public_key(
+            self.settings.data_dir
+        )
+
+    def keep_county_key(self, text: bytes) -> PublicKey:
+        return keep_county_public_key(self.settings.data_dir, text)
+
+    async def export_bundle(self) -> Exported:
+        """A bundle of what the county has not acknowledged, in :attr:`bundle_folder`."""
+        started = now_utc()
+        self.bundle_folder.mkdir(mode=0o700, exist_ok=True)
+        for old in self.bundle_folder.glob("*.cunyi"):  # one at a time: the newest holds all
+            old.unlink(missing_ok=True)
+        out = self.bundle_folder / bundle_name(self.village, await next_number(self.db))
+        done = await export_bundle(self.db, self.settings.data_dir, self.village, out)
+        self._ended(
+            RunRecord(
+                "bundle_export",
+                started.isoformat(),
+                round((now_utc() - started).total_seconds(), 2),
+                "ok",
+                sent=done.docs,
+                sent_attachments=done.attachments,
+                bytes_sent=done.size,
+            ),
+            None,
+            counts_as_sync=False,
+        )
+        return done
+
+    async def import_reply(self, path: Path) -> ReplyImported:
+        """Import the county's reply; repair after it as after a pull."""
+        started = now_utc()
+        done = await import_reply(self.db, self.settings.data_dir, self.village, path)
+        await self._repair()
+        await self._count()
+        self.last_reply = done
+        self._ended(
+            RunRecord(
+                "bundle_reply",
+                started.isoformat(),
+                round((now_utc() - started).total_seconds(), 2),
+                "refused" if done.refused else "ok",
+                received=done.received,
+                received_attachments=done.received_attachments,
+                bytes_received=path.stat().st_size,
+                refused_count=len(done.refused),
+                refused=done.refused,
+            ),
+            None,
+        )
+        return done
+
     # -- the header ------------------------------------------------------------
     def header(self) -> HeaderStatus:
         if self.running or self.auto.state == "active":
             return HeaderStatus("syncing", pending=self.pending)
-        if self.config is None:
+        if self.config is None and self.last_ok_at is None:
             return HeaderStatus("not_configured", pending=self.pending)
         if self.trouble is not None and self.trouble.code == "wrong_password":
             return HeaderStatus("wrong_password", self.trouble_since, self.pending)
@@ -253,6 +333,8 @@ class SyncService:
     def _read_history(self) -> None:
         """The header's state as the log left it (the app may have been restarted)."""
         for record in self.log.records():
+            if record.kind == "bundle_export":
+                continue  # written, not yet received: the county's reply says when it was
             if record.outcome in ("ok", "refused"):
                 self.last_ok_at = record.ended
                 break
@@ -261,11 +343,15 @@ class SyncService:
                     self.trouble = problem(record.problem, record.detail)
                 self.trouble_since = record.started
 
-    def _ended(self, record: RunRecord, trouble: Problem | None) -> None:
+    def _ended(
+        self, record: RunRecord, trouble: Problem | None, *, counts_as_sync: bool = True
+    ) -> None:
         try:
             self.log.append(record)
         except OSError as exc:  # a full disk must not hide how the run ended
             log.warning("cannot write the sync log: %s", exc)
+        if not counts_as_sync:
+            return
         if record.outcome in ("ok", "refused"):
             self.last_ok_at = record.ended
             self.trouble = self.trouble_since = None
@@ -278,6 +364,15 @@ class SyncService:
         self.trouble = trouble
 
     # -- records the county does not have yet ----------------------------------
+    async def _note_pushed(self, seq: Any) -> None:
+        location = self.remote_location
+        if seq is None or location is None or self.read_only:
+            return
+        try:
+            await note_pushed(self.db, location, seq)
+        except CouchError as exc:  # the count may lag a batch; nothing else depends on it
+            log.warning("cannot note how far the push got: %s", exc)
+
     async def _count(self) -> None:
         try:
             self.pending = await count_pending(self.db, self.remote_location)
@@ -389,6 +484,7 @@ class SyncService:
             before = tally.logged.get(direction, (0, 0, 0, 0))
             now = (c.docs_written, c.attachments_written, c.bytes_sent or 0, c.bytes_received or 0)
             if direction == "push":
+                await self._note_pushed(c.last_seq)
                 tally.sent += now[0] - before[0]
                 tally.sent_attachments += now[1] - before[1]
             else:

@@ -58,6 +58,7 @@ from village_app.web.pages import (
     services,
     stages,
     supervision,
+    sync_bundle,
     sync_page,
     unreadable,
     worthies,
@@ -131,6 +132,7 @@ _FIELD_PAGES: Final = (
     worthies,
     guide,
     sync_page,
+    sync_bundle,
 )
 
 

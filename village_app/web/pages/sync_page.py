@@ -5,6 +5,7 @@ the server's background, so it goes on whatever page the secretary opens meanwhi
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field, replace
 
 from starlette.datastructures import FormData
@@ -12,6 +13,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from village_app.bundle.keys import BadKey, PublicKey
+from village_app.bundle.laptop import ReplyImported
 from village_app.domain import DomainError
 from village_app.i18n import N_
 from village_app.syncing.config import SyncConfig
@@ -23,6 +26,8 @@ from village_app.web.rendering import forms
 from village_app.web.rendering.templates import render, request_locale
 from village_app.web.security.permissions import SECRETARY, SIGNED_IN, route
 from village_app.web.state import app_state
+
+log = logging.getLogger(__name__)
 
 #: Runs listed on the 同步 page itself (the log page lists them all).
 RECENT_RUNS = 5
@@ -48,6 +53,12 @@ class SyncPage:
     done: str = ""
     #: Rendered as the polled block alone (it then carries the header's state too).
     fragment: bool = False
+    #: USB bundles: the laptop's public key, the county's (``None`` until given), the last
+    #: reply imported, and why a bundle or key was just refused (a msgid).
+    laptop_key: PublicKey | None = None
+    county_key: PublicKey | None = None
+    last_reply: ReplyImported | None = None
+    bundle_error: str = ""
     step_names: dict[str, str] = field(default_factory=lambda: dict(STEP_NAMES))
     problem_titles: dict[str, str] = field(default_factory=lambda: _problem_titles())
 
@@ -77,6 +88,11 @@ def _page(request: Request, form: SettingsForm | None = None, done: str = "") ->
     if form is None:
         values = {"address": config.address, "account": config.account} if config else {}
         form = SettingsForm(values)
+    try:
+        laptop_key, county_key = service.bundle_keys()
+    except (OSError, BadKey) as exc:  # a read-only folder cannot keep a new key
+        log.warning("no bundle keys: %s", exc)
+        laptop_key, county_key = None, None
     return SyncPage(
         config=config,
         progress=service.progress,
@@ -87,6 +103,9 @@ def _page(request: Request, form: SettingsForm | None = None, done: str = "") ->
         recent=tuple(service.log.records()[:RECENT_RUNS]),
         form=form,
         done=done,
+        laptop_key=laptop_key,
+        county_key=county_key,
+        last_reply=service.last_reply,
     )
 
 
