@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import stat
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from county.provisioned import County
 from sync.couch_server import CouchServer
 from syncing.conftest import PASSWORD, Laptop, MakeLaptop, db_url
 from syncing.countyproxy import CountyProxy
-from syncing.laptop import VILLAGE, more_matters, return_matter, village
+from syncing.laptop import VILLAGE, more_matters, return_matter, store, village
 from village_app.syncing.runs import Progress, Step
 
 pytestmark = pytest.mark.peer
@@ -309,3 +310,33 @@ async def test_automatic_sync_sends_new_records_by_itself(
     autos = [r for r in laptop.service.log.records() if r.kind == "auto"]
     assert autos and sum(r.sent for r in autos) >= len(local_ids) + 1
     assert sum(r.received for r in autos) >= 1
+
+
+async def test_conflicts_that_arrive_are_listed_with_where_to_resolve_them(
+    county: County, make_laptop: MakeLaptop
+) -> None:
+    """Two laptops of one village (an old one kept as a spare) change the same matter
+    before they sync: the second one's pull brings the first's version beside its own."""
+    account = county.accounts["secretary_a"]
+    first = await make_laptop("first")
+    matter = await village(first.db, account)
+    await _configure(first, county)
+    await first.service.start_run()
+    assert (await first.service.wait()).outcome == "ok"  # type: ignore[union-attr]
+    second = await make_laptop("second")
+    await _configure(second, county)
+    await second.service.start_run()
+    assert (await second.service.wait()).received >= 7  # type: ignore[union-attr]
+
+    for laptop, title in ((first, "修建村东机耕道（一期）"), (second, "修建村东机耕道（全段）")):
+        s = store(laptop.db, account)
+        current = await s.get_matter(matter.id)
+        await s.update_matter(replace(current, title=title))
+    await first.service.start_run()
+    assert (await first.service.wait()).outcome == "ok"  # type: ignore[union-attr]
+    await second.service.start_run()
+    progress = await second.service.wait()
+    assert progress is not None and progress.outcome == "ok"
+    [conflict] = progress.conflicts
+    assert conflict.docid == matter.id and conflict.doc_type == "matter"
+    assert conflict.target == matter.id and conflict.label.startswith("修建村东机耕道")

@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 
 import sync
 from village_app import accounts
+from village_app.syncing.runs import ArrivedConflict, Progress, Step
 from village_app.web.state import app_state
 from web import villagedata
 from web.helpers import ClientFactory, csrf_of, one, page_of, soup
@@ -146,3 +147,28 @@ def test_a_reader_sees_the_state_but_no_forms(make_client: ClientFactory) -> Non
     assert (
         client.post("/sync/start", data={"csrf_token": csrf_of(client, "/sync")}).status_code == 403
     )
+
+
+def test_conflicts_that_arrived_link_to_where_they_are_resolved(
+    make_client: ClientFactory,
+) -> None:
+    """The page as a run that brought conflicting versions leaves it (the run itself is
+    tested against the peer in tests/syncing)."""
+    client = make_client(setup=villagedata.small_village)
+    service = app_state(client.app).sync  # type: ignore[arg-type]
+    assert service is not None
+    progress = Progress(kind="sync", received=3)
+    progress.conflicts = [
+        ArrivedConflict(
+            "matter:330102001001:X", "matter", "修建村东机耕道", "matter:330102001001:X"
+        ),
+        ArrivedConflict("member:330102001001:Y", "member", "陈会长", "residents_council"),
+    ]
+    progress.finish(Step.DONE)
+    service.progress = progress
+    links = soup(client.get("/sync")).select("#sync-conflicts li a")
+    assert [a["href"] for a in links] == [
+        "/matters/matter:330102001001:X/conflicts",
+        "/councils/residents_council/conflicts",
+    ]
+    assert links[1].get_text() == "村民议事会：陈会长"

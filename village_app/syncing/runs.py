@@ -15,7 +15,7 @@ import enum
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from sync.database import Database
 from sync.replication import Counters, Replication, ReplicationEvent, State, replicate
@@ -85,6 +85,8 @@ class Progress:
     cancel_requested: bool = False
     #: The laptop's sequence the last push checkpointed (on the county) in this run.
     pushed_seq: Any = None
+    #: Records that arrived with versions in conflict (two laptops changed them).
+    conflicts: list[ArrivedConflict] = field(default_factory=list)
 
     # -- live figures ------------------------------------------------------
     def _live(self, direction: str) -> Counters | None:
@@ -189,6 +191,40 @@ class Progress:
         )
 
 
+@dataclass(frozen=True)
+class ArrivedConflict:
+    """A record the pull left with conflicting versions: which, and where to resolve it."""
+
+    docid: str
+    doc_type: str  # "matter", "member" or "body"
+    label: str  # the matter's title, the member's name, the body's kind
+    #: The matter's id (its conflicts page) or the body's kind (its roster's conflicts page).
+    target: str
+
+
+#: The kinds of record whose conflicts a page resolves.
+_RESOLVABLE: Final = ("matter", "member", "body")
+
+
+async def arrived_conflicts(db: Database, since: Any) -> list[ArrivedConflict]:
+    """Records changed on the laptop since ``since`` that now have conflicting versions."""
+    feed = await db.changes(since=since, include_docs=True, conflicts=True)
+    found = []
+    for row in feed["results"]:
+        doc = row.get("doc") or {}
+        if not doc.get("_conflicts") or doc.get("type") not in _RESOLVABLE:
+            continue
+        kind = str(doc["type"])
+        if kind == "matter":
+            found.append(ArrivedConflict(doc["_id"], kind, str(doc.get("title", "")), doc["_id"]))
+        else:
+            body = str(doc.get("body") or doc.get("kind") or "")
+            label = str(doc.get("name") or body)
+            if body:
+                found.append(ArrivedConflict(doc["_id"], kind, label, body))
+    return found
+
+
 class Cancelled(Exception):
     """The run was cancelled between two of its steps."""
 
@@ -208,8 +244,11 @@ async def run_once(
         remote = await open_remote()
         _check(progress)
         await _replicate(local, remote, "push", progress, Step.SENDING)
+        before_pull = (await local.info()).get("update_seq")
         await _replicate(remote, local, "pull", progress, Step.RECEIVING)
         progress.step = Step.TIDYING
+        if progress.received:
+            progress.conflicts = await arrived_conflicts(local, before_pull)
         repaired = await repair()
         if progress.received or repaired:
             await _replicate(local, remote, "push", progress, Step.TIDYING)
