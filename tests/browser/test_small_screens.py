@@ -20,7 +20,7 @@ from village_app.demo.build import build_demo, load_script
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 #: Links that are not pages: downloads, files, actions.
-_NOT_PAGES = re.compile(r"^/(static/|records/|logout|lang)|\.xlsx$")
+_NOT_PAGES = re.compile(r"^/(static/|records/|logout|lang)|\.(xlsx|pub)$")
 _ID = re.compile(r"[a-z_]+:\d{12}:[0-9A-Z]{26}")
 #: Pages no link leads to (or only in some states of the data).
 _EXTRA = ("/search?q=%E6%9C%BA%E8%80%95", "/no-such-page", "/unreadable")

@@ -32,7 +32,7 @@ def _post_file(client: TestClient, path: str, field: str, name: str, data: bytes
 def _county_keys(tmp_path: Path, client: TestClient) -> CountyKeys:
     keys = CountyKeys(tmp_path / "county-keys")
     keys.create(VILLAGE[:6])
-    laptop_key = client.get("/sync/bundle/key")
+    laptop_key = client.get("/sync/bundle/laptop-key.pub")
     assert laptop_key.headers["content-disposition"] == f'attachment; filename="{VILLAGE}.pub"'
     assert PublicKey.from_text(laptop_key.content, "laptop").code == VILLAGE
     keys.register(laptop_key.content)

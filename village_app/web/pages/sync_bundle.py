@@ -116,7 +116,7 @@ async def _upload(form: FormData, name: str, limit: int) -> bytes | None:
 
 
 routes = [
-    route("/sync/bundle/key", bundle_key, name="sync_bundle_key", access=SECRETARY),
+    route("/sync/bundle/laptop-key.pub", bundle_key, name="sync_bundle_key", access=SECRETARY),
     route(
         "/sync/bundle/county-key",
         county_key,
