@@ -407,3 +407,30 @@ async def _interleave(folder: Path, steps: list[tuple[str, str]]) -> None:
     finally:
         for db in dbs.values():
             await db.close()
+
+
+async def test_publications_are_signed_with_the_laptops_key(tmp_path: Path) -> None:
+    """A twin made without the key (a command) is signed once the app has it; each new
+    revision (a correction) is signed again; the county checks it with the registered key."""
+    from village_app.bundle.keys import laptop_keys
+    from village_app.domain.signing import KnownKey, verify
+
+    db = await sync.open_database(str(tmp_path / f"{V}.sqlite"))
+    await _store(db).save_village(Village(V, "测试村", "东溪镇", "青禾县"))
+    matter = await _major(_store(db), through=5)
+    assert "signature" not in await db.get(twin_id(matter.id))  # no key yet
+    keys = laptop_keys(tmp_path, V)
+    store = repo.VillageStore(db, V, repo.Actor("secretary"), repo.VillageCaches(signer=keys))
+    assert await PublicTwins(store).reconcile_all() >= 1
+    twin = await db.get(twin_id(matter.id))
+    known = {keys.public.fingerprint: KnownKey(keys.public.sign, V)}
+    assert verify(twin, known).verified and twin["_rev"] == (await db.get(matter.id))["_rev"]
+    assert await PublicTwins(store).reconcile_all() == 0  # signed once, not again
+    [publication] = [
+        r for r in await store.list_stage_records(matter.id) if r.stage == "resolution_publication"
+    ]
+    await store.correct_record(publication.id, replace(publication, id="", content="更正"), "错字")
+    corrected = await db.get(twin_id(matter.id))
+    assert verify(corrected, known).verified
+    assert corrected["signature"]["hash"] != twin["signature"]["hash"]
+    await db.close()

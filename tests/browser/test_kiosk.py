@@ -13,15 +13,30 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 from kiosk.kioskdata import demo_kiosk
 from playwright.sync_api import Browser, Page, expect
 
+import sync
 from browser.conftest import ROOT, _free_port
+from village_app.bundle.keys import laptop_keys
+from village_app.domain.publicity import twin_id
+from village_app.domain.signing import KnownKey, verify
+
+#: Each kiosk server's data folder, by its URL.
+_FOLDERS: dict[str, Path] = {}
+
+
+def kiosk_url_folder(url: str) -> Path:
+    return _FOLDERS[url]
+
 
 SCREENS = {"landscape": (1920, 1080), "portrait": (1080, 1920)}
+#: The county's web address the kiosk's QR codes point to.
+COUNTY_WEB = "https://county.example"
 #: The first load of the home screen, everything included, at most (issue 12).
 FIRST_LOAD_LIMIT = 60 * 1024
 
@@ -34,10 +49,12 @@ def kiosk_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     log = (tmp_path_factory.getbasetemp() / f"kiosk-{port}.log").open("w")
     command = ["serve", "--mode", "kiosk", "--data", str(folder), "--no-pull", "--port", str(port)]
+    command += ["--verify-url", COUNTY_WEB]
     proc = subprocess.Popen(
         [sys.executable, "-m", "village_app.cli", *command], cwd=ROOT, stdout=log, stderr=log
     )
     url = f"http://127.0.0.1:{port}"
+    _FOLDERS[url] = folder
     try:
         for _ in range(300):
             with contextlib.suppress(httpx.TransportError):
@@ -195,3 +212,61 @@ def test_the_first_load_is_light_and_local(browser: Browser, kiosk_url: str) -> 
             print(f"  {n:6d}  {url}")
         assert all(url.startswith(kiosk_url) for url, _ in sizes)  # nothing from elsewhere
         assert total <= FIRST_LOAD_LIMIT
+
+
+_QR_PIXELS = """async () => {
+  const svg = document.querySelector('#verify-qr svg');
+  const xml = new XMLSerializer().serializeToString(svg);
+  const image = new Image();
+  image.src = 'data:image/svg+xml;base64,' + btoa(xml);
+  await image.decode();
+  const canvas = document.createElement('canvas');
+  canvas.width = image.width;
+  canvas.height = image.height;
+  const context = canvas.getContext('2d');
+  context.fillStyle = '#fff';
+  context.fillRect(0, 0, canvas.width, canvas.height);
+  context.drawImage(image, 0, 0);
+  const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+  const gray = [];
+  for (let i = 0; i < data.length; i += 4) gray.push(data[i]);
+  return {width: canvas.width, height: canvas.height, gray: gray};
+}"""
+
+
+def test_the_qr_code_reads_back_to_a_publication_that_verifies(
+    browser: Browser, kiosk_url: str, shots: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The QR code on a resolution, as a phone would read it off the screen (drawn by
+    Chromium, decoded by zxing-cpp): the county's verify address with the content hash the
+    laptop signed, and that signature holds against the laptop's key."""
+    import zxingcpp
+
+    with _tab(browser, kiosk_url, "portrait") as page:
+        page.goto("/resolutions")
+        page.locator("a.k-card").first.click()
+        qr = page.locator("#verify-qr")
+        expect(qr).to_be_visible()
+        page.screenshot(path=str(shots / "kiosk-matter-qr-portrait.png"), full_page=True)
+        pixels = page.evaluate(_QR_PIXELS)
+        link = qr.get_attribute("data-link")
+    image = memoryview(bytes(pixels["gray"])).cast("B", (pixels["height"], pixels["width"]))
+    [found] = zxingcpp.read_barcodes(image)
+    assert found.text == link and link is not None
+    assert link.startswith(f"{COUNTY_WEB}/verify?")
+    query = parse_qs(urlsplit(link).query)
+    village, matter_id, digest = query["v"][0], query["m"][0], query["h"][0]
+
+    async def twin() -> dict[str, Any]:
+        folder = Path(kiosk_url_folder(kiosk_url))
+        db = await sync.open_database(str(folder / "kiosk.sqlite"))
+        try:
+            return dict(await db.get(twin_id(matter_id)))
+        finally:
+            await db.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        doc = pool.submit(asyncio.run, twin()).result()
+    keys = laptop_keys(Path(kiosk_url_folder(kiosk_url)).parent, village)
+    verdict = verify(doc, {keys.public.fingerprint: KnownKey(keys.public.sign, village)})
+    assert verdict.verified and doc["signature"]["hash"] == digest

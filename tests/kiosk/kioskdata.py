@@ -9,6 +9,7 @@ from pathlib import Path
 
 import sync
 from village_app import repo
+from village_app.bundle.keys import laptop_keys
 from village_app.demo import load_demo
 from village_app.kiosk.pull import KioskFolder, pull
 
@@ -18,8 +19,12 @@ async def demo_kiosk(data_dir: Path) -> str:
     with tempfile.TemporaryDirectory() as laptop_dir:
         laptop = await load_demo(Path(laptop_dir))
         db = await sync.open_database(str(laptop.path))
+        # Signed with the laptop's key, as the app signs at start-up (kept beside the kiosk's
+        # folder, so that tests can register it with a county).
+        caches = repo.VillageCaches(signer=laptop_keys(data_dir.parent, laptop.village))
         try:
-            await repo.VillageStore(db, laptop.village, repo.Actor("demo")).repair_derived()
+            store = repo.VillageStore(db, laptop.village, repo.Actor("demo"), caches)
+            await store.repair_derived()
         finally:
             await db.close()
         await pull(KioskFolder(data_dir), str(laptop.path), village=laptop.village)

@@ -73,6 +73,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     demo.add_argument("--matters", type=int, default=12, help="matters per generated village")
     demo.set_defaults(handler=run_demo)
 
+    revoke = actions.add_parser(
+        "revoke-key",
+        help="revoke a lost laptop's key: publications it signs from now on are not verified",
+    )
+    revoke.add_argument("--keys", type=Path, default=Path("county-keys"), help="the key folder")
+    revoke.add_argument("fingerprint", help="the laptop key's fingerprint (spaces allowed)")
+    revoke.add_argument(
+        "--from", dest="since", default=None, help="from when (UTC, ISO 8601; default: now)"
+    )
+    revoke.set_defaults(handler=run_revoke)
+
     index = actions.add_parser(
         "index", help="keep the county index (what the county pages read) up to date"
     )
@@ -154,6 +165,18 @@ async def _user_add(url: str, name: str, password: str | None, roles: list[str])
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"{'updated' if existed else 'created'} {name!r} with roles {', '.join(roles) or '-'}")
+    return 0
+
+
+def run_revoke(args: argparse.Namespace) -> int:
+    from village_app.county.keyring import known_keys, revoke
+
+    fingerprint = args.fingerprint.replace(" ", "").lower()
+    if fingerprint not in known_keys(args.keys):
+        print(f"error: no laptop key {fingerprint} registered in {args.keys}", file=sys.stderr)
+        return 2
+    when = revoke(args.keys, fingerprint, args.since)
+    print(f"revoked {fingerprint} from {when}: its later signatures are not verified")
     return 0
 
 

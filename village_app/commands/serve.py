@@ -47,6 +47,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help=argparse.SUPPRESS,  # village databases named <prefix>village_<code>: for tests
     )
     county.add_argument(
+        "--keys",
+        type=Path,
+        default=None,
+        help="the county's key folder (`village-app bundle county-keys`): the laptop keys the "
+        "verify page checks publications against",
+    )
+    county.add_argument(
         "--no-indexer",
         action="store_true",
         help="do not index from inside the app (run `village-app county index` beside it)",
@@ -59,6 +66,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="URL",
         help="the village's public database with the kiosk account's credentials "
         "(kept in the data folder; default: the address of the last `village-app kiosk pull`)",
+    )
+    kiosk.add_argument(
+        "--verify-url",
+        default=None,
+        metavar="URL",
+        help="the county's web address: each signed publication shows a QR code to its "
+        "verify page there",
     )
     kiosk.add_argument(
         "--no-pull",
@@ -155,6 +169,7 @@ def run_county(args: argparse.Namespace) -> int:
         registry_path=args.registry,
         index_dir=args.index,
         follow_index=not args.no_indexer,
+        keys_dir=args.keys,
         db_prefix=args.db_prefix,
     )
     app = create_app(settings)
@@ -182,6 +197,7 @@ def run_kiosk(args: argparse.Namespace) -> int:
         allowed_hosts=allowed_hosts(args.host),
         mode="kiosk",
         kiosk_follow=not args.no_pull,
+        verify_url=args.verify_url,
     )
     app = create_app(settings)
     print(f"村议 Cunyi (kiosk mode): http://{args.host}:{args.port}/")

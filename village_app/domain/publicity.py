@@ -130,6 +130,8 @@ PUBLIC_FIELDS: Final[Mapping[str, Mapping[str, Any]]] = {
         "commendation": FLAG,
         "published_on": TEXT,  # the day the resolution was published (ISO date)
         "stages": _list_of(_STAGE),
+        # The laptop's signature over the rest (see signing): hash, key fingerprint, when.
+        "signature": _object({"hash": TEXT, "key": TEXT, "signed_at": TEXT, "value": TEXT}),
     },
 }
 #: On every public document: its type and village, and whether it was withdrawn (a withdrawn
@@ -399,10 +401,11 @@ def twin_doc(
 
 
 def same_content(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    """Equal bodies, CouchDB's own fields aside."""
+    """Equal bodies, CouchDB's own fields and the signature aside (a signature is made once
+    per revision; the content it covers is what must agree)."""
 
     def bare(doc: Mapping[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in doc.items() if not k.startswith("_")}
+        return {k: v for k, v in doc.items() if not k.startswith("_") and k != "signature"}
 
     return bare(a) == bare(b)
 

@@ -94,6 +94,7 @@ class PublicMatter:
     commendation: bool
     published_on: dt.date | None
     stages: tuple[PublicStage, ...]
+    signature_hash: str = ""  # the content hash the laptop signed ("": not signed)
 
     def stage(self, key: str) -> PublicStage | None:
         return next((s for s in self.stages if s.key == key), None)
@@ -213,6 +214,11 @@ class KioskReader:
         return Snapshot(village, tuple(matters), members, charters, rules)
 
 
+def public_matter_of(doc: Mapping[str, Any]) -> PublicMatter:
+    """A ``public_matter`` twin as the pages show it (the county's verify page too)."""
+    return _matter(doc)
+
+
 def _matter(doc: Mapping[str, Any]) -> PublicMatter:
     stages = []
     for item in doc.get("stages") or []:
@@ -245,6 +251,9 @@ def _matter(doc: Mapping[str, Any]) -> PublicMatter:
         commendation=doc.get("commendation") is True,
         published_on=_day(doc.get("published_on")),
         stages=tuple(stages),
+        signature_hash=_text((doc.get("signature") or {}).get("hash"))
+        if isinstance(doc.get("signature"), Mapping)
+        else "",
     )
 
 

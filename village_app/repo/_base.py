@@ -38,6 +38,9 @@ class VillageCaches:
     rules: tuple[object, RuleBook] | None = None
     quarantine: QuarantineIndex | None = None
     search: SearchIndex | None = None
+    #: The laptop's keys (``village_app.bundle.keys.KeyPair``): public twins of publications
+    #: are signed with them (``None``: left unsigned, as by a command run without them).
+    signer: Any = None
     #: Evidence already parsed, by (id, revision): a revision never changes, and checking a
     #: stage record's shape and recomputing its outcome was a tenth of the matter page.
     evidence: dict[tuple[str, str], Any] = field(default_factory=dict)

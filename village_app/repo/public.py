@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from sync.errors import ConflictError, NotFoundError
 from sync.revtree import rev_key
-from village_app.domain import DocType, fold_matter
+from village_app.domain import DocType, fold_matter, signing
+from village_app.domain.dates import utc_stamp
 from village_app.domain.publicity import (
     TWIN_PREFIX,
     TWIN_TYPES,
@@ -120,7 +121,12 @@ class PublicTwins:
             winner = _winner(source)
             wanted = self._wanted(doc_type, docid, winner, source, content)
             top = _winner(twin) if twin else None
-            if top is not None and top.rev == winner.rev and same_content(top.doc, wanted):
+            if (
+                top is not None
+                and top.rev == winner.rev
+                and same_content(top.doc, wanted)
+                and not self._needs_signature(top.doc)
+            ):
                 return writes
             if winner.deleted:
                 # Nothing to touch; close the twin's stray branch instead (fail closed).
@@ -154,7 +160,26 @@ class PublicTwins:
         contested = any(content.get(x.rev) is None for x in live)
         if leaf.rev != winner.rev or contested:
             return twin_doc(twin_type, self.village, tid, None)
-        return twin_doc(twin_type, self.village, tid, content.get(leaf.rev))
+        body = twin_doc(twin_type, self.village, tid, content.get(leaf.rev))
+        return self._signed(body)
+
+    def _signed(self, body: Doc) -> Doc:
+        """A publication signed with this laptop's key (when it has one: the app loads it at
+        start-up; a command without it leaves the twin unsigned, and the app signs it then)."""
+        signer = self.store.caches.signer
+        if signer is None or body.get("type") != DocType.PUBLIC_MATTER or body.get("withdrawn"):
+            return body
+        block = signing.sign(body, signer.sign, signer.public.fingerprint, utc_stamp())
+        return {**body, signing.SIGNATURE: block}
+
+    def _needs_signature(self, twin: Doc) -> bool:
+        return (
+            self.store.caches.signer is not None
+            and twin.get("type") == DocType.PUBLIC_MATTER
+            and not twin.get("withdrawn")
+            and not twin.get("_deleted")
+            and signing.SIGNATURE not in twin
+        )
 
     async def _mirror(
         self,
@@ -302,6 +327,7 @@ class PublicTwins:
                 twin is None
                 or twin.get("_rev") != winner.get("_rev")
                 or not same_content(twin, wanted)
+                or self._needs_signature(twin)
             ):
                 suspect.append(docid)
         writes = 0

@@ -32,6 +32,7 @@ from village_app.domain.errors import DomainError
 from village_app.syncing.service import SyncService
 from village_app.web.county import pages as county_pages
 from village_app.web.county import services as county_services
+from village_app.web.county import verify as county_verify
 from village_app.web.county.open import open_county
 from village_app.web.errors import exception_handlers
 from village_app.web.kiosk import pages as kiosk_pages
@@ -94,7 +95,9 @@ async def health(request: Request) -> Response:
 def _routes(settings: Settings) -> list[BaseRoute]:
     routes: list[BaseRoute] = [route("/healthz", health, name="health", access=PUBLIC)]
     modules: tuple[Any, ...] = (
-        (auth, lang, county_pages, county_services) if settings.mode == "county" else _FIELD_PAGES
+        (auth, lang, county_pages, county_services, county_verify)
+        if settings.mode == "county"
+        else _FIELD_PAGES
     )
     if settings.mode == "kiosk":
         modules = (kiosk_pages,)  # no login, no language form: nothing is ever posted
@@ -149,6 +152,18 @@ async def _open_village(state: AppState, path: Path) -> sync.Database:
         return db
 
 
+def _laptop_keys(settings: Settings, village: str) -> Any:
+    """The laptop's keys, which sign what it publishes (made on first use, 0600); ``None``
+    where they cannot be kept (a read-only folder): publications are then signed later."""
+    from village_app.bundle.keys import BadKey, laptop_keys
+
+    try:
+        return laptop_keys(settings.data_dir, village)
+    except (OSError, BadKey) as exc:
+        log.warning("publications left unsigned: no laptop key (%s)", exc)
+        return None
+
+
 def _templates(settings: Settings) -> dict[str, Any]:
     """One Jinja environment per language; ``mode`` tells the shared layout which app it is
     in (the navigation, the header's search)."""
@@ -182,6 +197,7 @@ def create_app(settings: Settings) -> Starlette:
             store = repo.VillageStore(
                 state.db, state.village, caches=state.caches_for(state.village)
             )
+            store.caches.signer = _laptop_keys(settings, state.village)
             try:
                 await store.warm_up()
             except sync.ReadOnlyStorageError:

@@ -87,6 +87,12 @@ class Settings:
     follow_index: bool = True
     #: County mode: the village databases' name prefix (tests keep theirs apart with it).
     db_prefix: str = ""
+    #: County mode: the county's key folder (``village-app bundle county-keys``), whose
+    #: registered laptop keys the verify page checks publications against.
+    keys_dir: Path | None = None
+    #: Kiosk mode: the county's web address, for the QR code of each signed publication
+    #: (``<verify_url>/verify?...``); ``None``: no QR code.
+    verify_url: str | None = None
     #: Kiosk mode: keep pulling from the county while the app runs (from the address the last
     #: ``village-app kiosk pull`` kept in the data folder).
     kiosk_follow: bool = True
