@@ -72,7 +72,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=None,
         metavar="URL",
         help="the county's web address: each signed publication shows a QR code to its "
-        "verify page there",
+        "verify page there (on the kiosk, and on the laptop's printed notices)",
     )
     kiosk.add_argument(
         "--no-pull",
@@ -93,7 +93,10 @@ def run(args: argparse.Namespace) -> int:
     if args.mode == "kiosk":
         return run_kiosk(args)
     settings = Settings(
-        data_dir=Path(args.data), village=args.village, allowed_hosts=allowed_hosts(args.host)
+        data_dir=Path(args.data),
+        village=args.village,
+        allowed_hosts=allowed_hosts(args.host),
+        verify_url=args.verify_url,
     )
     try:
         village_file = settings.village_db_path()

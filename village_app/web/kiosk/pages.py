@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import urlencode
 
-import segno
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -29,6 +28,7 @@ from village_app.kiosk.reader import (
 )
 from village_app.web.errors import PageNotFound
 from village_app.web.kiosk.context import kiosk
+from village_app.web.rendering.qr import qr_svg, verify_link
 from village_app.web.rendering.templates import render
 from village_app.web.security.permissions import PUBLIC, route
 from village_app.web.state import app_state
@@ -250,22 +250,10 @@ async def matter(request: Request) -> Response:
     back = "results" if request.query_params.get("from") == "results" else "resolutions"
     back_url = request.url_for(f"kiosk_{back}").path
     label = N_("返回实施结果公开") if back == "results" else N_("返回决议公开")
-    link = _verify_link(request, found)
-    qr = segno.make(link, error="m").svg_inline(scale=5, border=4) if link else ""
-    page = MatterPage(frame, found, back_url, label, link, qr)
-    return render(request, "kiosk/matter.html", page)
-
-
-def _verify_link(request: Request, matter: PublicMatter) -> str:
-    """Where a phone checks this publication: the county's verify page, with the content hash
-    the laptop signed (only signed publications, and only when the kiosk knows the county's
-    web address)."""
     base = app_state(request).settings.verify_url
-    if not base or not matter.signature_hash:
-        return ""
-    village = matter.id.split(":")[1] if matter.id.count(":") >= 2 else ""
-    query = urlencode({"v": village, "m": matter.id, "h": matter.signature_hash})
-    return f"{base.rstrip('/')}/verify?{query}"
+    link = verify_link(base, found.id, found.signature_hash or None)
+    page = MatterPage(frame, found, back_url, label, link, qr_svg(link))
+    return render(request, "kiosk/matter.html", page)
 
 
 def _rosters(snapshot: Snapshot) -> list[Roster]:
