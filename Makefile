@@ -77,7 +77,7 @@ bench: $(VENV)/.installed-test $(PEER) $(POUCHDB_BENCH)
 	$(BIN)/python tests/couchpeer.py -- sh -c '$(BIN)/python bench/store.py && $(BIN)/python bench/replicate.py'
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/flood.py
-	$(BIN)/python bench/kiosk.py
+	$(BIN)/python bench/kiosk_load.py
 
 # mypy --strict over sync, village_app, tests and bench (pyproject's [tool.mypy]); the
 # second run is tests/sync/conftest.py, a second module named 'conftest'.

@@ -13,7 +13,7 @@ kiosk`` (uvicorn, one process) in a subprocess. Measured against the same server
 
 Run::
 
-    .venv/bin/python bench/kiosk.py [--clients 20] [--seconds 6]
+    .venv/bin/python bench/kiosk_load.py [--clients 20] [--seconds 6]
 """
 
 from __future__ import annotations
