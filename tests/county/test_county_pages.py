@@ -232,6 +232,9 @@ COUNTY_ROUTES = {
     "county_project_back": "signed in",
     "county_pairing_add": "signed in",
     "county_pairing_back": "signed in",
+    "county_bundle": "signed in",
+    "county_bundle_import": "signed in",
+    "county_bundle_reply": "signed in",
 }
 #: What only county-wide staff may do (the organisations and the resource list, which goes to
 #: every village): a township reviewer is refused (403).

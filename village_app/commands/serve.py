@@ -54,6 +54,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "verify page checks publications against",
     )
     county.add_argument(
+        "--bundle-keys",
+        type=Path,
+        default=None,
+        help="the USB bundles' key folder (default: DATA/county-keys)",
+    )
+    county.add_argument(
         "--no-indexer",
         action="store_true",
         help="do not index from inside the app (run `village-app county index` beside it)",
@@ -174,6 +180,7 @@ def run_county(args: argparse.Namespace) -> int:
         follow_index=not args.no_indexer,
         keys_dir=args.keys,
         db_prefix=args.db_prefix,
+        bundle_keys=args.bundle_keys,
     )
     app = create_app(settings)
     print(f"村议 Cunyi (county mode, {registry.name}): http://{args.host}:{args.port}/")

@@ -30,6 +30,7 @@ import sync
 from village_app import i18n, repo
 from village_app.domain.errors import DomainError
 from village_app.syncing.service import SyncService
+from village_app.web.county import bundles as county_bundles
 from village_app.web.county import pages as county_pages
 from village_app.web.county import services as county_services
 from village_app.web.county import verify as county_verify
@@ -95,7 +96,7 @@ async def health(request: Request) -> Response:
 def _routes(settings: Settings) -> list[BaseRoute]:
     routes: list[BaseRoute] = [route("/healthz", health, name="health", access=PUBLIC)]
     modules: tuple[Any, ...] = (
-        (auth, lang, county_pages, county_services, county_verify)
+        (auth, lang, county_pages, county_services, county_verify, county_bundles)
         if settings.mode == "county"
         else _FIELD_PAGES
     )

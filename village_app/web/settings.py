@@ -87,6 +87,9 @@ class Settings:
     follow_index: bool = True
     #: County mode: the village databases' name prefix (tests keep theirs apart with it).
     db_prefix: str = ""
+    #: County mode: the USB bundles' key folder (``village-app bundle county-keys``; default
+    #: ``<data_dir>/county-keys``).
+    bundle_keys: Path | None = None
     #: County mode: the county's key folder (``village-app bundle county-keys``), whose
     #: registered laptop keys the verify page checks publications against.
     keys_dir: Path | None = None
@@ -129,6 +132,9 @@ class Settings:
             except OSError as exc:
                 log.warning("cannot make %s private (%s)", path, exc.strerror)
         return key
+
+    def county_bundle_keys(self) -> Path:
+        return self.bundle_keys or self.data_dir / "county-keys"
 
     def county_index_dir(self) -> Path:
         return self.index_dir or self.data_dir / "county-index"
