@@ -143,3 +143,28 @@ def test_the_command(county: County, tmp_path: Path) -> None:
     assert again.returncode == 0 and "0 written" in again.stdout
     nowhere = cli("--from", "http://127.0.0.1:9/nothing")
     assert nowhere.returncode == 2 and "--village" in nowhere.stderr
+
+
+def test_a_running_kiosk_follows_the_county(county: County, tmp_path: Path) -> None:
+    """serve --mode kiosk pulls continuously: a publication that reaches the public database
+    while the kiosk runs shows on its pages, and its 最后更新 is set."""
+    import time
+
+    from starlette.testclient import TestClient
+
+    from village_app.web import Settings, create_app
+
+    folder = KioskFolder(tmp_path / "kiosk")
+    folder.save_source(_kiosk_url(county))
+    app = create_app(Settings(data_dir=folder.data_dir, mode="kiosk"))
+    with TestClient(app) as client:
+        twin = _twin(county.village_a, title="新修的村道", published_on="2026-03-05")
+        asyncio.run(_put_public(county, twin))
+        for _ in range(300):
+            if "新修的村道" in client.get("/resolutions").text:
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("the running kiosk did not pull the new publication")
+        page = client.get("/").context["page"]  # type: ignore[attr-defined]
+        assert page.frame.last_update is not None and not page.frame.out_of_touch
