@@ -45,6 +45,11 @@ class County:
     def public_db(self, code: str) -> str:
         return roles.public_database(code, self.prefix)
 
+    @property
+    def services_db(self) -> str:
+        """The county's services database (organisations, the master resource list)."""
+        return f"{self.prefix}county_services"
+
 
 def registry_for(
     county_code: str, accounts: dict[str, str], *, extra: list[dict[str, Any]] | None = None

@@ -16,9 +16,10 @@ from couchpeer import ROOT, PeerCleanup
 
 from county.provisioned import PASSWORD, County, provision, registry_for
 from sync.couch_server import CouchServer
-from village_app.county import roles
+from village_app.county import roles, services_db
 from village_app.county.provision import DESIGN_ID, init_county
 from village_app.county.registry import RegistryError, load, parse
+from village_app.county.services_db import CountyServices
 from village_app.domain.publicity import kiosk_selector
 
 FIXTURE = ROOT / "fixtures" / "county.toml"
@@ -108,6 +109,77 @@ async def test_init_makes_databases_with_security_and_rules(county: County) -> N
             assert job["selector"] == kiosk_selector()
 
 
+async def test_init_makes_the_county_services_database(county: County) -> None:
+    """The services database as the app makes it on first use: county staff (and every
+    township's reviewers) read it, only county-wide staff write it, and only the county's
+    organisations and resources; the app then finds it ready and changes nothing."""
+    name = county.services_db
+    assert name in county.report.created
+    async with CouchServer(county.url) as server:
+        security = await server.get_security(name)
+        assert security["admins"]["roles"] == ["county_admin"]
+        assert set(security["members"]["roles"]) == {
+            "county_reviewer",
+            roles.township_role(county.village_a[:9]),
+            roles.township_role(county.village_b[:9]),
+        }
+        db = await server.database(name, create=False)
+        try:
+            design = await db.get(services_db.DESIGN_ID)
+            assert f'"{county.registry.code}"' in design["validate_doc_update"]
+            services = CountyServices(server, county.registry, county.prefix)
+            services_db._READY.discard((server.url, name))  # as a freshly started app
+            await services.ensure()
+            assert (await db.get(services_db.DESIGN_ID))["_rev"] == design["_rev"]
+        finally:
+            await db.close()
+    org = {
+        "type": "service_org",
+        "village": county.registry.code,
+        "name": "仁和医院",
+        "created_by": county.accounts["county"],
+        "created_at": "2026-12-03T08:00:00Z",
+    }
+    async with httpx.AsyncClient() as client:
+
+        async def put(docid: str, doc: dict[str, str], who: str) -> httpx.Response:
+            return await client.put(
+                f"{county.base}/{name}/{docid}", json=doc, auth=(county.accounts[who], PASSWORD)
+            )
+
+        ok = await put(f"service_org:{county.registry.code}:1", org, "county")
+        assert ok.status_code == 201, ok.text
+        # A township's reviewer reads it (matching needs) but does not keep the lists.
+        refused = await put(f"service_org:{county.registry.code}:2", org, "township_a")
+        assert refused.status_code == 403 and "county_writes_only" in refused.text
+        other = await put("service_org:000000:3", {**org, "village": "000000"}, "county")
+        assert other.status_code == 403 and "village_scope" in other.text
+        read = await client.get(
+            f"{county.base}/{name}/service_org:{county.registry.code}:1",
+            auth=(county.accounts["township_a"], PASSWORD),
+        )
+        assert read.status_code == 200
+        secretary = await client.get(
+            f"{county.base}/{name}/service_org:{county.registry.code}:1",
+            auth=(county.accounts["secretary_a"], PASSWORD),
+        )
+        assert secretary.status_code in (401, 403)
+
+
+async def test_init_finds_the_services_database_the_app_made(county: County) -> None:
+    """Made by the app before any init ran (a county set up by an older version): init
+    leaves it as it is."""
+    async with CouchServer(county.url) as server:
+        await server.delete_db(county.services_db)
+        services_db._READY.discard((server.url, county.services_db))
+        await CountyServices(server, county.registry, county.prefix).ensure()
+        report = await init_county(
+            server, county.registry, prefix=county.prefix, publisher=county.publisher.name
+        )
+        assert county.services_db in report.unchanged
+        assert not [u for u in report.updated if u.startswith(county.services_db)]
+
+
 async def test_a_second_run_changes_nothing(county: County) -> None:
     async with CouchServer(county.url) as server:
         db = await server.database(county.db(county.village_a), create=False)
@@ -118,9 +190,14 @@ async def test_a_second_run_changes_nothing(county: County) -> None:
             )
             assert report.created == [] and report.updated == []
             assert sorted(report.unchanged) == sorted(
-                name
-                for v in county.registry.villages
-                for name in (county.db(v.code), county.public_db(v.code))
+                [
+                    *(
+                        name
+                        for v in county.registry.villages
+                        for name in (county.db(v.code), county.public_db(v.code))
+                    ),
+                    county.services_db,
+                ]
             )
             assert (await db.get(DESIGN_ID))["_rev"] == rev
         finally:
@@ -156,6 +233,8 @@ async def test_a_registry_change_touches_what_changed(county: County) -> None:
             [
                 *(f"{county.db(v)}: {what}" for v in (b, new) for what in ("security", "rules")),
                 *(f"{county.public_db(v)}: security" for v in (b, new)),
+                # The services database admits every township's reviewers: 002 is gone.
+                f"{county.services_db}: security",
             ]
         )
         assert set((await server.get_security(county.db(b)))["members"]["roles"]) == {

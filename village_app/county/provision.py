@@ -4,7 +4,9 @@ For each village: its database, its ``_security`` (the village's secretary, its 
 reviewers and the county's, and the publishing job, as members; the county's administrators as
 admins) and the design document whose ``validate_doc_update`` enforces
 :mod:`village_app.domain.write_rules`; and its public database with the job that fills it
-(:mod:`village_app.county.publishing`).
+(:mod:`village_app.county.publishing`). And the county's own services database
+(organisations and the master resource list, :mod:`village_app.county.services_db`), with the
+security and rules the app gives it when it makes it on first use.
 Only what differs is written, so a second run changes nothing and a registry change (a new
 village, a township merged into another) touches just what it changed. Nothing is ever
 deleted: a database whose village left the registry is reported and left alone."""
@@ -20,7 +22,7 @@ from typing import Any, Final
 
 from sync.couch_server import CouchServer
 from sync.errors import NotFoundError, PreconditionFailedError
-from village_app.county import publishing, roles
+from village_app.county import publishing, roles, services_db
 from village_app.county.registry import Registry, Village
 from village_app.domain.write_rules import rules_json
 
@@ -110,6 +112,7 @@ async def init_county(
         await _provision_public(
             server, village, township, prefix, existing, report, account, replicate_via
         )
+    await _provision_services(server, registry, prefix, existing, report)
     wanted = {roles.village_database(v.code, prefix) for v in registry.villages}
     report.unregistered = sorted(
         name
@@ -130,29 +133,15 @@ async def _provision_village(
     report: InitReport,
 ) -> None:
     name = roles.village_database(village.code, prefix)
-    if name not in existing:
-        try:
-            await server.create_db(name)
-            report.created.append(name)
-            log.info("created %s", name)
-        except PreconditionFailedError:
-            pass  # made meanwhile (another init): go on as for an existing one
-    fresh = name in report.created
-    changed = []
-    security = security_doc(village.code, township)
-    if not _same_security(await server.get_security(name), security):
-        await server.put_security(name, security)
-        changed.append(f"{name}: security")
-    design = design_doc(village.code, township)
-    if not await _same_design(server, name, design):
-        await server.put_design(name, design)
-        changed.append(f"{name}: rules")
-    if fresh:
-        return
-    if changed:
-        report.updated.extend(changed)
-    else:
-        report.unchanged.append(name)
+    fresh, changed = await _settle(
+        server,
+        name,
+        security_doc(village.code, township),
+        design_doc(village.code, township),
+        existing,
+        report,
+    )
+    _note(report, name, fresh, changed)
 
 
 async def _provision_public(
@@ -166,26 +155,67 @@ async def _provision_public(
     replicate_via: str | None,
 ) -> None:
     name = roles.public_database(village.code, prefix)
+    fresh, changed = await _settle(
+        server,
+        name,
+        publishing.security_doc(village.code, township),
+        publishing.design_doc(village.code),
+        existing,
+        report,
+    )
+    job = publishing.replicator_doc(replicate_via or server.url, village.code, prefix, publisher)
+    if await publishing.put_job(server, job):
+        changed.append(f"{name}: job")
+    _note(report, name, fresh, changed)
+
+
+async def _provision_services(
+    server: CouchServer, registry: Registry, prefix: str, existing: set[str], report: InitReport
+) -> None:
+    """``<prefix>county_services`` as :meth:`~services_db.CountyServices.ensure` makes it on
+    first use (its security admits every township's reviewers: a registry change may touch it)."""
+    name = services_db.database_name(prefix)
+    fresh, changed = await _settle(
+        server,
+        name,
+        services_db.security_doc(registry),
+        services_db.design_doc(registry),
+        existing,
+        report,
+    )
+    _note(report, name, fresh, changed)
+
+
+async def _settle(
+    server: CouchServer,
+    name: str,
+    security: Mapping[str, Any],
+    design: Mapping[str, Any],
+    existing: set[str],
+    report: InitReport,
+) -> tuple[bool, list[str]]:
+    """Make database ``name`` if missing, then write its security and design document where
+    they differ: whether it was made now, and what was changed."""
     fresh = False
     if name not in existing:
         try:
             await server.create_db(name)
             report.created.append(name)
             fresh = True
+            log.info("created %s", name)
         except PreconditionFailedError:
-            pass
+            pass  # made meanwhile (another init): go on as for an existing one
     changed = []
-    security = publishing.security_doc(village.code, township)
     if not _same_security(await server.get_security(name), security):
         await server.put_security(name, security)
         changed.append(f"{name}: security")
-    design = publishing.design_doc(village.code)
     if not await _same_design(server, name, design):
         await server.put_design(name, design)
         changed.append(f"{name}: rules")
-    job = publishing.replicator_doc(replicate_via or server.url, village.code, prefix, publisher)
-    if await publishing.put_job(server, job):
-        changed.append(f"{name}: job")
+    return fresh, changed
+
+
+def _note(report: InitReport, name: str, fresh: bool, changed: list[str]) -> None:
     if fresh:
         return
     if changed:
@@ -211,7 +241,7 @@ def _same_security(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> boo
 async def _same_design(server: CouchServer, name: str, wanted: Mapping[str, Any]) -> bool:
     db = await server.database(name, create=False)
     try:
-        current = await db.get(DESIGN_ID)
+        current = await db.get(str(wanted.get("_id", DESIGN_ID)))
     except NotFoundError:
         return False
     finally:
