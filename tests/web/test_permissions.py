@@ -115,6 +115,7 @@ FIELD: dict[str, str] = {
     "sync_bundle_key": "secretary",
     "sync_bundle_county_key": "secretary",
     "sync_bundle_export": "secretary",
+    "sync_bundle_kiosk": "secretary",
     "sync_bundle_reply": "secretary",
 }
 MODES: dict[str, dict[str, str]] = {"field": FIELD}

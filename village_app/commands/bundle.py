@@ -5,6 +5,7 @@ On the laptop::
     village-app bundle key --data D                  # its public key, to register at the county
     village-app bundle trust --data D county.pub     # the county's public key, once
     village-app bundle export --data D --to FILE     # what the county has not acknowledged
+    village-app bundle export --public --data D --to FILE   # for a kiosk with no network
     village-app bundle import-reply --data D FILE    # the county's reviews and acknowledgement
 
 At the county::
@@ -57,6 +58,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         type=Path,
         metavar="FILE",
         help="the county's county.pub (kept for next time)",
+    )
+    export.add_argument(
+        "--public",
+        action="store_true",
+        help="a public bundle for the village's kiosk (only what the kiosk may show, signed, "
+        "not encrypted): village-app kiosk import reads it",
     )
     export.set_defaults(handler=_run(_export))
 
@@ -139,6 +146,8 @@ async def _export(args: argparse.Namespace) -> int:
     from village_app.bundle.laptop import export_bundle
 
     path = _village_file(args)
+    if args.public:
+        return await _export_public(path, args)
     if args.county_key is not None:
         keep_county_public_key(args.data, args.county_key.read_bytes())
     db = await sync.open_database(str(path), create=False)
@@ -150,6 +159,25 @@ async def _export(args: argparse.Namespace) -> int:
         f"wrote bundle {done.number} to {done.path}: {done.docs} records, "
         f"{done.attachments} attachments, {done.size} bytes"
     )
+    return EXIT_OK
+
+
+async def _export_public(path: Path, args: argparse.Namespace) -> int:
+    import sync
+    from village_app.bundle.public import export_public
+
+    db = await sync.open_database(str(path), create=False)
+    try:
+        done = await export_public(db, args.data, path.stem, args.to)
+    finally:
+        await db.close()
+    fingerprint = laptop_keys(args.data, path.stem).public.fingerprint_text
+    print(
+        f"wrote a public bundle to {done.path}: {done.docs} public records, {done.size} bytes; "
+        f"signed by {fingerprint} (the kiosk's first import: --trust with this fingerprint)"
+    )
+    if done.left_out:
+        print(f"left out {done.left_out} records not on the public list", file=sys.stderr)
     return EXIT_OK
 
 

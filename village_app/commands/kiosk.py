@@ -1,7 +1,12 @@
 """``village-app kiosk pull --data D --from URL``: fill a kiosk's store from its village's
 public database on the county server (once; ``--continuous`` to keep following it, which
 ``serve --mode kiosk`` does by itself). The address is kept in the data folder (0600) for the
-next pull and for ``serve``."""
+next pull and for ``serve``.
+
+``village-app kiosk import --data D FILE [--trust FINGERPRINT]``: a kiosk with no network
+takes the laptop's public bundle (导出到查询机) from a USB stick; the first one, and the first
+of a new laptop, with the laptop key's fingerprint from its 同步 page (see
+:mod:`village_app.kiosk.stick`)."""
 
 from __future__ import annotations
 
@@ -30,6 +35,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--continuous", action="store_true", help="keep following the county until Ctrl-C"
     )
     pull.set_defaults(handler=run_pull)
+
+    stick = actions.add_parser(
+        "import", help="import a public bundle (导出到查询机) from a USB stick into the kiosk"
+    )
+    stick.add_argument("--data", default="kiosk", help="the kiosk's data folder")
+    stick.add_argument(
+        "--trust",
+        default=None,
+        metavar="FINGERPRINT",
+        help="pin this laptop key (as its 同步 page shows it; spaces allowed): the first "
+        "stick of a kiosk, or of the village's new laptop",
+    )
+    stick.add_argument("file", type=Path, help="the public bundle")
+    stick.set_defaults(handler=run_import)
 
 
 def run_pull(args: argparse.Namespace) -> int:
@@ -61,3 +80,30 @@ def run_pull(args: argparse.Namespace) -> int:
         )
     )
     return 3 if result.refused else 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    import logging
+
+    from village_app.bundle.container import BundleRefused
+    from village_app.kiosk.pull import KioskFolder
+    from village_app.kiosk.stick import import_stick
+
+    logging.getLogger("sync.replication").setLevel(logging.ERROR)
+    folder = KioskFolder(Path(args.data))
+    try:
+        done = asyncio.run(import_stick(folder, args.file, trust=args.trust))
+    except BundleRefused as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"imported {args.file} (village {done.village}, written {done.created_at}, "
+        f"signed by {done.key.fingerprint_text}) into {folder.store_path}: "
+        f"{done.written} written"
+        + (", the laptop's key pinned" if done.pinned_now else "")
+        + (f", {done.refused} refused (not on the public list; kept aside)" if done.refused else "")
+    )
+    return 3 if done.refused else 0

@@ -1,6 +1,7 @@
 """The U盘 part of the 同步 page: 导出到U盘 (the bundle comes down as a file to save on the
 stick), 导入县里的回执 (the county's reply, uploaded), and the keys: the laptop's public key
-to hand to the county, the county's to keep (once)."""
+to hand to the county, the county's to keep (once). 导出到查询机: the public bundle for a
+kiosk with no network (see village_app.bundle.public)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 
 from village_app.bundle.container import BundleRefused
 from village_app.bundle.keys import BadKey
+from village_app.bundle.public import export_public, public_bundle_name
 from village_app.i18n import N_
 from village_app.web.pages.sync_page import SettingsForm, _page, _service
 from village_app.web.rendering.templates import render
@@ -24,6 +26,8 @@ from village_app.web.state import app_state
 
 #: A county key file is a few hundred bytes; a reply, the county's reviews.
 _MAX_KEY_BYTES: Final = 16 * 1024
+#: Where, in the data folder, the kiosk's bundle is written before the browser saves it.
+KIOSK_FOLDER: Final = "kiosk-bundles"
 
 #: Why a bundle or key was refused (codes of BundleRefused), in words and with what to do.
 BUNDLE_REFUSALS: Final[dict[str, str]] = {
@@ -88,6 +92,23 @@ async def export(request: Request) -> Response:
     )
 
 
+async def export_kiosk(request: Request) -> Response:
+    """导出到查询机: the public bundle, as a download to save on the stick."""
+    service = _service(request)
+    folder = service.settings.data_dir / KIOSK_FOLDER
+    folder.mkdir(mode=0o700, exist_ok=True)
+    for old in folder.glob("*.cunyi"):  # one at a time: each holds everything public
+        old.unlink(missing_ok=True)
+    out = folder / public_bundle_name(service.village)
+    done = await export_public(service.db, service.settings.data_dir, service.village, out)
+    return FileResponse(
+        done.path,
+        media_type="application/octet-stream",
+        filename=done.path.name,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
 async def reply(request: Request) -> Response:
     service = _service(request)
     limit = app_state(request).settings.max_body_bytes
@@ -128,6 +149,13 @@ routes = [
         "/sync/bundle/export",
         export,
         name="sync_bundle_export",
+        access=SECRETARY,
+        methods=("POST",),
+    ),
+    route(
+        "/sync/bundle/kiosk",
+        export_kiosk,
+        name="sync_bundle_kiosk",
         access=SECRETARY,
         methods=("POST",),
     ),
