@@ -38,6 +38,8 @@ COUNTY_PUBLIC_FILE: Final = "county.pub"
 COUNTY_KEY_FILE: Final = "county.key"
 COUNTY_PUB_FILE: Final = "county.pub"
 LAPTOPS_FOLDER: Final = "laptops"
+#: Under LAPTOPS_FOLDER: keys a village's newer key replaced (kept for its signatures).
+REPLACED_FOLDER: Final = "replaced"
 KEY_FORMAT: Final = 1
 _CODE: Final = re.compile(r"^\d{6,12}$")
 
@@ -226,13 +228,39 @@ class CountyKeys:
         return KeyPair.from_bytes(raw, "county")
 
     def register(self, text: str | bytes) -> PublicKey:
-        """Keep a laptop's public key under its village code (replacing an older one: a
-        village that got a new laptop)."""
+        """Keep a laptop's public key under its village code. A key it replaces (the
+        village's new laptop, or the same laptop with new keys) is kept aside in
+        ``laptops/replaced/``: it no longer brings sticks in, but what it signed while it was
+        the village's key still verifies (only ``county revoke-key`` says otherwise)."""
         key = PublicKey.from_text(text, "laptop")
         folder = self.folder / LAPTOPS_FOLDER
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        (folder / f"{key.code}.pub").write_text(key.to_text(), encoding="utf-8")
+        current = folder / f"{key.code}.pub"
+        try:
+            old = self.laptop(key.code)
+        except BadKey:  # an unreadable file: nothing of it to keep
+            old = None
+        if old is not None and old.fingerprint != key.fingerprint:
+            kept = folder / REPLACED_FOLDER / f"{old.code}-{old.fingerprint}.pub"
+            kept.parent.mkdir(mode=0o700, exist_ok=True)
+            kept.write_text(old.to_text(), encoding="utf-8")
+        current.write_text(key.to_text(), encoding="utf-8")
         return key
+
+    def every_laptop(self) -> list[PublicKey]:
+        """Every laptop key the county registered, the replaced ones too (for checking what
+        they signed); one whose file cannot be read is left out."""
+        folder = self.folder / LAPTOPS_FOLDER
+        found = []
+        for path in [
+            *sorted(folder.glob("*.pub")),
+            *sorted((folder / REPLACED_FOLDER).glob("*.pub")),
+        ]:
+            try:
+                found.append(PublicKey.from_text(path.read_bytes(), "laptop"))
+            except (OSError, BadKey):
+                continue
+        return found
 
     def laptop(self, village: str) -> PublicKey | None:
         if not _CODE.match(village):

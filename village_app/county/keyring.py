@@ -1,9 +1,11 @@
 """The laptops' signing keys as the county knows them, for checking publications.
 
-The keys are those ``village-app bundle register`` keeps in the county's key folder (one per
-village: ``laptops/<code>.pub``); a lost laptop's key is revoked with ``village-app county
-revoke-key``, which notes in ``revoked.json`` from when its signatures no longer count (those
-made before stay valid: the publications were real)."""
+The keys are those ``village-app bundle register`` keeps in the county's key folder: each
+village's current one (``laptops/<code>.pub``) and every key one of them replaced (a new
+laptop, a laptop given new keys: ``laptops/replaced/``), so that a publication signed before
+the replacement still verifies. Replacing a key does not revoke it; a lost laptop's key is
+revoked with ``village-app county revoke-key``, which notes in ``revoked.json`` from when its
+signatures no longer count (those made before stay valid: the publications were real)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Final
 
-from village_app.bundle.keys import LAPTOPS_FOLDER, BadKey, PublicKey
+from village_app.bundle.keys import CountyKeys
 from village_app.domain.dates import utc_stamp
 from village_app.domain.signing import KnownKey
 
@@ -27,16 +29,13 @@ def _revoked(folder: Path) -> dict[str, str]:
 
 
 def known_keys(folder: Path | None) -> dict[str, KnownKey]:
-    """Fingerprint -> key, for every laptop key registered in the county's key folder."""
+    """Fingerprint -> key, for every laptop key registered in the county's key folder, the
+    replaced ones included."""
     if folder is None:
         return {}
     revoked = _revoked(folder)
     keys: dict[str, KnownKey] = {}
-    for path in sorted((folder / LAPTOPS_FOLDER).glob("*.pub")):
-        try:
-            key = PublicKey.from_text(path.read_bytes(), "laptop")
-        except (OSError, BadKey):
-            continue
+    for key in CountyKeys(folder).every_laptop():
         keys[key.fingerprint] = KnownKey(key.sign, key.code, revoked.get(key.fingerprint))
     return keys
 
