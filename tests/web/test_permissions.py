@@ -88,6 +88,10 @@ FIELD: dict[str, str] = {
     "post_claim_end_back": "signed in",
     "duty_log_add": "secretary",
     "duty_log_back": "signed in",
+    "service_log_correct_form": "secretary",
+    "service_log_correct": "secretary",
+    "duty_log_correct_form": "secretary",
+    "duty_log_correct": "secretary",
     "member_add_back": "signed in",
     "member_end_term_back": "signed in",
     "supervision_follow_up_back": "signed in",
@@ -173,6 +177,8 @@ def _ids(client: TestClient) -> dict[str, str]:
             "need_id": "x",
             "claim_id": "x",
             "pairing_id": "x",
+            "log_id": "x",
+            "duty_id": "x",
         }
 
     # The app's database lives on the test client's event loop.

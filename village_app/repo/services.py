@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 from village_app.domain import DomainError, NotFound, Problems, ValidationError
+from village_app.domain.corrections import check_correction
 from village_app.domain.services import (
     Claim,
     DutyLog,
@@ -124,6 +125,16 @@ class ServiceRecords(StoreBase):
         found = await self._all(ServiceDoc.SERVICE_LOG, sdocs.service_log_from_doc, **where)
         return sorted(found, key=lambda log: (log.served_on, log.created_at, log.id))
 
+    async def get_service_log(self, log_id: str) -> ServiceLog:
+        return await self._one(
+            log_id, ServiceDoc.SERVICE_LOG, sdocs.service_log_from_doc, N_("服务记录不存在")
+        )
+
+    async def get_duty_log(self, duty_id: str) -> DutyLog:
+        return await self._one(
+            duty_id, ServiceDoc.DUTY_LOG, sdocs.duty_log_from_doc, N_("履职记录不存在")
+        )
+
     async def list_posts(self) -> list[Post]:
         """The six named posts and the village's own (not retired)."""
         return posts_of(self.village, await self._all(ServiceDoc.POST, sdocs.post_from_doc))
@@ -208,7 +219,9 @@ class ServiceRecords(StoreBase):
         with problems.check():
             self._window().check(log.served_on, field="served_on")
         with problems.check():
-            if log.project_id:
+            if log.corrects:
+                pass  # its project (or pairing) is the corrected entry's, checked below
+            elif log.project_id:
                 await self.get_project(log.project_id)
             elif log.pairing_id:
                 await self._one(
@@ -216,12 +229,11 @@ class ServiceRecords(StoreBase):
                 )
         if log.corrects:
             with problems.check():
-                await self._one(
-                    log.corrects,
-                    ServiceDoc.SERVICE_LOG,
-                    sdocs.service_log_from_doc,
-                    N_("要更正的服务记录不存在"),
+                target = check_correction(
+                    await self.list_service_logs(), log.corrects, log.reason, problems
                 )
+                # A correction restates an entry of the same project (or pairing).
+                log = replace(log, project_id=target.project_id, pairing_id=target.pairing_id)
         checked = validate_service_log(log, problems)
         doc = sdocs.service_log_to_doc(self.village, checked, self.actor, docid=docid)
         return await self._write_new(doc, sdocs.service_log_from_doc)
@@ -280,6 +292,12 @@ class ServiceRecords(StoreBase):
         if first is not None:
             return first
         problems = problems if problems is not None else Problems()
+        if log.corrects:
+            with problems.check():
+                target = check_correction(
+                    await self.list_duty_logs(), log.corrects, log.reason, problems
+                )
+                log = replace(log, post_id=target.post_id)  # the same post's duty, restated
         with problems.check():
             await self._post(log.post_id)
         with problems.check():

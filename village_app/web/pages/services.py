@@ -87,6 +87,8 @@ class ProjectLine:
 class PairingLine:
     pairing: Pairing
     totals: ServiceTotals
+    #: This year's activities, newest first (corrected ones too, marked by the page).
+    logs: tuple[ServiceLog, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,8 @@ class ServicesPage:
     #: The pairing whose activity form came back with errors (``form``).
     form_pairing: str = ""
     saved: str = ""
+    #: Entries a later one corrects (shown struck through, not offered for correction).
+    corrected: frozenset[str] = frozenset()
     words: Words = WORDS
 
     @property
@@ -120,7 +124,9 @@ async def _services_page(
     store = resolve.store(request)
     year = now_local().year
     projects = await store.list_projects()
-    logs = [log for log in effective(await store.list_service_logs()) if log.served_on.year == year]
+    every = await store.list_service_logs()
+    logs = [log for log in effective(every) if log.served_on.year == year]
+    of_year = [log for log in reversed(every) if log.served_on.year == year]
     ratings = [r for r in await store.list_ratings() if r.collected_on.year == year]
     secretary = is_secretary(request)
     needs: list[Need] = await store.list_needs() if secretary else []
@@ -138,7 +144,11 @@ async def _services_page(
             for p in projects
         ),
         pairings=tuple(
-            PairingLine(p, service_totals(log for log in logs if log.pairing_id == p.id))
+            PairingLine(
+                p,
+                service_totals(log for log in logs if log.pairing_id == p.id),
+                tuple(log for log in of_year if log.pairing_id == p.id),
+            )
             for p in await store.list_pairings()
         ),
         resources=len(await store.list_resources(active_only=True)),
@@ -151,6 +161,7 @@ async def _services_page(
         secretary=secretary,
         form=state or forms.FormState(),
         form_pairing=pairing_id,
+        corrected=frozenset(log.corrects for log in every if log.corrects),
     )
 
 
@@ -269,7 +280,7 @@ def hours_field(form: FormData, name: str) -> float:
     return value
 
 
-def _required_day(problems: Problems, form: FormData, name: str, missing: str) -> date:
+def required_day(problems: Problems, form: FormData, name: str, missing: str) -> date:
     day = problems.value(partial(forms.day, form, name), None)
     if day is None and not problems.about(name):
         problems.add(ValidationError(missing, field=name))
@@ -284,7 +295,7 @@ def read_service_log(form: FormData, problems: Problems, **target: str) -> Servi
         return problems.value(partial(forms.integer, form, name, label), None) or 0
 
     return ServiceLog(
-        served_on=_required_day(problems, form, "served_on", N_("请填写服务日期")),
+        served_on=required_day(problems, form, "served_on", N_("请填写服务日期")),
         what=read.text("what"),
         place=read.text("place"),
         people_served=count("people_served", N_("服务人数")),
@@ -331,7 +342,7 @@ async def add_rating(request: Request) -> Response:
             rating = Rating(
                 project_id=project_id,
                 scores=scores,
-                collected_on=_required_day(problems, form, "collected_on", N_("请填写评议日期")),
+                collected_on=required_day(problems, form, "collected_on", N_("请填写评议日期")),
                 source=forms.text(form, "source") or "paper",
             )
             saved = await resolve.store(request).add_rating(
