@@ -40,7 +40,7 @@ class _CountyThread(threading.Thread):
         self.couch_url, self.cleanup, self.folder = couch_url, cleanup, folder
         self.ready, self.stop = threading.Event(), threading.Event()
         self.county: County | None = None
-        self.matter_id = ""
+        self.matter_id = self.refused_id = ""
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -59,10 +59,10 @@ class _CountyThread(threading.Thread):
                 await accounts.add_user(db, account, LAPTOP_PASSWORD, village=VILLAGE)
                 matter = await village(db, account, scans=3, scan_size=120_000)
                 # One matter recorded under another local name: the county refuses it.
-                await more_matters(db, "wenshu", 1, title="村西水渠")
+                [refused] = await more_matters(db, "wenshu", 1, title="村西水渠")
             finally:
                 await db.close()
-            self.county, self.matter_id = county, matter.id
+            self.county, self.matter_id, self.refused_id = county, matter.id, refused.id
             self.ready.set()
             await asyncio.to_thread(self.stop.wait)
 
@@ -207,6 +207,16 @@ def test_a_review_comment_arrives_and_the_log_lists_every_run(
     # correction is a new one): this run is clean.
     expect(page.locator("#sync-outcome")).to_have_attribute("data-outcome", "ok", timeout=60_000)
     expect(page.locator("#sync-figures dd[data-received]")).to_have_attribute("data-received", "1")
+    # The refused record is still flagged after that clean run: in the header of every
+    # page, on the 同步 page and on its matter's page, until it is corrected.
+    expect(page.locator("#sync-refused-count")).to_contain_text("县里拒收 1 条")
+    page.goto("/sync")
+    outstanding = page.locator(f"#sync-outstanding tr[data-docid='{laptop.refused_id}']")
+    expect(outstanding).to_contain_text("记录的填写人必须是当前账号")
+    outstanding.locator("a").click()
+    expect(page.locator("#refused-notice")).to_contain_text("县里拒收了这个事项的 1 条记录")
+    expect(page.locator("#refused-notice")).to_contain_text("记录的填写人必须是当前账号")
+    page.screenshot(path=shots / "sync-refused-matter-1366.png", full_page=True)
     page.goto("/")
     returned = page.locator(f"#county-returned li[data-matter='{laptop.matter_id}']")
     expect(returned).to_contain_text("第2阶段缺签到表")
@@ -226,3 +236,44 @@ def test_a_review_comment_arrives_and_the_log_lists_every_run(
     page.goto("/sync")
     _fits(page)
     page.screenshot(path=shots / "sync-page-390.png", full_page=True)
+
+
+def test_automatic_sync_brings_a_review_without_a_click(
+    page: Page, laptop: _CountyThread, shots: Path
+) -> None:
+    """Switched on from the 同步 page, the sync runs by itself: a review the county writes
+    afterwards reaches the overview with no button pressed; switched off, it stops."""
+    county = laptop.county
+    assert county is not None
+    _log_in(page, laptop)
+    page.goto("/sync")
+    expect(page.locator("#sync-auto")).to_have_attribute("data-auto", "off")
+    page.click("#sync-auto-toggle")
+    expect(page.locator("#sync-done")).to_contain_text("已开启自动同步")
+    expect(page.locator("#sync-auto")).to_have_attribute("data-auto", "on")
+    review = return_matter(
+        county.url,
+        county.db(VILLAGE),
+        laptop.matter_id,
+        county.accounts["township_a"],
+        "公开照片不清楚，请重拍",
+    )
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, review).result()
+    returned = page.locator(f"#county-returned li[data-matter='{laptop.matter_id}']")
+    for _ in range(60):
+        page.goto("/")
+        if "公开照片不清楚" in (returned.text_content() or ""):
+            break
+        time.sleep(0.5)
+    expect(returned).to_contain_text("公开照片不清楚，请重拍")
+    expect(page.locator("#sync-status")).to_have_attribute("data-state", "synced")
+    page.screenshot(path=shots / "sync-auto-arrived-1366.png", full_page=True)
+    page.goto("/sync")
+    expect(page.locator("#sync-auto")).to_contain_text("现在已同步")
+    page.click("#sync-auto-toggle")
+    expect(page.locator("#sync-done")).to_contain_text("已关闭自动同步")
+    rows = page.locator("#sync-log tr[data-outcome]")
+    page.goto("/sync/log")
+    expect(page.locator("#sync-log tr[data-kind='auto']").first).to_be_visible()
+    assert rows.count() >= 4

@@ -17,6 +17,7 @@ from sync.couch_server import CouchServer
 from syncing.conftest import PASSWORD, Laptop, MakeLaptop, db_url
 from syncing.countyproxy import CountyProxy
 from syncing.laptop import VILLAGE, more_matters, return_matter, store, village
+from village_app.syncing.refusals import outstanding_refused
 from village_app.syncing.runs import Progress, Step
 
 pytestmark = pytest.mark.peer
@@ -160,6 +161,19 @@ async def test_a_refused_record_is_named_with_the_countys_reason(
     [record] = laptop.service.log.records()
     assert record.outcome == "refused" and record.refused_count == 1
     assert record.refused[0].docid == other.id
+    # It stays flagged after the run (the push's checkpoint moved past it: no later run
+    # would name it again), on every page's header, until the record changes.
+    assert [r.docid for r in laptop.service.refused] == [other.id]
+    assert laptop.service.refused[0].matter == other.id
+    assert laptop.service.header().refused == 1
+    await laptop.service.start_run()
+    again = await laptop.service.wait()
+    assert again is not None and again.outcome == "ok" and not again.refused
+    assert [r.docid for r in await outstanding_refused(laptop.db)] == [other.id]
+    assert laptop.service.header().refused == 1
+    doc = await laptop.db.get(other.id)
+    await laptop.db.put({**doc, "summary": "改过了"})
+    assert await outstanding_refused(laptop.db) == []
 
 
 async def test_no_network_says_so_and_since_when(county: County, make_laptop: MakeLaptop) -> None:

@@ -175,6 +175,10 @@ class RefusedRecord:
     code: str
     #: The county's own words when the code is unknown here (cleaned, bounded).
     county_reason: str
+    #: The revision refused ("" when not known): a newer one is a new try.
+    rev: str = ""
+    #: The matter the record belongs to ("" when none), for a link to it.
+    matter: str = ""
 
     @property
     def reason_msgid(self) -> str | None:
@@ -188,6 +192,8 @@ class RefusedRecord:
             "stage": self.stage,
             "code": self.code,
             "county_reason": self.county_reason,
+            "rev": self.rev,
+            "matter": self.matter,
         }
 
     @classmethod
@@ -202,6 +208,8 @@ class RefusedRecord:
             stage=text("stage"),
             code=text("code"),
             county_reason=text("county_reason"),
+            rev=text("rev"),
+            matter=text("matter"),
         )
 
 
@@ -216,12 +224,13 @@ async def describe_refusal(db: Database, denial: Denial) -> RefusedRecord:
     code = reason_code(denial.reason)
     doc = await _read(db, denial.docid)
     doc_type = str(doc.get("type") or denial.docid.split(":", 1)[0])
-    label, stage = "", ""
+    label, stage, matter_id = "", "", ""
     if doc_type == "matter":
-        label = str(doc.get("title", ""))
+        label, matter_id = str(doc.get("title", "")), denial.docid
     elif doc_type in ("stage_record", "supervision"):
         matter = await _read(db, str(doc.get("matter", "")))
         label = str(matter.get("title", ""))
+        matter_id = str(matter.get("_id", ""))
         stage = str(doc.get("stage", "")) if doc.get("stage") in STAGE_NAMES else ""
     elif doc_type in ("member", "ceremony"):
         label = str(doc.get("name") or doc.get("family") or "")
@@ -234,6 +243,8 @@ async def describe_refusal(db: Database, denial: Denial) -> RefusedRecord:
         stage=stage,
         code=code,
         county_reason="" if code else peer_text(denial.reason, 200),
+        rev=denial.rev or str(doc.get("_rev") or ""),
+        matter=matter_id,
     )
 
 

@@ -19,6 +19,7 @@ import contextlib
 import datetime as dt
 import functools
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
@@ -48,6 +49,7 @@ from village_app.domain.dates import now_utc
 from village_app.syncing.config import NotConfigured, SyncConfig, SyncSettingsStore
 from village_app.syncing.pending import count_pending, note_pushed
 from village_app.syncing.problems import Problem, RefusedRecord, describe_refusal, explain, problem
+from village_app.syncing.refusals import keep_refused, outstanding_refused
 from village_app.syncing.remote import open_county_database
 from village_app.syncing.runlog import RunLog, RunRecord
 from village_app.syncing.runs import BATCH_SIZE, Progress, Step, run_once
@@ -73,6 +75,8 @@ class HeaderStatus:
     #: ``synced``: when; ``offline``: since when.
     at: dt.datetime | None = None
     pending: int = 0
+    #: Records the county refused that are not yet changed or corrected (whatever the state).
+    refused: int = 0
 
 
 @dataclass
@@ -125,6 +129,8 @@ class SyncService:
         self.progress: Progress | None = None
         self.auto = AutoStatus()
         self.pending = 0
+        #: Records the county refused, not yet changed or corrected (see :mod:`.refusals`).
+        self.refused: list[RefusedRecord] = []
         self.last_ok_at: dt.datetime | None = None
         self.trouble: Problem | None = None
         self.trouble_since: dt.datetime | None = None
@@ -248,6 +254,7 @@ class SyncService:
         else:
             await run_once(self.db, self._open_remote, self._repair, progress)
             await self._note_pushed(progress.pushed_seq)
+            await self._keep_refused(progress.refused)
         await self._count()
         self._ended(progress.record(), progress.problem)
         if not self._auto_paused:
@@ -296,6 +303,7 @@ class SyncService:
         started = now_utc()
         done = await import_reply(self.db, self.settings.data_dir, self.village, path)
         await self._repair()
+        await self._keep_refused(done.refused)
         await self._count()
         self.last_reply = done
         self._ended(
@@ -316,6 +324,9 @@ class SyncService:
 
     # -- the header ------------------------------------------------------------
     def header(self) -> HeaderStatus:
+        return replace(self._header(), refused=len(self.refused))
+
+    def _header(self) -> HeaderStatus:
         if self.running or self.auto.state == "active":
             return HeaderStatus("syncing", pending=self.pending)
         if self.config is None and self.last_ok_at is None:
@@ -376,8 +387,17 @@ class SyncService:
     async def _count(self) -> None:
         try:
             self.pending = await count_pending(self.db, self.remote_location)
+            self.refused = await outstanding_refused(self.db)
         except CouchError as exc:
             log.warning("cannot count the records to sync: %s", exc)
+
+    async def _keep_refused(self, refused: Sequence[RefusedRecord]) -> None:
+        if not refused or self.read_only:
+            return
+        try:
+            await keep_refused(self.db, refused)
+        except CouchError as exc:  # the run's log line still names them
+            log.warning("cannot keep the records the county refused: %s", exc)
 
     async def _watch_pending(self) -> None:
         """Recount when the village database changed (its ``update_seq``, a point read a
@@ -478,7 +498,10 @@ class SyncService:
             self._note_trouble(trouble)
             self.auto = AutoStatus("retrying", retry_in=event.retry_in, problem=trouble)
         elif event.kind == "denied" and event.denial is not None:
-            tally.refused.append(await describe_refusal(self.db, event.denial))
+            refused = await describe_refusal(self.db, event.denial)
+            tally.refused.append(refused)
+            await self._keep_refused([refused])
+            self._recount.set()
         elif event.kind == "change":
             c = event.counters
             before = tally.logged.get(direction, (0, 0, 0, 0))

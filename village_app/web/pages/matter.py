@@ -11,11 +11,13 @@ from starlette.responses import RedirectResponse, Response
 from village_app.domain import MatterView
 from village_app.domain.reviews import Review
 from village_app.domain.worthies import Contribution
+from village_app.syncing.problems import RefusedRecord
 from village_app.web import resolve
 from village_app.web.pages.stage_form import StageForm, build_form
 from village_app.web.rendering.saved import note_saved, take_saved
 from village_app.web.rendering.templates import render
 from village_app.web.security.permissions import SIGNED_IN, route
+from village_app.web.state import app_state
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,8 @@ class MatterPage:
     reviews: tuple[Review, ...] = ()
     #: The worthies' association's advice and donations for this matter.
     contributions: tuple[Contribution, ...] = ()
+    #: Records of this matter the county refused at a sync, not yet changed or corrected.
+    refused: tuple[RefusedRecord, ...] = ()
 
 
 async def matter_page_context(request: Request, matter_id: str, *, saved: str = "") -> MatterPage:
@@ -43,7 +47,15 @@ async def matter_page_context(request: Request, matter_id: str, *, saved: str = 
         saved,
         tuple(await store.list_reviews(matter_id)),
         contributions=tuple(await store.list_contributions(matter=matter_id)),
+        refused=_refused(request, matter_id),
     )
+
+
+def _refused(request: Request, matter_id: str) -> tuple[RefusedRecord, ...]:
+    service = app_state(request).sync
+    if service is None:
+        return ()
+    return tuple(r for r in service.refused if r.matter == matter_id)
 
 
 async def matter(request: Request) -> Response:

@@ -18,7 +18,7 @@ from village_app.bundle.laptop import ReplyImported
 from village_app.domain import DomainError
 from village_app.i18n import N_
 from village_app.syncing.config import SyncConfig
-from village_app.syncing.problems import PROBLEMS
+from village_app.syncing.problems import PROBLEMS, RefusedRecord
 from village_app.syncing.runlog import RunRecord
 from village_app.syncing.runs import STEP_NAMES, Progress
 from village_app.syncing.service import AutoStatus, HeaderStatus, SyncService
@@ -59,6 +59,8 @@ class SyncPage:
     county_key: PublicKey | None = None
     last_reply: ReplyImported | None = None
     bundle_error: str = ""
+    #: Records the county refused that are not yet changed or corrected.
+    refused: tuple[RefusedRecord, ...] = ()
     step_names: dict[str, str] = field(default_factory=lambda: dict(STEP_NAMES))
     problem_titles: dict[str, str] = field(default_factory=lambda: _problem_titles())
 
@@ -106,6 +108,7 @@ def _page(request: Request, form: SettingsForm | None = None, done: str = "") ->
         laptop_key=laptop_key,
         county_key=county_key,
         last_reply=service.last_reply,
+        refused=tuple(service.refused),
     )
 
 
