@@ -37,6 +37,7 @@ from village_app.repo import docs
 from village_app.repo.ids import is_form_key, make_id, new_form_key
 from village_app.web.county.charts import Chart, dashboard_charts
 from village_app.web.county.context import CountyContext, Staff, codes
+from village_app.web.county.signatures import PublicationSignature, publication_signature
 from village_app.web.errors import PageNotFound
 from village_app.web.pages import attachments
 from village_app.web.rendering.templates import current_user, render
@@ -236,6 +237,8 @@ class CountyMatterPage:
     form: ReviewForm
     form_key: str
     saved: bool = False
+    #: The published content's signature (None: nothing of the matter is public).
+    signature: PublicationSignature | None = None
 
     @property
     def failed_checks(self) -> int:
@@ -263,6 +266,7 @@ async def _matter_page(
         form or ReviewForm(),
         new_form_key(),
         saved=request.query_params.get("saved") == "review",
+        signature=await publication_signature(request, store.db, code, matter_id),
     )
     return render(request, "county/matter.html", page, status_code=status_code)
 
