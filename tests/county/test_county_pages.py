@@ -232,6 +232,10 @@ COUNTY_ROUTES = {
     "county_project_back": "signed in",
     "county_pairing_add": "signed in",
     "county_pairing_back": "signed in",
+    "county_project_end": "signed in",
+    "county_project_end_back": "signed in",
+    "county_pairing_end": "signed in",
+    "county_pairing_end_back": "signed in",
     "county_bundle": "signed in",
     "county_bundle_import": "signed in",
     "county_bundle_reply": "signed in",
@@ -254,6 +258,8 @@ def test_every_county_route_for_each_role(setup: Setup, tmp_path: Path) -> None:
         "name": "x.png",
         "org_id": "x",
         "resource_id": "x",
+        "project_id": "x",
+        "pairing_id": "x",
     }
     with _client(setup, tmp_path) as probe:
         routes = probe.app.routes  # type: ignore[attr-defined]

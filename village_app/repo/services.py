@@ -30,6 +30,7 @@ from village_app.domain.services import (
     ServiceLog,
     YearReview,
     posts_of,
+    served_after_end,
     validate_claim,
     validate_duty_log,
     validate_need,
@@ -53,6 +54,17 @@ class SealKeyMissing(DomainError):
 
     code = "seal_key_missing"
     status = 503
+
+
+def _not_after_end(ends_on: date | None, day: date) -> None:
+    """A project or pairing that has ended is served no more: a service after its end is
+    refused (one before it, logged late, is not)."""
+    if served_after_end(ends_on, day):
+        raise ValidationError(
+            N_("已于 %(date)s 结束，之后的服务不能再记入"),
+            {"date": ends_on.isoformat() if ends_on else ""},
+            field="served_on",
+        )
 
 
 class ServiceRecords(StoreBase):
@@ -222,11 +234,13 @@ class ServiceRecords(StoreBase):
             if log.corrects:
                 pass  # its project (or pairing) is the corrected entry's, checked below
             elif log.project_id:
-                await self.get_project(log.project_id)
+                project = await self.get_project(log.project_id)
+                _not_after_end(project.ends_on, log.served_on)
             elif log.pairing_id:
-                await self._one(
+                pairing = await self._one(
                     log.pairing_id, ServiceDoc.PAIRING, sdocs.pairing_from_doc, N_("结对记录不存在")
                 )
+                _not_after_end(pairing.ended_on, log.served_on)
         if log.corrects:
             with problems.check():
                 target = check_correction(

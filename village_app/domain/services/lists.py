@@ -308,6 +308,8 @@ class Project:
     ends_on: date | None = None
     status: str = "active"
     note: str = ""
+    #: Why it ended (ended ones only: the organisation left, the needs were met).
+    ended_reason: str = ""
     id: str = ""
     rev: str | None = None
     created_at: str = ""
@@ -407,6 +409,7 @@ class Pairing:
     schedule: str = ""  # 每月一次
     content: str = ""  # what they do together
     ended_on: date | None = None
+    ended_reason: str = ""
     id: str = ""
     rev: str | None = None
     created_at: str = ""
@@ -440,3 +443,55 @@ def validate_pairing(pairing: Pairing, existing: Iterable[Pairing] = ()) -> Pair
         problems.add(ValidationError(N_("结束日期不能早于开始日期"), field="ended_on"))
     problems.raise_any()
     return pairing
+
+
+# -- ending ------------------------------------------------------------------------------------
+class AlreadyEnded(ValidationError):
+    """A project or pairing that has ended already (its end stands as recorded)."""
+
+    code = "already_ended"
+    status = 409
+
+
+def _end_checks(
+    problems: Problems, started: date, ended_on: date | None, reason: str, ended: bool, docid: str
+) -> None:
+    if ended:
+        problems.add(AlreadyEnded(N_("已经结束，不能再结束一次"), ids=[docid]))
+        return
+    if ended_on is None:
+        problems.add(ValidationError(N_("请填写结束日期"), field="ended_on"))
+    elif ended_on < started:
+        problems.add(ValidationError(N_("结束日期不能早于开始日期"), field="ended_on"))
+    if not reason.strip():
+        problems.add(ValidationError(N_("请写明结束原因"), field="ended_reason"))
+    _long(problems, reason, "ended_reason")
+
+
+def end_project(
+    project: Project, ended_on: date | None, reason: str, problems: Problems | None = None
+) -> Project:
+    """The project ended on ``ended_on`` for ``reason``: shown as ended, no longer served
+    (a service after that day is refused), still counted for the years it ran."""
+    problems = problems if problems is not None else Problems()
+    _end_checks(problems, project.starts_on, ended_on, reason, not project.active, project.id)
+    problems.raise_any()
+    assert ended_on is not None
+    return replace(project, status="ended", ends_on=ended_on, ended_reason=reason.strip())
+
+
+def end_pairing(
+    pairing: Pairing, ended_on: date | None, reason: str, problems: Problems | None = None
+) -> Pairing:
+    """结对共建 ended on ``ended_on`` for ``reason``: the organisation may be paired with the
+    village again later (a new pairing)."""
+    problems = problems if problems is not None else Problems()
+    _end_checks(problems, pairing.since, ended_on, reason, not pairing.active, pairing.id)
+    problems.raise_any()
+    assert ended_on is not None
+    return replace(pairing, ended_on=ended_on, ended_reason=reason.strip())
+
+
+def served_after_end(ends_on: date | None, day: date) -> bool:
+    """A service on ``day`` of a project (or pairing) that ended on ``ends_on`` before it."""
+    return ends_on is not None and day > ends_on

@@ -7,8 +7,9 @@
   description, active. The master (in the county's services database) and each village's
   copy share the ULID.
 * ``service_project:<village>:<ULID>``: title, resource_id, organisation, kind, categories,
-  need_ids, schedule, starts_on, ends_on, status, note.
-* ``service_pairing:<village>:<ULID>``: organisation, since, schedule, content, ended_on.
+  need_ids, schedule, starts_on, ends_on, status, note, and once ended ``ended_reason``.
+* ``service_pairing:<village>:<ULID>``: organisation, since, schedule, content, ended_on,
+  and once ended ``ended_reason``.
 * ``service_need:<village>:<ULID>``: group, categories, kind, summary, people, visited_on,
   visited_by, proposed_resource, closed, closed_reason, and ``sealed``: the person (name,
   address, phone, notes) encrypted (:mod:`village_app.repo.sealing`), never in clear.
@@ -197,6 +198,8 @@ def project_to_doc(
         status=project.status,
         note=project.note,
     )
+    if project.ended_reason:
+        doc["ended_reason"] = project.ended_reason
     return _edited(doc, project, actor)
 
 
@@ -220,6 +223,7 @@ def project_from_doc(doc: Mapping[str, Any]) -> Project:
         ends_on=f.day("ends_on"),
         status=status,
         note=f.text("note"),
+        ended_reason=f.text("ended_reason"),
         rev=doc.get("_rev"),
         **_common(f),
     )
@@ -236,6 +240,8 @@ def pairing_to_doc(
         content=pairing.content,
         ended_on=store_date(pairing.ended_on),
     )
+    if pairing.ended_reason:
+        doc["ended_reason"] = pairing.ended_reason
     return _edited(doc, pairing, actor)
 
 
@@ -247,6 +253,7 @@ def pairing_from_doc(doc: Mapping[str, Any]) -> Pairing:
         schedule=f.text("schedule"),
         content=f.text("content"),
         ended_on=f.day("ended_on"),
+        ended_reason=f.text("ended_reason"),
         rev=doc.get("_rev"),
         **_common(f),
     )

@@ -319,10 +319,32 @@ class VillagePage:
     organisations: tuple[Organisation, ...]
     saved: str = ""
     form: forms.FormState = field(default_factory=forms.FormState)
+    #: The project or pairing whose 结束 form came back with errors, and that form.
+    ending: str = ""
+    end_form: forms.FormState = field(default_factory=forms.FormState)
     words: Words = WORDS
 
+    @property
+    def ending_elsewhere(self) -> bool:
+        """The 结束 form that came back is not on the page (that project or pairing has
+        ended already): its message goes at the top."""
+        shown = {line.project.id for line in self.projects if line.project.active}
+        shown |= {p.id for p, _ in self.pairings if p.active}
+        return bool(self.ending) and self.ending not in shown
 
-async def _village_page(request: Request, state: forms.FormState | None = None) -> VillagePage:
+    def end_state(self, docid: str) -> forms.FormState:
+        if self.ending == docid:
+            return self.end_form
+        return forms.FormState({"ended_on": now_local().date().isoformat()})
+
+
+async def village_page(
+    request: Request,
+    state: forms.FormState | None = None,
+    *,
+    ending: str = "",
+    end_form: forms.FormState | None = None,
+) -> VillagePage:
     code = request.path_params["code"]
     village = _visible_village(request, code)
     store = await _mirror_store(request, code)
@@ -353,11 +375,13 @@ async def _village_page(request: Request, state: forms.FormState | None = None) 
         organisations=tuple(orgs),
         saved=request.query_params.get("saved", ""),
         form=state or forms.FormState({"since": now_local().date().isoformat()}),
+        ending=ending,
+        end_form=end_form or forms.FormState(),
     )
 
 
 async def village(request: Request) -> Response:
-    return render(request, "county/service_village.html", await _village_page(request))
+    return render(request, "county/service_village.html", await village_page(request))
 
 
 async def add_pairing(request: Request) -> Response:
@@ -390,7 +414,7 @@ async def add_pairing(request: Request) -> Response:
             _check(request, village_, doc)
             await _write(county(request), code, doc, store)
         except DomainError as exc:
-            page = await _village_page(request, state.fail(exc, request_locale(request)))
+            page = await village_page(request, state.fail(exc, request_locale(request)))
             return render(request, "county/service_village.html", page, status_code=exc.status)
         except CouchError as exc:
             raise unreachable(exc) from exc

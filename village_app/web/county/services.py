@@ -31,7 +31,7 @@ from village_app.domain.services import (
     vocab,
 )
 from village_app.i18n import N_, Message, now_local, translate
-from village_app.web.county import service_matching
+from village_app.web.county import service_endings, service_matching
 from village_app.web.county.charts import Chart
 from village_app.web.county.context import codes
 from village_app.web.county.pages import county, staff
@@ -375,4 +375,5 @@ routes = [
         name="county_resource_active_back",
     ),
     *service_matching.routes,
+    *service_endings.routes,
 ]
