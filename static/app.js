@@ -120,6 +120,7 @@ document.addEventListener("change", function (event) {
   var form = field.form;
   if (!form || !form.classList.contains("stage-form")) return;
   if (field.name === "body" || field.name === "held_at") {
+    if (field.name === "body") showBasis(form, field.value);
     form.dispatchEvent(new CustomEvent("roster-change"));
   } else if (field.name === "attendee") {
     countTicks(form);
@@ -158,3 +159,9 @@ document.addEventListener("htmx:afterSwap", function (event) {
   }
   countTicks(form);
 });
+// 应到人数按 only for a body that counts attendance more than one way (issue 9 point 12).
+function showBasis(form, body) {
+  var basis = form.querySelector(".basis-field");
+  if (!basis) return;
+  basis.toggleAttribute("data-hide-js", basis.dataset.bodies.split(" ").indexOf(body) < 0);
+}

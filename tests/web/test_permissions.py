@@ -31,6 +31,7 @@ FIELD: dict[str, str] = {
     "matters": "signed in",
     "matter": "signed in",
     "notice": "signed in",
+    "notice_draft": "secretary",
     "attachment": "signed in",
     "supervision": "signed in",
     "member_add": "secretary",

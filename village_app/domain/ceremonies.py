@@ -130,7 +130,9 @@ def register_ceremony(
         value = getattr(ceremony, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             problems.add(
-                ValidationError(N_("%(label)s应为非负整数"), {"label": Message(label)}, field=name)
+                ValidationError(
+                    N_("%(label)s：请填写 0 或更大的整数"), {"label": Message(label)}, field=name
+                )
             )
     problems.raise_any()
     kept, breaches = check_ceremony(ceremony, limits)

@@ -19,6 +19,8 @@ from village_app.i18n import N_
 
 MAX_TITLE = 120
 MAX_TEXT = 20_000
+#: The years a matter may be filed under (its 年度).
+_FIRST_YEAR, _LAST_YEAR = 2000, 2100
 
 
 @dataclass(frozen=True)
@@ -97,9 +99,15 @@ def validate_matter(matter: Matter, problems: Problems | None = None) -> Matter:
     if (
         isinstance(matter.year, bool)
         or not isinstance(matter.year, int)
-        or not 2000 <= matter.year <= 2100
+        or not _FIRST_YEAR <= matter.year <= _LAST_YEAR
     ) and not problems.about("year"):
-        problems.add(ValidationError(N_("年度不正确"), field="year"))
+        problems.add(
+            ValidationError(
+                N_("年度应在 %(first)s 年到 %(last)s 年之间"),
+                {"first": _FIRST_YEAR, "last": _LAST_YEAR},
+                field="year",
+            )
+        )
     if matter.commendation and not commendable_body(body) and not problems.about("body"):
         problems.add(
             ValidationError(

@@ -274,7 +274,7 @@ def validate_member(
     if not member.name.strip():
         problems.add(ValidationError(N_("请填写姓名"), field="name", ids=[member.id]))
     if len(member.name) > 40:
-        problems.add(ValidationError(N_("姓名过长"), field="name", ids=[member.id]))
+        problems.add(ValidationError(N_("姓名过长（最多 40 字）"), field="name", ids=[member.id]))
     if not member.role.strip():
         problems.add(ValidationError(N_("请填写职务"), field="role", ids=[member.id]))
     if member.term_start and member.term_end and member.term_end < member.term_start:

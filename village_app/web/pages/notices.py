@@ -1,22 +1,33 @@
-"""A printable notice (A4, for the village notice board) for each publication."""
+"""A printable notice (A4, for the village notice board) for each publication, and one to
+print before the publication is recorded (it is posted first, then photographed)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from sync.errors import NotFoundError
-from village_app.domain import Matter, NotFound, StageRecord, Village, effective
+from village_app.domain import (
+    DomainError,
+    Matter,
+    NotFound,
+    Publication,
+    StageRecord,
+    Village,
+    effective,
+)
+from village_app.domain.dates import parse_local
 from village_app.domain.procedure import PRIVATE_COUNCIL
 from village_app.domain.publicity import is_shown, twin_id
-from village_app.i18n import N_
+from village_app.i18n import N_, Message, now_local, translate
 from village_app.web import resolve
 from village_app.web.rendering.qr import qr_svg, signed_hash, verify_link
-from village_app.web.rendering.templates import render
-from village_app.web.security.permissions import SIGNED_IN, route
+from village_app.web.rendering.templates import render, request_locale
+from village_app.web.security.permissions import SECRETARY, SIGNED_IN, route
 from village_app.web.state import app_state
 
 
@@ -31,6 +42,10 @@ class NoticePage:
     #: signed publication, when the laptop knows the county's web address.
     verify_url: str = ""
     qr_svg: str = ""
+    #: A notice to print before its publication is recorded: the page lets him word it.
+    draft: bool = False
+    #: What the draft's text is (a msgid: the stage's own label).
+    text_label: str = N_("公开内容")
 
 
 #: The stage whose vote a publication reports.
@@ -38,6 +53,14 @@ _DECIDED_BY = {
     "resolution_publication": "resolution",
     "result_publication": "resolution",
     "council_publication": "council_vote",
+}
+#: The record whose text a draft notice starts from (the resolution it makes public).
+_TEXT_FROM = {"resolution_publication": "resolution", "council_publication": "council_resolution"}
+#: A draft notice's title, until he words his own.
+_TITLES = {
+    "resolution_publication": N_("关于%(title)s的决议公告"),
+    "result_publication": N_("%(title)s实施结果公告"),
+    "council_publication": N_("关于%(title)s的公告"),
 }
 
 
@@ -64,6 +87,53 @@ async def notice(request: Request) -> Response:
     return render(request, "notice.html", page)
 
 
+async def notice_draft(request: Request) -> Response:
+    """The notice of a publication stage not yet recorded, as soon as the decision it makes
+    public has passed: worded on the page (GET fields, nothing saved), printed, posted; the
+    stage form then takes the same words and the photo."""
+    store = resolve.store(request)
+    matter = await resolve.matter(request)
+    spec = resolve.stage(matter, request.path_params["stage"])
+    if not spec.publication or matter.procedure == PRIVATE_COUNCIL:
+        raise NotFound(N_("此阶段没有公告可打印"), ids=[matter.id])
+    records = effective(await store.list_stage_records(matter.id))
+    decision = next(
+        (r for r in records if r.stage == _DECIDED_BY.get(spec.key) and r.succeeded), None
+    )
+    if decision is None:
+        raise NotFound(N_("表决通过后才有公告可打印"), ids=[matter.id])
+    text_from = next((r for r in records if r.stage == _TEXT_FROM.get(spec.key)), None)
+    query = request.query_params
+    locale = request_locale(request)
+    title = translate(Message(_TITLES[spec.key], {"title": matter.title}), locale)
+    draft = StageRecord(
+        matter.id,
+        spec.key,
+        content=query.get("content", text_from.content if text_from else "").strip(),
+        publication=Publication(
+            query.get("what", "").strip() or title,
+            query.get("where", "").strip() or translate(Message(N_("村务公开栏")), locale),
+            _when(query.get("published_at", "")),
+        ),
+    )
+    try:
+        village: Village | None = await store.get_village()
+    except NotFound:
+        village = None
+    return render(
+        request,
+        "notice.html",
+        NoticePage(village, matter, draft, decision, draft=True, text_label=spec.text_label),
+    )
+
+
+def _when(typed: str) -> datetime:
+    try:
+        return parse_local(typed, field="published_at") if typed else now_local()
+    except (DomainError, ValueError):
+        return now_local()
+
+
 async def _twin(store: Any, matter: Matter) -> dict[str, Any] | None:
     """The matter's public twin as published (signed by this laptop), if shown."""
     try:
@@ -74,5 +144,11 @@ async def _twin(store: Any, matter: Matter) -> dict[str, Any] | None:
 
 
 routes = [
-    route("/matters/{matter_id}/notices/{record_id}", notice, name="notice", access=SIGNED_IN)
+    route("/matters/{matter_id}/notices/{record_id}", notice, name="notice", access=SIGNED_IN),
+    route(
+        "/matters/{matter_id}/stages/{stage}/notice",
+        notice_draft,
+        name="notice_draft",
+        access=SECRETARY,
+    ),
 ]

@@ -43,6 +43,8 @@ class StageForm:
     #: The ways attendance may be counted, when one of the bodies has a choice (a villagers'
     #: meeting: adults or households); empty when every body counts its members.
     bases: tuple[str, ...] = ()
+    #: Of ``bodies``, those the choice of ``bases`` is for.
+    basis_bodies: tuple[str, ...] = ()
     #: The most one submission may upload (the page refuses more before sending).
     max_upload_bytes: int = MAX_ATTACHMENT_BYTES
     #: Scans sent with an earlier, refused try of this form, held for it (shown as chips).
@@ -86,6 +88,8 @@ class StageForm:
 @dataclass(frozen=True)
 class StagePage:
     form: StageForm
+    #: The form on a page of its own (not the matter page's, swapped in place by htmx).
+    standalone: bool = False
 
     @property
     def live(self) -> LiveResult | None:
@@ -105,6 +109,7 @@ async def build_form(
         state.values.setdefault("body", bodies[0])
     live = None
     bases: tuple[str, ...] = ()
+    basis_bodies: tuple[str, ...] = ()
     roster = None
     if spec.meeting:
         roster = await resolve.store(request).meeting_roster(
@@ -116,6 +121,7 @@ async def build_form(
         values = {"expected": StageForm(matter, spec, (), state, roster=roster).expected}
         live = check_meeting(FormData({**state.values, **values}), rules, request_locale(request))
         bases = _bases(bodies, rules)
+        basis_bodies = tuple(str(b) for b in bodies if len(rule_for(b, rules).quorum) > 1)
     return StageForm(
         matter,
         spec,
@@ -124,6 +130,7 @@ async def build_form(
         live,
         correcting,
         bases=bases,
+        basis_bodies=basis_bodies,
         max_upload_bytes=app_state(request).settings.max_attachment_bytes,
         held=_held(request, state),
         roster=roster,

@@ -36,8 +36,15 @@ def _max_bytes(request: Request) -> int:
 async def stage_page(request: Request) -> Response:
     matter = await resolve.matter(request)
     spec = resolve.stage(matter, request.path_params["stage"])
-    page = StagePage(await build_form(request, matter, spec))
+    # A publication comes worded as on its draft notice (printed and posted first).
+    worded = {k: v for k, v in request.query_params.items() if k in _WORDED and spec.publication}
+    state = forms.FormState(worded) if worded else None
+    page = StagePage(await build_form(request, matter, spec, state), standalone=True)
     return render(request, "stage.html", page, block="form")
+
+
+#: The fields of a publication its draft notice words.
+_WORDED = ("what", "where", "published_at", "content")
 
 
 async def stage_roster(request: Request) -> Response:

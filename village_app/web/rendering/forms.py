@@ -68,7 +68,7 @@ def text(form: FormData, name: str) -> str:
     if isinstance(value, UploadFile) or value is None:
         return ""
     if len(value) > _MAX_FIELD:
-        raise ValidationError(N_("内容过长"), field=name)
+        raise ValidationError(N_("内容过长：每一项最多 %(n)s 字"), {"n": _MAX_FIELD}, field=name)
     if _FORBIDDEN.search(value):
         raise ValidationError(N_("含有不允许的字符（控制字符或文字方向符）"), field=name)
     return value.strip()
@@ -104,7 +104,7 @@ def integer(form: FormData, name: str, label: str) -> int | None:
         return None
     if not re.fullmatch(r"[0-9]{1,7}", raw):  # not \d: it takes ٣ and ３, which int() reads too
         raise ValidationError(
-            N_("%(label)s应为不超过七位的非负整数"), {"label": Message(label)}, field=name
+            N_("%(label)s：请填写 0 到 9999999 之间的整数"), {"label": Message(label)}, field=name
         )
     return int(raw)
 
