@@ -280,6 +280,13 @@ def test_the_commands(tmp_path: Path) -> None:
     imported = _cli("kiosk", "import", "--data", kiosk, "--trust", fingerprint, stick)
     assert imported.returncode == 0, imported.stderr
     assert "pinned" in imported.stdout and demo.village in imported.stdout
+    # The laptop's app never ran: the command made and signed the twins as its start-up does.
+    with _client(KioskFolder(kiosk)) as client:
+        listing = BeautifulSoup(client.get("/resolutions").text, "html.parser")
+        card = listing.select_one("a.k-card")
+        assert card is not None
+        page = client.get(str(card["href"])).context["page"]  # type: ignore[attr-defined]
+        assert page.matter.signature_hash
     cut = tmp_path / "cut.cunyi"
     cut.write_bytes(stick.read_bytes()[:-10])
     refused = _cli("kiosk", "import", "--data", kiosk, cut)

@@ -164,14 +164,22 @@ async def _export(args: argparse.Namespace) -> int:
 
 async def _export_public(path: Path, args: argparse.Namespace) -> int:
     import sync
+    from village_app import repo
     from village_app.bundle.public import export_public
 
+    keys = laptop_keys(args.data, path.stem)
     db = await sync.open_database(str(path), create=False)
     try:
+        # The twins as the app keeps them (made, and signed with this laptop's key, at its
+        # start-up): a laptop whose app never ran still writes a whole, signed stick.
+        caches = repo.VillageCaches(signer=keys)
+        await repo.VillageStore(
+            db, path.stem, repo.Actor("village-app bundle"), caches
+        ).repair_derived()
         done = await export_public(db, args.data, path.stem, args.to)
     finally:
         await db.close()
-    fingerprint = laptop_keys(args.data, path.stem).public.fingerprint_text
+    fingerprint = keys.public.fingerprint_text
     print(
         f"wrote a public bundle to {done.path}: {done.docs} public records, {done.size} bytes; "
         f"signed by {fingerprint} (the kiosk's first import: --trust with this fingerprint)"
