@@ -236,13 +236,21 @@ COUNTY_ROUTES = {
     "county_project_end_back": "signed in",
     "county_pairing_end": "signed in",
     "county_pairing_end_back": "signed in",
+    "county_resource_edit_form": "signed in",
+    "county_resource_edit": "signed in",
     "county_bundle": "signed in",
     "county_bundle_import": "signed in",
     "county_bundle_reply": "signed in",
 }
 #: What only county-wide staff may do (the organisations and the resource list, which goes to
 #: every village): a township reviewer is refused (403).
-COUNTY_WIDE_ONLY = {"county_organisation_add", "county_resource_add", "county_resource_active"}
+COUNTY_WIDE_ONLY = {
+    "county_organisation_add",
+    "county_resource_add",
+    "county_resource_active",
+    "county_resource_edit_form",
+    "county_resource_edit",
+}
 
 
 def test_every_county_route_for_each_role(setup: Setup, tmp_path: Path) -> None:

@@ -31,14 +31,18 @@ from sync.couch_server import CouchServer
 from sync.errors import ConflictError, CouchError, NotFoundError, PreconditionFailedError
 from village_app.county import roles
 from village_app.county.registry import Registry
+from village_app.domain import EditConflict, NotFound
 from village_app.domain.services import (
     Organisation,
     Resource,
+    ResourceChange,
     ServiceDoc,
+    resource_changes,
     validate_organisation,
     validate_resource,
 )
 from village_app.domain.write_rules import Writer, WriteRefused, check_write
+from village_app.i18n import N_
 from village_app.repo.actor import Actor
 from village_app.repo.docs import services as sdocs
 from village_app.repo.ids import split_id
@@ -228,6 +232,58 @@ class CountyServices:
         saved = sdocs.resource_from_doc(await self._put(doc))
         return saved, await self.fan_out(saved, actor)
 
+    async def resource(self, resource_id: str) -> Resource | None:
+        """One entry of the master list (as stored, with its revision and history)."""
+        db = await self._db()
+        try:
+            doc = await db.get(resource_id)
+        except NotFoundError:
+            return None
+        finally:
+            await db.close()
+        if doc.get("type") != ServiceDoc.RESOURCE or doc.get("village") != self.registry.code:
+            return None
+        return sdocs.resource_from_doc(doc)
+
+    async def update_resource(self, resource: Resource, actor: Actor) -> tuple[Resource, FanOut]:
+        """An edit of an entry of the master list (``resource.rev``: the revision read; an
+        edit made meanwhile is refused, not overwritten). What changed is appended to the
+        entry's history, as a roster's seat keeps its edits; fields this version does not
+        know are kept. Then the villages' copies follow (sent again also when nothing changed:
+        a village that failed last time is tried again)."""
+        checked = validate_resource(resource)
+        db = await self._db()
+        try:
+            try:
+                stored = await db.get(resource.id)
+            except NotFoundError:
+                raise NotFound(N_("服务资源不存在"), ids=[resource.id]) from None
+            before = sdocs.resource_from_doc(stored)
+            if resource.rev != before.rev:
+                raise EditConflict(N_("此记录已被他人修改，请刷新后再试"), ids=[resource.id])
+            changes = resource_changes(before, checked)
+            if not changes:
+                return before, await self.fan_out(before, actor)
+            edited = replace(
+                checked,
+                organisation=before.organisation,
+                created_at=before.created_at,
+                created_by=before.created_by,
+                history=(*before.history, ResourceChange(actor.stamp(), actor.user, changes)),
+            )
+            doc = sdocs.resource_to_doc(self.registry.code, edited, actor)
+            doc = {**{k: v for k, v in stored.items() if k not in doc}, **doc}
+            try:
+                written = await db.put(doc)
+            except ConflictError:
+                raise EditConflict(
+                    N_("此记录已被他人修改，请刷新后再试"), ids=[resource.id]
+                ) from None
+        finally:
+            await db.close()
+        saved = sdocs.resource_from_doc({**doc, "_rev": written["rev"]})
+        return saved, await self.fan_out(saved, actor)
+
     async def fan_out(
         self, resource: Resource, actor: Actor, codes: Sequence[str] | None = None
     ) -> FanOut:
@@ -274,7 +330,9 @@ class CountyServices:
             covers = resource.covers(township)
             if current is None and not covers:
                 return "unchanged"
-            copy = replace(resource, id=docid, active=resource.active and covers, rev=None)
+            copy = replace(
+                resource, id=docid, active=resource.active and covers, rev=None, history=()
+            )
             doc = sdocs.resource_to_doc(code, copy, actor, docid=docid)
             if current is not None:
                 kept = {k: current.get(k) for k in ("created_at", "created_by")}

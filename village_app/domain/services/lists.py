@@ -142,6 +142,9 @@ class Resource:
     rev: str | None = None
     created_at: str = ""
     created_by: str = ""
+    #: Every edit of the entry, oldest first (who changed what, when), as a roster's seat
+    #: keeps its edits: what the list offered before stays readable. The master's only.
+    history: tuple[ResourceChange, ...] = ()
 
     @property
     def key(self) -> str:
@@ -150,6 +153,50 @@ class Resource:
 
     def covers(self, township: str) -> bool:
         return not self.townships or township in self.townships
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    """One edit of a resource entry: when (a UTC stamp), by whom, and each field's value
+    before and after as stored (keys and codes joined by commas, ``"yes"``/``""`` for a flag)."""
+
+    at: str
+    by: str
+    changes: tuple[tuple[str, str, str], ...]
+
+
+#: What an edit of an entry may change, and what each field is called (msgids).
+RESOURCE_FIELDS: Final[dict[str, str]] = {
+    "title": N_("服务内容"),
+    "kind": N_("服务类别"),
+    "categories": N_("五助一扶"),
+    "groups": N_("服务对象"),
+    "place": N_("服务地点或方式"),
+    "frequency": N_("服务频次"),
+    "capacity": N_("每次服务人数"),
+    "townships": N_("覆盖乡镇"),
+    "description": N_("说明"),
+    "active": N_("是否提供"),
+}
+
+
+def _resource_value(resource: Resource, name: str) -> str:
+    value = getattr(resource, name)
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    if isinstance(value, tuple):
+        return ",".join(value)
+    return str(value).strip()
+
+
+def resource_changes(old: Resource, new: Resource) -> tuple[tuple[str, str, str], ...]:
+    """What an edit changes: ``(field, before, after)`` for each field of
+    :data:`RESOURCE_FIELDS` that differs."""
+    return tuple(
+        (name, _resource_value(old, name), _resource_value(new, name))
+        for name in RESOURCE_FIELDS
+        if _resource_value(old, name) != _resource_value(new, name)
+    )
 
 
 def validate_resource(resource: Resource) -> Resource:

@@ -4,8 +4,8 @@
   county's 6-digit code there): name, kind, sector, contact, phone, note.
 * ``service_resource:<village or county>:<ULID>``: ``organisation`` ({id, name, sector,
   kind}), title, kind, categories, groups, place, frequency, capacity, townships,
-  description, active. The master (in the county's services database) and each village's
-  copy share the ULID.
+  description, active; the master also ``history`` (its edits: at, by, changes). The master
+  (in the county's services database) and each village's copy share the ULID.
 * ``service_project:<village>:<ULID>``: title, resource_id, organisation, kind, categories,
   need_ids, schedule, starts_on, ends_on, status, note, and once ended ``ended_reason``.
 * ``service_pairing:<village>:<ULID>``: organisation, since, schedule, content, ended_on,
@@ -40,6 +40,7 @@ from village_app.domain.services import (
     Project,
     Rating,
     Resource,
+    ResourceChange,
     ServiceDoc,
     ServiceLog,
 )
@@ -159,7 +160,32 @@ def resource_to_doc(
         description=resource.description,
         active=resource.active,
     )
+    if resource.history:
+        doc["history"] = [
+            {"at": c.at, "by": c.by, "changes": [list(change) for change in c.changes]}
+            for c in resource.history
+        ]
     return _edited(doc, resource, actor)
+
+
+def _resource_history(raw: object) -> tuple[ResourceChange, ...]:
+    """An entry's edits, read leniently: a malformed history loses only itself."""
+    if not isinstance(raw, list):
+        return ()
+    found = []
+    for entry in raw:
+        if not isinstance(entry, dict):
+            continue
+        at, by, changes = entry.get("at"), entry.get("by"), entry.get("changes")
+        if not (isinstance(at, str) and isinstance(by, str) and isinstance(changes, list)):
+            continue
+        rows = tuple(
+            (str(c[0]), str(c[1]), str(c[2]))
+            for c in changes
+            if isinstance(c, list) and len(c) == 3 and all(isinstance(v, str) for v in c)
+        )
+        found.append(ResourceChange(at, by, rows))
+    return tuple(found)
 
 
 def resource_from_doc(doc: Mapping[str, Any]) -> Resource:
@@ -177,6 +203,7 @@ def resource_from_doc(doc: Mapping[str, Any]) -> Resource:
         description=f.text("description"),
         active=f.flag("active", True),
         rev=doc.get("_rev"),
+        history=_resource_history(doc.get("history")),
         **_common(f),
     )
 

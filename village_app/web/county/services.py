@@ -13,7 +13,6 @@ import logging
 from dataclasses import dataclass, field, replace
 
 from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -31,12 +30,13 @@ from village_app.domain.services import (
     vocab,
 )
 from village_app.i18n import N_, Message, now_local, translate
-from village_app.web.county import service_endings, service_matching
+from village_app.web.county import service_endings, service_matching, service_resources
 from village_app.web.county.charts import Chart
 from village_app.web.county.context import codes
 from village_app.web.county.pages import county, staff
 from village_app.web.county.service_charts import satisfaction_chart, township_charts
 from village_app.web.county.service_matching import services_db, unreachable
+from village_app.web.county.service_resources import county_wide, read_resource
 from village_app.web.errors import PageNotFound
 from village_app.web.pages.services import WORDS, Words
 from village_app.web.rendering import forms
@@ -177,11 +177,6 @@ async def organisations(request: Request) -> Response:
     return render(request, "county/service_orgs.html", await _organisations_page(request))
 
 
-def _county_wide(request: Request) -> None:
-    if not staff(request).county_wide:
-        raise HTTPException(403, N_("只有县里的工作人员可以维护社会组织和服务资源清单。"))
-
-
 def _read_org(form: FormData, problems: Problems) -> Organisation:
     read = forms.Reader(form, problems)
     return Organisation(
@@ -195,7 +190,7 @@ def _read_org(form: FormData, problems: Problems) -> Organisation:
 
 
 async def add_organisation(request: Request) -> Response:
-    _county_wide(request)
+    county_wide(request)
     async with request.form() as form:
         state = forms.FormState.of(form)
         problems = Problems()
@@ -261,29 +256,8 @@ async def organisation(request: Request) -> Response:
     return render(request, "county/service_org.html", await _organisation_page(request))
 
 
-def _read_resource(form: FormData, org: Organisation, problems: Problems) -> Resource:
-    read = forms.Reader(form, problems)
-
-    def keys(name: str) -> tuple[str, ...]:
-        return tuple(v for v in form.getlist(name) if isinstance(v, str))
-
-    capacity = problems.value(lambda: forms.integer(form, "capacity", N_("每次服务人数")), None)
-    return Resource(
-        organisation=org.ref,
-        title=read.text("title"),
-        kind=read.text("kind"),
-        categories=keys("categories"),
-        groups=keys("groups"),
-        place=read.text("place"),
-        frequency=read.text("frequency"),
-        capacity=capacity or 0,
-        townships=keys("townships"),
-        description=read.text("description"),
-    )
-
-
 async def add_resource(request: Request) -> Response:
-    _county_wide(request)
+    county_wide(request)
     org_id = request.path_params["org_id"]
     db = services_db(request)
     async with request.form() as form:
@@ -293,7 +267,7 @@ async def add_resource(request: Request) -> Response:
             org = await db.organisation(org_id)
             if org is None:
                 raise PageNotFound("社会组织", org_id)
-            resource = _read_resource(form, org, problems)
+            resource = read_resource(form, org.ref, problems)
             problems.raise_any()
             _, sent = await db.save_resource(resource, repo.Actor(staff(request).name))
         except DomainError as exc:
@@ -309,16 +283,16 @@ async def add_resource(request: Request) -> Response:
 
 async def withdraw_resource(request: Request) -> Response:
     """Stop offering an entry (or offer it again): the villages' copies follow."""
-    _county_wide(request)
+    county_wide(request)
     resource_id = request.path_params["resource_id"]
     db = services_db(request)
     async with request.form() as form:
         active = forms.text(form, "active") == "yes"
     try:
-        found = next((r for r in await db.resources() if r.id == resource_id), None)
+        found = await db.resource(resource_id)
         if found is None:
             raise PageNotFound("服务资源", resource_id)
-        _, sent = await db.save_resource(
+        _, sent = await db.update_resource(
             replace(found, active=active), repo.Actor(staff(request).name)
         )
     except CouchError as exc:
@@ -376,4 +350,5 @@ routes = [
     ),
     *service_matching.routes,
     *service_endings.routes,
+    *service_resources.routes,
 ]
