@@ -6,7 +6,13 @@ pulls it with its kiosk account. Every private value (named votes, attendance na
 and ID numbers, close relatives, moral reviews that are not commendations, draft matters,
 party members, rules not published, member_private documents) is a unique token; each field
 of each revision that arrived, on the public database and on the kiosk, is on the allow-list
-and holds none of them. Public tokens must arrive: the chain really ran."""
+and holds none of them. Public tokens must arrive: the chain really ran.
+
+The service lists (issue 13) go the same way: needs (the person sealed, the summary and the
+visitor private all the same: the kiosk never shows a need in any form), a project the
+county matched (its note and its needs private; title, organisation, schedule public),
+services delivered and their corrections (what and how many public; place, volunteers and
+the reason private), posts and their holders (public), duties and ratings (private)."""
 
 from __future__ import annotations
 
@@ -40,10 +46,26 @@ from village_app.domain import (
     Vote,
     check_public,
 )
+from village_app.domain.dates import now_utc, to_shanghai
 from village_app.domain.organisation import ROSTER_BODIES
 from village_app.domain.publicity import PUBLIC_ROSTERS, PUBLIC_TYPES
+from village_app.domain.services import (
+    Claim,
+    DutyLog,
+    Need,
+    NeedPerson,
+    OrgRef,
+    Post,
+    Project,
+    Rating,
+    ServiceLog,
+    builtin_posts,
+)
+from village_app.domain.services.vocab import ServiceDoc
 from village_app.kiosk.pull import KioskFolder, pull
+from village_app.repo.docs import services as sdocs
 from village_app.repo.public import PublicTwins
+from village_app.repo.sealing import SealKey
 
 pytestmark = pytest.mark.peer
 
@@ -91,12 +113,35 @@ class MatterPlan:
 
 
 @dataclass(frozen=True)
+class ServicesPlan:
+    needs: int  # needs from home visits, each with a sealed person
+    project: bool  # the county matches them into a project
+    logs: int  # services delivered (with a place and volunteers)
+    correction: bool  # the last one corrected
+    own_post: bool  # a post the village adds (else a claim of a named one)
+    claims: int
+    duties: bool
+    ratings: int
+
+
+@dataclass(frozen=True)
 class Plan:
     matters: list[MatterPlan]
     members: list[tuple[str, bool]]  # body, with a phone and relatives
     rules: list[bool]  # published?
     raw: list[tuple[str, str]]  # type, private field name
+    services: ServicesPlan
 
+
+#: The village's service records a broken laptop might write with a private field.
+SERVICE_TYPES = (
+    ServiceDoc.NEED,
+    ServiceDoc.SERVICE_LOG,
+    ServiceDoc.POST,
+    ServiceDoc.CLAIM,
+    ServiceDoc.DUTY_LOG,
+    ServiceDoc.RATING,
+)
 
 _PLANS = st.builds(
     Plan,
@@ -126,12 +171,24 @@ _PLANS = st.builds(
                     "supervision",
                     "ceremony",
                     "village_rule",
+                    *(str(t) for t in SERVICE_TYPES),
                     *PUBLIC_TYPES,
                 ]
             ),
             st.sampled_from(PRIVATE_NAMES),
         ),
         max_size=5,
+    ),
+    services=st.builds(
+        ServicesPlan,
+        needs=st.integers(0, 2),
+        project=st.booleans(),
+        logs=st.integers(0, 2),
+        correction=st.booleans(),
+        own_post=st.booleans(),
+        claims=st.integers(0, 2),
+        duties=st.booleans(),
+        ratings=st.integers(0, 2),
     ),
 )
 
@@ -257,9 +314,103 @@ def _raw(
     elif doc_type == "village_rule":
         doc.update(kind="村规民约", title=tokens.shown("规约"), text=tokens.shown("条文"))
         doc.update(published=True)
+    elif doc_type == ServiceDoc.SERVICE_LOG:
+        doc.update(served_on="2026-03-01", what=tokens.shown("服务"), people_served=3)
+        doc.update(project_id=f"service_project:{code}:p")
+    elif doc_type == ServiceDoc.POST:
+        doc.update(name=tokens.shown("岗位"))
+    elif doc_type == ServiceDoc.CLAIM:
+        doc.update(post_id=f"service_post:{code}:policy_law", holder=tokens.shown("认领人"))
+        doc.update(holder_kind="volunteer", since="2026-03-01")
     elif doc_type.startswith("public_"):
         del doc["created_at"], doc["created_by"]  # a twin has no author of its own
     return doc
+
+
+async def _record_services(
+    store: repo.VillageStore, county: County, remote: str, plan: ServicesPlan, tokens: Tokens
+) -> None:
+    """The service lists as a village records them, and a project the county matched (written
+    by the county into the village's database, pulled by the laptop)."""
+    code = store.village
+    day = to_shanghai(now_utc()).date() - timedelta(days=3)
+    needs = []
+    for _ in range(plan.needs):
+        person = NeedPerson(
+            tokens.secret("姓名"),
+            tokens.secret("住址"),
+            tokens.secret("电话"),
+            tokens.secret("情况"),
+        )
+        needs.append(
+            await store.add_need(
+                Need(
+                    "elderly_alone",
+                    tokens.secret("需求"),
+                    day,
+                    categories=("elderly",),
+                    visited_by=tokens.secret("走访人"),
+                    person=person,
+                )
+            )
+        )
+    project_id = None
+    if plan.project:
+        organisation = OrgRef(f"service_org:{county.registry.code}:o1", tokens.shown("组织"))
+        project = Project(
+            tokens.shown("项目"),
+            "",
+            organisation,
+            "charity",
+            day - timedelta(days=30),
+            need_ids=tuple(n.id for n in needs),
+            schedule=tokens.shown("安排"),
+            note=tokens.secret("备注"),
+        )
+        doc = sdocs.project_to_doc(code, project, repo.Actor(county.accounts["county"]))
+        async with httpx.AsyncClient(timeout=30) as client:
+            put = await client.put(f"{county.url}/{county.db(code)}/{doc['_id']}", json=doc)
+            assert put.status_code == 201, put.text
+        await sync.replicate(remote, store.db, doc_ids=[doc["_id"]])
+        project_id = str(doc["_id"])
+    last = None
+    for _ in range(plan.logs if project_id else 0):
+        last = await store.add_service_log(
+            ServiceLog(
+                day,
+                tokens.shown("服务"),
+                5,
+                volunteers=2,
+                volunteer_hours=3.0,
+                project_id=project_id,
+                place=tokens.secret("地点"),
+            )
+        )
+    if last is not None and plan.correction:
+        await store.add_service_log(
+            ServiceLog(
+                day,
+                tokens.shown("更正"),
+                6,
+                project_id=project_id,
+                place=tokens.secret("地点"),
+                corrects=last.id,
+                reason=tokens.secret("原因"),
+            )
+        )
+    if plan.own_post:
+        post = await store.add_post(Post(tokens.shown("岗位"), tokens.shown("职责")))
+    else:
+        post = builtin_posts(code)[0]
+    holders = []
+    for _ in range(plan.claims):
+        claim = Claim(post.id, tokens.shown("认领人"), "volunteer", day - timedelta(days=1))
+        holders.append(await store.claim_post(claim))
+    if holders and plan.duties:
+        duty = DutyLog(post.id, holders[0].holder, day, tokens.secret("履职"), hours=2.0)
+        await store.add_duty_log(duty)
+    for _ in range(plan.ratings if project_id else 0):
+        await store.add_rating(Rating(str(project_id), {"close": 4, "warm": 5}, day))
 
 
 async def _chain(county: County, folder: Path, plan: Plan, tokens: Tokens) -> Path:
@@ -267,6 +418,7 @@ async def _chain(county: County, folder: Path, plan: Plan, tokens: Tokens) -> Pa
     author = county.accounts["secretary_a"]
     laptop = await sync.open_database(str(folder / f"{code}.sqlite"))
     store = repo.VillageStore(laptop, code, repo.Actor(author))
+    store.seal_key = SealKey.generate()
     scheme, rest = county.base.split("://", 1)
     remote = f"{scheme}://{author}:{PASSWORD}@{rest}/{county.db(code)}"
     try:
@@ -281,6 +433,7 @@ async def _chain(county: County, folder: Path, plan: Plan, tokens: Tokens) -> Pa
         for matter in plan.matters:
             await _record_matter(store, matter, tokens)
         await _record_members(store, plan, tokens)
+        await _record_services(store, county, remote, plan.services, tokens)
         for published in plan.rules:
             make = tokens.shown if published else tokens.secret
             await store.add_village_rule(

@@ -3,6 +3,7 @@ services and duties, 五心 ratings and the yearly review (issue 13)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -345,6 +346,7 @@ def test_the_yearly_review_of_projects_and_posts() -> None:
 def test_what_the_kiosk_may_show_and_the_rating_it_writes() -> None:
     from village_app.domain.services.public import (
         kiosk_rating,
+        public_claim,
         public_post,
         public_project,
         public_service_log,
@@ -356,9 +358,21 @@ def test_what_the_kiosk_may_show_and_the_rating_it_writes() -> None:
     assert shown["organisation"] == "仁和医院"
     post = builtin_posts(V)[0]
     claim = Claim(post.id, "李宣传", "party_member", date(2026, 1, 1))
-    assert public_post(post, [claim])["holders"] == [{"name": "李宣传", "kind": "party_member"}]
-    log = ServiceLog(date(2026, 3, 1), "义诊", 12, 3, 6.0, project_id="p1", reason="x")
-    assert set(public_service_log(log)) == {"project_id", "served_on", "what", "people_served"}
+    assert public_post(post) == {"name": post.name, "duties": post.duties, "key": post.key}
+    assert public_post(replace(post, retired=True)) is None
+    assert public_claim(claim) == {
+        "post_id": post.id,
+        "holder": "李宣传",
+        "holder_kind": "party_member",
+        "since": "2026-01-01",
+        "ended_on": None,
+    }
+    log = ServiceLog(
+        date(2026, 3, 1), "义诊", 12, 3, 6.0, project_id="p1", place="王家", reason="x"
+    )
+    shown_log = public_service_log(log)
+    assert set(shown_log) == {"project_id", "served_on", "what", "people_served", "corrects"}
+    assert "王家" not in str(shown_log)
     rating = kiosk_rating("p1", {"close": 5}, date(2026, 3, 1), " hall-1 ")
     assert rating.source == "kiosk" and rating.device == "hall-1"
     with pytest.raises(ValidationError):

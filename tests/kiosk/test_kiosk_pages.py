@@ -1,5 +1,6 @@
-"""``serve --mode kiosk``: every route is a GET open to anyone, nothing is ever posted, and the
-pages show what the kiosk's store holds (the demo village's public twins)."""
+"""``serve --mode kiosk``: every route is open to anyone and a GET but one (a villager's rating,
+tests/kiosk/test_kiosk_services.py), and the pages show what the kiosk's store holds (the demo
+village's public twins)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,14 @@ KIOSK: dict[str, str] = {
     "kiosk_rules": "public",
     "kiosk_standard": "public",
     "kiosk_board": "public",
+    "kiosk_services": "public",
+    "kiosk_service": "public",
+    "kiosk_posts": "public",
+    # The kiosk's one write: a villager's rating (CSRF-checked, once per project per visit).
+    "kiosk_rate": "public",
 }
+#: The routes that take a POST (and nothing else).
+POSTED = frozenset({"kiosk_rate"})
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +83,8 @@ def test_every_route_is_a_public_get(client: TestClient) -> None:
     assert [r.name for r in routes if isinstance(r, PublicMount)] == ["static"]
     for r in routes:
         if isinstance(r, Route):
-            assert r.methods is not None and r.methods <= {"GET", "HEAD"}, r.name
+            allowed = {"POST"} if r.name in POSTED else {"GET", "HEAD"}
+            assert r.methods is not None and r.methods <= allowed, r.name
 
 
 def _ids(client: TestClient) -> dict[str, str]:
@@ -83,9 +92,12 @@ def _ids(client: TestClient) -> dict[str, str]:
     soup = BeautifulSoup(home.text, "html.parser")
     link = soup.select_one("a.k-card")
     assert link is not None
+    project = BeautifulSoup(client.get("/services").text, "html.parser").select_one("a.k-card")
+    assert project is not None
     return {
         "matter_id": str(link["href"]).split("/")[-1].split("?")[0],
         "body": "residents_council",
+        "project_id": str(project["data-project"]),
     }
 
 
@@ -95,6 +107,11 @@ def test_every_route_answers_anyone_and_refuses_every_write(client: TestClient) 
         if not isinstance(route, GuardedRoute):
             continue
         path = re.sub(r"{(\w+)(:\w+)?}", lambda m: ids[m.group(1)], route.path)
+        if route.name in POSTED:
+            assert client.get(path).status_code == 405, path
+            # Without the form's token it is refused before anything is read or kept.
+            assert client.post(path, data={"score_close": "5"}).status_code == 403, path
+            continue
         assert client.get(path).status_code == 200, path
         for method in ("POST", "PUT", "PATCH", "DELETE"):
             # Refused by the CSRF check (403) or, past it, by the route (405): never done.
@@ -115,6 +132,8 @@ def test_the_home_screen(client: TestClient) -> None:
         "kiosk_rules",
         "kiosk_standard",
         "kiosk_board",
+        "kiosk_services",
+        "kiosk_posts",
     ]
     assert page.frame.village_name == "杏林村" and page.frame.home and not page.frame.out_of_touch
     soup = BeautifulSoup(response.text, "html.parser")

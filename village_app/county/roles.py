@@ -10,6 +10,7 @@ county's administrators ``county_admin``.
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 COUNTY_ADMIN: Final = "county_admin"
@@ -46,3 +47,22 @@ def reviewer_roles(township_code: str) -> list[str]:
     """The roles that may review a village of a township (9-digit code): the township's
     reviewers and the county's."""
     return [township_role(township_code), COUNTY_REVIEWER]
+
+
+#: A kiosk's inbox: ``<prefix>kiosk_<village code>_<account>_ratings``, where the account's
+#: dots (allowed in account names, not in database names) are written ``$``.
+_INBOX: Final = re.compile(r"kiosk_([0-9]{12})_([a-z0-9_$-]+)_ratings")
+
+
+def kiosk_inbox(code: str, account: str, prefix: str = "") -> str:
+    """The database a kiosk account leaves its villagers' ratings in (it can write there
+    and nowhere else; see :mod:`village_app.county.inboxes`)."""
+    return f"{prefix}kiosk_{code}_{account.replace('.', '$')}_ratings"
+
+
+def inbox_owner(name: str, prefix: str = "") -> tuple[str, str] | None:
+    """``(village code, kiosk account)`` of an inbox's name, or ``None``."""
+    if not name.startswith(prefix):
+        return None
+    found = _INBOX.fullmatch(name[len(prefix) :])
+    return (found.group(1), found.group(2).replace("$", ".")) if found else None

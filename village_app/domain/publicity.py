@@ -55,6 +55,13 @@ class DocType(StrEnum):
     PUBLIC_MEMBER = "public_member"
     PUBLIC_VILLAGE_RULE = "public_village_rule"
     PUBLIC_MATTER = "public_matter"
+    # The service lists' (issue 13; the records' types are ServiceDoc's, spelled out here so
+    # that this module needs nothing of the services package): a project, a post, who holds
+    # it, a service delivered. Never a need, in any form.
+    PUBLIC_SERVICE_PROJECT = "public_service_project"
+    PUBLIC_SERVICE_POST = "public_service_post"
+    PUBLIC_POST_CLAIM = "public_post_claim"
+    PUBLIC_SERVICE_LOG = "public_service_log"
 
 
 #: Each record type that can be public -> the type of its public twin.
@@ -64,6 +71,10 @@ TWIN_TYPES: Final[Mapping[str, str]] = {
     DocType.MEMBER: DocType.PUBLIC_MEMBER,
     DocType.VILLAGE_RULE: DocType.PUBLIC_VILLAGE_RULE,
     DocType.MATTER: DocType.PUBLIC_MATTER,
+    "service_project": DocType.PUBLIC_SERVICE_PROJECT,
+    "service_post": DocType.PUBLIC_SERVICE_POST,
+    "post_claim": DocType.PUBLIC_POST_CLAIM,
+    "service_log": DocType.PUBLIC_SERVICE_LOG,
 }
 PUBLIC_TYPES: Final[tuple[str, ...]] = tuple(str(t) for t in TWIN_TYPES.values())
 TWIN_PREFIX: Final = "public_"
@@ -132,6 +143,39 @@ PUBLIC_FIELDS: Final[Mapping[str, Mapping[str, Any]]] = {
         "stages": _list_of(_STAGE),
         # The laptop's signature over the rest (see signing): hash, key fingerprint, when.
         "signature": _object({"hash": TEXT, "key": TEXT, "signed_at": TEXT, "value": TEXT}),
+    },
+    # The service lists (see village_app.domain.services.public for each projection). Dates
+    # are ISO days. A project: what, which organisation, its kind and schedule (never the
+    # needs it serves: they point at people).
+    DocType.PUBLIC_SERVICE_PROJECT: {
+        "title": TEXT,
+        "organisation": TEXT,
+        "sector": TEXT,
+        "kind": TEXT,
+        "schedule": TEXT,
+        "starts_on": TEXT,
+        "ends_on": TEXT,
+        "active": FLAG,
+    },
+    # A public-service post (公益岗位) the village wrote (the six named ones need no record).
+    DocType.PUBLIC_SERVICE_POST: {"name": TEXT, "duties": TEXT, "key": TEXT},
+    # Who holds a post: names of post holders are public, as a roster's are.
+    DocType.PUBLIC_POST_CLAIM: {
+        "post_id": TEXT,
+        "holder": TEXT,
+        "holder_kind": TEXT,
+        "since": TEXT,
+        "ended_on": TEXT,
+    },
+    # A service delivered: the day, what, how many people (never who, nor where: a place
+    # can be a household), the project (null: a pairing's activity) and the entry it
+    # corrects, so that the kiosk counts what stands.
+    DocType.PUBLIC_SERVICE_LOG: {
+        "project_id": TEXT,
+        "served_on": TEXT,
+        "what": TEXT,
+        "people_served": INT,
+        "corrects": TEXT,
     },
 }
 #: On every public document: its type and village, and whether it was withdrawn (a withdrawn

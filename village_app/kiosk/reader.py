@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from sync.database import Database
-from village_app.domain.dates import to_shanghai
+from village_app.domain.dates import now_utc, to_shanghai
 from village_app.domain.organisation import BODY_NAMES
 from village_app.domain.publicity import DocType, is_shown, source_id
 from village_app.kiosk.pull import KioskStatus, read_status
+from village_app.kiosk.services import PublicServices, read_services
 
 #: The 村规民约 and the 红白事标准, as the laptop's rules call them.
 VILLAGE_RULES: Final = "村规民约"
@@ -158,6 +159,8 @@ class Snapshot:
     members: tuple[PublicMember, ...]
     charters: Mapping[str, str]
     rules: tuple[PublicRule, ...]
+    #: The service lists (issue 13): projects, posts and holders, services delivered.
+    services: PublicServices = field(default_factory=PublicServices)
 
     def matter(self, matter_id: str) -> PublicMatter | None:
         return next((m for m in self.matters if m.id == matter_id), None)
@@ -211,7 +214,15 @@ class KioskReader:
             for d in await self._docs(DocType.PUBLIC_BODY)
         }
         rules = tuple(_rule(d) for d in await self._docs(DocType.PUBLIC_VILLAGE_RULE))
-        return Snapshot(village, tuple(matters), members, charters, rules)
+        services = read_services(
+            self.village,
+            await self._docs(DocType.PUBLIC_SERVICE_PROJECT),
+            await self._docs(DocType.PUBLIC_SERVICE_POST),
+            await self._docs(DocType.PUBLIC_POST_CLAIM),
+            await self._docs(DocType.PUBLIC_SERVICE_LOG),
+            to_shanghai(now_utc()).date(),
+        )
+        return Snapshot(village, tuple(matters), members, charters, rules, services)
 
 
 def public_matter_of(doc: Mapping[str, Any]) -> PublicMatter:

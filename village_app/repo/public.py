@@ -50,7 +50,15 @@ from village_app.domain.publicity import (
     twin_doc,
     twin_id,
 )
+from village_app.domain.services.public import (
+    public_claim,
+    public_post,
+    public_project,
+    public_service_log,
+)
+from village_app.domain.services.vocab import ServiceDoc
 from village_app.repo import docs
+from village_app.repo.docs import services as sdocs
 
 if TYPE_CHECKING:
     from village_app.repo._base import StoreBase
@@ -341,4 +349,8 @@ _PROJECTIONS: Final[Mapping[str, Callable[[Doc], Doc | None]]] = {
     DocType.BODY: lambda d: public_body(docs.body_from_doc(d)),
     DocType.MEMBER: lambda d: public_member(docs.member_from_docs(d)),
     DocType.VILLAGE_RULE: lambda d: public_village_rule(docs.village_rule_from_doc(d)),
+    ServiceDoc.PROJECT: lambda d: public_project(sdocs.project_from_doc(d)),
+    ServiceDoc.POST: lambda d: public_post(sdocs.post_from_doc(d)),
+    ServiceDoc.CLAIM: lambda d: public_claim(sdocs.claim_from_doc(d)),
+    ServiceDoc.SERVICE_LOG: lambda d: public_service_log(sdocs.service_log_from_doc(d)),
 }

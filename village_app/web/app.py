@@ -37,6 +37,7 @@ from village_app.web.county import verify as county_verify
 from village_app.web.county.open import open_county
 from village_app.web.errors import exception_handlers
 from village_app.web.kiosk import pages as kiosk_pages
+from village_app.web.kiosk import services as kiosk_services
 from village_app.web.kiosk.context import running_kiosk
 from village_app.web.pages import (
     attachments,
@@ -102,7 +103,8 @@ def _routes(settings: Settings) -> list[BaseRoute]:
         else _FIELD_PAGES
     )
     if settings.mode == "kiosk":
-        modules = (kiosk_pages,)  # no login, no language form: nothing is ever posted
+        # No login, no language form; the one thing posted is a villager's rating.
+        modules = (kiosk_pages, kiosk_services)
     for module in modules:
         routes.extend(module.routes)
     routes.append(PublicMount("/static", StaticFiles(directory=settings.static_dir), name="static"))

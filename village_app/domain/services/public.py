@@ -19,14 +19,16 @@ index reads any ``service_rating`` document of the village's database, whatever 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Any, Final
 
 from village_app.domain.errors import ValidationError
 from village_app.domain.services.lists import Project
 from village_app.domain.services.logs import Claim, Post, ServiceLog
-from village_app.domain.services.ratings import Rating, validate_rating
+from village_app.domain.services.ratings import SCORES, Rating, validate_rating
+from village_app.domain.services.vocab import HEARTS, ServiceDoc
 from village_app.i18n import N_
 
 
@@ -43,21 +45,34 @@ def public_project(project: Project) -> dict[str, Any]:
     }
 
 
-def public_post(post: Post, holders: Sequence[Claim]) -> dict[str, Any]:
+def public_post(post: Post) -> dict[str, Any] | None:
+    """A post the village wrote (its name and duties), or ``None`` once retired. Who holds
+    it is each claim's own twin (:func:`public_claim`)."""
+    if post.retired:
+        return None
+    return {"name": post.name, "duties": post.duties, "key": post.key}
+
+
+def public_claim(claim: Claim) -> dict[str, Any]:
+    """Who holds a post, from when (until when): public, as a roster's names are."""
     return {
-        "name": post.name,
-        "duties": post.duties,
-        "key": post.key,
-        "holders": [{"name": c.holder, "kind": c.holder_kind} for c in holders],
+        "post_id": claim.post_id,
+        "holder": claim.holder,
+        "holder_kind": claim.holder_kind,
+        "since": claim.since.isoformat(),
+        "ended_on": claim.ended_on.isoformat() if claim.ended_on else None,
     }
 
 
 def public_service_log(log: ServiceLog) -> dict[str, Any]:
+    """A service delivered: the day, what, how many people; never who or where (a place can
+    be a household), nor the volunteers. ``corrects`` lets the kiosk count what stands."""
     return {
         "project_id": log.project_id,
         "served_on": log.served_on.isoformat(),
         "what": log.what,
         "people_served": log.people_served,
+        "corrects": log.corrects,
     }
 
 
@@ -68,3 +83,67 @@ def kiosk_rating(project_id: str, scores: Mapping[str, int], day: date, device: 
     return validate_rating(
         Rating(project_id, dict(scores), day, source="kiosk", device=device.strip())
     )
+
+
+# -- the kiosk's inbox ------------------------------------------------------------------------
+#: What a rating document from a kiosk may carry, and nothing else (no name, no free text).
+INBOX_FIELDS: Final = (
+    "type",
+    "village",
+    "created_at",
+    "created_by",
+    "project_id",
+    "scores",
+    "collected_on",
+    "source",
+    "device",
+)
+#: CouchDB's own fields a rating may arrive with (no attachments, never deleted).
+INBOX_META: Final = ("_id", "_rev", "_revisions")
+_ISO_DAY: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def check_kiosk_rating(doc: Any, village: str, kiosk: str) -> str | None:
+    """``None`` when ``doc`` is a well-formed rating the kiosk account ``kiosk`` of
+    ``village`` may leave in its inbox; else why not, as ``code`` or ``code: field``. Mirrors
+    ``validate_inbox.js`` (a test runs both on the same documents); the county checks again
+    before it merges the inbox into the village's database."""
+    if not isinstance(doc, Mapping):
+        return "not_a_document"
+    docid = doc.get("_id")
+    if not isinstance(docid, str) or docid.startswith(("_design/", "_local/")):
+        return "design"
+    if doc.get("_deleted") is True:
+        return "deleted"
+    for key in doc:
+        if key not in INBOX_FIELDS and key not in INBOX_META:
+            return f"field: {key}"
+    if doc.get("type") != ServiceDoc.RATING:
+        return "type"
+    if doc.get("village") != village:
+        return "village"
+    if not docid.startswith(f"{ServiceDoc.RATING}:{village}:") or len(docid) > 200:
+        return "id"
+    if doc.get("source") != "kiosk":
+        return "source"
+    if doc.get("device") != kiosk or doc.get("created_by") != kiosk:
+        return "device"
+    project = doc.get("project_id")
+    if (
+        not isinstance(project, str)
+        or not project.startswith(f"{ServiceDoc.PROJECT}:{village}:")
+        or len(project) > 200
+    ):
+        return "project"
+    scores = doc.get("scores")
+    if not isinstance(scores, Mapping) or not scores:
+        return "scores"
+    for heart, score in scores.items():
+        if heart not in HEARTS or isinstance(score, bool) or score not in SCORES:
+            return "scores"
+    day = doc.get("collected_on")
+    if not isinstance(day, str) or not _ISO_DAY.fullmatch(day):
+        return "date"
+    if not isinstance(doc.get("created_at"), str) or len(doc["created_at"]) > 40:
+        return "date"
+    return None

@@ -1,5 +1,6 @@
 """What a running kiosk holds: its store (read for the pages) and the pull that keeps it
-filled from the county (started with the app, stopped with it)."""
+filled from the county; the villagers' ratings and the push that takes them to the county's
+inbox; the visits (one rating per project per visit). Started with the app, stopped with it."""
 
 from __future__ import annotations
 
@@ -17,7 +18,10 @@ import sync
 from sync.database import Database
 from sync.replication.options import public_location
 from village_app.kiosk.pull import KioskFolder, follow, read_status, village_of
+from village_app.kiosk.ratings import RatingBox, inbox_url, kiosk_account
+from village_app.kiosk.ratings import follow as follow_ratings
 from village_app.kiosk.reader import KioskReader
+from village_app.web.kiosk.visits import Visits
 from village_app.web.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -29,8 +33,13 @@ class KioskContext:
     folder: KioskFolder
     db: Database | None = None  # None until a first pull made the store
     reader: KioskReader | None = None
+    #: Where villagers' ratings are kept until pushed (``None``: this kiosk has no account
+    #: to send them with, so it asks for none).
+    ratings: RatingBox | None = None
+    visits: Visits = field(default_factory=Visits)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
+    _push: asyncio.Task[None] | None = None
 
     async def refresh(self) -> KioskReader | None:
         """The reader, opening the store once a pull has made it (a kiosk started before its
@@ -70,12 +79,22 @@ async def running_kiosk(app: Starlette, settings: Settings) -> AsyncIterator[Kio
         )
     elif settings.kiosk_follow:
         log.warning("kiosk: no county address to follow (run `village-app kiosk pull --from URL`)")
+    device = kiosk_account(source)
+    if village is not None and device is not None and source is not None:
+        context.ratings = await RatingBox.open(settings.data_dir, village, device)
+        if settings.kiosk_follow and inbox_url(source) is not None:
+            context._push = asyncio.create_task(
+                follow_ratings(context.ratings.db, source, context._stop)
+            )
     try:
         yield context
     finally:
         context._stop.set()
-        if context._task is not None:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await asyncio.wait_for(context._task, 10)
+        for task in (context._task, context._push):
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await asyncio.wait_for(task, 10)
+        if context.ratings is not None:
+            await context.ratings.close()
         if context.db is not None:
             await context.db.close()

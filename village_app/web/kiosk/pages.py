@@ -161,7 +161,13 @@ async def _snapshot(request: Request) -> tuple[Snapshot, Frame]:
         never=last is None,
         home=request.url.path == "/",
     )
+    context.visits.current(request, at_home=frame.home)  # a new visit after the idle return
     return snapshot, frame
+
+
+async def snapshot(request: Request) -> tuple[Snapshot, Frame]:
+    """What the kiosk holds and the frame of a page (for the kiosk's other page modules)."""
+    return await _snapshot(request)
 
 
 def _results(snapshot: Snapshot) -> list[PublicMatter]:
@@ -181,6 +187,13 @@ async def home(request: Request) -> Response:
         Section("kiosk_rules", N_("村规民约"), N_("大家共同遵守的约定"), None),
         Section("kiosk_standard", N_("红白事标准"), N_("婚丧事宜简办标准"), None),
         Section("kiosk_board", N_("村务公开栏"), N_("本季度公开的内容"), None),
+        Section(
+            "kiosk_services",
+            N_("服务项目"),
+            N_("社会组织为村里做的服务，欢迎评价"),
+            len(snapshot.services.projects),
+        ),
+        Section("kiosk_posts", N_("公益岗位"), N_("谁在为大家服务"), None),
     ]
     empty = snapshot.village is None
     return render(request, "kiosk/home.html", HomePage(frame, sections, empty))
