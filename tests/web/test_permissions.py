@@ -107,6 +107,8 @@ FIELD: dict[str, str] = {
     "ledger_supervision_print": "signed in",
     "ledger_ceremonies_xlsx": "secretary",
     "ledger_ceremonies_print": "secretary",
+    "ledger_services_xlsx": "signed in",
+    "ledger_services_print": "signed in",
     "search": "signed in",
     "help": "signed in",
     "help_area": "signed in",

@@ -33,7 +33,7 @@ from village_app.web.rendering.workbook import Column, Ledger, Sheet, Value
 KIND_NAMES: dict[str, str] = {"major": N_("村级重大事项"), "council": N_("议事会事项")}
 
 
-class _Words:
+class LedgerWords:
     """The request's language, for the cells (a ledger is text, not a template)."""
 
     def __init__(self, locale: str) -> None:
@@ -51,14 +51,14 @@ class _Words:
         return self(msgid) % params
 
 
-async def _village_name(store: repo.VillageStore) -> str:
+async def village_name(store: repo.VillageStore) -> str:
     try:
         return (await store.get_village()).name
     except NotFound:
         return ""
 
 
-def _subtitle(words: _Words, conditions: Sequence[str]) -> str:
+def made_subtitle(words: LedgerWords, conditions: Sequence[str]) -> str:
     """The filters and when it was made (the village is in the title)."""
     made = i18n.format_datetime(i18n.now_local(), words.locale)
     parts = list(conditions)
@@ -66,7 +66,7 @@ def _subtitle(words: _Words, conditions: Sequence[str]) -> str:
     return words(N_("；")).join(parts)
 
 
-def _filter_words(words: _Words, filters: MatterFilters) -> list[str]:
+def _filter_words(words: LedgerWords, filters: MatterFilters) -> list[str]:
     shown = (
         (N_("事项类别"), words.name(KIND_NAMES, filters.kind) if filters.kind else ""),
         (N_("阶段"), words.name(STAGE_NAMES, filters.stage) if filters.stage else ""),
@@ -99,7 +99,7 @@ async def _matters(store: repo.VillageStore, filters: MatterFilters) -> list[Mat
 # -- 1. the matters register ------------------------------------------------------------
 
 
-def _stage_result(words: _Words, view: StageView) -> tuple[StageRecord | None, str]:
+def _stage_result(words: LedgerWords, view: StageView) -> tuple[StageRecord | None, str]:
     """The record that shows a stage (the one that counted, else the last attempt) and its result."""
     record = view.record or (view.attempts[-1].current if view.attempts else None)
     if record is None:
@@ -116,7 +116,7 @@ def _stage_result(words: _Words, view: StageView) -> tuple[StageRecord | None, s
     return record, words(N_("通过") if outcome.passed else N_("未通过"))
 
 
-def _matter_columns(words: _Words, kind: str) -> tuple[Column, ...]:
+def _matter_columns(words: LedgerWords, kind: str) -> tuple[Column, ...]:
     columns = [
         Column(words(N_("事项")), max_width=36),
         Column(words(N_("事项类别"))),
@@ -139,7 +139,7 @@ def _matter_columns(words: _Words, kind: str) -> tuple[Column, ...]:
 async def matters_ledger(store: repo.VillageStore, filters: MatterFilters, locale: str) -> Ledger:
     """One row per matter; for each stage its date, 应到/实到 and result. One sheet per kind of
     matter (their stages differ)."""
-    words = _Words(locale)
+    words = LedgerWords(locale)
     rows: dict[str, list[tuple[Value, ...]]] = {str(k): [] for k in MatterKind}
     for matter in await _matters(store, filters):
         view = await store.matter_view(matter.id)
@@ -175,12 +175,12 @@ async def matters_ledger(store: repo.VillageStore, filters: MatterFilters, local
     sheets = tuple(
         Sheet(words.name(KIND_NAMES, k), _matter_columns(words, k), tuple(rows[k])) for k in kinds
     )
-    village = await _village_name(store)
+    village = await village_name(store)
     title = words(N_("事项台账"))
     filename, suffix = _names(village, title, filters.year)
     return Ledger(
         title=f"{village}{title}",
-        subtitle=_subtitle(words, _filter_words(words, filters)),
+        subtitle=made_subtitle(words, _filter_words(words, filters)),
         sheets=sheets,
         filename=filename,
         ascii_filename=f"matters{suffix}.xlsx",
@@ -191,7 +191,7 @@ async def matters_ledger(store: repo.VillageStore, filters: MatterFilters, local
 # -- 2. the meeting records -------------------------------------------------------------
 
 
-def _correction_note(words: _Words, record: StageRecord, superseded: set[str]) -> str:
+def _correction_note(words: LedgerWords, record: StageRecord, superseded: set[str]) -> str:
     notes = []
     if record.corrects:
         notes.append(words.format(N_("更正记录，原因：%(reason)s"), reason=record.reason))
@@ -201,7 +201,7 @@ def _correction_note(words: _Words, record: StageRecord, superseded: set[str]) -
 
 
 def _record_row(
-    words: _Words, title: str, record: StageRecord, superseded: set[str]
+    words: LedgerWords, title: str, record: StageRecord, superseded: set[str]
 ) -> tuple[Value, ...]:
     attendance, vote, outcome, pub = (
         record.attendance,
@@ -234,7 +234,7 @@ def _record_row(
 
 async def meetings_ledger(store: repo.VillageStore, filters: MatterFilters, locale: str) -> Ledger:
     """One row per stage record of the matters the filters select, corrections marked."""
-    words = _Words(locale)
+    words = LedgerWords(locale)
     rows: list[tuple[Value, ...]] = []
     for matter in await _matters(store, filters):
         chains = fold_corrections(await store.list_stage_records(matter.id))
@@ -265,12 +265,12 @@ async def meetings_ledger(store: repo.VillageStore, filters: MatterFilters, loca
         Column(words(N_("结果")), max_width=30),
         Column(words(N_("更正情况")), max_width=30),
     )
-    village = await _village_name(store)
+    village = await village_name(store)
     title = words(N_("会议记录台账"))
     filename, suffix = _names(village, title, filters.year)
     return Ledger(
         title=f"{village}{title}",
-        subtitle=_subtitle(words, _filter_words(words, filters)),
+        subtitle=made_subtitle(words, _filter_words(words, filters)),
         sheets=(Sheet(title, columns, tuple(rows)),),
         filename=filename,
         ascii_filename=f"meetings{suffix}.xlsx",
@@ -283,7 +283,7 @@ async def meetings_ledger(store: repo.VillageStore, filters: MatterFilters, loca
 
 async def supervision_ledger(store: repo.VillageStore, locale: str) -> Ledger:
     """One row per supervision entry, numbered by the finding (thread) it belongs to."""
-    words = _Words(locale)
+    words = LedgerWords(locale)
     threads = sorted(
         await store.list_supervision(), key=lambda t: (t.entries[0].root.created_at, t.id)
     )
@@ -325,11 +325,11 @@ async def supervision_ledger(store: repo.VillageStore, locale: str) -> Ledger:
         Column(words(N_("相关事项")), max_width=30),
         Column(words(N_("更正情况")), max_width=24),
     )
-    village = await _village_name(store)
+    village = await village_name(store)
     title = words(N_("村务监督台账"))
     return Ledger(
         title=f"{village}{title}",
-        subtitle=_subtitle(words, []),
+        subtitle=made_subtitle(words, []),
         sheets=(Sheet(title, columns, tuple(rows)),),
         filename=f"{village}{title}.xlsx",
         ascii_filename="supervision.xlsx",
@@ -342,7 +342,7 @@ async def supervision_ledger(store: repo.VillageStore, locale: str) -> Ledger:
 
 async def ceremonies_ledger(store: repo.VillageStore, year: int, locale: str) -> Ledger:
     """One row per registered wedding or funeral of ``year``, with whether the standard was kept."""
-    words = _Words(locale)
+    words = LedgerWords(locale)
     rows: list[tuple[Value, ...]] = [
         (
             c.held_on,
@@ -370,12 +370,12 @@ async def ceremonies_ledger(store: repo.VillageStore, year: int, locale: str) ->
         Column(words(N_("登记人"))),
         Column(words(N_("备注")), max_width=30),
     )
-    village = await _village_name(store)
+    village = await village_name(store)
     title = words(N_("红白事登记台账"))
     condition = words.format(N_("%(label)s：%(value)s"), label=words(N_("年度")), value=year)
     return Ledger(
         title=f"{village}{title}",
-        subtitle=_subtitle(words, [condition]),
+        subtitle=made_subtitle(words, [condition]),
         sheets=(Sheet(title, columns, tuple(rows)),),
         filename=f"{village}{title}-{year}.xlsx",
         ascii_filename=f"ceremonies-{year}.xlsx",

@@ -1,5 +1,5 @@
-"""台账: the four ledgers the township asks for, each as an .xlsx download and a printable
-A4 page. The matters and meeting ledgers follow the matters list's filters (the same query);
+"""台账: the four ledgers the township asks for, and the yearly review of the service lists
+(年度评议), each as an .xlsx download and a printable A4 page. The matters and meeting ledgers follow the matters list's filters (the same query);
 the 红白事 register, like its page, is the secretary's only.
 """
 
@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from village_app.i18n import now_local
-from village_app.web import ledgers, resolve
+from village_app.web import ledgers, resolve, service_ledger
 from village_app.web.pages.matters import parse_filters
 from village_app.web.rendering.templates import render, request_locale
 from village_app.web.rendering.workbook import Ledger, xlsx_response
@@ -72,6 +72,12 @@ async def index(request: Request) -> Response:
     return render(request, "ledgers.html", LedgersPage(ceremonies=secretary, year=now_local().year))
 
 
+async def _services(request: Request) -> Ledger:
+    return await service_ledger.review_ledger(
+        resolve.store(request), _year(request), request_locale(request)
+    )
+
+
 Build = Callable[[Request], Awaitable[Ledger]]
 
 
@@ -98,4 +104,6 @@ routes = [
     *_routes("meetings", _meetings, "matters", SIGNED_IN),
     *_routes("supervision", _supervision, "supervision", SIGNED_IN),
     *_routes("ceremonies", _ceremonies, "ceremonies", SECRETARY),
+    # 年度评议 of the service projects and posts (issue 13): no villager named in it.
+    *_routes("services", _services, "service_review", SIGNED_IN),
 ]

@@ -24,11 +24,15 @@ from starlette.responses import Response
 
 from village_app.i18n import TIMEZONE
 
-Value = str | int | dt.date | dt.datetime | None
-Kind = Literal["text", "number", "date", "datetime"]
+Value = str | int | float | dt.date | dt.datetime | None
+Kind = Literal["text", "number", "decimal", "date", "datetime"]
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_NUMBER_FORMATS: dict[str, str] = {"date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm"}
+_NUMBER_FORMATS: dict[str, str] = {
+    "date": "yyyy-mm-dd",
+    "datetime": "yyyy-mm-dd hh:mm",
+    "decimal": "0.0",
+}
 #: Widths in Excel's units (about one Latin character; a Chinese one takes two).
 _MIN_WIDTH, _MAX_WIDTH = 6, 48
 _THIN = Side(style="thin", color="999999")
