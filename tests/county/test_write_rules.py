@@ -143,3 +143,89 @@ def test_design_document_embeds_the_rules_and_the_village() -> None:
         "county_reviewer",
         "county_publisher",
     ]
+
+
+def _service_cases() -> list[tuple[str, dict[str, Any], str | None]]:
+    """The writes the service pages make (issue 13), as documents: ending a project or a
+    pairing (the county edits what it wrote), a correction of a service or a duty (a new
+    entry), and what must stay refused."""
+    import datetime as dt
+    from dataclasses import replace
+
+    from village_app import repo
+    from village_app.domain.services import (
+        DutyLog,
+        OrgRef,
+        Pairing,
+        Project,
+        ServiceLog,
+        end_pairing,
+        end_project,
+    )
+    from village_app.repo.docs import services as sdocs
+
+    clerk, secretary = repo.Actor("rev"), repo.Actor("sec")
+    org = OrgRef("service_org:990101:O", "仁和医院", "县卫健系统行业党委", "hospital")
+    project = Project("上门义诊", "service_resource:x:R", org, "charity", dt.date(2026, 3, 1))
+    project_doc = {**sdocs.project_to_doc(VILLAGE, project, clerk), "_rev": "1-a"}
+    read = sdocs.project_from_doc(project_doc)
+    ended = end_project(read, dt.date(2026, 9, 30), "医院人手不足")
+    ended_doc = sdocs.project_to_doc(VILLAGE, ended, clerk)
+    pairing_doc = {
+        **sdocs.pairing_to_doc(VILLAGE, Pairing(org, dt.date(2026, 1, 1), "每月"), clerk),
+        "_rev": "1-b",
+    }
+    pairing_end = sdocs.pairing_to_doc(
+        VILLAGE,
+        end_pairing(sdocs.pairing_from_doc(pairing_doc), dt.date(2026, 6, 1), "改结对邻村"),
+        clerk,
+    )
+    log = ServiceLog(dt.date(2026, 4, 1), "测血压", 20, project_id=str(project_doc["_id"]))
+    log_doc = {**sdocs.service_log_to_doc(VILLAGE, log, secretary), "_rev": "1-c"}
+    fix = replace(log, people_served=18, corrects=str(log_doc["_id"]), reason="重复登记")
+    fix_doc = sdocs.service_log_to_doc(VILLAGE, fix, secretary)
+    duty = DutyLog("service_post:x:patrol", "赵大山", dt.date(2026, 3, 1), "巡逻", 2.0)
+    duty_doc = {**sdocs.duty_log_to_doc(VILLAGE, duty, secretary), "_rev": "1-d"}
+    duty_fix = sdocs.duty_log_to_doc(
+        VILLAGE, replace(duty, hours=3.0, corrects=str(duty_doc["_id"]), reason="时长"), secretary
+    )
+    reviewer = {"name": "rev", "roles": ["township_990101001"]}
+    sec = {"name": "sec", "roles": [f"village_{VILLAGE}"]}
+    return [
+        ("end project", {"new": ended_doc, "old": project_doc, "user": reviewer}, None),
+        ("end pairing", {"new": pairing_end, "old": pairing_doc, "user": reviewer}, None),
+        (
+            "secretary ends a project",
+            {"new": {**ended_doc, "updated_by": "sec"}, "old": project_doc, "user": sec},
+            "county_writes_only",
+        ),
+        ("service correction", {"new": fix_doc, "old": None, "user": sec}, None),
+        ("duty correction", {"new": duty_fix, "old": None, "user": sec}, None),
+        (
+            "service edited",
+            {"new": {**log_doc, "people_served": 18}, "old": log_doc, "user": sec},
+            "evidence_changed",
+        ),
+        (
+            "service deleted",
+            {"new": {"_id": log_doc["_id"], "_deleted": True}, "old": log_doc, "user": sec},
+            "evidence_deleted",
+        ),
+        (
+            "reviewer corrects a service",
+            {"new": {**fix_doc, "created_by": "rev"}, "old": None, "user": reviewer},
+            "village_writes_only",
+        ),
+    ]
+
+
+@pytest.mark.skipif(NODE is None, reason="needs Node (make test installs the peer with it)")
+def test_the_service_pages_writes_decide_alike() -> None:
+    """What ending, correcting and the rest write is judged the same by CouchDB's rules and the
+    laptop's, and as the pages expect."""
+    named = _service_cases()
+    js = _run_js([case for _, case, _ in named])
+    for (what, case, expected), js_code in zip(named, js, strict=True):
+        writer = Writer(case["user"]["name"], tuple(case["user"]["roles"]))
+        refusal = check_write(case["new"], case["old"], writer, VILLAGE)
+        assert (refusal.code if refusal else None) == js_code == expected, what
