@@ -165,3 +165,15 @@ function showBasis(form, body) {
   if (!basis) return;
   basis.toggleAttribute("data-hide-js", basis.dataset.bodies.split(" ").indexOf(body) < 0);
 }
+// The menu's 更多 (a <details>, which opens without scripts): closed again by Escape or a
+// click elsewhere, as a menu is.
+document.addEventListener("click", function (event) {
+  var more = document.getElementById("nav-more");
+  if (more && more.open && !more.contains(event.target)) more.open = false;
+});
+document.addEventListener("keydown", function (event) {
+  var more = document.getElementById("nav-more");
+  if (event.key !== "Escape" || !more || !more.open) return;
+  more.open = false;
+  more.querySelector("summary").focus();
+});

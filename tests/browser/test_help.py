@@ -12,7 +12,7 @@ from web import villagedata
 from web.helpers import VILLAGE
 
 import sync
-from browser.helpers import log_in
+from browser.helpers import log_in, menu
 from village_app.domain.procedure import MAJOR_STAGES
 from village_app.web.pages.guide import AREAS
 
@@ -38,9 +38,8 @@ def test_help_from_the_menu_and_a_page_per_area(
     page: Page, shots: Path, width: int, height: int
 ) -> None:
     log_in(page, width=width, height=height)
-    menu_link = page.locator("#nav-help")
-    expect(menu_link).to_have_text("帮助")
-    menu_link.click()
+    expect(page.locator("#nav-help")).to_have_text("帮助")
+    menu(page, "#nav-help")
     expect(page.locator("h1")).to_have_text("使用帮助")
     expect(page.locator("#nav-help")).to_have_attribute("aria-current", "page")
     expect(page.locator(".help-index dt")).to_have_count(len(AREAS))

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from web.helpers import VILLAGE
 
 import sync
-from browser.helpers import log_in
+from browser.helpers import log_in, menu
 from village_app.demo.build import build_demo, load_script
 
 pytestmark = [pytest.mark.browser]
@@ -25,7 +25,7 @@ async def base_village(db: sync.Database) -> None:
 @pytest.mark.parametrize("width,height", [(1366, 768), (390, 844)])
 def test_rules_read_and_revised(page: Page, shots: Path, width: int, height: int) -> None:
     log_in(page, width=width, height=height)
-    page.click("#nav-rules")
+    menu(page, "#nav-rules")
     expect(page.locator("h1")).to_have_text("村规民约与章程")
     expect(page.locator("#rules-village h3")).to_contain_text("杏林村村规民约")
     page.screenshot(path=str(shots / f"rules-{width}.png"))

@@ -14,7 +14,7 @@ from web.helpers import VILLAGE
 from web.servicedata import county_lists
 
 import sync
-from browser.helpers import log_in
+from browser.helpers import log_in, menu
 from village_app import repo
 from village_app.domain.services import Need, NeedPerson, Rating, ServiceLog
 from village_app.repo.sealing import SealKey
@@ -60,7 +60,7 @@ def _fits(page: Page) -> None:
 
 def test_a_secretary_records_a_need_and_proposes_a_service(page: Page, shots: Path) -> None:
     log_in(page)
-    page.click("nav >> text=社会服务")
+    menu(page, "#nav-services")
     expect(page.locator("h1")).to_have_text("社会服务")
     expect(page.locator("#fig-people")).to_have_text("43")
     page.screenshot(path=shots / "services-overview-1366.png", full_page=True)
