@@ -143,6 +143,10 @@ def test_a_resource_is_edited_with_its_history_and_the_villages_follow(
         assert stop.status_code == 303
         history = one(soup(client.get(edit)), "#resource-history")
         assert "停止提供" in one(history, "[data-field='active']").get_text()
+        client.cookies.set("lang", "en")
+        english = soup(client.get(edit))
+        assert "Edit a service resource" in one(english, "h1").get_text()
+        assert "Offered" in one(english, "#resource-history [data-field='active']").get_text()
 
     # The villages' copies follow: A's is edited, B (newly covered) has one; no history.
     a = _copy(flow, county.village_a, master_id)

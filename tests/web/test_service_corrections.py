@@ -237,3 +237,15 @@ def test_only_the_secretary_corrects(make_client: ClientFactory) -> None:
     assert client.get(f"/services/logs/{log_id}/correct").status_code == 403
     missing = client.get(f"/services/logs/service_log:{VILLAGE}:NOPE/correct")
     assert missing.status_code == 403  # a reader is refused before anything is looked up
+
+
+def test_the_correction_pages_answer_in_english(make_client: ClientFactory) -> None:
+    client, lists = _client(make_client)
+    log_id = _log(client, lists)
+    client.cookies.set("lang", "en")
+    page = client.get(f"/services/logs/{log_id}/correct")
+    assert page.status_code == 200
+    assert one(soup(page), "h1").get_text() == "Correct a service entry"
+    assert "The entry as recorded" in page.text
+    review = client.get("/ledgers/services/print?year=2026")
+    assert "Community services review 2026" in one(soup(review), ".ledger-title").get_text()
