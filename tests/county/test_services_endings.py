@@ -82,6 +82,8 @@ def test_a_project_and_a_pairing_end_with_a_day_and_a_reason(flow: Flow, tmp_pat
         )
         assert paired.status_code == 303, paired.text
         page = soup(client.get(village))
+        # Paired now, the organisation is not offered for another pairing.
+        assert page.select(f"#pairing-form option[value='{org_id}']") == []
         project_id = attr(one(page, "#projects tr[data-project]"), "data-project")
         pairing_id = attr(one(page, "[data-pairing]"), "data-pairing")
         end_project = f"{village}/projects/{project_id}/end"
@@ -146,6 +148,7 @@ def test_a_project_and_a_pairing_end_with_a_day_and_a_reason(flow: Flow, tmp_pat
         assert done.status_code == 303, done.text
         line = one(soup(client.get(village)), f"[data-pairing='{pairing_id}']")
         assert line["data-active"] == "no" and "医院改为与邻村结对" in line.get_text()
+        assert one(soup(client.get(village)), f"#pairing-form option[value='{org_id}']")
         # The organisation may be paired with the village again.
         again = client.post(
             f"{village}/pairings",

@@ -355,6 +355,10 @@ async def village_page(
         orgs = await services_db(request).organisations()
     except CouchError:
         orgs = []  # the pairing form says so; the rest of the page reads the mirror
+    pairings = await store.list_pairings()
+    # An organisation paired with the village now is not offered again (one whose pairing
+    # ended is).
+    paired = {p.organisation.id for p in pairings if p.active}
     return VillagePage(
         village=village,
         township=county(request).registry.township(village.township),
@@ -367,12 +371,11 @@ async def village_page(
             for p in projects
         ),
         pairings=tuple(
-            (p, service_totals(log for log in logs if log.pairing_id == p.id))
-            for p in await store.list_pairings()
+            (p, service_totals(log for log in logs if log.pairing_id == p.id)) for p in pairings
         ),
         needs=tuple(await store.list_needs()),
         matched=frozenset(i for p in projects for i in p.need_ids),
-        organisations=tuple(orgs),
+        organisations=tuple(o for o in orgs if o.id not in paired),
         saved=request.query_params.get("saved", ""),
         form=state or forms.FormState({"since": now_local().date().isoformat()}),
         ending=ending,
