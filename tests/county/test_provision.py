@@ -197,6 +197,8 @@ async def test_a_second_run_changes_nothing(county: County) -> None:
                         for name in (county.db(v.code), county.public_db(v.code))
                     ),
                     county.services_db,
+                    # The kiosk's ratings inbox (issue 13).
+                    roles.kiosk_inbox(county.village_a, county.accounts["kiosk_a"], county.prefix),
                 ]
             )
             assert (await db.get(DESIGN_ID))["_rev"] == rev

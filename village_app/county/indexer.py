@@ -15,6 +15,10 @@ it. A pass:
 3. recomputes that village's rows from the mirror (:mod:`.summary`) and writes them,
    with where the database was read up to, in one transaction (:mod:`.tables`).
 
+Before the villages, each kiosk inbox that changed (``kiosk_<code>_<account>_ratings``) is
+merged into its village's database (:mod:`.inboxes`): the villagers' ratings given at the
+kiosk are then indexed with the village's own, in the same pass.
+
 A database deleted on the server loses its mirror and rows. One deleted and made
 again under the same name is told apart by an identity marker: a ``_local``
 document (never replicated, gone with the database) holding a random id, copied
@@ -53,6 +57,7 @@ from sync.errors import (
 from sync.replication.backoff import Backoff, is_transient
 from sync.replication.options import public_location
 from village_app.county import tables as t
+from village_app.county.inboxes import Inbox, inboxes_of, merge_inbox
 from village_app.county.mirrors import mark, open_mirror, remove_mirror
 from village_app.county.summary import summarise
 from village_app.domain.dates import utc_stamp
@@ -67,6 +72,8 @@ SERVER_KEY: Final = "server"
 #: The ``meta`` key of the databases that failed, to be tried again (name: whether the
 #: feed said it was created).
 RETRY_KEY: Final = "retry"
+#: The ``meta`` key prefix of each kiosk inbox's ``update_seq`` when last merged.
+INBOX_KEY: Final = "inbox:"
 LOCK_FILE: Final = "indexer.lock"
 
 Mode = Literal["db_updates", "polling"]
@@ -90,6 +97,7 @@ class IndexerStats:
     dbs_failed: int = 0  # left for the next pass (one line logged each)
     docs_read: int = 0  # revisions the replications fetched from the server
     requests: int = 0  # HTTP requests to the server
+    ratings_merged: int = 0  # kiosk ratings copied from their inboxes into villages
     outages: int = 0  # times the server stopped answering (run_forever)
     retries: int = 0  # passes tried again after it did not answer
     failed: list[str] = field(default_factory=list)
@@ -119,6 +127,9 @@ class IndexerOptions:
     batch_size: int = 500
     #: Follow ``_db_updates`` where the server has it (``False``: always list ``_all_dbs``).
     use_db_updates: bool = True
+    #: Kiosk inboxes are ``<inbox_prefix>kiosk_<code>_<account>_ratings`` (``None``: the
+    #: village prefix without its ``village_``, so a test's prefix is kept).
+    inbox_prefix: str | None = None
     rule: PublicationRule = DEFAULT_PUBLICATION_RULE
     clock: Callable[[], datetime] = _now
 
@@ -134,6 +145,11 @@ class CountyIndexer:
         self.folder = Path(folder)
         self.options = opts = IndexerOptions(**options)
         self._name = re.compile(re.escape(opts.prefix) + r"([0-9]+)")
+        self._inbox_prefix = (
+            opts.inbox_prefix
+            if opts.inbox_prefix is not None
+            else opts.prefix.removesuffix("village_")
+        )
         self.stats = IndexerStats()
         self._server: CouchServer | None = None
         self._tables: TableFile | None = None
@@ -328,7 +344,9 @@ class CountyIndexer:
         if self.stats.mode == "db_updates":
             # Taken before listing: whatever changes from here on is in the feed after it.
             head = (await server.db_updates(since="now"))["last_seq"]
-        names = [n for n in await server.all_dbs() if self.code_of(n)]
+        every = await server.all_dbs()
+        await self._merge_inboxes(server, tables, inboxes_of(every, self._inbox_prefix))
+        names = [n for n in every if self.code_of(n)]
         known = await t.states(tables)
         for gone in sorted(set(known) - set(names)):
             await self._drop(tables, known[gone].code)
@@ -352,6 +370,16 @@ class CountyIndexer:
         )
         retry = await t.get_meta(tables, RETRY_KEY)
         names: dict[str, bool] = dict(retry) if isinstance(retry, dict) else {}
+        changed = [
+            str(row.get("db_name"))
+            for row in updates.get("results", [])
+            if isinstance(row, dict) and isinstance(row.get("db_name"), str)
+        ]
+        for village in await self._merge_inboxes(
+            server, tables, inboxes_of(changed, self._inbox_prefix)
+        ):
+            # Written into just now: refreshed in this pass, not the next.
+            names.setdefault(self.options.prefix + village, False)
         for row in updates.get("results", []):
             name = row.get("db_name") if isinstance(row, dict) else None
             if isinstance(name, str) and self.code_of(name):
@@ -395,6 +423,38 @@ class CountyIndexer:
             for name, check_identity in names.items():
                 group.create_task(one(name, check_identity))
         return failed
+
+    async def _merge_inboxes(
+        self, server: CouchServer, tables: TableFile, inboxes: list[Inbox]
+    ) -> set[str]:
+        """Copy what is new in each kiosk inbox into its village's database (see
+        :mod:`.inboxes`); returns the villages something was written into. An inbox whose
+        ``update_seq`` is the one last merged is not read; one that fails is logged and left
+        for the next pass."""
+        written: set[str] = set()
+        for inbox in inboxes:
+            key = f"{INBOX_KEY}{inbox.name}"
+            try:
+                seq = (await server.db_info(inbox.name)).get("update_seq")
+                if t.same_seq(await t.get_meta(tables, key), seq):
+                    continue
+                count = await merge_inbox(server, inbox, self._inbox_prefix)
+            except Exception as exc:
+                if isinstance(exc, NetworkError | UnauthorizedError) or is_transient(exc):
+                    raise
+                self._failed(inbox.name, exc)
+                continue
+            await t.set_meta(tables, key, seq)
+            if count:
+                self.stats.ratings_merged += count
+                written.add(inbox.village)
+                log.info(
+                    "county indexer: %d kiosk ratings from %s into village_%s",
+                    count,
+                    inbox.kiosk,
+                    inbox.village,
+                )
+        return written
 
     def _failed(self, name: str, exc: Exception) -> None:
         """Count a database left for later; say so once (and again if the reason changes)."""

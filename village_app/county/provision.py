@@ -6,7 +6,8 @@ admins) and the design document whose ``validate_doc_update`` enforces
 :mod:`village_app.domain.write_rules`; and its public database with the job that fills it
 (:mod:`village_app.county.publishing`). And the county's own services database
 (organisations and the master resource list, :mod:`village_app.county.services_db`), with the
-security and rules the app gives it when it makes it on first use.
+security and rules the app gives it when it makes it on first use. For each kiosk in the
+registry, its ratings inbox, which its account alone may write (:mod:`village_app.county.inboxes`).
 Only what differs is written, so a second run changes nothing and a registry change (a new
 village, a township merged into another) touches just what it changed. Nothing is ever
 deleted: a database whose village left the registry is reported and left alone."""
@@ -22,7 +23,7 @@ from typing import Any, Final
 
 from sync.couch_server import CouchServer
 from sync.errors import NotFoundError, PreconditionFailedError
-from village_app.county import publishing, roles, services_db
+from village_app.county import inboxes, publishing, roles, services_db
 from village_app.county.registry import Registry, Village
 from village_app.domain.write_rules import rules_json
 
@@ -113,6 +114,9 @@ async def init_county(
             server, village, township, prefix, existing, report, account, replicate_via
         )
     await _provision_services(server, registry, prefix, existing, report)
+    for staff in registry.staff:
+        if staff.role == "kiosk" and staff.village is not None:
+            await _provision_inbox(server, staff.village, staff.name, prefix, existing, report)
     wanted = {roles.village_database(v.code, prefix) for v in registry.villages}
     report.unregistered = sorted(
         name
@@ -222,6 +226,28 @@ def _note(report: InitReport, name: str, fresh: bool, changed: list[str]) -> Non
         report.updated.extend(changed)
     else:
         report.unchanged.append(name)
+
+
+async def _provision_inbox(
+    server: CouchServer,
+    village: str,
+    kiosk: str,
+    prefix: str,
+    existing: set[str],
+    report: InitReport,
+) -> None:
+    """A kiosk's inbox, where its villagers' ratings wait for the county
+    (:mod:`village_app.county.inboxes`)."""
+    name = roles.kiosk_inbox(village, kiosk, prefix)
+    fresh, changed = await _settle(
+        server,
+        name,
+        inboxes.security_doc(kiosk),
+        inboxes.design_doc(village, kiosk),
+        existing,
+        report,
+    )
+    _note(report, name, fresh, changed)
 
 
 def _same_security(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:

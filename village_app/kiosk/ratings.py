@@ -91,6 +91,7 @@ class RatingBox:
 
     @classmethod
     async def open(cls, data_dir: Path, village: str, device: str) -> RatingBox:
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         db = await sync.open_database(str(ratings_path(data_dir)))
         return cls(db, village, device)
 
