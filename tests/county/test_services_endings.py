@@ -6,6 +6,7 @@ after its pull, no service dated after the end."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -183,6 +184,12 @@ def test_a_project_and_a_pairing_end_with_a_day_and_a_reason(flow: Flow, tmp_pat
                 ServiceLog(date(2026, 9, 20), "上门测血压", 10, project_id=project_id)
             )
             assert kept.id
+            # Nor may a correction move a service past the end.
+            with pytest.raises(ValidationError) as moved:
+                await store.add_service_log(
+                    replace(kept, served_on=date(2026, 10, 5), corrects=kept.id, reason="日期记错")
+                )
+            assert moved.value.field == "served_on"
         finally:
             await store.db.close()
 

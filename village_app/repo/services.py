@@ -230,17 +230,6 @@ class ServiceRecords(StoreBase):
         problems = problems if problems is not None else Problems()
         with problems.check():
             self._window().check(log.served_on, field="served_on")
-        with problems.check():
-            if log.corrects:
-                pass  # its project (or pairing) is the corrected entry's, checked below
-            elif log.project_id:
-                project = await self.get_project(log.project_id)
-                _not_after_end(project.ends_on, log.served_on)
-            elif log.pairing_id:
-                pairing = await self._one(
-                    log.pairing_id, ServiceDoc.PAIRING, sdocs.pairing_from_doc, N_("结对记录不存在")
-                )
-                _not_after_end(pairing.ended_on, log.served_on)
         if log.corrects:
             with problems.check():
                 target = check_correction(
@@ -248,6 +237,15 @@ class ServiceRecords(StoreBase):
                 )
                 # A correction restates an entry of the same project (or pairing).
                 log = replace(log, project_id=target.project_id, pairing_id=target.pairing_id)
+        with problems.check():
+            if log.project_id:
+                project = await self.get_project(log.project_id)
+                _not_after_end(project.ends_on, log.served_on)
+            elif log.pairing_id:
+                pairing = await self._one(
+                    log.pairing_id, ServiceDoc.PAIRING, sdocs.pairing_from_doc, N_("结对记录不存在")
+                )
+                _not_after_end(pairing.ended_on, log.served_on)
         checked = validate_service_log(log, problems)
         doc = sdocs.service_log_to_doc(self.village, checked, self.actor, docid=docid)
         return await self._write_new(doc, sdocs.service_log_from_doc)
