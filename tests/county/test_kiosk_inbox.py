@@ -30,6 +30,7 @@ from county.provisioned import PASSWORD, County, provision
 from sync.couch_http import split_url
 from sync.couch_server import CouchServer
 from village_app import repo
+from village_app.cli import main
 from village_app.county import roles, services_index
 from village_app.county.index import CountyIndex
 from village_app.county.indexer import CountyIndexer
@@ -38,6 +39,7 @@ from village_app.county.registry import Staff
 from village_app.domain.dates import now_utc, to_shanghai
 from village_app.domain.services import OrgRef, Project
 from village_app.domain.services.public import check_kiosk_rating
+from village_app.kiosk.pull import KioskFolder
 from village_app.kiosk.ratings import RatingBox, push
 from village_app.repo.docs import services as sdocs
 from village_app.web import Settings, create_app
@@ -442,3 +444,86 @@ async def test_following_db_updates_merges_and_counts_in_one_pass(
     finally:
         await found.close()
     assert [(d.device, d.ratings) for _, d in days] == [(setup.county.accounts["kiosk_a"], 3)]
+
+
+def test_kiosk_push_sends_what_waits(
+    setup: Setup, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``village-app kiosk push``: once, from the address ``kiosk pull`` kept."""
+    folder = tmp_path / "kiosk"
+    KioskFolder(folder).save_source(_kiosk_source(setup.county))
+    assert main(["kiosk", "push", "--data", str(folder)]) == 0
+    assert "nothing to send" in capsys.readouterr().out
+    today = to_shanghai(now_utc()).date()
+    assert asyncio.run(_kiosk_offline(setup, folder, 2, today)) == 2
+    assert main(["kiosk", "push", "--data", str(folder)]) == 0
+    assert "sent 2 ratings" in capsys.readouterr().out
+    assert main(["kiosk", "push", "--data", str(folder)]) == 0
+    assert "sent 0 ratings" in capsys.readouterr().out
+
+
+def test_a_rating_on_the_running_kiosk_goes_to_its_inbox(setup: Setup, tmp_path: Path) -> None:
+    """serve --mode kiosk: the project reaches the kiosk by its pull, a villager rates it with
+    the form, and the running kiosk's push takes the rating to its inbox by itself."""
+    import time
+
+    from bs4 import BeautifulSoup
+
+    county = setup.county
+    code = county.village_a
+    folder = KioskFolder(tmp_path / "kiosk")
+    folder.save_source(_kiosk_source(county))
+    twin = {
+        "_id": f"public_{setup.project_id}",
+        "type": "public_service_project",
+        "village": code,
+        "title": "上门义诊",
+        "organisation": "仁和医院",
+        "kind": "charity",
+        "schedule": "每月一次",
+        "starts_on": "2026-01-05",
+        "active": True,
+    }
+    inbox = roles.kiosk_inbox(code, county.accounts["kiosk_a"], county.prefix)
+
+    def wait_for(check: Any, what: str) -> None:
+        for _ in range(300):
+            if check():
+                return
+            time.sleep(0.1)
+        raise AssertionError(what)
+
+    def inbox_docs() -> list[dict[str, Any]]:
+        rows = httpx.get(
+            _url(county, inbox, "/_all_docs"),
+            params={"include_docs": "true"},
+            auth=_admin_auth(county),
+            timeout=30,
+        ).json()["rows"]
+        return [r["doc"] for r in rows if not r["id"].startswith("_design/")]
+
+    app = create_app(Settings(data_dir=folder.data_dir, mode="kiosk"))
+    with TestClient(app) as client:
+        answer = httpx.put(
+            _url(county, county.public_db(code), f"/{twin['_id']}"),
+            json=twin,
+            auth=_admin_auth(county),
+            timeout=30,
+        )
+        assert answer.status_code == 201, answer.text
+        page_url = f"/services/{setup.project_id}"
+        wait_for(lambda: client.get(page_url).status_code == 200, "the project never arrived")
+        form = BeautifulSoup(client.get(page_url).text, "html.parser").select_one("#rating-form")
+        assert form is not None
+        token = form.select_one("input[name=csrf_token]")
+        assert token is not None
+        sent = client.post(
+            str(form["action"]),
+            data={"csrf_token": str(token["value"]), "score_close": "5", "score_ease": "3"},
+            follow_redirects=False,
+        )
+        assert sent.status_code == 303
+        wait_for(lambda: len(inbox_docs()) == 1, "the rating never reached the inbox")
+    [doc] = inbox_docs()
+    assert doc["scores"] == {"close": 5, "ease": 3} and doc["device"] == county.accounts["kiosk_a"]
+    assert asyncio.run(_index(county, tmp_path / "index")) == 1

@@ -50,6 +50,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     stick.add_argument("file", type=Path, help="the public bundle")
     stick.set_defaults(handler=run_import)
 
+    send = actions.add_parser(
+        "push",
+        help="send the villagers' ratings kept at the kiosk to its inbox on the county "
+        "(serve --mode kiosk does it by itself while it runs)",
+    )
+    send.add_argument("--data", default="kiosk", help="the kiosk's data folder")
+    send.set_defaults(handler=run_push)
+
 
 def run_pull(args: argparse.Namespace) -> int:
     from sync.errors import CouchError
@@ -107,3 +115,46 @@ def run_import(args: argparse.Namespace) -> int:
         + (f", {done.refused} refused (not on the public list; kept aside)" if done.refused else "")
     )
     return 3 if done.refused else 0
+
+
+def run_push(args: argparse.Namespace) -> int:
+    """Once: the ratings not yet sent go to the inbox beside the public database the kiosk
+    pulls from (the address ``kiosk pull --from`` kept, with the kiosk account)."""
+    import sync
+    from sync.errors import CouchError
+    from sync.replication.options import public_location
+    from village_app.kiosk.pull import KioskFolder
+    from village_app.kiosk.ratings import NoInbox, inbox_url, push, ratings_path
+
+    folder = KioskFolder(Path(args.data))
+    source = folder.source()
+    if not source:
+        print(
+            "error: no county address yet: run `village-app kiosk pull --from URL`", file=sys.stderr
+        )
+        return 2
+    if not ratings_path(folder.data_dir).exists():
+        print("no ratings kept at this kiosk yet: nothing to send")
+        return 0
+
+    async def run() -> int:
+        db = await sync.open_database(str(ratings_path(folder.data_dir)), create=False)
+        try:
+            return await push(db, source)
+        finally:
+            await db.close()
+
+    target = inbox_url(source) or source
+    try:
+        written = asyncio.run(run())
+    except NoInbox as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (CouchError, OSError) as exc:
+        print(
+            f"error: {public_location(target)}: {exc} (the ratings stay at the kiosk)",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"sent {written} ratings to {public_location(target)}")
+    return 0
