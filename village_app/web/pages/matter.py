@@ -13,7 +13,7 @@ from village_app.domain.reviews import Review
 from village_app.domain.worthies import Contribution
 from village_app.syncing.problems import RefusedRecord
 from village_app.web import resolve
-from village_app.web.pages.stage_form import StageForm, build_form
+from village_app.web.pages.stage_form import StageForm, build_form, worded
 from village_app.web.rendering.saved import note_saved, take_saved
 from village_app.web.rendering.templates import render
 from village_app.web.security.permissions import SIGNED_IN, route
@@ -40,7 +40,9 @@ async def matter_page_context(request: Request, matter_id: str, *, saved: str = 
     store = resolve.store(request)
     view = await store.matter_view(matter_id)
     spec = view.next_stage
-    next_form = await build_form(request, view.matter, spec) if spec else None
+    next_form = (
+        await build_form(request, view.matter, spec, worded(request, spec)) if spec else None
+    )
     return MatterPage(
         view,
         next_form,

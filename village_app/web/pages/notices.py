@@ -26,7 +26,7 @@ from village_app.domain.publicity import is_shown, twin_id
 from village_app.i18n import N_, Message, now_local, translate
 from village_app.web import resolve
 from village_app.web.rendering.qr import qr_svg, signed_hash, verify_link
-from village_app.web.rendering.templates import render, request_locale
+from village_app.web.rendering.templates import is_htmx, render, request_locale
 from village_app.web.security.permissions import SECRETARY, SIGNED_IN, route
 from village_app.web.state import app_state
 
@@ -44,6 +44,8 @@ class NoticePage:
     qr_svg: str = ""
     #: A notice to print before its publication is recorded: the page lets him word it.
     draft: bool = False
+    #: Only the sheet is sent (htmx, as he words the draft).
+    fragment: bool = False
     #: What the draft's text is (a msgid: the stage's own label).
     text_label: str = N_("公开内容")
 
@@ -123,7 +125,16 @@ async def notice_draft(request: Request) -> Response:
     return render(
         request,
         "notice.html",
-        NoticePage(village, matter, draft, decision, draft=True, text_label=spec.text_label),
+        NoticePage(
+            village,
+            matter,
+            draft,
+            decision,
+            draft=True,
+            fragment=is_htmx(request),
+            text_label=spec.text_label,
+        ),
+        block="sheet",
     )
 
 

@@ -137,6 +137,18 @@ async def build_form(
     )
 
 
+#: The fields of a publication its draft notice words.
+_WORDED = ("what", "where", "published_at", "content")
+
+
+def worded(request: Request, spec: StageSpec | None) -> forms.FormState | None:
+    """A publication's form as worded on its draft notice (printed and posted first), from
+    the address the notice links to; ``None`` for any other form or address."""
+    if spec is None or not spec.publication or request.query_params.get("stage") != spec.key:
+        return None
+    return forms.FormState({k: v for k, v in request.query_params.items() if k in _WORDED})
+
+
 def _meeting_day(state: forms.FormState) -> date:
     """The day typed for the meeting, else today (Shanghai)."""
     try:

@@ -22,7 +22,7 @@ from village_app.domain import (
 from village_app.i18n import N_
 from village_app.web import resolve
 from village_app.web.pages.matter import matter_page_context, saved_redirect
-from village_app.web.pages.stage_form import StagePage, build_form
+from village_app.web.pages.stage_form import StagePage, build_form, worded
 from village_app.web.rendering import forms, uploads
 from village_app.web.rendering.templates import is_htmx, render, request_locale
 from village_app.web.security.permissions import SECRETARY, route
@@ -36,15 +36,10 @@ def _max_bytes(request: Request) -> int:
 async def stage_page(request: Request) -> Response:
     matter = await resolve.matter(request)
     spec = resolve.stage(matter, request.path_params["stage"])
-    # A publication comes worded as on its draft notice (printed and posted first).
-    worded = {k: v for k, v in request.query_params.items() if k in _WORDED and spec.publication}
-    state = forms.FormState(worded) if worded else None
-    page = StagePage(await build_form(request, matter, spec, state), standalone=True)
+    page = StagePage(
+        await build_form(request, matter, spec, worded(request, spec)), standalone=True
+    )
     return render(request, "stage.html", page, block="form")
-
-
-#: The fields of a publication its draft notice words.
-_WORDED = ("what", "where", "published_at", "content")
 
 
 async def stage_roster(request: Request) -> Response:
