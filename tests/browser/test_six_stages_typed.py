@@ -91,7 +91,8 @@ def _publish(page: Page, stage: str, words: str | None, photo: Path, shots: Path
         page.fill('#notice-draft textarea[name="content"]', words)
         expect(page.locator(".notice-body")).to_have_text(words)  # the sheet follows his typing
     page.emulate_media(media="print")
-    page.screenshot(path=shots / f"typed-{stage}-notice.png", full_page=True)
+    width = page.viewport_size["width"] if page.viewport_size else 0
+    page.screenshot(path=shots / f"typed-{stage}-notice-{width}.png", full_page=True)
     page.emulate_media(media="screen")
     page.click("#record-publication")
     form = page.locator(f"#stage-form-{stage}")
@@ -100,11 +101,15 @@ def _publish(page: Page, stage: str, words: str | None, photo: Path, shots: Path
     _save(page, stage)
 
 
-def test_the_six_stages_as_he_types_them(page: Page, shots: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("width,height", [(1366, 768), (390, 844)])
+def test_the_six_stages_as_he_types_them(
+    page: Page, shots: Path, tmp_path: Path, width: int, height: int
+) -> None:
     sheet = tmp_path / "签到表.pdf"
     sheet.write_bytes(PDF)
     photo = tmp_path / "公告照片.png"
     photo.write_bytes(PNG)
+    page.set_viewport_size({"width": width, "height": height})
     counts = _Counts(page)
 
     page.goto("/")
@@ -147,7 +152,7 @@ def test_the_six_stages_as_he_types_them(page: Page, shots: Path, tmp_path: Path
     _publish(page, "resolution_publication", None, photo, shots)
     _publish(page, "result_publication", "机耕道已完工并通过验收。", photo, shots)
     expect(page.locator("#current-stage")).to_have_text("已完成")
-    page.screenshot(path=shots / "typed-completed.png", full_page=True)
+    page.screenshot(path=shots / f"typed-completed-{width}.png", full_page=True)
 
     print("\nthe six stages as typed:\n" + counts.report())
     assert len(counts.loads) <= MOST_PAGE_LOADS, counts.report()
