@@ -41,7 +41,7 @@ from village_app.web.security.permissions import PUBLIC, route
 log = logging.getLogger(__name__)
 
 #: Services listed on a project's page, newest first (the rest are counted).
-SERVICES_SHOWN: Final = 8
+SERVICES_SHOWN: Final = 6
 #: Projects per page of the list.
 PAGE_SIZE: Final = 6
 
