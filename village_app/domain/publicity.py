@@ -1,7 +1,9 @@
 """What may leave the village for the kiosk (DOMAIN.md, "What is public"), as an allow-list.
 
 Public: published resolutions and implementation results, council rosters (names and roles),
-the village rules (村规民约) and the weddings-and-funerals standard, and the village's own name.
+the village rules (村规民约) and the weddings-and-funerals standard, and the village's own name;
+of the service lists (issue 13), projects, posts and who holds them, and services delivered
+(the day, what, how many people), never a need.
 Never: votes of named people, moral-review records about named people unless published as a
 commendation, phone or ID numbers, draft matters.
 

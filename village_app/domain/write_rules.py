@@ -42,8 +42,9 @@ RULES: Final[Mapping[str, Any]] = {
         ServiceDoc.POST,
         ServiceDoc.CLAIM,
         ServiceDoc.DUTY_LOG,
-        # Ratings collected on paper or in a meeting, typed by the secretary. (The kiosk's
-        # own ratings, which it writes with no secretary's account, need a rule of their own.)
+        # Ratings collected on paper or in a meeting, typed by the secretary; and the kiosk's,
+        # which the county merges from the kiosk's inbox as an administrator
+        # (village_app/county/inboxes.py: the inbox has rules of its own).
         ServiceDoc.RATING,
         # The worthies' association's advice and donations (issue 9 point 10).
         CONTRIBUTION,

@@ -8,13 +8,14 @@ a post's name, duties and its holders' names (public, as a roster is); a service
 what was done and how many people (never who). A need is never public, in any form.
 
 A villager's rating at the kiosk is a :class:`~village_app.domain.services.Rating` with
-``source="kiosk"`` and the kiosk's id as ``device``, made by :func:`kiosk_rating`: anonymous
-(no name, no free text), one project, scores 1..5 on the five 心. The county counts it with
-the others (by organisation, by kind) and shows a flood from one kiosk as such
-(:func:`~village_app.domain.services.bursts`, and the county index's ``svc_kiosk_days``).
-How it reaches the county without the kiosk holding a secretary's credentials is the
-kiosk's part (a database of its own that admits only such documents is one way): the county
-index reads any ``service_rating`` document of the village's database, whatever wrote it.
+``source="kiosk"`` and the kiosk's account as ``device``, made by :func:`kiosk_rating`:
+anonymous (no name, no free text), one project, scores 1..5 on the five 心. The kiosk keeps it
+in a store of its own and pushes it to its inbox on the county, a database only its account
+may write, which accepts nothing but such documents (:func:`check_kiosk_rating`, the same as
+``validate_inbox.js``); the county merges the inbox into the village's database, where it is
+counted with the others and a flood from one kiosk shows as such
+(:func:`~village_app.domain.services.bursts`, the county index's ``svc_kiosk_days``). See
+:mod:`village_app.county.inboxes` and docs/services.md.
 """
 
 from __future__ import annotations
