@@ -8,7 +8,7 @@ PORT   ?= 8000
 PEER   := .peer/node_modules/pouchdb-server/bin/pouchdb-server
 PYTEST_ARGS ?=
 
-.PHONY: run county-demo test install peer chromium bench lint clean
+.PHONY: run county-demo test install peer chromium caddy bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,10 +49,7 @@ peer: $(PEER)
 # (another `apt-get update`) or the download cache's: its "Could not get lock" is
 # retried every 5 s within the same 10 minutes; any other failure stops at once.
 APT_WAIT := 600
-chromium:
-	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh | grep -q .; } || { \
-	  echo "installing Debian's chromium and a Chinese font for the browser tests"; \
-	  apt_get() { end=$$(( $$(date +%s) + $(APT_WAIT) )); said=; \
+APT_GET_FN = apt_get() { end=$$(( $$(date +%s) + $(APT_WAIT) )); said=; \
 	    while ! out=$$(LC_ALL=C DEBIAN_FRONTEND=noninteractive \
 	        apt-get -o DPkg::Lock::Timeout=$(APT_WAIT) "$$@" 2>&1); do \
 	      case $$out in *"Could not get lock"*) if [ $$(date +%s) -lt $$end ]; then \
@@ -60,10 +57,22 @@ chromium:
 	        said=1; sleep 5; continue; fi;; \
 	      esac; \
 	      printf '%s\n' "$$out" >&2; return 1; \
-	    done; }; \
+	    done; }
+chromium:
+	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh | grep -q .; } || { \
+	  echo "installing Debian's chromium and a Chinese font for the browser tests"; \
+	  $(APT_GET_FN); \
 	  apt_get update -qq && apt_get install -y -qq chromium fonts-wqy-microhei fontconfig; }
 
-test: $(VENV)/.installed-test $(PEER) chromium
+# Debian's caddy: the county's reverse proxy (deploy/caddy/), which tests/sync/test_caddy.py
+# and bench/replicate.py run in front of the peer. Same apt waiting as for chromium.
+caddy:
+	@command -v caddy >/dev/null 2>&1 || { \
+	  echo "installing Debian's caddy for the reverse-proxy test and benchmark"; \
+	  $(APT_GET_FN); \
+	  apt_get update -qq && apt_get install -y -qq caddy; }
+
+test: $(VENV)/.installed-test $(PEER) chromium caddy
 	$(BIN)/python tests/couchpeer.py -- $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # PouchDB's replicator (Node, memory adapter), the baseline of bench/replicate.py; kept
@@ -73,7 +82,7 @@ POUCHDB_BENCH := .peer/pouchdb-bench/node_modules/pouchdb-adapter-memory/package
 $(POUCHDB_BENCH):
 	npm install --prefix .peer/pouchdb-bench --no-audit --no-fund --loglevel=error pouchdb@9.0.0 pouchdb-adapter-memory@9.0.0
 
-bench: $(VENV)/.installed-test $(PEER) $(POUCHDB_BENCH)
+bench: $(VENV)/.installed-test $(PEER) $(POUCHDB_BENCH) caddy
 	$(BIN)/python tests/couchpeer.py -- sh -c '$(BIN)/python bench/store.py && $(BIN)/python bench/replicate.py'
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/flood.py

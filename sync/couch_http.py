@@ -174,11 +174,30 @@ class Answer:
         return self.content.decode("utf-8", "replace")
 
 
+#: A PEM file of certificate authorities to trust besides the usual ones: a county behind
+#: Caddy's internal CA (``deploy/caddy/``) gives its laptops that CA's ``root.crt``.
+CA_FILE_ENV = "COUCHDB_CA_FILE"
+
+
+def tls_context() -> ssl.SSLContext:
+    """The TLS context of every client: the usual authorities, plus those of the file
+    ``COUCHDB_CA_FILE`` names, if set."""
+    return _tls_context(os.environ.get(CA_FILE_ENV) or None)
+
+
 @functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """One TLS context for every client: building one loads the CA certificates (about
-    30 ms of CPU), which a county opening hundreds of databases would pay each time."""
-    return httpx.create_ssl_context()
+def _tls_context(ca_file: str | None) -> ssl.SSLContext:
+    # One per CA file, kept: building one loads the CA certificates (about 30 ms of CPU),
+    # which a county opening hundreds of databases would pay each time.
+    context = httpx.create_ssl_context()
+    if ca_file is not None:
+        try:
+            context.load_verify_locations(cafile=ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise BadRequestError(
+                f"{CA_FILE_ENV}={ca_file}: not a readable PEM file ({exc})"
+            ) from exc
+    return context
 
 
 class CouchTransport:
@@ -201,7 +220,7 @@ class CouchTransport:
             auth=httpx.BasicAuth(*address.auth) if address.auth else None,
             timeout=timeout,
             headers={"Accept": "application/json"},
-            verify=_tls_context(),
+            verify=tls_context(),
         )
 
     async def close(self) -> None:
