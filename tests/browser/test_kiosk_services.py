@@ -22,6 +22,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from browser.conftest import ROOT, _free_port
 from browser.test_kiosk import SCREENS, _check_readable, _tab
+from browser.test_kiosk_screen import _low_contrast
 from village_app.kiosk.pull import KioskFolder
 from village_app.kiosk.ratings import ratings_path
 
@@ -56,6 +57,12 @@ def rating_kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
         log.close()
 
 
+def _checked(page: Page, where: str) -> None:
+    """As every kiosk page: readable, large targets, text at least 7:1 against its ground."""
+    _check_readable(page, where)
+    assert _low_contrast(page) == [], where
+
+
 def _scores_large_enough(page: Page, where: str) -> None:
     """The score choices are labels (their radios hidden): each a touch target too."""
     small = page.evaluate(
@@ -86,11 +93,11 @@ def _visit(page: Page, shots: Path, screen: str, folder: Path, project: int) -> 
     page.screenshot(path=str(shots / f"kiosk-services-home-{screen}.png"))
     page.click("#tile-kiosk_services")
     expect(page.locator("h1")).to_have_text("服务项目")
-    _check_readable(page, f"{screen} services")
+    _checked(page, f"{screen} services")
     page.screenshot(path=str(shots / f"kiosk-services-list-{screen}.png"), full_page=True)
     page.locator("a.k-card").nth(project).click()
     expect(page.locator("#project-title")).to_be_visible()
-    _check_readable(page, f"{screen} project")
+    _checked(page, f"{screen} project")
     _scores_large_enough(page, f"{screen} project")
     page.screenshot(path=str(shots / f"kiosk-services-project-{screen}.png"), full_page=True)
     before = _rated(folder)
@@ -101,11 +108,12 @@ def _visit(page: Page, shots: Path, screen: str, folder: Path, project: int) -> 
     expect(page.locator("#rating-error")).to_be_visible()
     for heart, score in (("filial", 5), ("love", 4), ("close", 5)):
         page.click(f"label[for=score-{heart}-{score}]")
+    assert _low_contrast(page) == [], f"{screen} chosen"  # white on red when chosen
     page.screenshot(path=str(shots / f"kiosk-services-chosen-{screen}.png"), full_page=True)
     page.click("#rating-submit")
     expect(page.locator("#rating-thanks")).to_be_visible()
     assert page.locator("#rating-form").count() == 0
-    _check_readable(page, f"{screen} thanks")
+    _checked(page, f"{screen} thanks")
     page.locator("#rating").scroll_into_view_if_needed()
     page.screenshot(path=str(shots / f"kiosk-services-thanks-{screen}.png"))
     assert _rated(folder) == before + 1
@@ -118,7 +126,7 @@ def _visit(page: Page, shots: Path, screen: str, folder: Path, project: int) -> 
     page.click("#home-button")
     page.click("#tile-kiosk_posts")
     expect(page.locator("h1")).to_have_text("公益岗位")
-    _check_readable(page, f"{screen} posts")
+    _checked(page, f"{screen} posts")
     page.screenshot(path=str(shots / f"kiosk-services-posts-{screen}.png"), full_page=True)
 
 
