@@ -171,3 +171,22 @@ def test_out_of_touch_for_more_than_a_week(
             assert page.locator("#out-of-touch").count() == 0
     finally:
         _set_contact(folder, utc_stamp())
+
+
+@pytest.mark.parametrize("screen", sorted(SCREENS))
+def test_every_section_is_on_the_first_screen(
+    browser: Browser, kiosk_url: str, shots: Path, screen: str
+) -> None:
+    """The home screen is the kiosk's menu: every section's button is whole on the screen
+    without scrolling, which a villager may not think of on a touch screen."""
+    with _tab(browser, kiosk_url, screen) as page:
+        page.goto("/")
+        tiles = page.locator(".k-tile")
+        expect(tiles).to_have_count(8)
+        below = page.evaluate(
+            """[...document.querySelectorAll('.k-tile')]
+            .filter(t => t.getBoundingClientRect().bottom > window.innerHeight)
+            .map(t => t.id)"""
+        )
+        page.screenshot(path=shots / f"kiosk-screen-home-{screen}.png")
+        assert below == [], f"below the first screen at {screen}: {below}"
