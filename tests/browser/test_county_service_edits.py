@@ -13,6 +13,7 @@ import pytest
 from county.provisioned import County
 from playwright.sync_api import Page, expect
 
+from browser.axe import add_axe, violations
 from browser.test_county_services import _fits, _log_in, county, server
 
 pytestmark = [pytest.mark.browser, pytest.mark.peer]
@@ -30,6 +31,7 @@ def _first_resource_edit(page: Page) -> None:
 def test_a_clerk_edits_a_resource_and_sees_its_history(
     page: Page, county: County, shots: Path
 ) -> None:
+    add_axe(page.context)
     _log_in(page, county, width=1366, height=768)
     _first_resource_edit(page)
     form = page.locator("#resource-form")
@@ -48,10 +50,12 @@ def test_a_clerk_edits_a_resource_and_sees_its_history(
     expect(history.locator("[data-field=frequency]")).to_contain_text("每两周一次")
     expect(history.locator("[data-field=capacity]")).to_contain_text("25")
     page.screenshot(path=shots / "county-resource-history-1366.png", full_page=True)
+    assert violations(page) == []
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
     _fits(page)
     page.screenshot(path=shots / "county-resource-edit-390.png", full_page=True)
+    assert violations(page) == []
 
 
 def _village_with_projects(page: Page, county: County) -> None:
@@ -64,6 +68,7 @@ def _village_with_projects(page: Page, county: County) -> None:
 
 
 def test_a_clerk_ends_a_project_and_a_pairing(page: Page, county: County, shots: Path) -> None:
+    add_axe(page.context)
     _log_in(page, county, width=1366, height=768)
     _village_with_projects(page, county)
     row = page.locator("#projects tr[data-project]", has=page.locator("details.end-form")).first
@@ -71,6 +76,7 @@ def test_a_clerk_ends_a_project_and_a_pairing(page: Page, county: County, shots:
     row.locator("summary", has_text="结束这个项目").click()
     row.locator("textarea[name=ended_reason]").fill("服务对象已由县福利院接收")
     page.screenshot(path=shots / "county-project-end-1366.png", full_page=True)
+    assert violations(page) == []
     row.locator("button", has_text="确认结束").click()
     ended = page.locator(f"#projects tr[data-project='{project_id}']")
     expect(ended).to_contain_text("已结束")
@@ -94,3 +100,4 @@ def test_a_clerk_ends_a_project_and_a_pairing(page: Page, county: County, shots:
         open_form.locator("summary").click()
         _fits(page)
     page.screenshot(path=shots / "county-project-end-390.png", full_page=True)
+    assert violations(page) == []

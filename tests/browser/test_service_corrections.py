@@ -14,6 +14,7 @@ from web.helpers import VILLAGE
 from web.servicedata import county_lists
 
 import sync
+from browser.axe import add_axe, violations
 from browser.helpers import log_in
 from village_app import repo
 from village_app.domain.services import Claim, DutyLog, Rating, ServiceLog
@@ -47,6 +48,7 @@ def _fits(page: Page) -> None:
 
 
 def test_a_service_entry_is_corrected(page: Page, shots: Path) -> None:
+    add_axe(page.context)
     log_in(page)
     page.goto("/services")
     page.locator("#projects a", has_text="上门义诊").click()
@@ -58,6 +60,7 @@ def test_a_service_entry_is_corrected(page: Page, shots: Path) -> None:
     form = page.locator("#correct-form")
     expect(form.locator("input[name=people_served]")).to_have_value("20")
     page.screenshot(path=shots / "services-correct-1366.png", full_page=True)
+    assert violations(page) == []
     # No reason: the form is not sent (the server refuses it too: tests/web), nothing lost.
     form.locator("input[name=people_served]").fill("18")
     form.locator("button[type=submit]").click()
@@ -74,6 +77,7 @@ def test_a_service_entry_is_corrected(page: Page, shots: Path) -> None:
     expect(old.locator("a[data-action=correct]")).to_have_count(0)
     expect(page.locator("#logs-heading")).to_contain_text("30 人次")
     page.screenshot(path=shots / "services-corrected-1366.png", full_page=True)
+    assert violations(page) == []
 
 
 def test_a_pairing_activity_and_a_duty_are_corrected(page: Page, shots: Path) -> None:
@@ -102,6 +106,7 @@ def test_a_pairing_activity_and_a_duty_are_corrected(page: Page, shots: Path) ->
 
 
 def test_the_yearly_review_prints(page: Page, shots: Path) -> None:
+    add_axe(page.context)
     log_in(page)
     page.goto("/services/review?year=2026")
     page.locator("#review-print").click()
@@ -110,6 +115,7 @@ def test_the_yearly_review_prints(page: Page, shots: Path) -> None:
     expect(sheets).to_have_count(2)
     expect(sheets.first.locator("tr[data-row]").first).to_contain_text("上门义诊")
     page.screenshot(path=shots / "services-review-print-1366.png", full_page=True)
+    assert violations(page) == []
     page.emulate_media(media="print")
     expect(page.locator("p.no-print")).to_be_hidden()
     page.pdf(path=str(shots / "services-review-print.pdf"), format="A4", landscape=True)
