@@ -159,13 +159,14 @@ document.addEventListener("htmx:afterSwap", function (event) {
   }
   countTicks(form);
 });
-// 应到人数按 only for a body that counts attendance more than one way (issue 9 point 12).
+// The basis of the number expected only for a body that counts attendance more than one way
+// (issue 9 point 12).
 function showBasis(form, body) {
   var basis = form.querySelector(".basis-field");
   if (!basis) return;
   basis.toggleAttribute("data-hide-js", basis.dataset.bodies.split(" ").indexOf(body) < 0);
 }
-// The menu's 更多 (a <details>, which opens without scripts): closed again by Escape or a
+// The menu's "more" (a <details>, which opens without scripts): closed again by Escape or a
 // click elsewhere, as a menu is.
 document.addEventListener("click", function (event) {
   var more = document.getElementById("nav-more");
