@@ -407,6 +407,17 @@ def village_service_docs(
             )
             clock.now = _noon(day) + timedelta(hours=6)
             logs.append((day, sdocs.service_log_to_doc(code, log, village)))
+            if day == project.starts_on and project is projects[0] and log.people_served > 1:
+                # The first service was typed with one person twice: corrected the next day.
+                first = logs[-1][1]
+                clock.now = _noon(day) + timedelta(days=1, hours=2)
+                fix = replace(
+                    log,
+                    people_served=log.people_served - 1,
+                    corrects=str(first["_id"]),
+                    reason="签到表上重复登记了一人",
+                )
+                logs.append((day, sdocs.service_log_to_doc(code, fix, village)))
             day += timedelta(days=rng.randrange(25, 40))
         hearts = {HEART_OF_GROUP.get(g, "close") for g in _groups(project, needs)} | {"close"}
         mean = _QUALITY[project.organisation.id.rsplit(":", 1)[-1]]
