@@ -84,3 +84,11 @@ def test_chinese_dates_in_shanghai_time() -> None:
 def test_unknown_locale_is_the_default() -> None:
     assert i18n.normalize_locale("fr") == "zh_CN"
     assert i18n.normalize_locale("en") == "en"
+
+
+def test_each_message_is_in_the_catalog_once() -> None:
+    """Two entries for one msgid: only one of them is used, and which one is an accident
+    of the file's order (several people append to it at once)."""
+    text = (i18n.LOCALE_DIR / "en" / "LC_MESSAGES" / "messages.po").read_text(encoding="utf-8")
+    ids = re.findall(r'^msgid "(.+)"$', text, flags=re.MULTILINE)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
