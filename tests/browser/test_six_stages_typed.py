@@ -16,8 +16,9 @@ so a redirect followed and htmx's history entries are not counted apart):
   its 张贴后 link opens the matter page at the publication's form, worded, which saves in place
   like the other stages (no redirect): 8 page loads (sign-in, overview, new matter, the
   matter, and for each publication its notice and the matter again), 8 form submissions
-  (signing in, the new matter, the six stages). Besides: 1 htmx GET for the draft as he
-  types, and about 35 of the live quorum check and the roster while he fills in meetings.
+  (signing in, the new matter, the six stages). Besides: 1 htmx POST for the draft as he
+  types (a POST: a long text does not fit an address), and about 35 GETs of the live quorum
+  check and the roster while he fills in meetings.
 """
 
 from __future__ import annotations
@@ -48,14 +49,14 @@ class _Counts:
         if request.url.split("/")[3:4] == ["static"]:
             return
         htmx = request.headers.get("hx-request") == "true"
-        if request.method == "POST":
+        if htmx and "/notice" in request.url:  # the draft notice following his typing
+            self.requests["htmx while typing: the draft notice"] += 1
+        elif request.method == "POST":
             self.requests["submissions: POST (htmx)" if htmx else "submissions: POST (page)"] += 1
         elif (
             request.resource_type == "document" and "?" in request.url and "/notice" in request.url
         ):
             self.requests["submissions: GET (page, the draft notice's 更新公告)"] += 1
-        elif htmx and "/notice" in request.url:
-            self.requests["htmx while typing (GET): the draft notice"] += 1
         elif htmx:
             self.requests["htmx while typing (GET): live check, roster"] += 1
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -25,6 +26,8 @@ from village_app.domain.procedure import PRIVATE_COUNCIL
 from village_app.domain.publicity import is_shown, twin_id
 from village_app.i18n import N_, Message, now_local, translate
 from village_app.web import resolve
+from village_app.web.pages.stage_form import TEXT_FROM
+from village_app.web.rendering import forms
 from village_app.web.rendering.qr import qr_svg, signed_hash, verify_link
 from village_app.web.rendering.templates import is_htmx, render, request_locale
 from village_app.web.security.permissions import SECRETARY, SIGNED_IN, route
@@ -56,8 +59,6 @@ _DECIDED_BY = {
     "result_publication": "resolution",
     "council_publication": "council_vote",
 }
-#: The record whose text a draft notice starts from (the resolution it makes public).
-_TEXT_FROM = {"resolution_publication": "resolution", "council_publication": "council_resolution"}
 #: A draft notice's title, until he words his own.
 _TITLES = {
     "resolution_publication": N_("关于%(title)s的决议公告"),
@@ -91,8 +92,9 @@ async def notice(request: Request) -> Response:
 
 async def notice_draft(request: Request) -> Response:
     """The notice of a publication stage not yet recorded, as soon as the decision it makes
-    public has passed: worded on the page (GET fields, nothing saved), printed, posted; the
-    stage form then takes the same words and the photo."""
+    public has passed: worded on the page (its fields by GET, or POSTed by htmx as he types:
+    a long text does not fit an address; nothing is saved), printed, posted; the stage form
+    then takes the same words and the photo."""
     store = resolve.store(request)
     matter = await resolve.matter(request)
     spec = resolve.stage(matter, request.path_params["stage"])
@@ -104,18 +106,24 @@ async def notice_draft(request: Request) -> Response:
     )
     if decision is None:
         raise NotFound(N_("表决通过后才有公告可打印"), ids=[matter.id])
-    text_from = next((r for r in records if r.stage == _TEXT_FROM.get(spec.key)), None)
-    query = request.query_params
+    text_from = next((r for r in records if r.stage == TEXT_FROM.get(spec.key)), None)
+    if request.method == "POST":
+        async with request.form() as form:
+            query = FormData([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
+    else:
+        query = FormData(list(request.query_params.multi_items()))
     locale = request_locale(request)
     title = translate(Message(_TITLES[spec.key], {"title": matter.title}), locale)
     draft = StageRecord(
         matter.id,
         spec.key,
-        content=query.get("content", text_from.content if text_from else "").strip(),
+        content=forms.text(query, "content")
+        if "content" in query
+        else (text_from.content if text_from else ""),
         publication=Publication(
-            query.get("what", "").strip() or title,
-            query.get("where", "").strip() or translate(Message(N_("村务公开栏")), locale),
-            _when(query.get("published_at", "")),
+            forms.text(query, "what") or title,
+            forms.text(query, "where") or translate(Message(N_("村务公开栏")), locale),
+            _when(forms.text(query, "published_at")),
         ),
     )
     try:
@@ -161,5 +169,6 @@ routes = [
         notice_draft,
         name="notice_draft",
         access=SECRETARY,
+        methods=["GET", "POST"],
     ),
 ]

@@ -16,6 +16,7 @@ from village_app.domain import (
     RuleBook,
     StageRecord,
     StageSpec,
+    effective,
     rule_for,
 )
 from village_app.domain.dates import parse_local, to_shanghai
@@ -104,6 +105,12 @@ async def build_form(
     correcting: StageRecord | None = None,
 ) -> StageForm:
     state = state or forms.FormState()
+    if spec.key in TEXT_FROM and "content" not in state.values and correcting is None:
+        # A publication starts from the text of the resolution it makes public.
+        records = effective(await resolve.store(request).list_stage_records(matter.id))
+        source = next((r for r in records if r.stage == TEXT_FROM[spec.key]), None)
+        if source is not None:
+            state.values["content"] = source.content
     bodies = spec.allowed_bodies(matter.body)
     if bodies:
         state.values.setdefault("body", bodies[0])
@@ -137,6 +144,8 @@ async def build_form(
     )
 
 
+#: The record whose text a publication starts from (the resolution it makes public).
+TEXT_FROM = {"resolution_publication": "resolution", "council_publication": "council_resolution"}
 #: The fields of a publication its draft notice words.
 _WORDED = ("what", "where", "published_at", "content")
 
