@@ -50,6 +50,7 @@ from sync.couch_http import (
     query_params,
     split_url,
 )
+from sync.couch_multipart import multipart_related, sent_as_multipart
 from sync.couch_shapes import (
     bulk_get_entry,
     bulk_get_results,
@@ -280,7 +281,17 @@ class CouchDatabase(Database):
                     "error": "document_too_large",
                     "reason": "document is larger than max_document_size",
                 }
-        sent = [doc for i, doc in enumerate(docs) if i not in refused]
+        # Replicated first revisions with attachment data go as multipart/related, raw
+        # bytes rather than base64 in JSON, as CouchDB's replicator writes them.
+        multipart = [
+            i
+            for i, doc in enumerate(docs)
+            if not new_edits
+            and i not in refused
+            and isinstance(doc, Mapping)
+            and sent_as_multipart(doc)
+        ]
+        sent = [doc for i, doc in enumerate(docs) if i not in refused and i not in multipart]
         answer: list[Any] = []
         if sent:
             body = {"docs": list(sent), "new_edits": new_edits}
@@ -288,12 +299,36 @@ class CouchDatabase(Database):
                 await self._http.request("POST", self._path + "/_bulk_docs", body=body),
                 "the _bulk_docs result",
             )
+        for i in multipart:
+            if row := await self._put_replicated_with_attachments(docs[i]):
+                refused[i] = row
         if not new_edits:
             return list(refused.values()) + answer
         if len(answer) != len(sent):
             raise PeerError("_bulk_docs answered a different number of results than docs sent")
         it = iter(answer)
         return [refused[i] if i in refused else next(it) for i in range(len(docs))]
+
+    async def _put_replicated_with_attachments(self, doc: Mapping[str, Any]) -> Doc:
+        """Write one revision (``new_edits=false``) as ``multipart/related``; ``{}`` when
+        stored, else the ``_bulk_docs`` row of its refusal (validate_doc_update's 403)."""
+        docid, rev = doc.get("_id"), doc.get("_rev")
+        if not isinstance(docid, str) or not isinstance(rev, str):
+            return {"id": docid, "error": "bad_request", "reason": "no _id or _rev"}
+        content_type, body = multipart_related(doc)
+        try:
+            await self._http.request(
+                "PUT",
+                self._path + doc_path(docid),
+                params={"new_edits": "false"},
+                content=body,
+                headers={"Content-Type": content_type},
+                docid=docid,
+                rev=rev,
+            )
+        except ForbiddenError as exc:
+            return {"id": docid, "rev": rev, "error": "forbidden", "reason": exc.reason}
+        return {}
 
     async def all_docs(
         self,

@@ -1,19 +1,22 @@
 """The batch loop: changes -> revs_diff -> fetch -> write -> checkpoint, repeated.
 
-Four stages run side by side, joined by short queues, as the reader, workers
-and checkpointer of CouchDB's replicator do:
+Three kinds of task run side by side, as the reader, workers and job of CouchDB's
+replicator (``couch_replicator_scheduler_job.erl``, ``couch_replicator_worker.erl``):
 
-1. *read*: pages of the source's changes feed (``style=all_docs``), a few batches
-   per request, split into batches and filtered;
-2. *fetch*: ask the target which revisions it lacks, fetch those from the source;
-3. *write*: store each batch with ``new_edits=false`` (:data:`WRITES_IN_FLIGHT`
-   batches at once);
-4. *settle*: wait for each batch's write, in order, then checkpoint its last
-   sequence.
+1. the *reader* reads pages of the source's changes feed (``style=all_docs``), a few
+   batches per request, splits them into numbered batches and filters them;
+2. :attr:`ReplicationOptions.workers` *workers* each take the next batch, ask the
+   target which revisions it lacks, fetch those from the source and write them with
+   ``new_edits=false``: batches finish out of order;
+3. the *settler* takes the finished batches in order and checkpoints the last
+   sequence of the highest contiguous one (in the background: the next batches'
+   writes do not wait for it, see :meth:`Checkpointer.record`).
 
-On a slow link this overlaps the round trips of one batch with the transfer of
-the next; checkpoints stay strictly in order, so a recorded sequence always
-means every batch up to it is on the target.
+On a slow link the workers keep it busy: one batch's round trips overlap the
+others' transfers, and batches are larger (:data:`SLOW_LINK_BATCH`). A recorded
+sequence still means every batch up to it is on the target. A crash re-sends at
+most the batches started and not yet checkpointed (:data:`UNRECORDED_BATCHES` per
+worker), and on resume ``revs_diff`` makes those cost only their ids and revisions.
 """
 
 from __future__ import annotations
@@ -38,33 +41,40 @@ from sync.replication.answers import (
 from sync.replication.checkpoint import Checkpointer
 from sync.replication.fetch import RevisionFetcher
 from sync.replication.options import public_location
-from sync.replication.state import Denial, Replication, State
+from sync.replication.state import Denial, Replication, ReplicationCancelled, State
 
 #: Seconds the client waits beyond a longpoll's own timeout before renewing it itself.
 _LONGPOLL_GRACE = 1.0
-#: Batches written but not yet checkpointed. One keeps the promise that a crash costs at
-#: most one batch read again; reading and fetching the next batches still overlap it.
-WRITES_IN_FLIGHT = 1
-#: Batches read from the changes feed per request: the feed is cheap to read ahead, and
-#: on a slow link each page costs a round trip the pipeline cannot overlap.
+#: Batches read from the changes feed per request at first: the feed is cheap to read
+#: ahead, and on a slow link each page costs a round trip nothing overlaps.
 PAGE_BATCHES = 5
-#: Fetched batches waiting for the writer: they hold attachment data, so only one.
-_FETCHED_AHEAD = 1
-
-
-@dataclass(frozen=True)
-class _Page:
-    rows: list[ChangeRow]
-    last_seq: Any
+#: How much larger each full page of the feed may be than the last, up to
+#: :data:`MAX_PAGE_ROWS`: a first pull of a village reads its feed in one or two requests.
+PAGE_GROWTH = 4
+#: The most rows asked of the feed at once (from an HTTP source, with bodies: a few MB of
+#: records; a page too large to read is asked again at ``PAGE_BATCHES`` batches, and then
+#: without bodies).
+MAX_PAGE_ROWS = 4_000
+#: A side whose first answer took this long (seconds) is across a slow link, not on
+#: loopback or a LAN. There each request costs a round trip long beside its transfer
+#: (300 ms against 0.1 s for 100 records at 1 Mbit/s): writing to it, a batch holds at
+#: least :data:`SLOW_LINK_BATCH` changes; reading its feed, the first page
+#: :data:`SLOW_LINK_FIRST_PAGE`. Fewer, larger requests keep the link busy.
+SLOW_ROUND_TRIP = 0.25
+SLOW_LINK_BATCH = 500
+#: Rows of the first page asked of a source across a slow link (at least).
+SLOW_LINK_FIRST_PAGE = 2_000
+#: Batches per worker that may be started and not yet checkpointed: the most a crash
+#: re-sends is this many times ``workers``. Two: a worker starts its next batch while
+#: the checkpoint of its last one is being written.
+UNRECORDED_BATCHES = 2
 
 
 @dataclass(frozen=True)
 class _Batch:
-    docs: list[Doc]
+    index: int
+    rows: list[ChangeRow]
     last_seq: Any
-
-
-_Written = tuple[_Batch, "asyncio.Task[None]"]
 
 
 class BatchLoop:
@@ -80,9 +90,14 @@ class BatchLoop:
         *,
         server_selector: bool,
         refresh_traffic: Callable[[], None],
+        slow_target: bool = False,
+        slow_source: bool = False,
     ) -> None:
         self.rep = replication
         self.opts = replication.options
+        #: Rows a batch holds: larger over a slow link, where each write's round trip
+        #: is long beside its transfer (see :data:`SLOW_ROUND_TRIP`).
+        self.batch_size = max(self.opts.batch_size, SLOW_LINK_BATCH if slow_target else 0)
         self.source = source
         self.target = target
         self.checkpointer = checkpointer
@@ -96,46 +111,72 @@ class BatchLoop:
         self.doc_ids = frozenset(self.opts.doc_ids) if self.opts.doc_ids is not None else None
         # Over HTTP, bodies read with the feed save a _bulk_get round trip for first
         # revisions, the bulk of a first sync (records are append-only; see _first_revisions).
-        self.bodies_from_feed = getattr(source, "stats", None) is not None
-        #: Rows asked of the feed at once; smaller once a page was too large to read.
-        self._page_limit = self.opts.batch_size * PAGE_BATCHES
-        self._outstanding = 0  # pages read but not yet written and checkpointed
+        self.remote_source = getattr(source, "stats", None) is not None
+        self.bodies_from_feed = self.remote_source
+        #: Rows asked of the feed at once: grows while an HTTP source's pages come full,
+        #: falls back when a page was too large to read.
+        self._base_page_limit = self.batch_size * PAGE_BATCHES
+        self._page_limit = self._base_page_limit
+        if slow_source:
+            # Each page costs a round trip nothing overlaps: over a slow link, a village's
+            # first pull of a few thousand records comes in one or two.
+            self._page_limit = max(self._base_page_limit, SLOW_LINK_FIRST_PAGE)
+        self._outstanding = 0  # batches read but not yet written and settled
         self._waiting = False  # the reader is waiting on a longpoll
-        self._writes: set[asyncio.Task[None]] = set()
+        self._workers_left = 0
 
     async def run(self, since: Any) -> None:
         """Replicate from ``since`` until caught up (or, if continuous, until cancelled)."""
         self.rep.counters.last_seq = since
-        pages: asyncio.Queue[_Page | None] = asyncio.Queue(PAGE_BATCHES)
-        batches: asyncio.Queue[_Batch | None] = asyncio.Queue(_FETCHED_AHEAD)
-        written: asyncio.Queue[_Written | None] = asyncio.Queue()
-        slots = asyncio.Semaphore(WRITES_IN_FLIGHT)
+        workers = self.opts.workers
+        todo: asyncio.Queue[_Batch | None] = asyncio.Queue(workers + 2 * PAGE_BATCHES)
+        finished: asyncio.Queue[_Batch | None] = asyncio.Queue()
+        self._workers_left = workers
+        #: Batches started and not yet checkpointed: what a crash may re-send.
+        self._unrecorded = asyncio.Semaphore(UNRECORDED_BATCHES * workers)
         stages = [
-            asyncio.create_task(self._read(since, pages)),
-            asyncio.create_task(self._fetch(pages, batches)),
-            asyncio.create_task(self._write(batches, written, slots)),
-            asyncio.create_task(self._settle(written, slots)),
+            asyncio.create_task(self._read(since, todo)),
+            *(asyncio.create_task(self._work(todo, finished)) for _ in range(workers)),
+            asyncio.create_task(self._settle(finished)),
         ]
+        # cancel(): what is checkpointed is written at once on both sides (the batches
+        # under way may not finish within the grace a cancel gives them).
+        on_cancel = asyncio.create_task(self._flush_when_cancelled())
         try:
             done, _ = await asyncio.wait(stages, return_when=asyncio.FIRST_EXCEPTION)
             for stage in stages:  # the first stage to fail, in pipeline order
                 if stage in done and stage.exception() is not None:
                     raise stage.exception()  # type: ignore[misc]
             await self.checkpointer.flush()
+            self.rep.check_cancelled()
         finally:
+            on_cancel.cancel()
             await self.checkpointer.abort()
-            # Stop every stage and write; collect their errors so none goes unreported.
-            for task in [*stages, *self._writes]:
+            # Stop every stage; collect their errors so none goes unreported.
+            for task in stages:
                 task.cancel()
-            for task in [*stages, *self._writes]:
+            for task in [*stages, on_cancel]:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
 
+    async def _flush_when_cancelled(self) -> None:
+        await self.rep.cancelled()
+        with contextlib.suppress(Exception):  # run() raises it at its own flush
+            await self.checkpointer.flush()
+
     # -- 1. read ----------------------------------------------------------
-    async def _read(self, since: Any, pages: asyncio.Queue[_Page | None]) -> None:
+    async def _read(self, since: Any, todo: asyncio.Queue[_Batch | None]) -> None:
+        # Cancelled: the workers finish what they hold; run() raises once it is settled.
+        with contextlib.suppress(ReplicationCancelled):
+            await self._read_until_caught_up(since, todo)
+        await todo.put(None)
+
+    async def _read_until_caught_up(self, since: Any, todo: asyncio.Queue[_Batch | None]) -> None:
         seq = since
+        index = 0
         caught_up = False
         while True:
+            self.rep.check_cancelled()
             if caught_up:
                 page = await self._wait_for_changes(seq)
                 if page is None:
@@ -143,7 +184,7 @@ class BatchLoop:
             else:
                 page = await self._changes(seq, longpoll=False)
             self.rep.counters.pending = page.pending
-            size = self.opts.batch_size
+            size = self.batch_size
             chunks = _split(page.rows, size, self.opts.max_batch_attachment_bytes)
             for k, chunk in enumerate(chunks):
                 # Each batch ends at its last row's seq, the last one at the page's.
@@ -154,13 +195,16 @@ class BatchLoop:
                 self.rep.counters.changes_read += len(rows)
                 if rows or end != seq:
                     self._outstanding += 1
-                    await pages.put(_Page(rows, end))
+                    await todo.put(_Batch(index, rows, end))
+                    index += 1
                     self.rep.check_cancelled()
                 seq = end
-            caught_up = page.raw_count < self._page_limit or page.pending == 0
+            full = page.raw_count >= self._page_limit
+            caught_up = not full or page.pending == 0
             if caught_up and not self.opts.continuous:
-                await pages.put(None)
                 return
+            if full and self.remote_source:
+                self._page_limit = min(self._page_limit * PAGE_GROWTH, MAX_PAGE_ROWS)
 
     async def _wait_for_changes(self, seq: Any) -> ChangesPage | None:
         self._waiting = True
@@ -191,11 +235,13 @@ class BatchLoop:
                     timeout=self.opts.heartbeat if longpoll else None,
                 )
             except AnswerTooLargeError:
-                # Too much to read at once: the page again without the bodies where they
-                # only save round trips, else (a selector applied here needs them) in
-                # halves, down to one row. A page without bodies too large for an answer
-                # is no honest feed.
-                if self.bodies_from_feed:
+                # Too much to read at once: the page again at the first size if it grew,
+                # else without the bodies where they only save round trips, else (a
+                # selector applied here needs them) in halves, down to one row. A page
+                # without bodies too large for an answer is no honest feed.
+                if self._page_limit > self._base_page_limit:
+                    self._page_limit = self._base_page_limit
+                elif self.bodies_from_feed:
                     self.bodies_from_feed = False
                 elif self.client_selector is not None and self._page_limit > 1:
                     self._page_limit //= 2
@@ -213,18 +259,32 @@ class BatchLoop:
             rows = [r for r in rows if r.doc is not None and mango.matches(selector, r.doc)]
         return rows
 
-    # -- 2. fetch ---------------------------------------------------------
-    async def _fetch(
-        self, pages: asyncio.Queue[_Page | None], batches: asyncio.Queue[_Batch | None]
+    # -- 2. work: diff, fetch, write ---------------------------------------
+    async def _work(
+        self, todo: asyncio.Queue[_Batch | None], finished: asyncio.Queue[_Batch | None]
     ) -> None:
-        while (page := await pages.get()) is not None:
-            self.rep.check_cancelled()
-            docs = await self._missing_docs(page.rows)
-            await batches.put(_Batch(docs, page.last_seq))
-            self.rep.check_cancelled()
-        await batches.put(None)
+        try:
+            while (batch := await todo.get()) is not None:
+                if not self.rep.cancel_requested:
+                    await self._unrecorded.acquire()  # released once checkpointed
+                if self.rep.cancel_requested:
+                    continue  # drain: a batch not under way is left for the next run
+                try:
+                    docs = await self._missing_docs(batch.rows)
+                except ReplicationCancelled:
+                    continue
+                # Not stopped by cancel() once under way: a write that lands is counted
+                # and checkpointed, so there is less to redo.
+                await self._store(docs)
+                finished.put_nowait(batch)
+            todo.put_nowait(None)  # for the next worker (the reader puts it once)
+        finally:
+            self._workers_left -= 1
+            if self._workers_left == 0:
+                finished.put_nowait(None)
 
     async def _missing_docs(self, rows: list[ChangeRow]) -> list[Doc]:
+        """The revisions of ``rows`` the target lacks (``_revs_diff``), fetched from the source."""
         if not rows:
             return []
         asked: dict[str, list[str]] = {}
@@ -240,22 +300,6 @@ class BatchLoop:
         docs += await self.fetcher.fetch(missing)
         counters.docs_read += len(docs)
         return docs
-
-    # -- 3. write ---------------------------------------------------------
-    async def _write(
-        self,
-        batches: asyncio.Queue[_Batch | None],
-        written: asyncio.Queue[_Written | None],
-        slots: asyncio.Semaphore,
-    ) -> None:
-        while (batch := await batches.get()) is not None:
-            await slots.acquire()  # released by the settler once the batch is checkpointed
-            self.rep.check_cancelled()
-            task = asyncio.create_task(self._store(batch.docs))
-            self._writes.add(task)
-            task.add_done_callback(self._writes.discard)
-            written.put_nowait((batch, task))
-        written.put_nowait(None)
 
     async def _store(self, docs: list[Doc]) -> None:
         for chunk in _chunks(docs, self.opts.max_write_bytes):
@@ -281,26 +325,29 @@ class BatchLoop:
         for failure in failures:
             await self.rep.deny(_denial(failure))
 
-    # -- 4. settle --------------------------------------------------------
-    async def _settle(
-        self, written: asyncio.Queue[_Written | None], slots: asyncio.Semaphore
-    ) -> None:
+    # -- 3. settle --------------------------------------------------------
+    async def _settle(self, finished: asyncio.Queue[_Batch | None]) -> None:
+        """Take finished batches in order; checkpoint the highest contiguous one."""
         counters = self.rep.counters
-        while (item := await written.get()) is not None:
-            batch, task = item
-            await task
-            # Checkpoint what is written even if cancel() came meanwhile: less to redo.
-            if batch.last_seq != counters.last_seq:
-                await self.checkpointer.write(batch.last_seq, counters)
-                counters.last_seq = batch.last_seq
-            self.rep.check_cancelled()
-            counters.batches += 1
-            self._outstanding -= 1
-            slots.release()
-            self.refresh_traffic()
-            await self.rep.emit("change")
+        early: dict[int, _Batch] = {}  # finished before a batch read earlier
+        next_index = 0
+        while (batch := await finished.get()) is not None:
+            early[batch.index] = batch
+            while next_index in early:
+                batch = early.pop(next_index)
+                next_index += 1
+                self.checkpointer.record(batch.last_seq, counters, self._checkpointed)
+                self._outstanding -= 1
             if self._waiting and self._outstanding == 0:
+                await self.checkpointer.settled()
                 await self.rep.set_state(State.PAUSED)
+
+    async def _checkpointed(self) -> None:
+        """A batch is on the target and its checkpoint written: say so."""
+        self._unrecorded.release()
+        self.rep.counters.batches += 1
+        self.refresh_traffic()
+        await self.rep.emit("change")
 
 
 def _split(rows: list[ChangeRow], size: int, max_attachment_bytes: int) -> list[list[ChangeRow]]:

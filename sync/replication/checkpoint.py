@@ -4,8 +4,10 @@ The replication log is the ``_local/<replication id>`` document that CouchDB's
 replicator writes (docs.couchdb.org, "Replication Protocol", "Retrieve
 Replication Logs" and "Compare Replication Logs"): ``session_id``,
 ``source_last_seq`` and a ``history`` of sessions, newest first, at most 50.
-It is written on the target first and the source second, each time after the
-batch it records is on the target; the source's write overlaps the next batches.
+It is written on the target after the batches it records are on the target, then
+on the source; both writes overlap the next batches. The source's log is written
+less often (once, then every :data:`SOURCE_LOG_INTERVAL` seconds, and at the end):
+resuming trusts the target's log when both name the same session.
 
 A run keeps one session id and updates its history entry in place after each
 batch, as PouchDB's ``pouchdb-checkpointer`` does; the ``_rev`` of each log is
@@ -17,8 +19,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from sync.database import Database, Doc
@@ -37,6 +40,8 @@ _SOURCE_READ_ONLY = (ForbiddenError, UnauthorizedError, ReadOnlyStorageError)
 
 #: CouchDB keeps this many sessions in a replication log.
 MAX_HISTORY = 50
+#: Seconds between writes of the source's log during a run (see ``Checkpointer._source_due``).
+SOURCE_LOG_INTERVAL = 10.0
 
 
 def common_seq(source_log: Doc | None, target_log: Doc | None) -> Any:
@@ -88,17 +93,30 @@ class Checkpointer:
         self.session_id = uuid.uuid4().hex
         self.start_time = _now()
         self.start_seq: Any = None
+        #: Seconds each side took to answer the first read of its log.
+        self.target_round_trip = self.source_round_trip = 0.0
         self._logs: dict[str, Doc | None] = {"source": None, "target": None}
         #: A source we may read but not write (e.g. a kiosk pulling anonymously) gets no log.
         self.source_writable = True
+        self._target_worker: asyncio.Task[None] | None = None
+        self._target_next: (
+            tuple[Any, Counters, Counters, list[Callable[[], Awaitable[None]]]] | None
+        ) = None
+        self._target_error: Exception | None = None
+        self._target_written: tuple[Any, Counters] | None = None
         self._source_worker: asyncio.Task[None] | None = None
         self._source_next: tuple[Any, Counters] | None = None
         self._source_error: Exception | None = None
+        self._source_written_at: float | None = None
 
     async def read(self) -> Any:
         """Read both logs and return the sequence to start from."""
+        started = time.monotonic()
         self._logs["target"] = await self._get(self.target)
+        self.target_round_trip = time.monotonic() - started
+        started = time.monotonic()
         self._logs["source"] = await self._get(self.source)
+        self.source_round_trip = time.monotonic() - started
         seq = common_seq(self._logs["source"], self._logs["target"])
         if self._logs["source"] is None and self._logs["target"] is not None and seq == 0:
             seq = await self._read_only_source_seq()
@@ -121,48 +139,108 @@ class Checkpointer:
             return target_log.get("source_last_seq", 0)
         return 0
 
-    async def write(self, seq: Any, counters: Counters) -> None:
-        """Record that everything up to ``seq`` of the source is on the target.
+    def record(
+        self,
+        seq: Any,
+        counters: Counters,
+        on_written: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Record, in the background, that everything up to ``seq`` of the source is on
+        the target: the target's log, then (see :meth:`_source_due`) the source's. One
+        write at a time on each side, each with the newest sequence (those in between are
+        skipped), so on a slow link these round trips overlap the next batches. Once the target's log says so,
+        ``counters.last_seq`` becomes ``seq`` and ``on_written`` is awaited (also for a
+        sequence skipped for a newer one; in the order recorded). A failed write is raised by the next call, or
+        by :meth:`settled` or :meth:`flush`."""
+        self._raise_errors()
+        callbacks = self._target_next[3] if self._target_next is not None else []
+        if on_written is not None:
+            callbacks.append(on_written)
+        self._target_next = (seq, counters.snapshot(), counters, callbacks)
+        if self._target_worker is None or self._target_worker.done():
+            self._target_worker = asyncio.create_task(self._write_target())
 
-        Returns once the target's log is written. The source's follows in the
-        background, one write at a time, each with the newest sequence (the ones
-        in between are skipped), so on a slow link its round trips overlap the
-        next batches; resuming trusts the target's log first, so a lagging source
-        log costs nothing (see :func:`common_seq`).
-        """
-        await self._put("target", self.target, seq, counters)
-        if not self.source_writable:
-            return
-        self._raise_source_error()
-        self._source_next = (seq, counters.snapshot())
-        if self._source_worker is None or self._source_worker.done():
-            self._source_worker = asyncio.create_task(self._write_source())
+    async def settled(self) -> None:
+        """Wait until the target's log holds the last sequence recorded."""
+        if self._target_worker is not None:
+            with contextlib.suppress(Exception):
+                await self._target_worker
+        self._raise_errors()
 
     async def flush(self) -> None:
-        """Wait until the source's log is written (raising what that write raised)."""
-        if self._source_worker is not None:
-            with contextlib.suppress(Exception):
-                await self._source_worker
-        self._raise_source_error()
+        """Wait until both logs hold the last sequence recorded (raising what a write raised)."""
+        await self.settled()
+        while self.source_writable:
+            worker = self._source_worker
+            if worker is not None and not worker.done():
+                with contextlib.suppress(Exception):
+                    await worker
+                self._raise_errors()
+            elif self._source_next is not None:
+                self._start_source_write()
+            else:
+                break
+        await self.settled()  # the target's log again, if the source turned out read-only
+
+    def _source_due(self) -> bool:
+        """Whether to write the source's log now rather than at :meth:`flush`. Resuming
+        trusts the target's log when both name this session (:func:`common_seq`), so the
+        source's needs only the session: written once, then every
+        :data:`SOURCE_LOG_INTERVAL` seconds for a long run, and at the end. On a slow link
+        that spares a round trip a batch to the source (a pull's HTTP side)."""
+        if self._source_worker is not None and not self._source_worker.done():
+            return False  # under way; it takes the newest sequence when done
+        last = self._source_written_at
+        return last is None or time.monotonic() - last >= SOURCE_LOG_INTERVAL
+
+    def _start_source_write(self) -> None:
+        if self._source_worker is None or self._source_worker.done():
+            self._source_written_at = time.monotonic()
+            self._source_worker = asyncio.create_task(self._write_source())
 
     async def abort(self) -> None:
-        """Drop a source write still under way (the attempt failed or was cancelled)."""
-        worker, self._source_worker = self._source_worker, None
+        """Drop writes still under way (the attempt failed or was cancelled)."""
+        workers = (self._target_worker, self._source_worker)
+        self._target_worker = self._source_worker = None
+        self._target_next = None
         self._source_next = None
-        self._source_error = None
-        if worker is not None:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await worker
+        self._target_error = self._source_error = None
+        for worker in workers:
+            if worker is not None:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await worker
 
-    def _raise_source_error(self) -> None:
-        error, self._source_error = self._source_error, None
-        if error is not None:
-            raise error
+    def _raise_errors(self) -> None:
+        for side in ("_target_error", "_source_error"):
+            error = getattr(self, side)
+            if error is not None:
+                setattr(self, side, None)
+                raise error
+
+    async def _write_target(self) -> None:
+        try:
+            while self._target_next is not None:
+                (seq, snapshot, live, callbacks), self._target_next = self._target_next, None
+                flagged = not self.source_writable
+                await self._put("target", self.target, seq, snapshot)
+                self._target_written = (seq, snapshot)
+                if not flagged and not self.source_writable and self._target_next is None:
+                    # The source turned out read-only meanwhile: say so in this log too.
+                    self._target_next = (seq, snapshot, Counters(), [])
+                live.last_seq = seq
+                for callback in callbacks:
+                    await callback()
+                if self.source_writable:
+                    self._source_next = (seq, snapshot)
+                    if self._source_due():
+                        self._start_source_write()
+        except Exception as exc:
+            self._target_error = exc
 
     async def _write_source(self) -> None:
         try:
-            while self._source_next is not None and self.source_writable:
+            if self._source_next is not None and self.source_writable:
                 (seq, counters), self._source_next = self._source_next, None
                 await self._put_source(seq, counters)
         except Exception as exc:
@@ -172,9 +250,16 @@ class Checkpointer:
         try:
             await self._put("source", self.source, seq, counters)
         except _SOURCE_READ_ONLY:
-            # A read-only source: resume from the target's log alone from now on.
+            # A read-only source: resume from the target's log alone from now on. The
+            # target's log says so at its next write, by its own writer (one at a time,
+            # never an older sequence after a newer one): the last one again if none is due.
             self.source_writable = False
-            await self._put("target", self.target, seq, counters)
+            idle = self._target_worker is None or self._target_worker.done()
+            if idle and self._target_next is None and self._target_written is not None:
+                last_seq, last_counters = self._target_written
+                self._target_next = (last_seq, last_counters, Counters(), [])
+            if idle and self._target_next is not None:
+                self._target_worker = asyncio.create_task(self._write_target())
 
     async def _get(self, db: Database) -> Doc | None:
         try:

@@ -28,7 +28,14 @@ class ReplicationOptions:
     """How one replication runs. Every field has a default that suits a laptop."""
 
     #: Changes read, diffed, fetched and written per batch; a checkpoint follows each batch.
+    #: Over a slow link (a target slow to answer) a batch holds at least 500
+    #: (:data:`~sync.replication.batch.SLOW_LINK_BATCH`).
     batch_size: int = 100
+    #: Batches diffed, fetched and written at once (CouchDB's ``worker_processes`` is 4):
+    #: on a slow link one batch's round trips overlap the others' transfers. A crash
+    #: re-sends at most twice this many batches, which cost only their ids and revisions
+    #: then (see :mod:`.batch`).
+    workers: int = 4
     #: Follow the source's changes feed until cancelled instead of stopping when caught up.
     continuous: bool = False
     #: Replicate only these document ids.
@@ -54,11 +61,14 @@ class ReplicationOptions:
     max_write_bytes: int = 8_000_000
     #: Attachment data (as the feed's stubs tell it: HTTP sources) one batch may carry: a
     #: batch is ended early rather than held in memory whole with a hundred scans in it.
-    max_batch_attachment_bytes: int = 32_000_000
+    #: Each worker holds one batch.
+    max_batch_attachment_bytes: int = 16_000_000
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
             raise BadRequestError(f"batch_size must be at least 1, not {self.batch_size}")
+        if self.workers < 1:
+            raise BadRequestError(f"workers must be at least 1, not {self.workers}")
         if self.doc_ids is not None and not all(isinstance(d, str) for d in self.doc_ids):
             raise BadRequestError("doc_ids must be strings")
         if self.selector is not None and not isinstance(self.selector, Mapping):

@@ -19,7 +19,7 @@ from typing import Any
 
 from sync.database import Database
 from sync.replication.backoff import Backoff, is_transient
-from sync.replication.batch import BatchLoop
+from sync.replication.batch import SLOW_ROUND_TRIP, BatchLoop
 from sync.replication.checkpoint import Checkpointer
 from sync.replication.fetch import RevisionFetcher
 from sync.replication.options import ReplicationOptions, replication_id
@@ -141,6 +141,8 @@ class _Session:
             self.fetcher,
             server_selector=self.server_selector,
             refresh_traffic=self.traffic.refresh,
+            slow_target=self.checkpointer.target_round_trip >= SLOW_ROUND_TRIP,
+            slow_source=self.checkpointer.source_round_trip >= SLOW_ROUND_TRIP,
         )
         await batch_loop.run(since)
         self.traffic.refresh()

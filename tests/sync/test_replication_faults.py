@@ -4,6 +4,7 @@ malformed answers. Each time the outcome must be clear and both databases consis
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import sys
 from pathlib import Path
@@ -150,19 +151,29 @@ async def test_refused_documents_are_denied_and_the_rest_replicates(
                 "{ throw({forbidden: 'no secrets in the county database'}); } }",
             },
         )
+    # Documents with attachments travel as multipart/related, one request each: refused
+    # there, they are denied all the same.
+    scan = {"p.jpg": attachment(5_000, 3, "image/jpeg")}
     await laptop.bulk_docs(
         [{"_id": f"ok{i}", "i": i} for i in range(6)]
         + [{"_id": "bad1", "secret": True}, {"_id": "bad2", "secret": True}]
+        + [{"_id": "ok-scan", "_attachments": scan}]
+        + [{"_id": "bad-scan", "secret": True, "_attachments": scan}]
     )
 
     done = await replicate(laptop, county, batch_size=3)
 
     assert done.state is State.COMPLETE
-    assert sorted(d.docid for d in done.denied) == ["bad1", "bad2"]
+    assert sorted(d.docid for d in done.denied) == ["bad-scan", "bad1", "bad2"]
     assert all(d.error == "forbidden" and "no secrets" in d.reason for d in done.denied)
-    assert (done.counters.docs_written, done.counters.docs_denied) == (6, 2)
+    assert (done.counters.docs_written, done.counters.docs_denied) == (7, 3)
+    assert done.counters.attachments_written == 1
     with pytest.raises(NotFoundError):
         await county.get("bad1")
+    with pytest.raises(NotFoundError):
+        await county.get("bad-scan")
+    data, _ = await county.get_attachment("ok-scan", "p.jpg")
+    assert base64.b64encode(data).decode() == scan["p.jpg"]["data"]
 
 
 @pytest.mark.parametrize(

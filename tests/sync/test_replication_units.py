@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import email
+import email.policy
+import json
 import random
 
 import pytest
 
+from sync.couch_multipart import multipart_related, sent_as_multipart
 from sync.errors import (
     AnswerTooLargeError,
     BadRequestError,
@@ -144,3 +149,50 @@ def test_what_a_peer_said_is_printed_without_escapes_and_bounded() -> None:
     assert shown.startswith("村议 refused  next") and shown.endswith("…") and len(shown) == 40
     assert peer_text("plain reason") == "plain reason"
     assert peer_text(None) == "None"
+
+
+def test_a_first_revision_with_attachments_goes_as_multipart_related() -> None:
+    photo, text = bytes(range(256)) * 40, "村务公开".encode()
+    doc = {
+        "_id": "evidence:1",
+        "_rev": "1-abc",
+        "_revisions": {"start": 1, "ids": ["abc"]},
+        "_attachments": {
+            "photo.jpg": {
+                "content_type": "image/jpeg",
+                "digest": "md5-x",
+                "revpos": 1,
+                "encoding": "gzip",
+                "data": base64.b64encode(photo).decode(),
+            },
+            "kept.txt": {"stub": True, "content_type": "text/plain", "digest": "md5-y"},
+            "说明.txt": {"content_type": "text/plain", "data": base64.b64encode(text).decode()},
+        },
+    }
+    assert sent_as_multipart(doc)
+    assert not sent_as_multipart({**doc, "_rev": "2-def"})  # see sent_as_multipart
+    assert not sent_as_multipart({"_id": "a", "_rev": "1-a", "_attachments": {"k": {"stub": True}}})
+
+    content_type, body = multipart_related(doc)
+    message = email.message_from_bytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body,
+        policy=email.policy.HTTP,
+    )
+    parts = list(message.iter_parts())
+    head = json.loads(parts[0].get_content())
+    # The stubs in the JSON, the bytes in the parts that follow, in the stubs' order.
+    assert head["_revisions"] == doc["_revisions"]
+    assert head["_attachments"] == {
+        "photo.jpg": {
+            "content_type": "image/jpeg",
+            "digest": "md5-x",
+            "revpos": 1,
+            "follows": True,
+            "length": len(photo),
+        },
+        "kept.txt": {"stub": True, "content_type": "text/plain", "digest": "md5-y"},
+        "说明.txt": {"content_type": "text/plain", "follows": True, "length": len(text)},
+    }
+    assert [p.get_content_type() for p in parts[1:]] == ["image/jpeg", "text/plain"]
+    assert [p.get_payload(decode=True) for p in parts[1:]] == [photo, text]
+    assert parts[1].get_filename() == "photo.jpg"

@@ -282,14 +282,17 @@ async def test_cancel_stops_and_the_next_sync_resumes(
         assert progress.outcome == "cancelled"
         assert progress.sent == 200 and progress.to_send is not None and progress.to_send > 200
         assert laptop.service.log.records()[0].outcome == "cancelled"
-        # Counted from where the push got (the replicator's own copy of its log on the
-        # laptop may lag the county's by a batch when a run is cancelled).
-        assert laptop.service.pending == progress.to_send - 200
+        # Counted from where the push's checkpoint got: the replicator writes batches
+        # while earlier ones are checkpointed, so when a run is cancelled the county may
+        # hold a few batches more than the checkpoint says (here the checkpoint of the
+        # first two waits behind the scans on the slow link).
+        assert progress.to_send - 200 <= laptop.service.pending <= progress.to_send
         await laptop.service.start_run()
         again = await laptop.service.wait()
     assert again is not None and again.outcome == "ok"
-    # Resumed from the checkpoint: what the first run wrote was not sent again.
-    assert again.to_send == again.sent == progress.to_send - 200
+    # Resumed: what the first run wrote was asked about again (revs_diff), not sent again
+    # (the scans under way when it was cancelled may have landed too).
+    assert again.sent <= progress.to_send - 200 and again.sent <= again.to_send
     assert await _county_ids(county) == await _local_ids(laptop)
 
 
