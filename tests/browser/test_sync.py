@@ -267,7 +267,14 @@ def test_automatic_sync_brings_a_review_without_a_click(
             break
         time.sleep(0.5)
     expect(returned).to_contain_text("公开照片不清楚，请重拍")
-    expect(page.locator("#sync-status")).to_have_attribute("data-state", "synced")
+    # Once both ways are caught up, the header says so (the page is not polled: reload).
+    status = page.locator("#sync-status")
+    for _ in range(60):
+        if status.get_attribute("data-state") == "synced":
+            break
+        time.sleep(0.5)
+        page.goto("/")
+    expect(status).to_have_attribute("data-state", "synced")
     page.screenshot(path=shots / "sync-auto-arrived-1366.png", full_page=True)
     page.goto("/sync")
     expect(page.locator("#sync-auto")).to_contain_text("现在已同步")
