@@ -2,7 +2,7 @@
 village's laptop reaches the county (sealed); the county registers an organisation and its
 resource list (sent to every village it covers), matches the need into a service project on
 its pages; the laptop's pull brings the project; the service delivered and a paper rating go
-back to the county, whose figures count them. The person the need names is never readable
+back to the county, whose figures count them, and so does a villager's rating at the kiosk. The person the need names is never readable
 on the county's CouchDB, in its index, or on its pages."""
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from village_app import repo
 from village_app.county.indexer import CountyIndexer
 from village_app.county.services_db import CountyServices
 from village_app.domain.services import Need, Organisation, Rating, Resource, ServiceLog
+from village_app.kiosk.ratings import RatingBox, push
 from village_app.repo.sealing import SealKey
 from village_app.web import Settings, create_app
 
@@ -256,6 +257,29 @@ def test_a_need_a_match_and_a_service_go_round_the_county(flow: Flow, tmp_path: 
         for path in ("/services", "/services/needs", f"/services/villages/{a}"):
             text = client.get(path).text
             assert PERSON.name not in text and PERSON.phone not in text, path
+
+    # 6. A villager rates the project at the kiosk in the village hall: the rating goes to
+    #    the kiosk's inbox, the indexer merges it, and the dashboard counts it beside the
+    #    paper one (the kiosk never held the village's credentials).
+    async def kiosk_rates() -> int:
+        box = await RatingBox.open(tmp_path / "kiosk", a, county.accounts["kiosk_a"])
+        try:
+            await box.record(project_id, {"filial": 4, "close": 4}, date(2026, 6, 7))
+            name = county.accounts["kiosk_a"]
+            scheme, rest = county.base.split("://", 1)
+            return await push(box.db, f"{scheme}://{name}:{PASSWORD}@{rest}/{county.public_db(a)}")
+        finally:
+            await box.close()
+
+    assert asyncio.run(kiosk_rates()) == 1
+    asyncio.run(_index(flow))
+    with _client(flow, tmp_path) as client:
+        _log_in(client, county.accounts["county"])
+        html = soup(client.get("/services?year=2026"))
+        org_row = html.select_one("#satisfaction-by-org tr[data-org='仁和医院']")
+        assert org_row is not None
+        overall = html.select_one("#satisfaction-overall")
+        assert overall is not None and "共 2 份评议" in overall.get_text()
 
     stored = asyncio.run(_county_db_text(flow, a))
     assert "需要每周上门量血压" in stored  # the need is there: the check can fail
