@@ -115,8 +115,11 @@ class LinkProxy(TcpRelay):
                 _pipe(reader, up_writer, self.up), _pipe(up_reader, writer, self.down)
             )
         finally:
+            # Both closed before waiting on either: cancelled while waiting (the relay
+            # shutting down), the other would be left open.
             for w in (writer, up_writer):
                 w.close()
+            for w in (writer, up_writer):
                 with contextlib.suppress(Exception):
                     await w.wait_closed()
 

@@ -117,6 +117,7 @@ class BatchLoop:
         #: falls back when a page was too large to read.
         self._base_page_limit = self.batch_size * PAGE_BATCHES
         self._page_limit = self._base_page_limit
+        self._page_cap = max(self._base_page_limit, MAX_PAGE_ROWS)  # lowered when too large
         if slow_source:
             # Each page costs a round trip nothing overlaps: over a slow link, a village's
             # first pull of a few thousand records comes in one or two.
@@ -204,7 +205,7 @@ class BatchLoop:
             if caught_up and not self.opts.continuous:
                 return
             if full and self.remote_source:
-                self._page_limit = min(self._page_limit * PAGE_GROWTH, MAX_PAGE_ROWS)
+                self._page_limit = min(self._page_limit * PAGE_GROWTH, self._page_cap)
 
     async def _wait_for_changes(self, seq: Any) -> ChangesPage | None:
         self._waiting = True
@@ -240,7 +241,7 @@ class BatchLoop:
                 # selector applied here needs them) in halves, down to one row. A page
                 # without bodies too large for an answer is no honest feed.
                 if self._page_limit > self._base_page_limit:
-                    self._page_limit = self._base_page_limit
+                    self._page_limit = self._page_cap = self._base_page_limit
                 elif self.bodies_from_feed:
                     self.bodies_from_feed = False
                 elif self.client_selector is not None and self._page_limit > 1:
@@ -266,6 +267,8 @@ class BatchLoop:
         try:
             while (batch := await todo.get()) is not None:
                 if not self.rep.cancel_requested:
+                    if self._unrecorded.locked():
+                        self.checkpointer.hurry()
                     await self._unrecorded.acquire()  # released once checkpointed
                 if self.rep.cancel_requested:
                     continue  # drain: a batch not under way is left for the next run

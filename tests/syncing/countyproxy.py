@@ -70,9 +70,12 @@ class CountyProxy(TcpRelay):
                 _pipe(reader, up_writer, self.up), _pipe(up_reader, writer, self.down)
             )
         finally:
+            # Both closed before waiting on either: cancelled while waiting (the proxy
+            # shutting down), the other would be left open.
             for w in (writer, up_writer):
                 self._open.discard(w)
                 w.close()
+            for w in (writer, up_writer):
                 with contextlib.suppress(Exception):
                     await w.wait_closed()
 
