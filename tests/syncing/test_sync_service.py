@@ -292,6 +292,7 @@ async def test_cancel_stops_and_the_next_sync_resumes(
     assert again is not None and again.outcome == "ok"
     # Resumed: what the first run wrote was asked about again (revs_diff), not sent again
     # (the scans under way when it was cancelled may have landed too).
+    assert again.to_send is not None
     assert again.sent <= progress.to_send - 200 and again.sent <= again.to_send
     assert await _county_ids(county) == await _local_ids(laptop)
 
