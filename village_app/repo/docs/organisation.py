@@ -17,7 +17,7 @@ from village_app.domain import (
     rules_with_overrides,
 )
 from village_app.repo.actor import Actor
-from village_app.repo.docs._common import Doc, base_doc, store_date
+from village_app.repo.docs._common import Doc, base_doc, read_history, store_date
 from village_app.repo.docs._fields import Fields, MalformedDocument
 from village_app.repo.ids import make_id, split_id
 
@@ -157,24 +157,8 @@ def member_from_docs(doc: Mapping[str, Any], private: Mapping[str, Any] | None =
 
 
 def _member_history(raw: object) -> tuple[MemberChange, ...]:
-    """A seat's edits, read leniently: a malformed history loses only itself (the seat stays
-    readable, and an entry that is not what we write is left out)."""
-    if not isinstance(raw, list):
-        return ()
-    found = []
-    for entry in raw:
-        if not isinstance(entry, dict):
-            continue
-        at, by, changes = entry.get("at"), entry.get("by"), entry.get("changes")
-        if not (isinstance(at, str) and isinstance(by, str) and isinstance(changes, list)):
-            continue
-        rows = tuple(
-            (str(c[0]), str(c[1]), str(c[2]))
-            for c in changes
-            if isinstance(c, list) and len(c) == 3 and all(isinstance(v, str) for v in c)
-        )
-        found.append(MemberChange(at, by, rows))
-    return tuple(found)
+    """A seat's edits (see :func:`read_history`)."""
+    return read_history(raw, MemberChange)
 
 
 def village_rule_to_doc(

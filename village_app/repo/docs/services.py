@@ -46,7 +46,7 @@ from village_app.domain.services import (
 )
 from village_app.domain.services.vocab import HEARTS
 from village_app.repo.actor import Actor
-from village_app.repo.docs._common import Doc, base_doc, store_date
+from village_app.repo.docs._common import Doc, base_doc, read_history, store_date
 from village_app.repo.docs._fields import Fields
 from village_app.repo.sealing import SealBroken, SealKey, check_sealed_shape
 
@@ -169,23 +169,8 @@ def resource_to_doc(
 
 
 def _resource_history(raw: object) -> tuple[ResourceChange, ...]:
-    """An entry's edits, read leniently: a malformed history loses only itself."""
-    if not isinstance(raw, list):
-        return ()
-    found = []
-    for entry in raw:
-        if not isinstance(entry, dict):
-            continue
-        at, by, changes = entry.get("at"), entry.get("by"), entry.get("changes")
-        if not (isinstance(at, str) and isinstance(by, str) and isinstance(changes, list)):
-            continue
-        rows = tuple(
-            (str(c[0]), str(c[1]), str(c[2]))
-            for c in changes
-            if isinstance(c, list) and len(c) == 3 and all(isinstance(v, str) for v in c)
-        )
-        found.append(ResourceChange(at, by, rows))
-    return tuple(found)
+    """An entry's edits (see :func:`read_history`)."""
+    return read_history(raw, ResourceChange)
 
 
 def resource_from_doc(doc: Mapping[str, Any]) -> Resource:
