@@ -17,7 +17,7 @@ from village_app.domain.dates import now_utc, to_shanghai
 from village_app.domain.organisation import BODY_NAMES
 from village_app.domain.publicity import DocType, is_shown, source_id
 from village_app.kiosk.pull import KioskStatus, read_status
-from village_app.kiosk.services import PublicServices, read_services
+from village_app.kiosk.services import PublicServices, read_day, read_services, read_text
 
 #: The 村规民约 and the 红白事标准, as the laptop's rules call them.
 VILLAGE_RULES: Final = "村规民约"
@@ -25,10 +25,6 @@ CEREMONY_STANDARD: Final = "红白事标准"
 RESULT_PUBLICATION: Final = "result_publication"
 #: The stage each kind of matter publishes its resolution in.
 RESOLUTION_PUBLICATIONS: Final = frozenset({"resolution_publication", "council_publication"})
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
 
 
 def _int(value: Any) -> int | None:
@@ -51,15 +47,6 @@ def _moment(value: Any) -> dt.datetime | None:
     try:
         return to_shanghai(moment)
     except (OverflowError, ValueError):
-        return None
-
-
-def _day(value: Any) -> dt.date | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return dt.date.fromisoformat(value[:10])
-    except ValueError:
         return None
 
 
@@ -198,10 +185,10 @@ class KioskReader:
         if villages:
             v = villages[0]
             village = PublicVillage(
-                _text(v.get("code")),
-                _text(v.get("name")),
-                _text(v.get("township")),
-                _text(v.get("county")),
+                read_text(v.get("code")),
+                read_text(v.get("name")),
+                read_text(v.get("township")),
+                read_text(v.get("county")),
             )
         matters = sorted(
             (_matter(d) for d in await self._docs(DocType.PUBLIC_MATTER)),
@@ -210,7 +197,7 @@ class KioskReader:
         )
         members = tuple(_member(d) for d in await self._docs(DocType.PUBLIC_MEMBER))
         charters = {
-            _text(d.get("kind")): _text(d.get("charter"))
+            read_text(d.get("kind")): read_text(d.get("charter"))
             for d in await self._docs(DocType.PUBLIC_BODY)
         }
         rules = tuple(_rule(d) for d in await self._docs(DocType.PUBLIC_VILLAGE_RULE))
@@ -237,7 +224,7 @@ def _matter(doc: Mapping[str, Any]) -> PublicMatter:
             continue
         stages.append(
             PublicStage(
-                key=_text(item.get("stage")),
+                key=read_text(item.get("stage")),
                 date=_moment(item.get("date")),
                 quorate=_flag(item.get("quorate")),
                 passed=_flag(item.get("passed")),
@@ -246,23 +233,23 @@ def _matter(doc: Mapping[str, Any]) -> PublicMatter:
                 in_favour=_int(item.get("in_favour")),
                 against=_int(item.get("against")),
                 abstain=_int(item.get("abstain")),
-                content=_text(item.get("content")),
-                what=_text(item.get("what")),
-                where=_text(item.get("where")),
+                content=read_text(item.get("content")),
+                what=read_text(item.get("what")),
+                where=read_text(item.get("where")),
             )
         )
     return PublicMatter(
         id=source_id(str(doc["_id"])),
-        title=_text(doc.get("title")),
-        kind=_text(doc.get("kind")),
-        body=_text(doc.get("body")),
+        title=read_text(doc.get("title")),
+        kind=read_text(doc.get("kind")),
+        body=read_text(doc.get("body")),
         year=_int(doc.get("year")),
-        summary=_text(doc.get("summary")),
-        category=_text(doc.get("category")),
+        summary=read_text(doc.get("summary")),
+        category=read_text(doc.get("category")),
         commendation=doc.get("commendation") is True,
-        published_on=_day(doc.get("published_on")),
+        published_on=read_day(doc.get("published_on")),
         stages=tuple(stages),
-        signature_hash=_text((doc.get("signature") or {}).get("hash"))
+        signature_hash=read_text((doc.get("signature") or {}).get("hash"))
         if isinstance(doc.get("signature"), Mapping)
         else "",
     )
@@ -270,12 +257,12 @@ def _matter(doc: Mapping[str, Any]) -> PublicMatter:
 
 def _member(doc: Mapping[str, Any]) -> PublicMember:
     return PublicMember(
-        body=_text(doc.get("body")),
-        name=_text(doc.get("name")),
-        role=_text(doc.get("role")),
+        body=read_text(doc.get("body")),
+        name=read_text(doc.get("name")),
+        role=read_text(doc.get("role")),
         convenor=doc.get("convenor") is True,
-        term_start=_day(doc.get("term_start")),
-        term_end=_day(doc.get("term_end")),
+        term_start=read_day(doc.get("term_start")),
+        term_end=read_day(doc.get("term_end")),
     )
 
 
@@ -287,7 +274,7 @@ def _rule(doc: Mapping[str, Any]) -> PublicRule:
             if isinstance(caps, Mapping):
                 limits[str(kind)] = {str(k): v for k, v in caps.items() if _int(v) is not None}
     return PublicRule(
-        _text(doc.get("kind")), _text(doc.get("title")), _text(doc.get("text")), limits
+        read_text(doc.get("kind")), read_text(doc.get("title")), read_text(doc.get("text")), limits
     )
 
 

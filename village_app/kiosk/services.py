@@ -17,11 +17,13 @@ from village_app.domain.publicity import source_id
 from village_app.domain.services import Claim, Post, effective, posts_of
 
 
-def _text(value: Any) -> str:
+def read_text(value: Any) -> str:
+    """A text field of a replicated document ("" when it is not text)."""
     return value if isinstance(value, str) else ""
 
 
-def _day(value: Any) -> dt.date | None:
+def read_day(value: Any) -> dt.date | None:
+    """A date field of a replicated document (``None`` when it is not one)."""
     if not isinstance(value, str):
         return None
     try:
@@ -101,17 +103,17 @@ def read_services(
     """The twins (already checked, shown ones only) as the pages show them."""
     services = []
     for doc in logs:
-        day = _day(doc.get("served_on"))
+        day = read_day(doc.get("served_on"))
         people = doc.get("people_served")
         if day is None or not isinstance(people, int) or isinstance(people, bool):
             continue
-        corrects = _text(doc.get("corrects"))
+        corrects = read_text(doc.get("corrects"))
         services.append(
             PublicService(
                 source_id(str(doc["_id"])),
-                _text(doc.get("project_id")),
+                read_text(doc.get("project_id")),
                 day,
-                _text(doc.get("what")),
+                read_text(doc.get("what")),
                 max(people, 0),
                 corrects or None,
             )
@@ -123,13 +125,13 @@ def read_services(
         listed.append(
             PublicProject(
                 id=pid,
-                title=_text(doc.get("title")),
-                organisation=_text(doc.get("organisation")),
-                sector=_text(doc.get("sector")),
-                kind=_text(doc.get("kind")),
-                schedule=_text(doc.get("schedule")),
-                starts_on=_day(doc.get("starts_on")),
-                ends_on=_day(doc.get("ends_on")),
+                title=read_text(doc.get("title")),
+                organisation=read_text(doc.get("organisation")),
+                sector=read_text(doc.get("sector")),
+                kind=read_text(doc.get("kind")),
+                schedule=read_text(doc.get("schedule")),
+                starts_on=read_day(doc.get("starts_on")),
+                ends_on=read_day(doc.get("ends_on")),
                 active=doc.get("active") is not False,
                 services=tuple(s for s in standing if s.project_id == pid),
             )
@@ -147,9 +149,9 @@ def _posts(
 ) -> tuple[PublicPost, ...]:
     stored = [
         Post(
-            _text(d.get("name")),
-            _text(d.get("duties")),
-            _text(d.get("key")),
+            read_text(d.get("name")),
+            read_text(d.get("duties")),
+            read_text(d.get("key")),
             id=source_id(str(d["_id"])),
             created_at=str(d["_id"]),  # ULID order is creation order
         )
@@ -158,16 +160,16 @@ def _posts(
     edited = {p.id for p in stored}
     held: list[Claim] = []
     for d in claims:
-        since = _day(d.get("since"))
+        since = read_day(d.get("since"))
         if since is None:
             continue
         held.append(
             Claim(
-                _text(d.get("post_id")),
-                _text(d.get("holder")),
-                _text(d.get("holder_kind")),
+                read_text(d.get("post_id")),
+                read_text(d.get("holder")),
+                read_text(d.get("holder_kind")),
                 since,
-                _day(d.get("ended_on")),
+                read_day(d.get("ended_on")),
                 id=source_id(str(d["_id"])),
             )
         )
