@@ -93,6 +93,10 @@ async def test_push_then_pull_brings_the_county_review_and_repairs(
     assert first.to_send == pending
     assert first.sent == pending and first.sent_attachments == 4
     assert first.bytes_sent > 4 * 2000
+    # The county's design document came with the first pull (the laptop holds it now), and
+    # is not counted as a record received.
+    assert (await laptop.db.all_docs(startkey="_design/", endkey="_design0"))["rows"]
+    assert first.received == 0
     local_ids = await _local_ids(laptop)
     assert await _county_ids(county) == local_ids
 
