@@ -186,7 +186,13 @@ def ratio(a: float | None, b: float | None) -> str:
 
 
 async def loopback(
-    couch_url: str, tmp: Path, server: CouchServer, n_docs: int, n_atts: int, batch: int
+    couch_url: str,
+    tmp: Path,
+    server: CouchServer,
+    n_docs: int,
+    n_atts: int,
+    batch: int,
+    pouch_batches: list[int],
 ) -> list[Run]:
     docs = make_docs(n_docs) + attachment_docs(n_atts, 200_000)
     tmp.mkdir(parents=True, exist_ok=True)
@@ -202,35 +208,39 @@ async def loopback(
     async with LinkProxy(couch_url) as relay:
         county = await open_couch_database(f"{relay.url}/bench_push_cunyi_{tag}")
         runs.append(await cunyi("laptop -> peer (push)", laptop, county, relay, batch))
-        await server.create_db(f"bench_push_pouch_{tag}")
-        runs.append(
-            await pouchdb(
-                "laptop -> peer (push)",
-                "push",
-                str(docs_file),
-                f"{relay.url}/bench_push_pouch_{tag}",
-                relay,
-                batch,
+        for pouch_batch in pouch_batches:
+            name = f"bench_push_pouch_{pouch_batch}_{tag}"
+            await server.create_db(name)
+            runs.append(
+                await pouchdb(
+                    "laptop -> peer (push)",
+                    "push",
+                    str(docs_file),
+                    f"{relay.url}/{name}",
+                    relay,
+                    pouch_batch,
+                )
             )
-        )
+            await server.delete_db(name)
         runs.append(
             await peer_replicate(server, couch_url, f"bench_push_cunyi_{tag}", f"bench_copy_{tag}")
         )
         fresh = await open_database(str(tmp / "fresh.sqlite"))
         runs.append(await cunyi("peer -> fresh laptop (pull)", county, fresh, relay, batch))
-        runs.append(
-            await pouchdb(
-                "peer -> fresh laptop (pull)",
-                "pull",
-                "-",
-                f"{relay.url}/bench_push_cunyi_{tag}",
-                relay,
-                batch,
+        for pouch_batch in pouch_batches:
+            runs.append(
+                await pouchdb(
+                    "peer -> fresh laptop (pull)",
+                    "pull",
+                    "-",
+                    f"{relay.url}/bench_push_cunyi_{tag}",
+                    relay,
+                    pouch_batch,
+                )
             )
-        )
         for db in (county, fresh, laptop):
             await db.close()
-    for name in (f"bench_push_cunyi_{tag}", f"bench_push_pouch_{tag}", f"bench_copy_{tag}"):
+    for name in (f"bench_push_cunyi_{tag}", f"bench_copy_{tag}"):
         await server.delete_db(name)
     return runs
 
@@ -308,15 +318,18 @@ def print_loopback(runs: list[Run], args: argparse.Namespace) -> None:
         f"(fastest of {args.repeat})\n"
     )
     print_table(runs)
-    by = {(r.transfer, r.tool.split(" ")[0]): r for r in runs}
     peer = next(r for r in runs if r.tool.startswith("peer"))
     print()
     for transfer in ("laptop -> peer (push)", "peer -> fresh laptop (pull)"):
-        ours, theirs = by[(transfer, "Cunyi")], by[(transfer, "PouchDB")]
+        ours = next(r for r in runs if r.transfer == transfer and r.tool.startswith("Cunyi"))
+        for theirs in (r for r in runs if r.transfer == transfer and r.tool.startswith("Pouch")):
+            print(
+                f"- {transfer}: {theirs.tool} takes {ratio(theirs.seconds, ours.seconds)} "
+                f"{ours.tool}'s time and {ratio(theirs.requests, ours.requests)} its requests"
+            )
         print(
-            f"- {transfer}: PouchDB takes {ratio(theirs.seconds, ours.seconds)} Cunyi's time "
-            f"and {ratio(theirs.requests, ours.requests)} its requests; the peer's own "
-            f"/_replicate takes {ratio(peer.seconds, ours.seconds)} Cunyi's time"
+            f"- {transfer}: the peer's own /_replicate takes "
+            f"{ratio(peer.seconds, ours.seconds)} {ours.tool}'s time"
         )
 
 
@@ -324,7 +337,14 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--docs", type=int, default=10_000)
     parser.add_argument("--attachments", type=int, default=100)
-    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument(
+        "--batch-size", type=int, default=500, help="Cunyi's (default: its own, CouchDB's 500)"
+    )
+    parser.add_argument(
+        "--pouchdb-batches",
+        default="100,500",
+        help="PouchDB's batch sizes on loopback (its default is 100)",
+    )
     parser.add_argument("--rural-docs", type=int, default=2_000)
     parser.add_argument(
         "--rural-batches", default="100,500", help="batch sizes to try on the slow link"
@@ -361,6 +381,7 @@ async def main() -> None:
                         args.docs,
                         args.attachments,
                         args.batch_size,
+                        [int(b) for b in args.pouchdb_batches.split(",")],
                     )
                 print_loopback(best_of(runs), args)
             if args.skip_rural:

@@ -30,6 +30,7 @@ are sent (CouchDB 3's default ``max_document_size``; pouchdb-server has none).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
@@ -82,6 +83,8 @@ _FIND_ALL = 2**31 - 1
 _LONGPOLL_DEFAULT = 60.0
 #: Rows of the changes feed per request where ``info()`` counts tombstones itself.
 _INFO_PAGE = 1000
+#: Replicated revisions with attachments written (``multipart/related`` PUTs) at once.
+MULTIPART_CONCURRENCY = 4
 
 
 async def open_couch_database(
@@ -299,9 +302,18 @@ class CouchDatabase(Database):
                 await self._http.request("POST", self._path + "/_bulk_docs", body=body),
                 "the _bulk_docs result",
             )
-        for i in multipart:
-            if row := await self._put_replicated_with_attachments(docs[i]):
-                refused[i] = row
+        if multipart:
+            # A few at a time: each is one request, and the server's work on one overlaps
+            # the transfer of the next.
+            gate = asyncio.Semaphore(MULTIPART_CONCURRENCY)
+
+            async def put(i: int) -> tuple[int, Doc]:
+                async with gate:
+                    return i, await self._put_replicated_with_attachments(docs[i])
+
+            for i, row in await asyncio.gather(*(put(i) for i in multipart)):
+                if row:
+                    refused[i] = row
         if not new_edits:
             return list(refused.values()) + answer
         if len(answer) != len(sent):

@@ -3,7 +3,7 @@
 Usage::
 
     rep = await sync.replicate("village_110.sqlite", "https://county/village_110",
-                               batch_size=100, on_event=show)   # show: async callback
+                               batch_size=500, on_event=show)   # show: async callback
     rep.state, rep.counters.docs_written, rep.denied
 
     live = sync.sync(laptop_db, county_db, continuous=True).start()

@@ -28,9 +28,13 @@ class ReplicationOptions:
     """How one replication runs. Every field has a default that suits a laptop."""
 
     #: Changes read, diffed, fetched and written per batch; a checkpoint follows each batch.
-    #: Over a slow link (a target slow to answer) a batch holds at least 500
-    #: (:data:`~sync.replication.batch.SLOW_LINK_BATCH`).
-    batch_size: int = 100
+    #: 500, as CouchDB's replicator (``worker_batch_size``); PouchDB's is 100. A server
+    #: pays a cost per request beside its cost per document (pouchdb-server about 5 ms:
+    #: a 10,000-record push took a third less time at 500 than at 100), and a crash
+    #: re-sends at most a few batches, which cost only their ids then. Over a slow link
+    #: (a target slow to answer) a batch holds at least
+    #: :data:`~sync.replication.batch.SLOW_LINK_BATCH` whatever is asked.
+    batch_size: int = 500
     #: Batches diffed, fetched and written at once (CouchDB's ``worker_processes`` is 4):
     #: on a slow link one batch's round trips overlap the others' transfers. A crash
     #: re-sends at most twice this many batches, which cost only their ids and revisions

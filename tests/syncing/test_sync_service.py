@@ -17,6 +17,7 @@ from sync.couch_server import CouchServer
 from syncing.conftest import PASSWORD, Laptop, MakeLaptop, db_url
 from syncing.countyproxy import CountyProxy
 from syncing.laptop import VILLAGE, more_matters, return_matter, store, village
+from village_app.syncing import runs
 from village_app.syncing.refusals import outstanding_refused
 from village_app.syncing.runs import Progress, Step
 
@@ -265,8 +266,11 @@ def _step(progress: Progress) -> Step:
 
 
 async def test_cancel_stops_and_the_next_sync_resumes(
-    county: County, make_laptop: MakeLaptop
+    county: County, make_laptop: MakeLaptop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Batches of 100 (the app's are 500): two of them are on the county well before the
+    # scans, with few records to make.
+    monkeypatch.setattr(runs, "BATCH_SIZE", 100)
     laptop = await make_laptop()
     account = county.accounts["secretary_a"]
     # Two batches of small records, then the scans (a slow third batch on this link).

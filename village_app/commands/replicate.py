@@ -27,7 +27,7 @@ from typing import Any, TextIO
 import sync
 from sync import replicate
 from sync.errors import CouchError, ReadOnlyStorageError, peer_text
-from sync.replication import Replication, ReplicationEvent, State
+from sync.replication import Replication, ReplicationEvent, ReplicationOptions, State
 from village_app import repo
 
 _BAR_WIDTH = 30
@@ -72,9 +72,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--batch-size",
         type=_positive,
-        default=100,
+        default=ReplicationOptions.batch_size,
         metavar="N",
-        help="changes per batch (a checkpoint follows each batch; default 100)",
+        help="changes per batch (a checkpoint follows each batch; default %(default)s)",
     )
     p.add_argument(
         "--doc-id",

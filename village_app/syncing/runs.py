@@ -18,14 +18,22 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from sync.database import Database
-from sync.replication import Counters, Replication, ReplicationEvent, State, replicate
+from sync.replication import (
+    Counters,
+    Replication,
+    ReplicationEvent,
+    ReplicationOptions,
+    State,
+    replicate,
+)
 from village_app.domain.dates import now_utc
 from village_app.i18n import N_
 from village_app.syncing.problems import Problem, RefusedRecord, describe_refusal, explain
 from village_app.syncing.runlog import RunRecord
 
-#: Changes per batch against the county (a checkpoint follows each one).
-BATCH_SIZE = 100
+#: Changes per batch against the county (a checkpoint follows each one): the
+#: replicator's own, as CouchDB's.
+BATCH_SIZE = ReplicationOptions.batch_size
 
 
 class Step(enum.StrEnum):
