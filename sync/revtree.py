@@ -209,6 +209,13 @@ class RevTree:
         """CouchDB's ``_revisions`` of a node: ``{"start": gen, "ids": [rev ids, newest first]}``."""
         return {"start": rev_generation(rev_of(key)), "ids": [_rid(k) for k in self.history(key)]}
 
+    def known_generation(self, key: str, revs: Iterable[str]) -> int:
+        """The newest generation among ``revs`` on the path to node ``key`` (0 if none is):
+        CouchDB's ``atts_since``. Attachments of ``key`` with a ``revpos`` no higher were
+        there already in that revision, so whoever holds it has them."""
+        path = {rev_of(k) for k in self.history(key)}
+        return max((rev_generation(r) for r in revs if r in path), default=0)
+
     def revs_info(self, key: str) -> list[dict[str, str]]:
         """CouchDB's ``_revs_info``: each ancestor with status available / deleted / missing."""
         out = []

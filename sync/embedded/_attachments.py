@@ -87,12 +87,17 @@ def resolve(
 
 
 def render(
-    conn: sqlite3.Connection, meta: Mapping[str, Mapping[str, Any]], *, inline: bool
+    conn: sqlite3.Connection,
+    meta: Mapping[str, Mapping[str, Any]],
+    *,
+    inline: bool,
+    since: int = 0,
 ) -> dict[str, dict[str, Any]]:
-    """Stubs, or (``inline``) CouchDB's ``{content_type, revpos, digest, data}``."""
+    """Stubs, or (``inline``) CouchDB's ``{content_type, revpos, digest, data}`` for each
+    attachment with a ``revpos`` after ``since`` (a generation the reader holds)."""
     out: dict[str, dict[str, Any]] = {}
     for name, att in meta.items():
-        if inline:
+        if inline and att["revpos"] > since:
             out[name] = {
                 "content_type": att["content_type"],
                 "revpos": att["revpos"],

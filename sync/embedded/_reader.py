@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sync.embedded import _attachments
@@ -27,6 +27,10 @@ class Options:
     conflicts: bool = False
     deleted_conflicts: bool = False
     attachments: bool = False
+    #: With ``attachments``, only those added after the newest of these revisions on the
+    #: document's path come with their data; the others are stubs (``_bulk_get``'s
+    #: per-document ``atts_since``).
+    atts_since: tuple[str, ...] = ()
 
 
 PLAIN = Options()
@@ -58,7 +62,8 @@ def render(
     if deleted:
         doc["_deleted"] = True
     if atts:
-        doc["_attachments"] = _attachments.render(conn, atts, inline=opts.attachments)
+        since = tree.known_generation(key or rev, opts.atts_since) if tree is not None else 0
+        doc["_attachments"] = _attachments.render(conn, atts, inline=opts.attachments, since=since)
     if tree is not None:
         if opts.revs:
             doc["_revisions"] = tree.revisions(key or rev)
@@ -167,8 +172,12 @@ def bulk_get(
         docs: list[dict[str, Any]] = []
         # CouchDB's chttpd_db:bulk_get_open_doc_revs1 turns a request without a rev into
         # open_revs=all: every leaf, deleted ones too, in fabric's order (generation, rev id).
+        since = req.get("atts_since")
+        wanted = opts
+        if isinstance(since, list) and all(isinstance(r, str) for r in since):
+            wanted = replace(opts, atts_since=tuple(since))
         try:
-            items = open_revs(conn, docid, "all" if rev is None else [rev], False, opts)
+            items = open_revs(conn, docid, "all" if rev is None else [rev], False, wanted)
         except NotFoundError:
             items = [{"missing": "undefined"}]
         for item in items:

@@ -110,6 +110,21 @@ def missing_revs(
     return missing
 
 
+def possible_ancestors(
+    answer: Mapping[str, Any], missing: Mapping[str, list[str]]
+) -> dict[str, list[str]]:
+    """The ``possible_ancestors`` ``_revs_diff`` gave for the documents in ``missing``: leaves
+    the target holds, from which a revision's older attachments need not be sent again
+    (``atts_since``). Only an optimisation: anything malformed is left out."""
+    out: dict[str, list[str]] = {}
+    for docid in missing:
+        entry = answer.get(docid)
+        revs = entry.get("possible_ancestors") if isinstance(entry, Mapping) else None
+        if isinstance(revs, list) and (known := [r for r in revs if _is_rev(r)]):
+            out[docid] = known
+    return out
+
+
 def fetched_doc(
     doc: Any, docid: str, location: str, call: str, *, asked: Collection[str], latest: bool = False
 ) -> Doc:

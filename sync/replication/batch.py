@@ -30,12 +30,18 @@ from typing import Any
 
 from sync import mango
 from sync.database import Database, Doc
-from sync.errors import AnswerTooLargeError, ForbiddenError, peer_text
+from sync.errors import (
+    AnswerTooLargeError,
+    ForbiddenError,
+    PreconditionFailedError,
+    peer_text,
+)
 from sync.replication.answers import (
     ChangeRow,
     ChangesPage,
     changes_page,
     missing_revs,
+    possible_ancestors,
     write_failures,
 )
 from sync.replication.checkpoint import Checkpointer
@@ -125,6 +131,9 @@ class BatchLoop:
         self._outstanding = 0  # batches read but not yet written and settled
         self._waiting = False  # the reader is waiting on a longpoll
         self._workers_left = 0
+        #: Whether the target's ``_revs_diff`` has named ``possible_ancestors`` (CouchDB
+        #: does; pouchdb-server never does, see :meth:`_current_revisions`).
+        self._target_names_ancestors = False
 
     async def run(self, since: Any) -> None:
         """Replicate from ``since`` until caught up (or, if continuous, until cancelled)."""
@@ -296,13 +305,39 @@ class BatchLoop:
             revs.extend(r for r in row.revs if r not in revs)
         answer = await self.target.revs_diff(asked)
         missing = missing_revs(answer, asked, self.target.location)
+        ancestors = possible_ancestors(answer, missing)
+        if ancestors:
+            self._target_names_ancestors = True
+        elif not self._target_names_ancestors:
+            ancestors = await self._current_revisions(missing)
         counters = self.rep.counters
         counters.missing_checked += sum(len(revs) for revs in asked.values())
         counters.missing_found += sum(len(revs) for revs in missing.values())
         docs = _first_revisions(rows, missing) if self.bodies_from_feed else []
-        docs += await self.fetcher.fetch(missing)
+        docs += await self.fetcher.fetch(missing, ancestors)
         counters.docs_read += len(docs)
         return docs
+
+    async def _current_revisions(self, missing: Mapping[str, list[str]]) -> dict[str, list[str]]:
+        """For a target whose ``_revs_diff`` names no ``possible_ancestors`` (pouchdb-server):
+        the current revision of each document with a later revision missing, where it is
+        older than that revision, the leaf CouchDB would most often name."""
+        later = [d for d, revs in missing.items() if any(not r.startswith("1-") for r in revs)]
+        if not later:
+            return {}
+        rows = (await self.target.all_docs(keys=later)).get("rows")
+        found: dict[str, list[str]] = {}
+        for row in rows if isinstance(rows, list) else []:
+            if not isinstance(row, Mapping) or not isinstance(value := row.get("value"), Mapping):
+                continue
+            docid, rev = row.get("id"), value.get("rev")
+            if not isinstance(docid, str) or docid not in missing or value.get("deleted"):
+                continue
+            if not isinstance(rev, str) or not (gen := rev.partition("-")[0]).isdigit():
+                continue
+            if int(gen) < max(int(r.partition("-")[0]) for r in missing[docid]):
+                found[docid] = [rev]
+        return found
 
     async def _store(self, docs: list[Doc]) -> None:
         for chunk in _chunks(docs, self.opts.max_write_bytes):
@@ -310,7 +345,15 @@ class BatchLoop:
 
     async def _store_chunk(self, docs: list[Doc]) -> None:
         try:
-            answer = await self.target.bulk_docs(docs, new_edits=False)
+            try:
+                answer = await self.target.bulk_docs(docs, new_edits=False)
+            except PreconditionFailedError:
+                # A stub the target could not match (its revision that the stub stood on
+                # lacks the attachment: a history written by hand, a purge). As CouchDB's
+                # replicator does, fetch those revisions again whole, and write once more.
+                if not any(_stubs(d) for d in docs):
+                    raise
+                answer = await self.target.bulk_docs(await self._whole(docs), new_edits=False)
         except ForbiddenError as exc:
             # validate_doc_update refusals come back per document, in a 201 answer; a 403
             # for the whole request means no write access to the database at all. Denying
@@ -327,6 +370,15 @@ class BatchLoop:
         )
         for failure in failures:
             await self.rep.deny(_denial(failure))
+
+    async def _whole(self, docs: list[Doc]) -> list[Doc]:
+        """``docs`` with those holding attachment stubs fetched again with all their data."""
+        again: dict[str, list[str]] = {}
+        for doc in docs:
+            if _stubs(doc):
+                again.setdefault(doc["_id"], []).append(doc["_rev"])
+        whole = {(d["_id"], d["_rev"]): d for d in await self.fetcher.fetch(again)}
+        return [whole.get((d["_id"], d["_rev"]), d) for d in docs]
 
     # -- 3. settle --------------------------------------------------------
     async def _settle(self, finished: asyncio.Queue[_Batch | None]) -> None:
@@ -405,6 +457,14 @@ def _first_revisions(rows: list[ChangeRow], missing: dict[str, list[str]]) -> li
         docs.append({**doc, "_revisions": {"start": 1, "ids": [rev[2:]]}})
         del missing[row.docid]
     return docs
+
+
+def _stubs(doc: Doc) -> bool:
+    """Whether ``doc`` names an attachment without its data (the target is to have it)."""
+    atts = doc.get("_attachments")
+    return isinstance(atts, Mapping) and any(
+        isinstance(a, Mapping) and "data" not in a for a in atts.values()
+    )
 
 
 def _inline_attachments(doc: Doc) -> int:

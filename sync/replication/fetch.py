@@ -42,23 +42,39 @@ class RevisionFetcher:
         self.concurrency = concurrency
         self.bulk_get_supported = True
 
-    async def fetch(self, missing: Mapping[str, list[str]]) -> list[Doc]:
+    async def fetch(
+        self,
+        missing: Mapping[str, list[str]],
+        atts_since: Mapping[str, list[str]] | None = None,
+    ) -> list[Doc]:
+        """The revisions of ``missing`` with their history and attachments. An attachment
+        already in one of ``atts_since[docid]`` (revisions the target holds, on the path of
+        the one fetched) comes as a stub where the source honours ``atts_since`` in
+        ``_bulk_get`` (CouchDB and the embedded store do; pouchdb-server sends the data)."""
         if not missing:
             return []
         if self.bulk_get_supported:
             try:
-                return await self._bulk_get(missing)
+                return await self._bulk_get(missing, atts_since or {})
             except AnswerTooLargeError as exc:
                 first, second = _halves(missing, exc)
-                return [*await self.fetch(first), *await self.fetch(second)]
+                return [
+                    *await self.fetch(first, atts_since),
+                    *await self.fetch(second, atts_since),
+                ]
             except (NotFoundError, BadRequestError, PeerError) as exc:
                 if isinstance(exc, MalformedAnswerError) or not _lacks_endpoint(exc):
                     raise
                 self.bulk_get_supported = False
         return await self._open_revs(missing)
 
-    async def _bulk_get(self, missing: Mapping[str, list[str]]) -> list[Doc]:
-        requests = [{"id": docid, "rev": rev} for docid, revs in missing.items() for rev in revs]
+    async def _bulk_get(
+        self, missing: Mapping[str, list[str]], atts_since: Mapping[str, list[str]]
+    ) -> list[Doc]:
+        requests: list[dict[str, Any]] = []
+        for asked_id, revs in missing.items():
+            since = {"atts_since": atts_since[asked_id]} if asked_id in atts_since else {}
+            requests += [{"id": asked_id, "rev": rev, **since} for rev in revs]
         answer = await self.source.bulk_get(requests, revs=True, attachments=True)
         where = self.source.location
         results = answer.get("results") if isinstance(answer, Mapping) else None
