@@ -7,6 +7,11 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 PEER   := .peer/node_modules/pouchdb-server/bin/pouchdb-server
 PYTEST_ARGS ?=
+# The suite runs in two pytest-xdist workers, each file's tests in one of them (its module
+# fixtures, a server or a county, made once) and each worker on a pouchdb-server of its own
+# (tests/conftest.py). On a server of yours (COUCHDB_URL set), which the workers would
+# share, or with PYTEST_WORKERS=0, it all runs in one process.
+PYTEST_WORKERS ?= $(if $(COUCHDB_URL),0,2)
 
 .PHONY: run county-demo test install peer chromium caddy bench lint clean
 
@@ -73,7 +78,7 @@ caddy:
 	  apt_get update -qq && apt_get install -y -qq caddy; }
 
 test: $(VENV)/.installed-test $(PEER) chromium caddy
-	$(BIN)/python tests/couchpeer.py -- $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python tests/couchpeer.py -- $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # PouchDB's replicator (Node, memory adapter), the baseline of bench/replicate.py; kept
 # apart from the peer's own node_modules so that neither changes the other's versions.

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
-from couchpeer import PeerCleanup, running_peer
+from couchpeer import THROWAWAY_ENV, PeerCleanup, running_peer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,7 +47,14 @@ def _terminate(signum: int, frame: Any) -> None:
 
 @pytest.fixture(scope="session")
 def couch_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    with running_peer() as url:
+    # A pytest-xdist worker (``make test`` runs two) on the throwaway peer of
+    # couchpeer.py starts a peer of its own: see couchpeer.THROWAWAY_ENV.
+    shared = os.environ.get("COUCHDB_URL")
+    worker = hasattr(request.config, "workerinput")
+    own = bool(worker and shared and os.environ.get(THROWAWAY_ENV) == shared)
+    with running_peer(own=own) as url:
+        if own:
+            os.environ["COUCHDB_URL"] = os.environ[THROWAWAY_ENV] = url  # for subprocesses
         os.environ.setdefault("COUCHDB_URL", url)
         cleanup = PeerCleanup(url)
         request.config.stash[_CLEANUP] = cleanup

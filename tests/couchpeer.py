@@ -53,6 +53,11 @@ DB_PREFIX = "cunyi_test_"
 LEGACY_NAME = re.compile(r"(?:test|test_repo|diff)_[0-9a-f]{8,12}(?:\$\(x\)\+y-z)?")
 #: User accounts the tests make (``_users``), deleted like the databases.
 USER_PREFIX = "cunyi_test_user_"
+#: Set by :func:`main` to the ``COUCHDB_URL`` of the peer it started: a throwaway server
+#: of the run's own. Parallel test workers (pytest-xdist) then start one peer each instead
+#: of sharing it (tests/conftest.py), so that no worker's databases, accounts or
+#: end-of-session sweep meet another's; a ``COUCHDB_URL`` of the user's own is shared.
+THROWAWAY_ENV = "CUNYI_THROWAWAY_PEER"
 
 
 def _free_port() -> int:
@@ -75,10 +80,11 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], deadline: float) -> Non
 
 
 @contextlib.contextmanager
-def running_peer() -> Iterator[str]:
-    """Yield the admin URL of a CouchDB-protocol server, starting one if needed."""
+def running_peer(*, own: bool = False) -> Iterator[str]:
+    """Yield the admin URL of a CouchDB-protocol server, starting one if needed (always,
+    with ``own``)."""
     existing = os.environ.get("COUCHDB_URL")
-    if existing:
+    if existing and not own:
         yield existing.rstrip("/")
         return
     if not PEER_BIN.exists():
@@ -210,8 +216,11 @@ def main(argv: list[str]) -> int:
         return 2
     # Turn SIGTERM into an exception so the peer is stopped on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    started = not os.environ.get("COUCHDB_URL")
     with running_peer() as url:
         env = dict(os.environ, COUCHDB_URL=url)
+        if started:
+            env[THROWAWAY_ENV] = url
         print(f"couchpeer: CouchDB-protocol peer at {url.split('@')[-1]}", flush=True)
         child = subprocess.Popen(argv, env=env)
         try:

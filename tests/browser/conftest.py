@@ -107,8 +107,10 @@ def serving(arguments: list[str], logs: Path) -> Iterator[str]:
         log.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    """One Chromium for the browser tests (each test gets a context of its own, see ``page``);
+    package-scoped, so that Playwright's event loop is gone before the other suites run."""
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (make test installs Debian's chromium)")
     with sync_playwright() as playwright:
