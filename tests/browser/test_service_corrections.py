@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from web.helpers import VILLAGE
 from web.servicedata import county_lists
 
@@ -125,18 +125,25 @@ def test_the_yearly_review_prints(page: Page, shots: Path) -> None:
     assert download.value.suggested_filename.endswith(".xlsx")
 
 
+def _follow(page: Page, link: Locator) -> None:
+    """Click a link and wait for its page (measured before it came, the old one may be gone
+    halfway through: "Cannot read properties of null (reading 'scrollWidth')")."""
+    with page.expect_navigation():
+        link.click()
+
+
 def test_the_new_pages_fit_a_phone(page: Page, shots: Path) -> None:
     log_in(page, width=390, height=844)
     page.goto("/services")
-    page.locator("#projects a", has_text="上门义诊").click()
+    _follow(page, page.locator("#projects a", has_text="上门义诊"))
     _fits(page)
     page.screenshot(path=shots / "services-project-corrections-390.png", full_page=True)
-    page.locator("#log-table a[data-action=correct]").first.click()
+    _follow(page, page.locator("#log-table a[data-action=correct]").first)
     _fits(page)
     page.screenshot(path=shots / "services-correct-390.png", full_page=True)
     page.goto("/services/posts")
     _fits(page)
-    page.locator("ul.duties a[data-action=correct]").first.click()
+    _follow(page, page.locator("ul.duties a[data-action=correct]").first)
     _fits(page)
     page.screenshot(path=shots / "services-duty-correct-390.png", full_page=True)
     page.goto("/services/review?year=2026")
