@@ -42,6 +42,7 @@ from sync.couch_http import (
     MAX_ANSWER_BYTES,
     CouchStats,
     CouchTransport,
+    RawJSON,
     db_path,
     decode_json,
     doc_path,
@@ -85,6 +86,8 @@ _LONGPOLL_DEFAULT = 60.0
 _INFO_PAGE = 1000
 #: Replicated revisions with attachments written (``multipart/related`` PUTs) at once.
 MULTIPART_CONCURRENCY = 4
+#: The default :attr:`CouchDatabase.max_request_bytes`.
+MAX_REQUEST_BYTES = 8_000_000
 
 
 async def open_couch_database(
@@ -120,6 +123,10 @@ class CouchDatabase(Database):
         self.bulk_get_supported = True
         #: Seconds a longpoll may outlast its own ``timeout`` before we call it empty.
         self.longpoll_margin = LONGPOLL_MARGIN
+        #: Largest ``_bulk_docs`` body sent in one request: a batch of large records is
+        #: written in several (CouchDB's ``max_http_request_size`` is 4 GB, but a server
+        #: holds a body whole while it decodes it).
+        self.max_request_bytes = MAX_REQUEST_BYTES
 
     @classmethod
     async def open(cls, transport: CouchTransport, name: str, *, create: bool) -> CouchDatabase:
@@ -275,30 +282,33 @@ class CouchDatabase(Database):
     async def bulk_docs(
         self, docs: Sequence[Mapping[str, Any]], *, new_edits: bool = True
     ) -> list[Doc]:
+        """``_bulk_docs``, in requests of at most :attr:`max_request_bytes` (one document
+        larger than that goes alone). Each document is encoded once: for the size checks
+        and for the body."""
         refused: dict[int, Doc] = {}
+        multipart: list[int] = []
+        parts: list[bytes] = []
         for i, doc in enumerate(docs):
-            if too_large(doc):
+            # Replicated first revisions with attachment data go as multipart/related, raw
+            # bytes rather than base64 in JSON, as CouchDB's replicator writes them.
+            as_multipart = not new_edits and isinstance(doc, Mapping) and sent_as_multipart(doc)
+            encoded = None if as_multipart else json_param(doc).encode()
+            if too_large(doc, encoded):
                 docid = doc.get("_id") if isinstance(doc, Mapping) else None
                 refused[i] = {
                     "id": docid,
                     "error": "document_too_large",
                     "reason": "document is larger than max_document_size",
                 }
-        # Replicated first revisions with attachment data go as multipart/related, raw
-        # bytes rather than base64 in JSON, as CouchDB's replicator writes them.
-        multipart = [
-            i
-            for i, doc in enumerate(docs)
-            if not new_edits
-            and i not in refused
-            and isinstance(doc, Mapping)
-            and sent_as_multipart(doc)
-        ]
-        sent = [doc for i, doc in enumerate(docs) if i not in refused and i not in multipart]
+            elif encoded is None:
+                multipart.append(i)
+            else:
+                parts.append(encoded)
         answer: list[Any] = []
-        if sent:
-            body = {"docs": list(sent), "new_edits": new_edits}
-            answer = expect_list(
+        flag = b"true" if new_edits else b"false"
+        for group in _byte_groups(parts, self.max_request_bytes):
+            body = RawJSON(b'{"docs":[' + b",".join(group) + b'],"new_edits":' + flag + b"}")
+            answer += expect_list(
                 await self._http.request("POST", self._path + "/_bulk_docs", body=body),
                 "the _bulk_docs result",
             )
@@ -316,7 +326,7 @@ class CouchDatabase(Database):
                     refused[i] = row
         if not new_edits:
             return list(refused.values()) + answer
-        if len(answer) != len(sent):
+        if len(answer) != len(parts):
             raise PeerError("_bulk_docs answered a different number of results than docs sent")
         it = iter(answer)
         return [refused[i] if i in refused else next(it) for i in range(len(docs))]
@@ -604,3 +614,16 @@ class CouchDatabase(Database):
             )
             result = await self._http.request("POST", path, body=body)
         return expect_dict(result, "the _find result")
+
+
+def _byte_groups(parts: list[bytes], max_bytes: int) -> list[list[bytes]]:
+    """``parts`` in order, in groups of at most ``max_bytes`` (a larger part alone)."""
+    groups: list[list[bytes]] = []
+    size = 0
+    for part in parts:
+        if not groups or size + len(part) > max_bytes:
+            groups.append([])
+            size = 0
+        groups[-1].append(part)
+        size += len(part) + 1
+    return groups

@@ -154,6 +154,10 @@ def query_params(**params: Any) -> dict[str, str]:
     return out
 
 
+class RawJSON(bytes):
+    """A request body already encoded as JSON (sent, and compressed, as a JSON body)."""
+
+
 @dataclass
 class _Wire:
     received: int = 0
@@ -249,7 +253,10 @@ class CouchTransport:
         """
         hdrs = dict(headers or {})
         if body is not None:
-            content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+            if isinstance(body, RawJSON):
+                content = bytes(body)
+            else:
+                content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
             hdrs.setdefault("Content-Type", "application/json")
             compress = self.compress_requests and len(content) >= COMPRESS_MIN_SIZE
             if compress and not path.startswith("/_session"):

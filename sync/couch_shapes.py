@@ -47,16 +47,20 @@ def json_param(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def too_large(doc: Any) -> bool:
+def too_large(doc: Any, encoded: bytes | None = None) -> bool:
     """Whether CouchDB 3 would refuse ``doc`` by its ``max_document_size``.
 
     That limit is on the JSON body alone: attachments are limited apart
     (``max_attachment_size``, unlimited by default), so inline attachment data
     does not count, or a replication could not copy a photo of a few MB.
+    ``encoded`` is ``doc``'s JSON where the caller has it already.
     """
     if isinstance(doc, Mapping) and "_attachments" in doc:
         doc = {k: v for k, v in doc.items() if k != "_attachments"}
-    return len(json_param(doc).encode()) > MAX_DOCUMENT_SIZE
+        encoded = None
+    if encoded is None:
+        encoded = json_param(doc).encode()
+    return len(encoded) > MAX_DOCUMENT_SIZE
 
 
 def check_rev(rev: str | None, docid: str) -> None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -340,10 +339,6 @@ class BatchLoop:
         return found
 
     async def _store(self, docs: list[Doc]) -> None:
-        for chunk in _chunks(docs, self.opts.max_write_bytes):
-            await self._store_chunk(chunk)
-
-    async def _store_chunk(self, docs: list[Doc]) -> None:
         try:
             try:
                 answer = await self.target.bulk_docs(docs, new_edits=False)
@@ -483,40 +478,3 @@ def _denial(failure: Mapping[str, Any]) -> Denial:
         error=peer_text(failure.get("error", ""), 100),
         reason=peer_text(failure.get("reason", ""), 500),
     )
-
-
-def _chunks(docs: list[Doc], max_bytes: int) -> list[list[Doc]]:
-    """Split a batch so that no ``_bulk_docs`` body grows far past ``max_bytes``."""
-    chunks: list[list[Doc]] = []
-    current: list[Doc] = []
-    size = 0
-    for doc in docs:
-        doc_size = _estimated_size(doc)
-        if current and size + doc_size > max_bytes:
-            chunks.append(current)
-            current, size = [], 0
-        current.append(doc)
-        size += doc_size
-    if current:
-        chunks.append(current)
-    return chunks
-
-
-#: What a document adds to a ``_bulk_docs`` body beyond its own JSON (separators), and
-#: each attachment beyond its data (name, content type, digest, revpos, length).
-_DOC_OVERHEAD = 16
-_ATTACHMENT_OVERHEAD = 200
-
-
-def _estimated_size(doc: Doc) -> int:
-    """The bytes ``doc`` adds to a ``_bulk_docs`` body: its JSON (the body counts: a batch
-    of 100 documents of 500 KB each is 50 MB, attachments or not), with the inline
-    attachment data counted by its length rather than encoded a second time."""
-    atts = doc.get("_attachments")
-    body = doc if not atts else {k: v for k, v in doc.items() if k != "_attachments"}
-    size = _DOC_OVERHEAD + len(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode())
-    if isinstance(atts, Mapping):
-        for att in atts.values():
-            data = att.get("data") if isinstance(att, Mapping) else None
-            size += _ATTACHMENT_OVERHEAD + (len(data) if isinstance(data, str) else 0)
-    return size

@@ -60,9 +60,6 @@ class ReplicationOptions:
     heartbeat: float = 25.0
     #: Missing revisions fetched with ``open_revs`` GETs at once when ``_bulk_get`` is absent.
     fetch_concurrency: int = 8
-    #: Largest ``_bulk_docs`` body (estimated) sent in one request; a batch with big
-    #: attachments is written in several requests.
-    max_write_bytes: int = 8_000_000
     #: Attachment data (as the feed's stubs tell it: HTTP sources) one batch may carry: a
     #: batch is ended early rather than held in memory whole with a hundred scans in it.
     #: Each worker holds one batch.

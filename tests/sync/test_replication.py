@@ -10,6 +10,7 @@ nothing.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -17,7 +18,6 @@ from replication_helpers import MakeDb, attachment, seed_tricky, snapshot
 
 from sync import replicate, sync
 from sync.couch import CouchDatabase
-from sync.database import Doc
 from sync.errors import NotFoundError
 from sync.replication import ReplicationEvent, ReplicationOptions, State, replication_id
 
@@ -202,20 +202,25 @@ async def test_a_batch_of_large_bodies_is_written_in_several_requests(
     # No attachments at all: the bodies alone (8 x ~300 KB) would make one 2.4 MB _bulk_docs.
     laptop = await make_db("embedded")
     county = await make_db("couch")
+    assert isinstance(county, CouchDatabase)
     await laptop.bulk_docs(
         [{"_id": f"minutes:{i}", "text": "议" * 100_000, "i": i} for i in range(8)]
     )
-    sizes: list[int] = []
-    write = county.bulk_docs
+    bodies: list[tuple[int, int]] = []  # (bytes, documents) of each _bulk_docs
+    send = county._http.request
 
-    async def counted(docs: list[Doc], **kwargs: Any) -> list[Doc]:
-        sizes.append(len(docs))
-        return await write(docs, **kwargs)
+    async def counted(method: str, path: str, **kwargs: Any) -> Any:
+        if path.endswith("/_bulk_docs"):
+            body = kwargs["body"]
+            bodies.append((len(body), len(json.loads(body)["docs"])))
+        return await send(method, path, **kwargs)
 
-    monkeypatch.setattr(county, "bulk_docs", counted)
+    monkeypatch.setattr(county._http, "request", counted)
+    county.max_request_bytes = 1_000_000
 
-    done = await replicate(laptop, county, batch_size=100, max_write_bytes=1_000_000)
+    done = await replicate(laptop, county, batch_size=100)
 
     assert done.counters.batches == 1 and done.counters.docs_written == 8
-    assert sizes == [3, 3, 2]
+    assert [docs for _, docs in bodies] == [3, 3, 2]
+    assert max(size for size, _ in bodies) <= 1_000_100
     assert await snapshot(county) == await snapshot(laptop)

@@ -121,26 +121,27 @@ async def test_a_replication_shows_no_password() -> None:
         assert "secret" not in shown and "county.example:5984/village_110" in shown
 
 
-def test_write_chunks_count_the_document_body() -> None:
-    from sync.replication.batch import _chunks, _estimated_size
+def test_bulk_docs_requests_are_cut_by_the_bytes_of_the_documents() -> None:
+    from sync.couch import _byte_groups
+    from sync.couch_shapes import json_param
 
     # Ten documents of about 300 KB of text each and no attachment: 3 MB in one
     # _bulk_docs unless the bodies count.
-    big = [{"_id": f"d{i}", "_rev": f"1-{i:032x}", "text": "村" * 100_000} for i in range(10)]
-    assert _estimated_size(big[0]) > 300_000  # UTF-8 bytes: 3 per character here
-    chunks = _chunks(big, 1_000_000)
-    assert [len(c) for c in chunks] == [3, 3, 3, 1]
-    assert [d["_id"] for c in chunks for d in c] == [d["_id"] for d in big]
+    big = [
+        json_param({"_id": f"d{i}", "_rev": f"1-{i:032x}", "text": "村" * 100_000}).encode()
+        for i in range(10)
+    ]
+    assert len(big[0]) > 300_000  # UTF-8 bytes: 3 per character here
+    groups = _byte_groups(big, 1_000_000)
+    assert [len(g) for g in groups] == [3, 3, 3, 1]
+    assert [part for g in groups for part in g] == big
+    assert all(sum(map(len, g)) + len(g) <= 1_000_000 for g in groups)
     # Small documents still travel together; one document over the limit goes alone.
-    small = [{"_id": f"s{i}", "n": i} for i in range(100)]
-    assert len(_chunks(small, 1_000_000)) == 1
-    assert [len(c) for c in _chunks([*small[:2], big[0], *small[2:4]], 200_000)] == [2, 1, 2]
-    # Inline attachment data counts by its length, on top of the body.
-    att = {
-        "_id": "a",
-        "_attachments": {"p.jpg": {"content_type": "image/jpeg", "data": "A" * 50_000}},
-    }
-    assert 50_000 < _estimated_size(att) < 51_000
+    small = [json_param({"_id": f"s{i}", "n": i}).encode() for i in range(100)]
+    assert len(_byte_groups(small, 1_000_000)) == 1
+    mixed = [*small[:2], big[0], *small[2:4]]
+    assert [len(g) for g in _byte_groups(mixed, 200_000)] == [2, 1, 2]
+    assert _byte_groups([], 1_000) == []
 
 
 def test_what_a_peer_said_is_printed_without_escapes_and_bounded() -> None:
