@@ -73,6 +73,8 @@ SLOW_LINK_FIRST_PAGE = 2_000
 #: re-sends is this many times ``workers``. Two: a worker starts its next batch while
 #: the checkpoint of its last one is being written.
 UNRECORDED_BATCHES = 2
+#: Seconds between two readings of the bytes sent and received while a run goes on.
+TRAFFIC_REFRESH = 0.5
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,7 @@ class BatchLoop:
         # cancel(): what is checkpointed is written at once on both sides (the batches
         # under way may not finish within the grace a cancel gives them).
         on_cancel = asyncio.create_task(self._flush_when_cancelled())
+        ticker = asyncio.create_task(self._refresh_traffic_meanwhile())
         try:
             done, _ = await asyncio.wait(stages, return_when=asyncio.FIRST_EXCEPTION)
             for stage in stages:  # the first stage to fail, in pipeline order
@@ -160,13 +163,21 @@ class BatchLoop:
             self.rep.check_cancelled()
         finally:
             on_cancel.cancel()
+            ticker.cancel()
             await self.checkpointer.abort()
             # Stop every stage; collect their errors so none goes unreported.
             for task in stages:
                 task.cancel()
-            for task in [*stages, on_cancel]:
+            for task in [*stages, on_cancel, ticker]:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+
+    async def _refresh_traffic_meanwhile(self) -> None:
+        """Bytes and requests counted as they go, not only when a batch is done: a batch of
+        scans over a village link takes minutes, and a count standing still looks stuck."""
+        while True:
+            await asyncio.sleep(TRAFFIC_REFRESH)
+            self.refresh_traffic()
 
     async def _flush_when_cancelled(self) -> None:
         await self.rep.cancelled()

@@ -10,7 +10,9 @@ nothing.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import random
 from typing import Any
 
 import pytest
@@ -224,3 +226,43 @@ async def test_a_batch_of_large_bodies_is_written_in_several_requests(
     assert [docs for _, docs in bodies] == [3, 3, 2]
     assert max(size for size, _ in bodies) <= 1_000_100
     assert await snapshot(county) == await snapshot(laptop)
+
+
+async def test_traffic_is_counted_while_a_batch_is_still_being_written(
+    make_db: MakeDb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One batch written in six requests to a slow server: the bytes already sent show
+    # before the batch is done (a village's batch of scans takes minutes on its link).
+    laptop = await make_db("embedded")
+    county = await make_db("couch")
+    assert isinstance(county, CouchDatabase)
+    rng = random.Random(6)  # text that gzip cannot shrink much: about 55 KB a record sent
+    await laptop.bulk_docs(
+        [
+            {
+                "_id": f"minutes:{i}",
+                "text": "".join(chr(0x4E00 + rng.randrange(20_000)) for _ in range(30_000)),
+            }
+            for i in range(6)
+        ]
+    )
+    county.max_request_bytes = 100_000
+    send = county._http.request
+
+    async def slow(method: str, path: str, **kwargs: Any) -> Any:
+        answer = await send(method, path, **kwargs)
+        if path.endswith("/_bulk_docs"):
+            await asyncio.sleep(0.4)
+        return answer
+
+    monkeypatch.setattr(county._http, "request", slow)
+    rep = replicate(laptop, county).start()
+    seen_mid_batch = 0
+    while rep.state in (State.PENDING, State.ACTIVE):
+        if rep.counters.docs_written == 0:
+            seen_mid_batch = max(seen_mid_batch, rep.counters.bytes_sent or 0)
+        await asyncio.sleep(0.05)
+    await rep.wait()
+
+    assert rep.counters.docs_written == 6
+    assert seen_mid_batch > 100_000  # more than one request's worth, before any was counted
