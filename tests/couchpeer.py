@@ -22,6 +22,7 @@ the test that made it, and swept at the end of the session if still there.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import re
 import shutil
@@ -79,6 +80,18 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], deadline: float) -> Non
     raise RuntimeError(f"pouchdb-server did not answer on {url}")
 
 
+def _end_with_parent() -> None:
+    """In the peer's process before it runs (Linux): SIGTERM it when the process that started
+    it ends, however that ends. A test worker of pytest-xdist that is killed (its run stopped
+    with SIGTERM) never reaches the ``finally`` below, and the peer, in a session of its own,
+    would serve on."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
 @contextlib.contextmanager
 def running_peer(*, own: bool = False) -> Iterator[str]:
     """Yield the admin URL of a CouchDB-protocol server, starting one if needed (always,
@@ -100,6 +113,7 @@ def running_peer(*, own: bool = False) -> Iterator[str]:
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=_end_with_parent if sys.platform == "linux" else None,
     )
     base = f"http://127.0.0.1:{port}"
     try:
