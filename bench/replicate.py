@@ -8,7 +8,9 @@ Data: 10,000 record-shaped documents (``bench/store.py``'s ``make_docs``, about
    replicator (Node, ``pouchdb`` + the memory adapter, ``bench/pouchdb_replicate.js``),
    and the peer copying the same database with its own ``POST /_replicate``.
    Every client talks to the peer through a counting relay (``bench/linkproxy.py``),
-   so bytes are counted on the wire, HTTP headers included, for all alike.
+   so bytes are counted on the wire, HTTP headers included, for all alike. Each
+   replicator runs in a process of its own (Cunyi as this script's ``--child``, PouchDB
+   in Node), the relay in this one, and each times itself from when both sides are open.
 2. Rural link: laptop -> the relay at ~1 Mbit/s each way and 300 ms round trip ->
    Caddy with the county's ``deploy/caddy/couch.caddy`` (TLS from its internal CA,
    answers compressed by Caddy, the peer asked for none, as Apache CouchDB sends none)
@@ -50,7 +52,6 @@ from linkproxy import LinkProxy  # noqa: E402
 from store import make_docs  # noqa: E402
 
 from sync import open_database, replicate  # noqa: E402
-from sync.couch import open_couch_database  # noqa: E402
 from sync.couch_server import CouchServer  # noqa: E402
 from sync.database import Database  # noqa: E402
 
@@ -63,6 +64,8 @@ PROTOCOL_ROUND_TRIPS = {"push": 6, "pull": 5}
 #: PouchDB's default batch size, for its runs on the slow link.
 POUCHDB_BATCH = 100
 NODE_SCRIPT = ROOT / "bench" / "pouchdb_replicate.js"
+#: First argument of this script run as one Cunyi replication (see :func:`cunyi`).
+CHILD = "--child"
 
 
 @dataclass
@@ -112,20 +115,60 @@ async def ingest(db: Database, docs: list[dict[str, Any]]) -> None:
 
 
 async def cunyi(
-    transfer: str, source: Database, target: Database, proxy: LinkProxy, batch: int
+    transfer: str,
+    source: str,
+    target: str,
+    proxy: LinkProxy,
+    batch: int,
+    env: dict[str, str] | None = None,
 ) -> Run:
+    """Cunyi's replicator in a process of its own (``--child``), as PouchDB's runs in
+    Node: the relay, in this process, then costs neither of them their own CPU."""
     proxy.reset_counts()
-    started = time.perf_counter()
-    rep = await replicate(source, target, batch_size=batch)
-    seconds = time.perf_counter() - started
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        __file__,
+        CHILD,
+        source,
+        target,
+        str(batch),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+    )
+    out, err = await child.communicate()
+    if child.returncode != 0 or not out.strip():
+        raise RuntimeError(f"the Cunyi run failed: {err.decode()[-2000:]}")
+    result = json.loads(out.decode().strip().splitlines()[-1])
     return Run(
         transfer,
         f"Cunyi (batch {batch})",
-        seconds,
-        rep.counters.docs_written,
-        rep.counters.requests,
+        result["seconds"],
+        result["docs_written"],
+        result["requests"],
         proxy.up.bytes,
         proxy.down.bytes,
+    )
+
+
+async def child_run(source: str, target: str, batch: int) -> None:
+    """One replication, timed from when both sides are open (so a first connection's
+    handshakes are outside the clock, as in the PouchDB script); one JSON line out."""
+    src, tgt = await open_database(source), await open_database(target)
+    started = time.perf_counter()
+    rep = await replicate(src, tgt, batch_size=batch)
+    seconds = time.perf_counter() - started
+    await src.close()
+    await tgt.close()
+    counters = rep.counters
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "docs_written": counters.docs_written,
+                "requests": counters.requests,
+            }
+        )
     )
 
 
@@ -196,8 +239,10 @@ async def loopback(
 ) -> list[Run]:
     docs = make_docs(n_docs) + attachment_docs(n_atts, 200_000)
     tmp.mkdir(parents=True, exist_ok=True)
-    laptop = await open_database(str(tmp / "laptop.sqlite"))
+    laptop_file = str(tmp / "laptop.sqlite")
+    laptop = await open_database(laptop_file)
     await ingest(laptop, docs)
+    await laptop.close()
     docs_file = tmp / "docs.ndjson"
     with docs_file.open("w") as f:
         for doc in docs:
@@ -206,8 +251,9 @@ async def loopback(
     runs: list[Run] = []
     tag = uuid.uuid4().hex[:6]
     async with LinkProxy(couch_url) as relay:
-        county = await open_couch_database(f"{relay.url}/bench_push_cunyi_{tag}")
-        runs.append(await cunyi("laptop -> peer (push)", laptop, county, relay, batch))
+        county = f"{relay.url}/bench_push_cunyi_{tag}"
+        await server.create_db(f"bench_push_cunyi_{tag}")
+        runs.append(await cunyi("laptop -> peer (push)", laptop_file, county, relay, batch))
         for pouch_batch in pouch_batches:
             name = f"bench_push_pouch_{pouch_batch}_{tag}"
             await server.create_db(name)
@@ -225,7 +271,7 @@ async def loopback(
         runs.append(
             await peer_replicate(server, couch_url, f"bench_push_cunyi_{tag}", f"bench_copy_{tag}")
         )
-        fresh = await open_database(str(tmp / "fresh.sqlite"))
+        fresh = str(tmp / "fresh.sqlite")
         runs.append(await cunyi("peer -> fresh laptop (pull)", county, fresh, relay, batch))
         for pouch_batch in pouch_batches:
             runs.append(
@@ -238,8 +284,6 @@ async def loopback(
                     pouch_batch,
                 )
             )
-        for db in (county, fresh, laptop):
-            await db.close()
     for name in (f"bench_push_cunyi_{tag}", f"bench_copy_{tag}"):
         await server.delete_db(name)
     return runs
@@ -254,9 +298,11 @@ async def rural(
     with_pouchdb: bool,
 ) -> list[tuple[Run, float]]:
     """Laptop -> the slow link -> Caddy (TLS, gzip; deploy/caddy/) -> the peer."""
-    laptop = await open_database(str(tmp / "village.sqlite"))
+    laptop_file = str(tmp / "village.sqlite")
+    laptop = await open_database(laptop_file)
     docs = make_docs(n_docs, seed=23)
     await ingest(laptop, docs)
+    await laptop.close()
     docs_file = tmp / "village.ndjson"
     docs_file.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs))
     out: list[tuple[Run, float]] = []
@@ -267,14 +313,12 @@ async def rural(
             for batch in batches:
                 name = f"bench_rural_{uuid.uuid4().hex[:6]}"
                 await server.create_db(name)
-                county = await open_couch_database(f"{link.url}/{name}", create=False)
-                push = await cunyi("village first sync, push", laptop, county, link, batch)
+                county = f"{link.url}/{name}"
+                push = await cunyi("village first sync, push", laptop_file, county, link, batch)
                 out.append((push, floor(push, "push")))
-                fresh = await open_database(str(tmp / f"new-laptop-{batch}.sqlite"))
+                fresh = str(tmp / f"new-laptop-{batch}.sqlite")
                 pull = await cunyi("village first sync, pull", county, fresh, link, batch)
                 out.append((pull, floor(pull, "pull")))
-                await county.close()
-                await fresh.close()
                 await server.delete_db(name)
             if with_pouchdb:
                 name = f"bench_rural_pouch_{uuid.uuid4().hex[:6]}"
@@ -291,7 +335,6 @@ async def rural(
                     )
                     out.append((run, floor(run, mode)))
                 await server.delete_db(name)
-    await laptop.close()
     return out
 
 
@@ -409,4 +452,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    if sys.argv[1:2] == [CHILD]:
+        asyncio.run(child_run(sys.argv[2], sys.argv[3], int(sys.argv[4])))
+    else:
+        asyncio.run(main())
