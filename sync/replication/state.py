@@ -131,6 +131,7 @@ class Replication:
     replication_id: str | None = None
     started_at: float | None = None
     ended_at: float | None = None
+    _denied_keys: set[tuple[str, str | None]] = field(default_factory=set, repr=False)
     _cancel: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
 
@@ -227,6 +228,10 @@ class Replication:
         await self.emit("state", error=error)
 
     async def deny(self, denial: Denial) -> None:
+        # A batch written again after a cut link meets the same refusal again: one refusal.
+        if (denial.docid, denial.rev) in self._denied_keys:
+            return
+        self._denied_keys.add((denial.docid, denial.rev))
         self.denied.append(denial)
         self.counters.docs_denied += 1
         await self.emit("denied", denial=denial)

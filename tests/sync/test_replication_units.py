@@ -197,3 +197,23 @@ def test_a_first_revision_with_attachments_goes_as_multipart_related() -> None:
     assert [p.get_content_type() for p in parts[1:]] == ["image/jpeg", "text/plain"]
     assert [p.get_payload(decode=True) for p in parts[1:]] == [photo, text]
     assert parts[1].get_filename() == "photo.jpg"
+
+
+async def test_a_revision_refused_again_is_one_refusal() -> None:
+    # A batch written again after a cut link meets the same validate_doc_update refusal.
+    from sync import replicate
+    from sync.replication import Denial, ReplicationEvent
+
+    events: list[ReplicationEvent] = []
+
+    async def seen(event: ReplicationEvent) -> None:
+        events.append(event)
+
+    rep = replicate("a.sqlite", "b.sqlite", on_event=seen)
+    first = Denial("matter:1", "1-a", "forbidden", "author: not yours")
+    await rep.deny(first)
+    await rep.deny(Denial("matter:1", "1-a", "forbidden", "author: not yours"))
+    await rep.deny(Denial("matter:1", "2-b", "forbidden", "author: not yours"))
+    assert [(d.docid, d.rev) for d in rep.denied] == [("matter:1", "1-a"), ("matter:1", "2-b")]
+    assert rep.counters.docs_denied == 2
+    assert [e.kind for e in events] == ["denied", "denied"]
