@@ -114,41 +114,42 @@ async def ingest(db: Database, docs: list[dict[str, Any]]) -> None:
         await db.bulk_docs(docs[i : i + 500])
 
 
-async def cunyi(
+async def run_child(
     transfer: str,
-    source: str,
-    target: str,
+    tool: str,
+    argv: list[str],
     proxy: LinkProxy,
-    batch: int,
     env: dict[str, str] | None = None,
 ) -> Run:
-    """Cunyi's replicator in a process of its own (``--child``), as PouchDB's runs in
-    Node: the relay, in this process, then costs neither of them their own CPU."""
+    """One replicator in a process of its own, through ``proxy``: it prints one JSON line
+    (seconds, docs written, requests), timed by itself; the relay, in this process, then
+    costs neither replicator its own CPU."""
     proxy.reset_counts()
     child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        __file__,
-        CHILD,
-        source,
-        target,
-        str(batch),
+        *argv,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, **(env or {})},
     )
     out, err = await child.communicate()
     if child.returncode != 0 or not out.strip():
-        raise RuntimeError(f"the Cunyi run failed: {err.decode()[-2000:]}")
+        raise RuntimeError(f"{tool} failed: {err.decode()[-2000:]}")
     result = json.loads(out.decode().strip().splitlines()[-1])
     return Run(
         transfer,
-        f"Cunyi (batch {batch})",
+        tool,
         result["seconds"],
         result["docs_written"],
         result["requests"],
         proxy.up.bytes,
         proxy.down.bytes,
     )
+
+
+async def cunyi(transfer: str, source: str, target: str, proxy: LinkProxy, batch: int) -> Run:
+    """Cunyi's replicator as this script's ``--child``, as PouchDB's runs in Node."""
+    argv = [sys.executable, __file__, CHILD, source, target, str(batch)]
+    return await run_child(transfer, f"Cunyi (batch {batch})", argv, proxy)
 
 
 async def child_run(source: str, target: str, batch: int) -> None:
@@ -181,31 +182,8 @@ async def pouchdb(
     batch: int,
     env: dict[str, str] | None = None,
 ) -> Run:
-    proxy.reset_counts()
-    child = await asyncio.create_subprocess_exec(
-        "node",
-        str(NODE_SCRIPT),
-        mode,
-        docs_file,
-        remote,
-        str(batch),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, **(env or {})},
-    )
-    out, err = await child.communicate()
-    if child.returncode != 0 or not out.strip():
-        raise RuntimeError(f"pouchdb_replicate.js failed: {err.decode()[-2000:]}")
-    result = json.loads(out.decode().strip().splitlines()[-1])
-    return Run(
-        transfer,
-        f"PouchDB 9 (batch {batch})",
-        result["seconds"],
-        result["docs_written"],
-        result["requests"],
-        proxy.up.bytes,
-        proxy.down.bytes,
-    )
+    argv = ["node", str(NODE_SCRIPT), mode, docs_file, remote, str(batch)]
+    return await run_child(transfer, f"PouchDB 9 (batch {batch})", argv, proxy, env)
 
 
 async def peer_replicate(server: CouchServer, couch_url: str, source: str, target: str) -> Run:
