@@ -150,14 +150,20 @@ class BatchLoop:
             *(asyncio.create_task(self._work(todo, finished)) for _ in range(workers)),
             asyncio.create_task(self._settle(finished)),
         ]
+        # A checkpoint write that fails ends the pass at once (see Checkpointer.failure).
+        watch = asyncio.create_task(self.checkpointer.failure())
         # cancel(): what is checkpointed is written at once on both sides (the batches
         # under way may not finish within the grace a cancel gives them).
         on_cancel = asyncio.create_task(self._flush_when_cancelled())
         ticker = asyncio.create_task(self._refresh_traffic_meanwhile())
         try:
-            done, _ = await asyncio.wait(stages, return_when=asyncio.FIRST_EXCEPTION)
-            for stage in stages:  # the first stage to fail, in pipeline order
-                if stage in done and stage.exception() is not None:
+            waiting = {*stages, watch}
+            while not all(stage.done() for stage in stages):
+                done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                if any(task.exception() is not None for task in done):
+                    break
+            for stage in [*stages, watch]:  # the first stage to fail, in pipeline order
+                if stage.done() and stage.exception() is not None:
                     raise stage.exception()  # type: ignore[misc]
             await self.checkpointer.flush()
             self.rep.check_cancelled()
@@ -166,9 +172,9 @@ class BatchLoop:
             ticker.cancel()
             await self.checkpointer.abort()
             # Stop every stage; collect their errors so none goes unreported.
-            for task in stages:
+            for task in [*stages, watch]:
                 task.cancel()
-            for task in [*stages, on_cancel, ticker]:
+            for task in [*stages, watch, on_cancel, ticker]:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
 

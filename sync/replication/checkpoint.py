@@ -115,6 +115,8 @@ class Checkpointer:
         self._source_next: tuple[Any, Counters] | None = None
         self._source_error: Exception | None = None
         self._source_written_at: float | None = None
+        #: Set when a background write fails (see :meth:`failure`).
+        self._failed = asyncio.Event()
 
     async def read(self) -> Any:
         """Read both logs and return the sequence to start from."""
@@ -167,6 +169,13 @@ class Checkpointer:
         if self._target_worker is None or self._target_worker.done():
             self._target_worker = asyncio.create_task(self._write_target())
 
+    async def failure(self) -> None:
+        """Raise the error of a background write as soon as one fails. Batches waiting for
+        a checkpoint (to bound what a crash re-sends) would otherwise wait for ever: the
+        error was raised only by the next :meth:`record`, after a batch they never finish."""
+        await self._failed.wait()
+        self._raise_errors()
+
     def hurry(self) -> None:
         """Write the target's log now, not :data:`TARGET_LOG_INTERVAL` after the last one."""
         self._hurry.set()
@@ -217,6 +226,7 @@ class Checkpointer:
         self._target_next = None
         self._source_next = None
         self._target_error = self._source_error = None
+        self._failed.clear()
         for worker in workers:
             if worker is not None:
                 worker.cancel()
@@ -256,6 +266,7 @@ class Checkpointer:
                         self._start_source_write()
         except Exception as exc:
             self._target_error = exc
+            self._failed.set()
 
     async def _write_source(self) -> None:
         try:
@@ -264,6 +275,7 @@ class Checkpointer:
                 await self._put_source(seq, counters)
         except Exception as exc:
             self._source_error = exc
+            self._failed.set()
 
     async def _put_source(self, seq: Any, counters: Counters) -> None:
         try:

@@ -19,7 +19,13 @@ from sync import replicate, sync
 from sync.couch import open_couch_database
 from sync.couch_server import CouchServer
 from sync.database import Database
-from sync.errors import ForbiddenError, NotFoundError, PeerError, UnauthorizedError
+from sync.errors import (
+    ForbiddenError,
+    NetworkError,
+    NotFoundError,
+    PeerError,
+    UnauthorizedError,
+)
 from sync.replication import ReplicationOptions, State, replication_id
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -324,3 +330,32 @@ async def test_a_revision_the_source_cannot_give_now_is_retried_not_skipped(
             await via_proxy.close()
     assert again.counters.docs_written == 1
     assert (await laptop.get("matter:1"))["_rev"] == second
+
+
+async def test_a_checkpoint_write_that_fails_while_every_batch_waits_on_it_is_retried(
+    make_db: MakeDb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One worker may start two batches before they are checkpointed: the third waits
+    # for a checkpoint. The second write of the target's log (the first is at once,
+    # later ones wait for more batches to join them) breaks, at that moment. Before, that error waited for the next batch to be recorded, which the
+    # waiting worker never finished: the run hung, as under the fault proxy in CI.
+    laptop = await make_db("embedded")
+    county = await make_db("embedded")
+    await laptop.bulk_docs([{"_id": f"record:{i}", "i": i} for i in range(6)])
+    put_local = county.put_local
+    calls: list[str] = []
+
+    async def breaks_once(doc: Any) -> Any:
+        calls.append(doc["_id"])
+        if len(calls) == 2:
+            raise NetworkError("the link dropped while the checkpoint was written")
+        return await put_local(doc)
+
+    monkeypatch.setattr(county, "put_local", breaks_once)
+
+    rep = replicate(laptop, county, batch_size=1, workers=1, **FAST_RETRIES)
+    await asyncio.wait_for(rep.wait(), 30)  # a hang fails here, not at the suite's timeout
+
+    assert len(calls) > 2 and rep.state is State.COMPLETE
+    assert rep.counters.retries == 1
+    assert await snapshot(county) == await snapshot(laptop)
