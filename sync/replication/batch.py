@@ -75,6 +75,10 @@ SLOW_LINK_FIRST_PAGE = 2_000
 UNRECORDED_BATCHES = 2
 #: Seconds between two readings of the bytes sent and received while a run goes on.
 TRAFFIC_REFRESH = 0.5
+#: Requests of one batch's write under way at once across HTTP, where revisions with
+#: attachment data go one per request (see :meth:`BatchLoop._store`): the server's work
+#: on one overlaps the transfer of the next.
+WRITE_CONCURRENCY = 4
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,7 @@ class BatchLoop:
         # revisions, the bulk of a first sync (records are append-only; see _first_revisions).
         self.remote_source = getattr(source, "stats", None) is not None
         self.bodies_from_feed = self.remote_source
+        self.remote_target = getattr(target, "stats", None) is not None
         #: Rows asked of the feed at once: grows while an HTTP source's pages come full,
         #: falls back when a page was too large to read.
         self._base_page_limit = self.batch_size * PAGE_BATCHES
@@ -356,6 +361,32 @@ class BatchLoop:
         return found
 
     async def _store(self, docs: list[Doc]) -> None:
+        """Write ``docs`` to the target. Across HTTP, each revision that carries attachment
+        data goes in a request of its own, :data:`WRITE_CONCURRENCY` at a time, and is
+        counted as it lands: a village's batch of scans takes minutes on its link, and the
+        count of records sent would otherwise stand at 0 until all were written. (Into
+        the embedded store a batch stays one transaction.)"""
+        heavy = [d for d in docs if _inline_attachments(d)] if self.remote_target else []
+        if not heavy or len(docs) == 1:
+            await self._store_group(docs)
+            return
+        light = [d for d in docs if not _inline_attachments(d)]
+        groups = ([light] if light else []) + [[d] for d in heavy]
+        gate = asyncio.Semaphore(WRITE_CONCURRENCY)
+
+        async def store(group: list[Doc]) -> None:
+            async with gate:
+                await self._store_group(group)
+
+        tasks = [asyncio.create_task(store(group)) for group in groups]
+        try:
+            await asyncio.gather(*tasks)
+        finally:  # one failed (or the pass was cancelled): stop the others before going on
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _store_group(self, docs: list[Doc]) -> None:
         try:
             try:
                 answer = await self.target.bulk_docs(docs, new_edits=False)

@@ -266,3 +266,42 @@ async def test_traffic_is_counted_while_a_batch_is_still_being_written(
 
     assert rep.counters.docs_written == 6
     assert seen_mid_batch > 100_000  # more than one request's worth, before any was counted
+
+
+async def test_records_with_scans_are_counted_as_each_lands(
+    make_db: MakeDb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One batch: three plain records and eight with a scan each, to a slow server. The
+    # secretary sees 已发送 move while the batch is still going, not 0 until it ends.
+    laptop = await make_db("embedded")
+    county = await make_db("couch")
+    assert isinstance(county, CouchDatabase)
+    await laptop.bulk_docs([{"_id": f"plain:{i}", "i": i} for i in range(3)])
+    await laptop.bulk_docs(
+        [
+            {"_id": f"scan:{i}", "_attachments": {"p.jpg": attachment(40_000, i, "image/jpeg")}}
+            for i in range(8)
+        ]
+    )
+    send = county._http.request
+
+    async def slow(method: str, path: str, **kwargs: Any) -> Any:
+        answer = await send(method, path, **kwargs)
+        if method == "PUT" and "/scan" in path:
+            await asyncio.sleep(0.3)
+        return answer
+
+    monkeypatch.setattr(county._http, "request", slow)
+    rep = replicate(laptop, county).start()
+    counts_mid_batch: set[int] = set()
+    while rep.state in (State.PENDING, State.ACTIVE):
+        if rep.counters.batches == 0:
+            counts_mid_batch.add(rep.counters.docs_written)
+        await asyncio.sleep(0.02)
+    await rep.wait()
+
+    assert rep.counters.batches == 1
+    assert (rep.counters.docs_written, rep.counters.attachments_written) == (11, 8)
+    # Four at a time: at least one count between none and all while the batch went on.
+    assert any(0 < n < 11 for n in counts_mid_batch), counts_mid_batch
+    assert await snapshot(county) == await snapshot(laptop)
