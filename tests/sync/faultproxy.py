@@ -10,7 +10,9 @@ It sits between a client and the peer and, for each request, seeded and up to
 
 ``answers`` maps a path fragment to a body sent back with ``200`` (or to a
 ``(status, body)`` pair) instead of forwarding (a malformed or refusing peer);
-``fault_rate`` can be changed at any time.
+``fault_rate`` can be changed at any time. With ``hold`` set to a path fragment, the
+answer to a matching request waits, once the peer has the whole request, until
+``release`` is set (``holding`` is set meanwhile): a request caught mid-way.
 
 Every request goes upstream on its own connection with ``Connection: close``
 so that one fault spoils exactly one request.
@@ -53,6 +55,9 @@ class FaultProxy(TcpRelay):
         self.faults: Counter[str] = Counter()
         self.requests = 0
         self.answered = 0
+        self.hold: str | None = None
+        self.holding = asyncio.Event()
+        self.release = asyncio.Event()
 
     def _pick_fault(self) -> str | None:
         if sum(self.faults.values()) >= self.max_faults:
@@ -92,6 +97,9 @@ class FaultProxy(TcpRelay):
                 if fault == "lost":
                     await up_reader.read()  # let the peer finish, then say nothing
                     return
+                if self.hold is not None and self.hold in target:
+                    self.holding.set()
+                    await self.release.wait()
                 while chunk := await up_reader.read(65536):
                     writer.write(chunk)
                     await writer.drain()

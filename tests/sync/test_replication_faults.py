@@ -359,3 +359,34 @@ async def test_a_checkpoint_write_that_fails_while_every_batch_waits_on_it_is_re
     assert len(calls) > 2 and rep.state is State.COMPLETE
     assert rep.counters.retries == 1
     assert await snapshot(county) == await snapshot(laptop)
+
+
+async def test_the_bytes_of_a_scan_are_counted_while_it_goes(
+    make_db: MakeDb, couch_url: str
+) -> None:
+    # A scan's request caught between the last byte sent and the county's answer: the
+    # bytes are counted already (the 同步 page shows the upload moving), the record not yet.
+    async with FaultProxy(couch_url, seed=1, fault_rate=0.0) as proxy:
+        laptop = await make_db("embedded")
+        county, county_via_proxy = await proxied(make_db, proxy)
+        try:
+            scan = attachment(600_000, 1, "image/jpeg")
+            await laptop.put({"_id": "scan:1", "_attachments": {"p.jpg": scan}})
+            proxy.hold = "/scan"
+            rep = replicate(laptop, county_via_proxy).start()
+            await asyncio.wait_for(proxy.holding.wait(), 30)
+
+            async def counted() -> None:
+                while (rep.counters.bytes_sent or 0) < 600_000:
+                    await asyncio.sleep(0.05)
+
+            await asyncio.wait_for(counted(), 10)  # refreshed every 0.5 s
+            assert rep.counters.docs_written == 0 and rep.state is State.ACTIVE
+            proxy.release.set()
+            await rep.wait()
+
+            assert rep.counters.docs_written == 1
+            assert 600_000 < (rep.counters.bytes_sent or 0) < 700_000
+            assert await snapshot(county) == await snapshot(laptop)
+        finally:
+            await county_via_proxy.close()
