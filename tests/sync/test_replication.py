@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -228,6 +229,25 @@ async def test_a_batch_of_large_bodies_is_written_in_several_requests(
     assert await snapshot(county) == await snapshot(laptop)
 
 
+def _slow_answers(
+    monkeypatch: pytest.MonkeyPatch,
+    county: CouchDatabase,
+    slow: Callable[[str, str], bool],
+    seconds: float,
+) -> None:
+    """The answers of ``county`` to the requests ``slow(method, path)`` picks come
+    ``seconds`` late: a server that takes its time."""
+    send = county._http.request
+
+    async def late(method: str, path: str, **kwargs: Any) -> Any:
+        answer = await send(method, path, **kwargs)
+        if slow(method, path):
+            await asyncio.sleep(seconds)
+        return answer
+
+    monkeypatch.setattr(county._http, "request", late)
+
+
 async def test_traffic_is_counted_while_a_batch_is_still_being_written(
     make_db: MakeDb, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -247,15 +267,7 @@ async def test_traffic_is_counted_while_a_batch_is_still_being_written(
         ]
     )
     county.max_request_bytes = 100_000
-    send = county._http.request
-
-    async def slow(method: str, path: str, **kwargs: Any) -> Any:
-        answer = await send(method, path, **kwargs)
-        if path.endswith("/_bulk_docs"):
-            await asyncio.sleep(0.4)
-        return answer
-
-    monkeypatch.setattr(county._http, "request", slow)
+    _slow_answers(monkeypatch, county, lambda method, path: path.endswith("/_bulk_docs"), 0.4)
     rep = replicate(laptop, county).start()
     seen_mid_batch = 0
     while rep.state in (State.PENDING, State.ACTIVE):
@@ -283,15 +295,9 @@ async def test_records_with_scans_are_counted_as_each_lands(
             for i in range(8)
         ]
     )
-    send = county._http.request
-
-    async def slow(method: str, path: str, **kwargs: Any) -> Any:
-        answer = await send(method, path, **kwargs)
-        if method == "PUT" and "/scan" in path:
-            await asyncio.sleep(0.3)
-        return answer
-
-    monkeypatch.setattr(county._http, "request", slow)
+    _slow_answers(
+        monkeypatch, county, lambda method, path: method == "PUT" and "/scan" in path, 0.3
+    )
     rep = replicate(laptop, county).start()
     counts_mid_batch: set[int] = set()
     while rep.state in (State.PENDING, State.ACTIVE):
