@@ -81,6 +81,19 @@ def test_chinese_dates_in_shanghai_time() -> None:
     assert i18n.format_date(None) == ""
 
 
+def test_a_recent_time_is_said_short() -> None:
+    now = dt.datetime(2026, 12, 4, 10, 0, tzinfo=i18n.TIMEZONE)
+    # 20:30 UTC on the 3rd is 04:30 on the 4th in Shanghai: today.
+    assert i18n.format_when("2026-12-03T20:30:00Z", now=now) == "今天 04:30"
+    assert i18n.format_when("2026-12-03T20:30:00Z", "en", now=now) == "today 04:30"
+    assert i18n.format_when("2026-12-03T09:05:00+08:00", now=now) == "昨天 09:05"
+    assert i18n.format_when("2026-12-03T09:05:00+08:00", "en", now=now) == "yesterday 09:05"
+    assert i18n.format_when("2026-11-25T14:30:00+08:00", now=now) == "11月25日 14:30"
+    assert i18n.format_when("2026-11-25T14:30:00+08:00", "en", now=now) == "25 Nov 14:30"
+    assert i18n.format_when("2025-12-31T23:00:00+08:00", now=now) == "2025年12月31日 23:00"
+    assert i18n.format_when(None) == ""
+
+
 def test_unknown_locale_is_the_default() -> None:
     assert i18n.normalize_locale("fr") == "zh_CN"
     assert i18n.normalize_locale("en") == "en"

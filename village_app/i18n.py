@@ -94,6 +94,31 @@ def format_datetime(value: dt.datetime | str | None, locale: str = DEFAULT_LOCAL
     return f"{format_date(local, locale)} {local:%H:%M}"
 
 
+def format_when(
+    value: dt.datetime | str | None,
+    locale: str = DEFAULT_LOCALE,
+    now: dt.datetime | None = None,
+) -> str:
+    """A recent time said short, for a glance (the header's sync state): ``今天 14:30``,
+    ``昨天 09:05``, ``11月25日 14:30`` this year; another year's in full
+    (:func:`format_datetime`). Days as in Asia/Shanghai."""
+    if value is None or value == "":
+        return ""
+    local = to_local(value)
+    today = to_local(now or now_local()).date()
+    day, clock = local.date(), f"{local:%H:%M}"
+    catalog = gettext_for(locale)
+    if day == today:
+        return catalog.gettext("今天 %(time)s") % {"time": clock}
+    if day == today - dt.timedelta(days=1):
+        return catalog.gettext("昨天 %(time)s") % {"time": clock}
+    if day.year != today.year:
+        return format_datetime(local, locale)
+    if normalize_locale(locale) == "zh_CN":
+        return f"{day.month}月{day.day}日 {clock}"
+    return f"{_babel_format_date(day, 'd MMM', locale='en')} {clock}"
+
+
 def now_local() -> dt.datetime:
     return dt.datetime.now(TIMEZONE)
 

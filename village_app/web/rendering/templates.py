@@ -150,6 +150,11 @@ def _datetime(ctx: Context, value: Any) -> str:
     return i18n.format_datetime(value, ctx.get("locale", i18n.DEFAULT_LOCALE))
 
 
+@pass_context
+def _when(ctx: Context, value: Any) -> str:
+    return i18n.format_when(value, ctx.get("locale", i18n.DEFAULT_LOCALE))
+
+
 def _locale(ctx: Context) -> str:
     return str(ctx.get("locale", i18n.DEFAULT_LOCALE))
 
@@ -238,6 +243,7 @@ def build_templates(directory: Path, locale: str = i18n.DEFAULT_LOCALE) -> Jinja
     templates.env.filters.update(
         date=_date,
         datetime=_datetime,
+        when=_when,
         body_name=_name_filter(BODY_NAMES),
         stage_name=_name_filter(STAGE_NAMES),
         status_name=_name_filter(STATUS_NAMES),
