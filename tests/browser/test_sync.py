@@ -157,6 +157,8 @@ def test_a_sync_with_a_wrong_password_then_progress_a_cut_link_and_a_refusal(
     page.click("#sync-now")
     expect(page.locator("#sync-step")).to_have_attribute("data-step", "sending")
     expect(page.locator("#sync-status")).to_have_attribute("data-state", "syncing")
+    # While it goes, the figures say what is sent; no stale "14 not sent yet" beside them.
+    expect(page.locator("#sync-pending")).to_have_count(0)
     for _ in range(500):
         if proxy.up.bytes > 250_000:
             break
