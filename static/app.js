@@ -145,9 +145,42 @@ function countTicks(form) {
     present.dispatchEvent(new Event("input", { bubbles: true }));
   }
 }
+// The roster was asked with the form as it was then; what he did while it came (a tick, a
+// named vote, opening the named vote) is put back on the names the new roster still has.
+var rosterDoneMeanwhile = null;
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var part = event.detail.target;
+  if (!part || !part.classList || !part.classList.contains("roster-part")) return;
+  var named = part.querySelector("details.named-vote");
+  rosterDoneMeanwhile = {
+    open: !!(named && named.open),
+    ticks: Array.prototype.map.call(part.querySelectorAll('input[name="attendee"]'), function (tick) {
+      return [tick.value, tick.checked];
+    }),
+    choices: Array.prototype.map.call(part.querySelectorAll('input[type="radio"][name^="choice:"]:checked'), function (radio) {
+      return [radio.name, radio.value];
+    })
+  };
+});
+function putBackRoster(part) {
+  var kept = rosterDoneMeanwhile;
+  rosterDoneMeanwhile = null;
+  if (!kept) return;
+  var named = part.querySelector("details.named-vote");
+  if (named && kept.open) named.open = true;
+  part.querySelectorAll('input[name="attendee"]').forEach(function (tick) {
+    kept.ticks.forEach(function (was) { if (was[0] === tick.value) tick.checked = was[1]; });
+  });
+  part.querySelectorAll('input[type="radio"][name^="choice:"]').forEach(function (radio) {
+    kept.choices.forEach(function (was) {
+      if (was[0] === radio.name) radio.checked = was[1] === radio.value;
+    });
+  });
+}
 document.addEventListener("htmx:afterSwap", function (event) {
   var part = event.detail.elt;
   if (!part || !part.classList || !part.classList.contains("roster-part")) return;
+  putBackRoster(part);
   var form = part.closest("form");
   var expected = form && form.querySelector('input[name="expected"]');
   var size = part.querySelector('input[name="roster_size"]');

@@ -4,10 +4,11 @@ said while typing."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 from web.helpers import VILLAGE
 
 import sync
@@ -89,3 +90,41 @@ def test_a_named_vote_row_by_row(page: Page, shots: Path) -> None:
     rows.first.scroll_into_view_if_needed()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(shots / "roster-named-vote-390.png"))
+
+
+def test_what_is_done_while_the_roster_comes_is_kept(page: Page) -> None:
+    # A day typed asks for that day's roster with the form as it was. He ticks everyone,
+    # opens the named vote and records a vote before it comes: all of that stays (it used
+    # to come back unticked and closed, and the row he was clicking vanished under him).
+    log_in(page, width=1366, height=768)
+    page.goto("/matters?stage=review")
+    page.locator("#results tr[data-matter] a").first.click()
+    form = page.locator("#stage-form-review")
+    held: list[Route] = []
+    roster = re.compile(r"/stages/review/roster")
+
+    def hold(route: Route) -> None:  # the first one only
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route(roster, hold)
+    form.locator('[name="held_at"]').fill("2026-11-02T19:30")
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the day typed asked for no roster"
+    form.locator("[data-tick=all]").click()
+    form.locator("details.named-vote summary").click()
+    first = form.locator("table.named-votes tr[data-voter]").first
+    first.locator('input[value="for"]').check()
+    held[0].continue_()
+
+    expect(form.locator(".roster-source")).to_contain_text("2026年11月2日")  # swapped in
+    expect(form.locator("details.named-vote")).to_have_attribute("open", "")
+    expect(first.locator('input[value="for"]')).to_be_checked()
+    ticks = form.locator('input[name="attendee"]')
+    expect(form.locator('input[name="attendee"]:checked')).to_have_count(ticks.count())
+    expect(form.locator('input[name="present"]')).to_have_value(str(ticks.count()))
