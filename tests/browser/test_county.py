@@ -20,6 +20,7 @@ from web.helpers import VILLAGE
 from web.villagedata import small_village
 
 import sync
+from browser.helpers import fits
 from village_app.demo.county import village_docs
 
 from .conftest import serving
@@ -102,11 +103,6 @@ def _log_in(page: Page, county: County, *, width: int, height: int = 844) -> Non
     expect(page.locator("h1")).to_contain_text("各村议事记录")
 
 
-def _fits(page: Page) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{page.url} is {overflow}px wider than the screen"
-
-
 def _wait_indexed(page: Page) -> None:
     """The app indexes the county as it starts: reload until the village's records show."""
     for _ in range(100):
@@ -146,17 +142,17 @@ def test_a_township_reviewer_returns_a_matter(page: Page, county: County, shots:
 def test_county_pages_fit_a_phone(page: Page, county: County, shots: Path) -> None:
     _log_in(page, county, width=390)
     _wait_indexed(page)
-    _fits(page)
+    fits(page)
     page.screenshot(path=shots / "county-villages-390.png", full_page=True)
     page.goto(f"/villages/{VILLAGE}")
-    _fits(page)
+    fits(page)
     page.locator("#village-matters a").first.click()
     expect(page.locator("#checks")).to_be_visible()
-    _fits(page)
+    fits(page)
     page.screenshot(path=shots / "county-matter-390.png", full_page=True)
     page.goto("/dashboard")
     expect(page.locator("#chart-stages svg")).to_be_visible()
-    _fits(page)
+    fits(page)
     page.screenshot(path=shots / "county-dashboard-390.png", full_page=True)
     page.set_viewport_size({"width": 1366, "height": 768})
     page.screenshot(path=shots / "county-dashboard-1366.png", full_page=True)

@@ -20,6 +20,7 @@ from playwright.sync_api import Page, expect
 from web.servicedata import PERSON
 
 import sync
+from browser.helpers import fits, follow
 from sync.couch_server import CouchServer
 from village_app import repo
 from village_app.county.services_db import CountyServices
@@ -136,11 +137,6 @@ def _log_in(page: Page, county: County, *, width: int, height: int = 844) -> Non
     expect(page.locator("h1")).to_contain_text("各村议事记录")
 
 
-def _fits(page: Page) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{page.url} is {overflow}px wider than the screen"
-
-
 def _wait_for_need(page: Page) -> None:
     """The app indexes the county as it starts: reload until the village's need shows."""
     for _ in range(150):
@@ -209,9 +205,9 @@ def test_every_county_service_page_fits_a_phone(page: Page, county: County, shot
         (f"/services/villages/{county.village_b}", "village"),
     ):
         page.goto(path)
-        _fits(page)
+        fits(page)
         page.screenshot(path=shots / f"county-services-{name}-390.png", full_page=True)
     page.goto("/services/organisations")
-    page.locator("tr[data-org] a").first.click()
-    _fits(page)
+    follow(page, page.locator("tr[data-org] a").first)
+    fits(page)
     page.screenshot(path=shots / "county-services-org-390.png", full_page=True)

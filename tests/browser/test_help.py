@@ -12,7 +12,7 @@ from web import villagedata
 from web.helpers import VILLAGE
 
 import sync
-from browser.helpers import log_in, menu
+from browser.helpers import fits, log_in, menu
 from village_app.domain.procedure import MAJOR_STAGES
 from village_app.web.pages.guide import AREAS
 
@@ -25,14 +25,6 @@ async def prepare_village(db: sync.Database) -> None:
     await villagedata.through_consultation(db)
 
 
-def _fits(page: Page) -> None:
-    """Nothing wider than the screen: no scrolling sideways."""
-    overflow = page.evaluate(
-        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"{page.url}: {overflow} px wider than the screen"
-
-
 @pytest.mark.parametrize("width,height", SCREENS)
 def test_help_from_the_menu_and_a_page_per_area(
     page: Page, shots: Path, width: int, height: int
@@ -43,14 +35,14 @@ def test_help_from_the_menu_and_a_page_per_area(
     expect(page.locator("h1")).to_have_text("使用帮助")
     expect(page.locator("#nav-help")).to_have_attribute("aria-current", "page")
     expect(page.locator(".help-index dt")).to_have_count(len(AREAS))
-    _fits(page)
+    fits(page)
     page.screenshot(path=str(shots / f"help-index-{width}.png"), full_page=True)
 
     page.locator(".help-index a", has_text="事项与四议两公开").click()
     expect(page.locator("h1")).to_have_text("事项与四议两公开")
     hints = page.locator("#help-matters .help-stages").first.locator(".stage-hint")
     expect(hints).to_have_text([s.hint for s in MAJOR_STAGES])
-    _fits(page)
+    fits(page)
     page.screenshot(path=str(shots / f"help-matters-{width}.png"), full_page=True)
 
     for area in AREAS:
@@ -58,7 +50,7 @@ def test_help_from_the_menu_and_a_page_per_area(
         expect(page.locator("h1")).to_have_text(area.title)
         expect(page.locator(".help-areas a[aria-current='page']")).to_have_text(area.title)
         assert page.locator(".help-body li").count() >= 3  # a few concrete steps, not a stub
-        _fits(page)
+        fits(page)
     expect(page.locator("pre.command").first).to_contain_text(
         f"{VILLAGE}.sqlite http://用户名:密码@县服务器地址:5984/village_{VILLAGE}"
     )

@@ -9,13 +9,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 from web.helpers import VILLAGE
 from web.servicedata import county_lists
 
 import sync
 from browser.axe import add_axe, violations
-from browser.helpers import log_in
+from browser.helpers import fits, follow, log_in
 from village_app import repo
 from village_app.domain.services import Claim, DutyLog, Rating, ServiceLog
 
@@ -40,11 +40,6 @@ async def prepare_village(db: sync.Database) -> None:
         await store.add_rating(Rating(lists.project, scores, date(2026, 5, 6)))
     await store.claim_post(Claim(PATROL, "赵大山", "party_member", date(2026, 1, 1)))
     await store.add_duty_log(DutyLog(PATROL, "赵大山", date(2026, 3, 1), "夜间巡逻", 2.0))
-
-
-def _fits(page: Page) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{page.url} is {overflow}px wider than the screen"
 
 
 def test_a_service_entry_is_corrected(page: Page, shots: Path) -> None:
@@ -125,29 +120,22 @@ def test_the_yearly_review_prints(page: Page, shots: Path) -> None:
     assert download.value.suggested_filename.endswith(".xlsx")
 
 
-def _follow(page: Page, link: Locator) -> None:
-    """Click a link and wait for its page (measured before it came, the old one may be gone
-    halfway through: "Cannot read properties of null (reading 'scrollWidth')")."""
-    with page.expect_navigation():
-        link.click()
-
-
 def test_the_new_pages_fit_a_phone(page: Page, shots: Path) -> None:
     log_in(page, width=390, height=844)
     page.goto("/services")
-    _follow(page, page.locator("#projects a", has_text="上门义诊"))
-    _fits(page)
+    follow(page, page.locator("#projects a", has_text="上门义诊"))
+    fits(page)
     page.screenshot(path=shots / "services-project-corrections-390.png", full_page=True)
-    _follow(page, page.locator("#log-table a[data-action=correct]").first)
-    _fits(page)
+    follow(page, page.locator("#log-table a[data-action=correct]").first)
+    fits(page)
     page.screenshot(path=shots / "services-correct-390.png", full_page=True)
     page.goto("/services/posts")
-    _fits(page)
-    _follow(page, page.locator("ul.duties a[data-action=correct]").first)
-    _fits(page)
+    fits(page)
+    follow(page, page.locator("ul.duties a[data-action=correct]").first)
+    fits(page)
     page.screenshot(path=shots / "services-duty-correct-390.png", full_page=True)
     page.goto("/services/review?year=2026")
-    _fits(page)
+    fits(page)
     page.screenshot(path=shots / "services-review-390.png", full_page=True)
     page.goto("/ledgers/services/print?year=2026")
     page.screenshot(path=shots / "services-review-print-390.png", full_page=True)

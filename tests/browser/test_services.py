@@ -14,7 +14,7 @@ from web.helpers import VILLAGE
 from web.servicedata import county_lists
 
 import sync
-from browser.helpers import log_in, menu
+from browser.helpers import fits, follow, log_in, menu
 from village_app import repo
 from village_app.domain.services import Need, NeedPerson, Rating, ServiceLog
 from village_app.repo.sealing import SealKey
@@ -51,11 +51,6 @@ async def prepare_village(db: sync.Database) -> None:
         )
     for scores in ({"filial": 5, "close": 4}, {"filial": 4}, {"filial": 3, "close": 3}):
         await store.add_rating(Rating(lists.project, scores, date(2026, 5, 6)))
-
-
-def _fits(page: Page) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{page.url} is {overflow}px wider than the screen"
 
 
 def test_a_secretary_records_a_need_and_proposes_a_service(page: Page, shots: Path) -> None:
@@ -146,10 +141,10 @@ def test_every_service_page_fits_a_phone(page: Page, shots: Path) -> None:
     log_in(page, width=390, height=844)
     for path in (*PAGES, "/services/review"):
         page.goto(path)
-        _fits(page)
+        fits(page)
         name = path.strip("/").replace("/", "-")
         page.screenshot(path=shots / f"{name}-390.png", full_page=True)
     page.goto("/services")
-    page.locator("#projects a", has_text="上门义诊").click()
-    _fits(page)
+    follow(page, page.locator("#projects a", has_text="上门义诊"))
+    fits(page)
     page.screenshot(path=shots / "services-project-390.png", full_page=True)

@@ -21,6 +21,7 @@ from syncing.countyproxy import CountyProxy, ThreadedProxy
 from syncing.laptop import VILLAGE, more_matters, return_matter, village
 
 import sync
+from browser.helpers import fits
 from village_app import accounts
 
 from .conftest import serving
@@ -117,16 +118,6 @@ def _settings(page: Page, address: str, account: str, password: str) -> None:
     expect(page.locator("#sync-done")).to_be_visible()
 
 
-def _fits(page: Page) -> None:
-    wide = page.evaluate(
-        """[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
-        .map(e => e.tagName + '#' + e.id + '.' + e.className).slice(0, 12).join(' | ')"""
-    )
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    print("WIDE", overflow, wide)
-    assert overflow <= 0, f"{page.url} is {overflow}px wider than the screen"
-
-
 def test_a_sync_with_a_wrong_password_then_progress_a_cut_link_and_a_refusal(
     page: Page, laptop: _CountyThread, link: tuple[CountyProxy, ThreadedProxy], shots: Path
 ) -> None:
@@ -183,7 +174,7 @@ def test_a_sync_with_a_wrong_password_then_progress_a_cut_link_and_a_refusal(
     page.screenshot(path=shots / "sync-refused-1366.png", full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
-    _fits(page)
+    fits(page)
     page.screenshot(path=shots / "sync-refused-390.png", full_page=True)
 
 
@@ -233,10 +224,10 @@ def test_a_review_comment_arrives_and_the_log_lists_every_run(
     page.screenshot(path=shots / "sync-log-1366.png", full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
-    _fits(page)
+    fits(page)
     page.screenshot(path=shots / "sync-log-390.png", full_page=True)
     page.goto("/sync")
-    _fits(page)
+    fits(page)
     page.screenshot(path=shots / "sync-page-390.png", full_page=True)
 
 

@@ -18,6 +18,7 @@ from playwright.sync_api import Page, expect
 from syncing.laptop import VILLAGE, return_matter, village
 
 import sync
+from browser.helpers import fits
 from village_app import accounts
 from village_app.bundle.county import import_bundle
 from village_app.bundle.keys import CountyKeys
@@ -85,11 +86,6 @@ def _in_thread(coroutine: object) -> object:
     """Run a coroutine to its end in another thread (Playwright's loop owns this one)."""
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coroutine).result()  # type: ignore[arg-type]
-
-
-def _fits(page: Page) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{page.url} is {overflow}px wider than the screen"
 
 
 def test_a_stick_to_the_county_and_its_reply_back(
@@ -163,5 +159,5 @@ def test_a_stick_to_the_county_and_its_reply_back(
     )
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/sync")
-    _fits(page)
+    fits(page)
     page.screenshot(path=shots / "sync-bundle-390.png", full_page=True)
