@@ -14,7 +14,8 @@ from county.provisioned import County
 from playwright.sync_api import Page, expect
 
 from browser.axe import add_axe, violations
-from browser.test_county_services import _fits, _log_in, county, server
+from browser.helpers import fits
+from browser.test_county_services import _log_in, county, server
 
 pytestmark = [pytest.mark.browser, pytest.mark.peer]
 
@@ -53,7 +54,7 @@ def test_a_clerk_edits_a_resource_and_sees_its_history(
     assert violations(page) == []
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
-    _fits(page)
+    fits(page)
     page.screenshot(path=shots / "county-resource-edit-390.png", full_page=True)
     assert violations(page) == []
 
@@ -94,10 +95,10 @@ def test_a_clerk_ends_a_project_and_a_pairing(page: Page, county: County, shots:
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
     page.screenshot(path=shots / "county-project-ended-390.png", full_page=True)
-    _fits(page)
+    fits(page)
     open_form = page.locator("#projects details.end-form").first
     if open_form.count():
         open_form.locator("summary").click()
-        _fits(page)
+        fits(page)
     page.screenshot(path=shots / "county-project-end-390.png", full_page=True)
     assert violations(page) == []
