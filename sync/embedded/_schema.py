@@ -40,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 import urllib.parse
 from pathlib import Path
 
@@ -109,6 +110,26 @@ def connect(
         raise ReadOnlyStorageError(_cannot_write(path, exc.strerror), docid=path) from exc
 
 
+def use_wal(conn: sqlite3.Connection, *, wait: float = 30.0) -> None:
+    """Put the file in WAL mode (it stays so). While another connection is making the same
+    new file WAL, SQLite answers "database is locked" at once, without waiting out
+    ``busy_timeout`` (or leaves the mode as it was): try again until it is done, for up to
+    ``wait`` seconds, as ``busy_timeout`` would."""
+    deadline = time.monotonic() + wait
+    delay = 0.002
+    while True:
+        try:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        else:
+            if str(mode).lower() == "wal" or time.monotonic() >= deadline:
+                return
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
+
+
 def _connect(
     path: str, create: bool, synchronous: str, init: bool, autocheckpoint: int
 ) -> sqlite3.Connection:
@@ -117,7 +138,7 @@ def _connect(
     # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA busy_timeout = 30000")
-    conn.execute("PRAGMA journal_mode = WAL")
+    use_wal(conn)
     conn.execute(f"PRAGMA synchronous = {synchronous}")
     conn.execute("PRAGMA cache_size = -20000")
     # Read pages straight from the OS page cache: a connection with a cold cache (the

@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sync.embedded._schema import use_wal
 from sync.errors import CouchError
 
 __all__ = ["SchemaVersionError", "TableFile", "Transaction"]
@@ -76,7 +77,7 @@ def _connect(path: str) -> sqlite3.Connection:
     # isolation_level=None: the transactions are begun and ended here, explicitly.
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA busy_timeout = 30000")
-    conn.execute("PRAGMA journal_mode = WAL")
+    use_wal(conn)
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
     return conn

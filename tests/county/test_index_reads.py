@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -198,6 +199,24 @@ async def test_an_index_of_another_version_is_set_aside_and_started_again(
     await save(tmp_path, village("990101004001", [matter(1)]))
     async with await CountyIndex.open(tmp_path) as index:
         assert [v.code for v in await index.villages()] == ["990101004001"]
+
+
+async def test_a_new_index_opened_by_several_at_once_opens_for_each(tmp_path: Path) -> None:
+    """The county pages open the index while the indexer is still making the file (CI
+    failed on it: "database is locked" from making the new file WAL, which SQLite answers
+    at once instead of waiting out the busy timeout)."""
+    for n in range(40):
+        folder = tmp_path / str(n)
+        folder.mkdir()
+        opened = await asyncio.gather(*(tables.open_tables(folder) for _ in range(4)))
+        try:
+            for each in opened:
+                assert await each.read(lambda db: db.one("PRAGMA journal_mode")) == {
+                    "journal_mode": "wal"
+                }
+        finally:
+            for each in opened:
+                await each.close()
 
 
 def test_stamps_are_utc_and_anything_else_is_none() -> None:
