@@ -49,6 +49,7 @@ def test_help_from_the_menu_and_a_page_per_area(
         page.locator(".help-areas a", has_text=area.title).click()
         expect(page.locator("h1")).to_have_text(area.title)
         expect(page.locator(".help-areas a[aria-current='page']")).to_have_text(area.title)
+        page.wait_for_load_state()  # the whole page before counting its steps
         assert page.locator(".help-body li").count() >= 3  # a few concrete steps, not a stub
         fits(page)
     expect(page.locator("pre.command").first).to_contain_text(

@@ -92,6 +92,7 @@ def _tab(browser: Browser, url: str, screen: str, **options: Any) -> Iterator[Pa
 def _check_readable(page: Page, where: str) -> None:
     """Body text at least 24 px; every link and button at least 48x48 px; nothing wider than
     the screen; a 返回首页 on every page but the home screen."""
+    page.wait_for_load_state()  # after a click, measure the whole new page, not half of it
     body = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
     assert body >= 24, where
     small = page.evaluate(

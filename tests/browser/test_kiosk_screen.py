@@ -100,6 +100,7 @@ def _pages(page: Page) -> Iterator[str]:
 
 
 def _low_contrast(page: Page) -> list[Any]:
+    page.wait_for_load_state()  # the whole page, not the half parsed when a click returned
     found: list[Any] = page.evaluate(_CONTRASTS)
     assert found, page.url  # the measure saw the page's text: it can fail
     return [(text, round(ratio, 2), where) for text, ratio, where in found if ratio < CONTRAST]

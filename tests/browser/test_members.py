@@ -48,7 +48,7 @@ def test_fix_a_name_and_see_the_history(
     saved = page.locator("#members tr.just-saved")
     expect(saved).to_contain_text(fixed)
     expect(saved).to_contain_text("已保存")
-    assert saved.evaluate("e => document.activeElement === e")
+    expect(saved).to_be_focused()
     page.screenshot(path=str(shots / f"member-saved-{width}.png"))
     saved.locator('a[data-action="edit-member"]').click()
     history = page.locator(".member-history [data-field='name']")

@@ -6,11 +6,13 @@ feedback without JavaScript (a full-page post and redirect)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, FilePayload, Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from web import villagedata
 
 import sync
@@ -33,16 +35,21 @@ def _open_matter(page: Page, nth: int, stage: str = "review") -> None:
     expect(page.locator(f"#stage-form-{stage}")).to_be_visible()
 
 
-def _on_screen(page: Page, element: Locator) -> None:
-    """The element's top is within the viewport (not above it, not below it)."""
+def _focused_on_screen(page: Page, element: Locator) -> None:
+    """The element has the focus and its top is within the viewport (not above it, not below
+    it). Both come when htmx settles the swap, a moment after the content shows."""
+    expect(element).to_be_focused()
+    with contextlib.suppress(PlaywrightTimeoutError):
+        page.wait_for_function(
+            """e => { const top = e.getBoundingClientRect().top;
+                      return top >= 0 && top < window.innerHeight - 40; }""",
+            arg=element.element_handle(),
+            timeout=5000,
+        )
     box = element.bounding_box()
     viewport = page.viewport_size
     assert box is not None and viewport is not None
     assert 0 <= box["y"] < viewport["height"] - 40, (box, viewport)
-
-
-def _focused(element: Locator) -> bool:
-    return bool(element.evaluate("e => document.activeElement === e"))
 
 
 @pytest.mark.parametrize("width,height", SIZES)
@@ -73,8 +80,7 @@ def test_errors_then_save_with_htmx(page: Page, shots: Path, width: int, height:
     expect(summary).to_contain_text("3 处")
     for field in ("held_at", "present", "in_favour"):
         expect(form.locator(f'.field-error[data-field="{field}"]')).to_be_visible()
-    _on_screen(page, summary)
-    assert _focused(summary)
+    _focused_on_screen(page, summary)
     page.screenshot(path=str(shots / f"save-feedback-errors-{width}.png"))
 
     # Corrected, it is saved: the record is on screen, highlighted and focused; the button
@@ -87,8 +93,7 @@ def test_errors_then_save_with_htmx(page: Page, shots: Path, width: int, height:
     expect(saved).to_be_visible()
     expect(saved.locator(".saved-note")).to_contain_text("已保存")
     expect(saved.locator(".saved-note")).to_contain_text("下一步：“村民会议或村民代表会议决议”")
-    _on_screen(page, saved)
-    assert _focused(saved)
+    _focused_on_screen(page, saved)
     expect(page.locator('#stage-form-resolution button[type="submit"]')).to_be_enabled()
     page.screenshot(path=str(shots / f"save-feedback-saved-{width}.png"))
 
@@ -139,8 +144,7 @@ def test_the_same_feedback_without_javascript(plain_page: Page, shots: Path) -> 
     # The stage's own page, the summary at the top of its form, focused (autofocus).
     summary = page.locator("#stage-form-review .error-summary")
     expect(summary.locator("li")).to_have_count(3)
-    _on_screen(page, summary)
-    assert _focused(summary)
+    _focused_on_screen(page, summary)
     page.screenshot(path=str(shots / "save-feedback-errors-no-js-390.png"))
     form = page.locator("#stage-form-review")
     form.locator('[name="held_at"]').fill("2026-11-10T19:00")
@@ -150,6 +154,5 @@ def test_the_same_feedback_without_javascript(plain_page: Page, shots: Path) -> 
     saved = page.locator("article.just-saved")
     expect(saved).to_contain_text("已保存")
     assert "#record-" in page.url
-    _on_screen(page, saved)
-    assert _focused(saved)
+    _focused_on_screen(page, saved)
     page.screenshot(path=str(shots / "save-feedback-saved-no-js-390.png"))

@@ -42,7 +42,7 @@ def test_a_donation_to_a_matter(page: Page, shots: Path, width: int, height: int
     saved = page.locator("#entries tr.just-saved")
     expect(saved).to_contain_text(worthy)
     expect(saved).to_contain_text(str(width * 10))
-    assert saved.evaluate("e => document.activeElement === e")
+    expect(saved).to_be_focused()
     page.screenshot(path=str(shots / f"worthies-saved-{width}.png"))
     saved.locator("a").click()
     expect(page.locator("h1")).to_have_text(title)

@@ -161,10 +161,11 @@ def test_a_running_kiosk_follows_the_county(county: County, tmp_path: Path) -> N
         twin = _twin(county.village_a, title="新修的村道", published_on="2026-03-05")
         asyncio.run(_put_public(county, twin))
         for _ in range(300):
-            if "新修的村道" in client.get("/resolutions").text:
+            # Both: 最后更新 is set when the pass that brought the publication ends.
+            page = client.get("/").context["page"]  # type: ignore[attr-defined]
+            if "新修的村道" in client.get("/resolutions").text and page.frame.last_update:
                 break
             time.sleep(0.1)
         else:
             raise AssertionError("the running kiosk did not pull the new publication")
-        page = client.get("/").context["page"]  # type: ignore[attr-defined]
         assert page.frame.last_update is not None and not page.frame.out_of_touch

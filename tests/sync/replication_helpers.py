@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import random
@@ -124,3 +125,13 @@ async def snapshot(db: Database) -> dict[str, Any]:
             "conflicts": sorted(current.get("_conflicts", [])) if current else [],
         }
     return out
+
+
+async def settled_doc_count(db: Database) -> int:
+    """The document count once the writes a kill or a cancel cut short have landed or not:
+    the peer may still be storing a request it had read in full."""
+    counts = [-1]
+    while len(counts) < 3 or len(set(counts[-3:])) > 1:
+        await asyncio.sleep(0.2)
+        counts.append((await db.info())["doc_count"])
+    return counts[-1]

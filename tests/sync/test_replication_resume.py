@@ -9,10 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from replication_helpers import MakeDb
+from replication_helpers import MakeDb, settled_doc_count
 
 from sync import replicate
-from sync.database import Database
 from sync.replication import ReplicationOptions, State
 from sync.replication.batch import UNRECORDED_BATCHES
 
@@ -67,7 +66,7 @@ async def test_sigkilled_replication_resumes_and_resends_only_what_was_in_flight
     await child.wait()
     assert child.returncode == -signal.SIGKILL
 
-    copied = await _settled_doc_count(county)
+    copied = await settled_doc_count(county)
     assert 0 < copied < DOCS, "killed mid-way"
 
     rerun = await replicate(laptop, county_url, batch_size=BATCH)
@@ -89,13 +88,3 @@ async def test_sigkilled_replication_resumes_and_resends_only_what_was_in_flight
     mine = {r["id"]: r["value"]["rev"] for r in (await laptop.all_docs())["rows"]}
     theirs = {r["id"]: r["value"]["rev"] for r in (await county.all_docs())["rows"]}
     assert mine == theirs and len(mine) == DOCS
-
-
-async def _settled_doc_count(db: Database) -> int:
-    """The target's document count once the writes the kill cut short have landed or not:
-    the peer may still be storing a request it had read in full."""
-    counts = [-1]
-    while len(counts) < 3 or len(set(counts[-3:])) > 1:
-        await asyncio.sleep(0.2)
-        counts.append((await db.info())["doc_count"])
-    return counts[-1]

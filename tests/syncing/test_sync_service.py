@@ -288,20 +288,23 @@ async def test_cancel_stops_and_the_next_sync_resumes(
         laptop.service.cancel()
         await laptop.service.wait()
         assert progress.outcome == "cancelled"
-        assert progress.sent == 200 and progress.to_send is not None and progress.to_send > 200
+        # Cancelled after the first two batches; the light records of the third may have
+        # landed too, if its write had begun (a write under way is let finish).
+        sent = progress.sent
+        assert progress.to_send is not None and 200 <= sent < progress.to_send
         assert laptop.service.log.records()[0].outcome == "cancelled"
         # Counted from where the push's checkpoint got: the replicator writes batches
         # while earlier ones are checkpointed, so when a run is cancelled the county may
         # hold a few batches more than the checkpoint says (here the checkpoint of the
         # first two waits behind the scans on the slow link).
-        assert progress.to_send - 200 <= laptop.service.pending <= progress.to_send
+        assert progress.to_send - sent <= laptop.service.pending <= progress.to_send
         await laptop.service.start_run()
         again = await laptop.service.wait()
     assert again is not None and again.outcome == "ok"
     # Resumed: what the first run wrote was asked about again (revs_diff), not sent again
     # (the scans under way when it was cancelled may have landed too).
     assert again.to_send is not None
-    assert again.sent <= progress.to_send - 200 and again.sent <= again.to_send
+    assert again.sent <= progress.to_send - sent and again.sent <= again.to_send
     assert await _county_ids(county) == await _local_ids(laptop)
 
 
