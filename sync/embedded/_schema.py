@@ -113,19 +113,17 @@ def connect(
 def use_wal(conn: sqlite3.Connection, *, wait: float = 30.0) -> None:
     """Put the file in WAL mode (it stays so). While another connection is making the same
     new file WAL, SQLite answers "database is locked" at once, without waiting out
-    ``busy_timeout`` (or leaves the mode as it was): try again until it is done, for up to
-    ``wait`` seconds, as ``busy_timeout`` would."""
+    ``busy_timeout``: try again until it is done, for up to ``wait`` seconds, as
+    ``busy_timeout`` would."""
     deadline = time.monotonic() + wait
     delay = 0.002
     while True:
         try:
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) or time.monotonic() >= deadline:
                 raise
-        else:
-            if str(mode).lower() == "wal" or time.monotonic() >= deadline:
-                return
         time.sleep(delay)
         delay = min(delay * 2, 0.1)
 
